@@ -1,0 +1,57 @@
+//! The dispatcher: global settings resolved once (color, verbosity), signal handlers
+//! installed before any work starts, then one subcommand runs to an [`Exit`].
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::error::{Exit, Result};
+use crate::signals::Signals;
+use crate::{conninfo, sandbox};
+use anyhow::{anyhow, Context};
+use std::io::IsTerminal;
+
+/// Run the parsed command line to completion.
+pub fn run(cli: Cli) -> Result<Exit> {
+    init_color(cli.color);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> Result<Exit> {
+    let mut signals = Signals::install()?;
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Sandbox(args) => sandbox::run(&args, &mut signals, &mut stdout).await,
+        Command::Conninfo(args) => match signals
+            .guard(conninfo::run(&args.conn, cli.verbose, &mut stdout))
+            .await
+        {
+            Ok(result) => result,
+            Err(signal) => Ok(signal.exit()),
+        },
+        Command::Listen(_) => not_built("listen", 3),
+        Command::Notify(_) => not_built("notify", 4),
+        Command::Bench(_) => not_built("bench", 5),
+        Command::Demo(_) => not_built("demo", 6),
+    }
+}
+
+/// Subcommands whose issue has not landed yet say so rather than pretend.
+fn not_built(name: &str, issue: u32) -> Result<Exit> {
+    Err(anyhow!("`pgpubsub {name}` is not built yet (issue #{issue})").into())
+}
+
+/// Decide once whether anything pgpubsub prints may be colored.
+fn init_color(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    };
+    colored::control::set_override(on);
+}

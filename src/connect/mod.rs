@@ -1,0 +1,328 @@
+//! From flags and environment to a live connection. Settings are resolved once, with psql's
+//! precedence (flags > DATABASE_URL > libpq environment > defaults), and every failure is
+//! turned into one human line that names the target and never the password.
+
+mod params;
+mod pgpass;
+
+use crate::cli::ConnArgs;
+use crate::error::{self, usage, Error};
+use params::Params;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
+use sqlx::Connection;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use params::redact;
+
+/// How long to wait for a connection when nobody said (libpq waits forever; a CLI should not).
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a password came from, for `--verbose` (the password itself is never shown).
+#[derive(Debug, Clone, Copy)]
+enum PasswordSource {
+    None,
+    Given,
+    Prompt,
+    PassFile,
+}
+
+/// Resolved connection settings: everything needed to connect, and to describe the target in
+/// messages.
+#[derive(Debug, Clone)]
+pub struct ConnSettings {
+    options: PgConnectOptions,
+    timeout: Option<Duration>,
+    target: Target,
+    password: PasswordSource,
+    urls: Vec<String>,
+}
+
+/// Who we are connecting to, as shown in messages: endpoint, database and user.
+#[derive(Debug, Clone)]
+pub struct Target {
+    endpoint: String,
+    database: String,
+    user: String,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (database \"{}\", user \"{}\")",
+            self.endpoint, self.database, self.user
+        )
+    }
+}
+
+/// A connection attempt that failed, already explained for a human.
+#[derive(Debug, thiserror::Error)]
+#[error("could not connect to {target}: {reason}")]
+pub struct ConnectError {
+    target: Target,
+    reason: String,
+}
+
+impl ConnSettings {
+    /// Resolve `args` against DATABASE_URL, the libpq environment and `~/.pgpass`.
+    pub fn resolve(args: &ConnArgs) -> Result<Self, Error> {
+        Self::resolve_with(args, |name| std::env::var(name).ok())
+    }
+
+    fn resolve_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let env = Params::from_env(&var).map_err(usage)?;
+        let database_url = var("DATABASE_URL").filter(|v| !v.is_empty());
+        let from_url = match &database_url {
+            Some(text) => {
+                Params::from_dbname_arg(text).map_err(|e| usage(format!("DATABASE_URL: {e}")))?
+            }
+            None => Params::default(),
+        };
+        let from_d = match &args.dbname {
+            Some(text) => {
+                Params::from_dbname_arg(text).map_err(|e| usage(format!("-d/--dbname: {e}")))?
+            }
+            None => Params::default(),
+        };
+        let flags = Params {
+            host: args.host.clone(),
+            port: args.port,
+            user: args.username.clone(),
+            connect_timeout: args.connect_timeout,
+            ..Params::default()
+        };
+        let p = flags.over(from_d).over(from_url).over(env);
+        let urls = [
+            database_url.map(|u| format!("DATABASE_URL={}", redact(&u))),
+            args.dbname
+                .clone()
+                .filter(|d| d.contains(['=', '/']))
+                .map(|d| format!("--dbname {}", redact(&d))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Self::build(p, args.password, &var, urls)
+    }
+
+    fn build(
+        p: Params,
+        prompt: bool,
+        var: &impl Fn(&str) -> Option<String>,
+        urls: Vec<String>,
+    ) -> Result<Self, Error> {
+        let port = p.port.unwrap_or(5432);
+        let host = p.host.unwrap_or_else(|| default_host(port));
+        let user = p.user.unwrap_or_else(os_user);
+        let database = p.dbname.unwrap_or_else(|| user.clone());
+        let (password, source) = if prompt {
+            let text = rpassword::prompt_password(format!("Password for user {user}: "))
+                .map_err(|e| usage(format!("cannot read the password from the terminal: {e}")))?;
+            (Some(text), PasswordSource::Prompt)
+        } else if let Some(given) = p.password {
+            (Some(given), PasswordSource::Given)
+        } else {
+            let lookup = pgpass::Lookup {
+                host: &host,
+                port,
+                dbname: &database,
+                user: &user,
+            };
+            match passfile(var).and_then(|file| pgpass::find(&file, &lookup, error::warn)) {
+                Some(found) => (Some(found), PasswordSource::PassFile),
+                None => (None, PasswordSource::None),
+            }
+        };
+
+        let mut options = PgConnectOptions::new_without_pgpass()
+            .port(port)
+            .username(&user)
+            .database(&database)
+            .ssl_mode(p.sslmode.unwrap_or(PgSslMode::Prefer))
+            .application_name(p.application_name.as_deref().unwrap_or("pgpubsub"));
+        options = if host.starts_with('/') {
+            options.socket(&host)
+        } else {
+            options.host(&host)
+        };
+        if let Some(password) = &password {
+            options = options.password(password);
+        }
+        if let Some(cert) = &p.sslrootcert {
+            options = options.ssl_root_cert(cert);
+        }
+        if let Some(cert) = &p.sslcert {
+            options = options.ssl_client_cert(cert);
+        }
+        if let Some(key) = &p.sslkey {
+            options = options.ssl_client_key(key);
+        }
+        let endpoint = if host.starts_with('/') {
+            format!(
+                "socket {}",
+                Path::new(&host).join(format!(".s.PGSQL.{port}")).display()
+            )
+        } else if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        Ok(ConnSettings {
+            options,
+            timeout: match p.connect_timeout {
+                Some(Duration::MAX) => None,
+                Some(t) => Some(t),
+                None => Some(DEFAULT_CONNECT_TIMEOUT),
+            },
+            target: Target {
+                endpoint,
+                database,
+                user,
+            },
+            password: source,
+            urls,
+        })
+    }
+
+    /// What `--verbose` says before connecting: the target and where settings came from,
+    /// with every password redacted.
+    pub fn describe(&self) -> String {
+        let password = match self.password {
+            PasswordSource::None => "no password",
+            PasswordSource::Given => "password from the connection settings",
+            PasswordSource::Prompt => "password from the prompt",
+            PasswordSource::PassFile => "password from the password file",
+        };
+        let timeout = self.timeout.map_or("none".to_string(), |t| {
+            humantime::format_duration(t).to_string()
+        });
+        let mut text = format!(
+            "connecting to {}, sslmode {}, application_name {}, connect timeout {timeout}, {password}",
+            self.target,
+            sslmode_name(self.options.get_ssl_mode()),
+            self.options.get_application_name().unwrap_or(""),
+        );
+        for url in &self.urls {
+            text.push_str(&format!("; from {url}"));
+        }
+        text
+    }
+
+    /// Open one connection, within the connect timeout, or explain why not.
+    pub async fn connect(&self) -> Result<PgConnection, ConnectError> {
+        let attempt = PgConnection::connect_with(&self.options);
+        let result = match self.timeout {
+            Some(limit) => match tokio::time::timeout(limit, attempt).await {
+                Ok(result) => result,
+                Err(_) => {
+                    return Err(self.failure(format!(
+                        "timed out after {}",
+                        humantime::format_duration(limit)
+                    )))
+                }
+            },
+            None => attempt.await,
+        };
+        result.map_err(|err| self.failure(self.explain(&err)))
+    }
+
+    fn failure(&self, reason: String) -> ConnectError {
+        ConnectError {
+            target: self.target.clone(),
+            reason,
+        }
+    }
+
+    /// One line for a sqlx connection error, in the words psql users know.
+    pub fn explain(&self, err: &sqlx::Error) -> String {
+        let Target { database, user, .. } = &self.target;
+        match err {
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                Some("28P01") => format!("password authentication failed for user \"{user}\""),
+                Some("3D000") => format!("database \"{database}\" does not exist"),
+                _ => db.message().to_string(),
+            },
+            sqlx::Error::Io(io) => match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    "connection refused (is the server running and accepting TCP/IP connections?)"
+                        .into()
+                }
+                std::io::ErrorKind::NotFound if self.options.get_socket().is_some() => {
+                    "no such socket file (is the server running locally?)".into()
+                }
+                // rustls reports handshake and certificate failures as invalid data.
+                std::io::ErrorKind::InvalidData
+                    if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable) =>
+                {
+                    format!("TLS error: {io}")
+                }
+                _ if io.to_string().contains("lookup address") => {
+                    format!(
+                        "could not resolve host name \"{}\"",
+                        self.options.get_host()
+                    )
+                }
+                _ => io.to_string(),
+            },
+            sqlx::Error::Tls(tls) => format!("TLS error: {}", chain(tls.as_ref())),
+            other => chain(other),
+        }
+    }
+}
+
+/// An error and its sources on one line.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn sslmode_name(mode: PgSslMode) -> &'static str {
+    match mode {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    }
+}
+
+/// libpq's default: the local socket when a server has one in a usual place, else localhost.
+fn default_host(port: u16) -> String {
+    [
+        "/var/run/postgresql",
+        "/run/postgresql",
+        "/tmp",
+        "/private/tmp",
+    ]
+    .into_iter()
+    .find(|dir| Path::new(dir).join(format!(".s.PGSQL.{port}")).exists())
+    .unwrap_or("localhost")
+    .to_string()
+}
+
+/// The user name libpq would default to: the effective OS user.
+fn os_user() -> String {
+    crate::unix_user::effective()
+        .map(|u| u.name)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "postgres".to_string())
+}
+
+fn passfile(var: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    var("PGPASSFILE")
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|home| Path::new(&home).join(".pgpass")))
+}

@@ -1,0 +1,51 @@
+//! `pgpubsub conninfo`: connect and show what the server says about the session (psql's
+//! `\conninfo`, plus TLS and recovery state). It is how a user checks which of their settings
+//! won before blaming LISTEN, and how the tests prove connection precedence server-side.
+
+use crate::cli::ConnArgs;
+use crate::connect::ConnSettings;
+use crate::error::{note, stdout_error, Exit, Result};
+use anyhow::Context;
+use sqlx::Row;
+use std::io::Write;
+
+const QUERY: &str = "\
+SELECT current_database(),
+       current_user::text,
+       coalesce(host(inet_server_addr()), 'unix socket'),
+       current_setting('port'),
+       current_setting('server_version'),
+       coalesce((SELECT CASE WHEN ssl THEN 'on (' || version || ')' ELSE 'off' END
+                   FROM pg_stat_ssl WHERE pid = pg_backend_pid()), 'off'),
+       current_setting('application_name'),
+       pg_is_in_recovery()::text";
+
+const FIELDS: [&str; 8] = [
+    "database",
+    "user",
+    "server_address",
+    "server_port",
+    "server_version",
+    "ssl",
+    "application_name",
+    "in_recovery",
+];
+
+/// Connect with `conn` and print one `name<TAB>value` line per field.
+pub async fn run(conn: &ConnArgs, verbose: bool, out: &mut impl Write) -> Result<Exit> {
+    let settings = ConnSettings::resolve(conn)?;
+    if verbose {
+        note(settings.describe());
+    }
+    let mut connection = settings.connect().await.map_err(anyhow::Error::from)?;
+    let row = sqlx::query(QUERY)
+        .fetch_one(&mut connection)
+        .await
+        .context("cannot query the session")?;
+    for (i, name) in FIELDS.iter().enumerate() {
+        let value: String = row.try_get(i).context("unexpected reply")?;
+        writeln!(out, "{name}\t{value}").map_err(stdout_error)?;
+    }
+    out.flush().map_err(stdout_error)?;
+    Ok(Exit::Success)
+}

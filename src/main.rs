@@ -1,0 +1,25 @@
+//! pgpubsub: PostgreSQL LISTEN/NOTIFY as a first-class pub/sub from the shell.
+//!
+//! `main` only parses, runs and turns the outcome into an exit code; everything else lives in the
+//! modules below, one concern each (see `app` for the dispatcher).
+
+mod app;
+mod cli;
+mod connect;
+mod conninfo;
+mod ephemeral;
+mod error;
+mod sandbox;
+mod signals;
+mod unix_user;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let exit = match app::run(cli) {
+        Ok(exit) => exit,
+        Err(err) => error::report(&err),
+    };
+    exit.into()
+}

@@ -1,0 +1,219 @@
+//! The test harness: one real PostgreSQL server per test binary, and commands with a clean
+//! environment.
+//!
+//! The server is `PGPUBSUB_TEST_DATABASE_URL` when set; otherwise the harness runs the real
+//! `pgpubsub sandbox` (dogfooding it) and stops it with SIGTERM when the test binary exits, so
+//! the sandbox removes its server and directory. Tests never inherit PG*, DATABASE_URL or
+//! NO_COLOR from the developer's shell, and every test uses its own channel names.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::BufRead;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// The pgpubsub binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_pgpubsub");
+
+static SANDBOX_PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// The shared test server: `PGPUBSUB_TEST_DATABASE_URL`, else a sandbox started on first use.
+enum Shared {
+    External(String),
+    Sandbox(Sandbox),
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| match std::env::var("PGPUBSUB_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Shared::External(url),
+        _ => Shared::Sandbox(start_sandbox(&[])),
+    })
+}
+
+/// The URL of the shared test server.
+pub fn url() -> &'static str {
+    match shared() {
+        Shared::External(url) => url,
+        Shared::Sandbox(sandbox) => &sandbox.url,
+    }
+}
+
+/// The shared sandbox, when the tests run on one (tests of Unix sockets need its directory).
+pub fn shared_sandbox() -> Option<&'static Sandbox> {
+    match shared() {
+        Shared::External(_) => None,
+        Shared::Sandbox(sandbox) => Some(sandbox),
+    }
+}
+
+/// The TCP port of a `postgres://...:PORT/...` URL.
+pub fn port_of(url: &str) -> u16 {
+    url::Url::parse(url).unwrap().port().unwrap_or(5432)
+}
+
+/// The host of a `postgres://...` URL.
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A `pgpubsub sandbox` run by a test: its URL, directory and process.
+pub struct Sandbox {
+    pub url: String,
+    pub dir: PathBuf,
+    pub pid: i32,
+}
+
+/// Start `pgpubsub sandbox` with `args` and wait for its export line. The process gets
+/// SIGTERM when this test binary exits (or dies), so it always cleans up after itself.
+pub fn start_sandbox(args: &[&str]) -> Sandbox {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The parent-death signal follows the spawning thread, so spawn from a thread that lives
+    // as long as the test binary.
+    std::thread::spawn(move || {
+        let mut cmd = clean(Command::new(BIN));
+        cmd.arg("sandbox")
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: prctl is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().expect("cannot run pgpubsub sandbox");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let Some(url) = line.trim().strip_prefix("export DATABASE_URL=") else {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            panic!("pgpubsub sandbox did not start: {err}");
+        };
+        let mut note = String::new();
+        stderr.read_line(&mut note).unwrap();
+        let dir = note
+            .split("log in ")
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .trim_end_matches(')');
+        let pid = child.id() as i32;
+        tx.send(Sandbox {
+            url: url.to_string(),
+            dir: dir.into(),
+            pid,
+        })
+        .unwrap();
+        // Keep draining stderr so the sandbox never blocks on it; then reap it.
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        let _ = child.wait();
+    });
+    let sandbox = rx.recv().expect("sandbox thread failed");
+    register_for_exit(sandbox.pid);
+    sandbox
+}
+
+/// SIGTERM every sandbox still running when the test binary exits, and wait for it to clean up.
+fn register_for_exit(pid: i32) {
+    extern "C" fn stop_sandboxes() {
+        let pids = std::mem::take(&mut *SANDBOX_PIDS.lock().unwrap_or_else(|e| e.into_inner()));
+        for pid in pids {
+            // SAFETY: plain syscalls on a pid we spawned; a pid already reaped just fails.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+                let mut status = 0;
+                libc::waitpid(pid, &mut status, 0);
+            }
+        }
+    }
+    let mut pids = SANDBOX_PIDS.lock().unwrap();
+    if pids.is_empty() {
+        // SAFETY: registering a plain extern "C" function.
+        unsafe { libc::atexit(stop_sandboxes) };
+    }
+    pids.push(pid);
+}
+
+/// A command with the environment emptied but for PATH and a private empty HOME.
+pub fn clean(mut cmd: Command) -> Command {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", empty_home());
+    cmd
+}
+
+fn empty_home() -> &'static Path {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// `pgpubsub ARGS...` with a clean environment and DATABASE_URL pointing at the test server.
+pub fn pgpubsub() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(clean(Command::new(BIN)));
+    cmd.env("DATABASE_URL", url());
+    cmd
+}
+
+/// `pgpubsub ARGS...` with a clean environment and no connection settings at all.
+pub fn pgpubsub_bare() -> assert_cmd::Command {
+    assert_cmd::Command::from_std(clean(Command::new(BIN)))
+}
+
+/// A channel name no other test (or test run) uses.
+pub fn channel(stem: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{stem}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Run SQL with psql (a real, independent peer) against the test server; returns stdout.
+pub fn psql(sql: &str) -> String {
+    psql_at(url(), sql)
+}
+
+/// Run SQL with psql against `url`; panics with psql's stderr on failure.
+pub fn psql_at(url: &str, sql: &str) -> String {
+    let out = clean(Command::new("psql"))
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("cannot run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The `name<TAB>value` fields printed by `pgpubsub conninfo`.
+pub fn conninfo_field(stdout: &[u8], name: &str) -> String {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}\t")).map(str::to_string))
+        .unwrap_or_else(|| panic!("no {name} in conninfo output"))
+}

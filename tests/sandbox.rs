@@ -1,0 +1,76 @@
+//! `pgpubsub sandbox`: a URL psql can use, and nothing left behind after SIGTERM or SIGINT.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+fn stop_with(signal: i32, expected_code: i32) {
+    let mut child = clean(Command::new(BIN))
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("export DATABASE_URL=")
+        .expect(&line)
+        .to_string();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut note = String::new();
+    stderr.read_line(&mut note).unwrap();
+    let dir = std::path::PathBuf::from(
+        note.split("log in ")
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .trim_end_matches(')'),
+    );
+
+    assert_eq!(psql_at(&url, "SELECT 40 + 2").trim(), "42");
+    let postmaster: i32 = std::fs::read_to_string(dir.join("data/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(alive(postmaster));
+
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(expected_code));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(rest.contains("removed"), "{rest}");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+    // The postmaster was our grandchild's child: give the kernel a moment to reap it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(postmaster) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!alive(postmaster), "postgres {postmaster} still running");
+}
+
+#[test]
+fn sigterm_removes_server_and_directory() {
+    stop_with(libc::SIGTERM, 143);
+}
+
+#[test]
+fn sigint_removes_server_and_directory() {
+    stop_with(libc::SIGINT, 130);
+}
