@@ -6,6 +6,7 @@
 //! direct child in its own process group (Ctrl-C in the terminal reaches pgpubsub only, which
 //! then stops it) and is told to quit if pgpubsub dies without cleaning up.
 
+use crate::connect::ConnSettings;
 use crate::unix_user::{self, User};
 use anyhow::{anyhow, bail, Context, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -90,6 +91,17 @@ impl Server {
     /// A URL any client (psql, pgpubsub, sqlx) can use: TCP on 127.0.0.1, as the superuser.
     pub fn url(&self) -> String {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{SUPERUSER}", self.port)
+    }
+
+    /// Connection settings for pgpubsub itself (TCP, as the superuser).
+    pub fn settings(&self) -> ConnSettings {
+        let options = PgConnectOptions::new_without_pgpass()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username(SUPERUSER)
+            .database(SUPERUSER)
+            .application_name("pgpubsub");
+        ConnSettings::for_options(options, format!("127.0.0.1:{}", self.port))
     }
 
     /// The temporary directory holding the data directory, socket and log.

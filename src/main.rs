@@ -9,6 +9,7 @@ mod connect;
 mod conninfo;
 mod ephemeral;
 mod error;
+mod limits;
 mod sandbox;
 mod signals;
 mod unix_user;

@@ -186,6 +186,27 @@ impl ConnSettings {
         })
     }
 
+    /// Settings for a server pgpubsub started itself (see `ephemeral`).
+    pub fn for_options(options: PgConnectOptions, endpoint: String) -> Self {
+        let target = Target {
+            endpoint,
+            database: options.get_database().unwrap_or("postgres").to_string(),
+            user: options.get_username().to_string(),
+        };
+        ConnSettings {
+            options,
+            timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            target,
+            password: PasswordSource::None,
+            urls: Vec::new(),
+        }
+    }
+
+    /// The sqlx options, for pools and listeners that connect on their own.
+    pub fn options(&self) -> &PgConnectOptions {
+        &self.options
+    }
+
     /// What `--verbose` says before connecting: the target and where settings came from,
     /// with every password redacted.
     pub fn describe(&self) -> String {
