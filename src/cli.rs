@@ -240,6 +240,10 @@ pub struct ConninfoArgs {
 /// `pgpubsub sandbox`: a throwaway server for trying things by hand.
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
+    /// TCP port on 127.0.0.1 to listen on (default: a free one).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
     /// Serve TLS with this PEM certificate (chain); needs --ssl-key.
     #[arg(long, value_name = "FILE", requires = "ssl_key")]
     pub ssl_cert: Option<PathBuf>,

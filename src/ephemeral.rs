@@ -37,6 +37,8 @@ pub struct Tls {
 pub struct Config {
     /// Serve TLS on the TCP port (`ssl=on`) with these files.
     pub tls: Option<Tls>,
+    /// Listen on this TCP port instead of a free one (e.g. to stand in for a restarted server).
+    pub port: Option<u16>,
 }
 
 /// A running throwaway server. Dropping it stops the server and deletes its directory.
@@ -69,8 +71,12 @@ impl Server {
         // A free port can be taken by someone else between our probe and the server's bind:
         // try a few, and tell a bind failure from any other.
         let mut last_error = None;
-        for _ in 0..5 {
-            let port = free_port()?;
+        let attempts = if config.port.is_some() { 1 } else { 5 };
+        for _ in 0..attempts {
+            let port = match config.port {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let process = ServerProcess::spawn(&bindir, dir.path(), port, owner.as_ref())?;
             match wait_ready(process, dir.path(), port).await {
                 Ok((process, version)) => {

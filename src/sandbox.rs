@@ -17,7 +17,11 @@ pub async fn run(args: &SandboxArgs, signals: &mut Signals, out: &mut impl Write
         }),
         _ => None,
     };
-    let server = match signals.guard(Server::start(&Config { tls })).await {
+    let config = Config {
+        tls,
+        port: args.port,
+    };
+    let server = match signals.guard(Server::start(&config)).await {
         Ok(started) => started?,
         Err(signal) => return Ok(signal.exit()),
     };

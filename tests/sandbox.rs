@@ -74,3 +74,15 @@ fn sigterm_removes_server_and_directory() {
 fn sigint_removes_server_and_directory() {
     stop_with(libc::SIGINT, 130);
 }
+
+#[test]
+fn a_stopped_sandbox_can_be_replaced_on_the_same_port() {
+    let first = start_sandbox(&[]);
+    let port = port_of(&first.url).to_string();
+    stop_sandbox(&first);
+    assert!(!first.dir.exists());
+    let second = start_sandbox(&["--port", &port]);
+    assert_eq!(second.url, first.url);
+    assert_eq!(psql_at(&second.url, "SELECT 1").trim(), "1");
+    stop_sandbox(&second);
+}

@@ -124,6 +124,23 @@ pub fn start_sandbox(args: &[&str]) -> Sandbox {
     sandbox
 }
 
+/// Stop a sandbox (SIGTERM) and wait until it has removed its server, freeing its port; a
+/// later `start_sandbox(&["--port", ...])` then stands in for a restarted server.
+pub fn stop_sandbox(sandbox: &Sandbox) {
+    // SAFETY: signalling a process we spawned.
+    unsafe { libc::kill(sandbox.pid, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The spawning thread reaps it, after which signal 0 fails.
+    while unsafe { libc::kill(sandbox.pid, 0) } == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sandbox {} did not stop",
+            sandbox.pid
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// SIGTERM every sandbox still running when the test binary exits, and wait for it to clean up.
 fn register_for_exit(pid: i32) {
     extern "C" fn stop_sandboxes() {
