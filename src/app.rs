@@ -4,7 +4,7 @@
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::error::{Exit, Result};
 use crate::signals::Signals;
-use crate::{conninfo, sandbox};
+use crate::{conninfo, notify, sandbox};
 use anyhow::{anyhow, Context};
 use std::io::IsTerminal;
 
@@ -31,7 +31,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             Err(signal) => Ok(signal.exit()),
         },
         Command::Listen(_) => not_built("listen", 3),
-        Command::Notify(_) => not_built("notify", 4),
+        Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
         Command::Bench(_) => not_built("bench", 5),
         Command::Demo(_) => not_built("demo", 6),
     }

@@ -108,8 +108,25 @@ Examples:
 
 const NOTIFY_AFTER_HELP: &str = concat!(
     "\
+With PAYLOAD `-` (or --stdin) every input line is one notification, sent as soon as it is read
+when input is slow and in transactions of up to 1000 lines under load. A transaction never holds
+the same (channel, payload) twice, because PostgreSQL would deliver it once: N lines in, N
+notifications out. --atomic sends all of stdin in one transaction instead; there identical
+(channel, payload) pairs fold into one, as PostgreSQL does.
+
+Invalid input lines (too long, not UTF-8, not JSON under --json/--from-json) are reported by line
+number and skipped; the others are sent and the exit status is 2. --strict stops at the first one.
+If the server fails or the connection drops, the unsent transaction is retried once after
+reconnecting; if that fails too, pgpubsub exits 1 saying how many notifications were committed
+and which input line was the first not sent.
+
 Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'
+  pgpubsub notify jobs                          empty payload
+  pgpubsub notify jobs done --also audit        same payload to two channels, one transaction
+  pgpubsub notify jobs --file job.json          the whole file is the payload
+  tail -f app.log | pgpubsub notify logs -      one notification per line, as lines come
+  pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
 
 ",
     exit_codes!()
@@ -201,16 +218,53 @@ pub struct ListenArgs {
     pub conn: ConnArgs,
 }
 
-/// `pgpubsub notify` (built by issue #4).
+/// `pgpubsub notify`: one notification from the command line, or one per line of stdin.
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
     /// Channel to notify (case is kept exactly).
-    #[arg(value_name = "CHANNEL")]
-    pub channel: String,
+    #[arg(value_name = "CHANNEL", required_unless_present = "from_json")]
+    pub channel: Option<String>,
 
-    /// Payload to send; `-` reads one payload per line from stdin.
-    #[arg(value_name = "PAYLOAD")]
+    /// Payload to send (default: empty); `-` reads one payload per line from stdin.
+    #[arg(value_name = "PAYLOAD", conflicts_with_all = ["stdin", "file"])]
     pub payload: Option<String>,
+
+    /// Also send every payload to this channel, in the same transaction (repeatable).
+    #[arg(long, value_name = "CHANNEL")]
+    pub also: Vec<String>,
+
+    /// Read one payload per line from stdin (the same as PAYLOAD `-`).
+    #[arg(long, conflicts_with = "file")]
+    pub stdin: bool,
+
+    /// Send the whole content of this file as one payload.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Read NDJSON from stdin, one {"channel": ..., "payload": ...} object per line, as
+    /// `listen --json` writes it; objects with an "event" key are skipped.
+    #[arg(long, conflicts_with_all = ["channel", "payload", "stdin", "file", "also"])]
+    pub from_json: bool,
+
+    /// Require every payload to be valid JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Stdin records end with a NUL byte instead of a newline.
+    #[arg(short = '0', long)]
+    pub null: bool,
+
+    /// Do not send empty input lines.
+    #[arg(long)]
+    pub skip_empty: bool,
+
+    /// Stop at the first invalid input line (exit 2) instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Send all of stdin in one transaction, all or nothing (identical pairs then fold into one).
+    #[arg(long)]
+    pub atomic: bool,
 
     #[command(flatten)]
     pub conn: ConnArgs,

@@ -10,6 +10,7 @@ mod conninfo;
 mod ephemeral;
 mod error;
 mod limits;
+mod notify;
 mod sandbox;
 mod signals;
 mod unix_user;

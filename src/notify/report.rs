@@ -1,0 +1,95 @@
+//! What was done, in numbers a script can trust: only acknowledged commits count as sent, and a
+//! failure names the first input line that was not sent.
+
+use super::batch::Batch;
+use super::source::COMMAND_LINE;
+use std::time::Instant;
+
+/// Running totals of one `notify` run.
+#[derive(Debug)]
+pub struct Totals {
+    /// Notifications in transactions the server acknowledged as committed.
+    pub sent: u64,
+    /// Acknowledged transactions.
+    pub transactions: u64,
+    /// Input lines skipped as invalid.
+    pub skipped: u64,
+    /// Notifications handed to the server whose commit is not acknowledged yet.
+    pub in_flight: u64,
+    started: Instant,
+}
+
+impl Totals {
+    pub fn new() -> Self {
+        Totals {
+            sent: 0,
+            transactions: 0,
+            skipped: 0,
+            in_flight: 0,
+            started: Instant::now(),
+        }
+    }
+
+    /// Count `batch` as committed: the server acknowledged its transaction.
+    pub fn committed(&mut self, batch: &Batch) {
+        self.sent += batch.messages.len() as u64;
+        self.transactions += 1;
+    }
+
+    /// The `-v` closing line.
+    pub fn summary(&self) -> String {
+        let secs = self.started.elapsed().as_secs_f64();
+        format!(
+            "sent {} notifications in {} transactions, skipped {} invalid lines, in {:.3}s ({:.0}/s)",
+            self.sent,
+            self.transactions,
+            self.skipped,
+            secs,
+            self.sent as f64 / secs.max(1e-9)
+        )
+    }
+
+    /// What is known after a stop signal: the acknowledged count, and what may be in doubt.
+    pub fn interrupted(&self) -> String {
+        let mut text = format!("interrupted: {} notifications committed", self.sent);
+        if self.in_flight > 0 {
+            text.push_str(&format!(
+                "; {} more were being sent and may or may not be committed",
+                self.in_flight
+            ));
+        }
+        text
+    }
+
+    /// The context of a send that failed for good: what was committed and what was not.
+    pub fn unsent(&self, first_line: u64) -> String {
+        if first_line == COMMAND_LINE {
+            return format!("not sent ({} notifications committed)", self.sent);
+        }
+        format!(
+            "{} notifications committed; input line {first_line} and later not sent",
+            self.sent
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsent_names_count_and_line() {
+        let mut totals = Totals::new();
+        totals.sent = 5;
+        assert_eq!(
+            totals.unsent(6),
+            "5 notifications committed; input line 6 and later not sent"
+        );
+        assert_eq!(
+            totals.unsent(COMMAND_LINE),
+            "not sent (5 notifications committed)"
+        );
+        totals.in_flight = 2;
+        assert!(totals.interrupted().contains("2 more were being sent"));
+    }
+}

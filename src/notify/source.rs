@@ -1,0 +1,339 @@
+//! Input records: stdin split into lines (or NUL-terminated records) and turned into messages,
+//! each checked against the server's limits. Reading and checking run on their own thread, so
+//! the next lines are read while the previous transaction is on the wire, and they are handed
+//! over in chunks that end where the input pauses: that pause is what tells the batcher to send
+//! now rather than wait for a full batch.
+
+use crate::limits::{check_channel, check_payload};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The line number of messages that come from the command line rather than from stdin.
+pub const COMMAND_LINE: u64 = 0;
+
+/// How many events a chunk holds at most, so a fast producer still hands over steadily.
+const CHUNK_EVENTS: usize = 4096;
+
+/// How many chunks may wait for the sender: past that, reading stops and the producer blocks.
+pub const QUEUED_CHUNKS: usize = 16;
+
+/// What ends an input record.
+#[derive(Debug, Clone, Copy)]
+pub enum Framing {
+    /// `\n`, with a `\r` before it dropped too.
+    Newline,
+    /// A NUL byte (`-0/--null`).
+    Nul,
+}
+
+/// One notification to send, and the input line it came from (for reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub line: u64,
+    pub channel: Arc<str>,
+    pub payload: String,
+}
+
+/// What the reader hands over, in input order.
+#[derive(Debug)]
+pub enum Event {
+    /// A valid notification.
+    Message(Message),
+    /// A line that cannot be sent, and why.
+    Invalid { line: u64, reason: String },
+    /// Stdin itself failed; nothing after this is read.
+    Failed(std::io::Error),
+}
+
+/// How a record becomes messages.
+#[derive(Debug, Clone)]
+pub enum Decoder {
+    /// Each record is a payload for these channels.
+    Payloads {
+        channels: Vec<Arc<str>>,
+        skip_empty: bool,
+        json: bool,
+    },
+    /// Each record is a `listen --json` object naming its own channel.
+    Records { json: bool },
+}
+
+impl Decoder {
+    /// Turn record `line` into events appended to `out` (none for a skipped record).
+    pub fn decode(&self, line: u64, bytes: Vec<u8>, out: &mut Vec<Event>) {
+        let invalid = |reason: String| Event::Invalid { line, reason };
+        let Ok(text) = String::from_utf8(bytes) else {
+            out.push(invalid("not valid UTF-8".to_string()));
+            return;
+        };
+        match self {
+            Decoder::Payloads {
+                channels,
+                skip_empty,
+                json,
+            } => {
+                if text.is_empty() && *skip_empty {
+                    return;
+                }
+                if let Err(reason) = check_payload(&text).and_then(|()| check_json(&text, *json)) {
+                    out.push(invalid(reason));
+                    return;
+                }
+                out.extend(channels.iter().map(|channel| {
+                    Event::Message(Message {
+                        line,
+                        channel: channel.clone(),
+                        payload: text.clone(),
+                    })
+                }));
+            }
+            Decoder::Records { json } => {
+                if text.trim().is_empty() {
+                    return;
+                }
+                match record(&text, *json) {
+                    Ok(Some((channel, payload))) => out.push(Event::Message(Message {
+                        line,
+                        channel: channel.into(),
+                        payload,
+                    })),
+                    Ok(None) => {}
+                    Err(reason) => out.push(invalid(reason)),
+                }
+            }
+        }
+    }
+}
+
+/// With `--json`, a payload must parse as JSON.
+pub fn check_json(payload: &str, required: bool) -> Result<(), String> {
+    if !required {
+        return Ok(());
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(payload)
+        .map(|_| ())
+        .map_err(|e| format!("payload is not JSON ({e})"))
+}
+
+/// The fields of a `listen --json` line that matter here; the others are ignored.
+#[derive(Deserialize)]
+struct Record<'a> {
+    channel: Option<String>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+}
+
+/// Channel and payload of one NDJSON line, or `None` for an event line (a listener's gap).
+fn record(text: &str, json: bool) -> Result<Option<(String, String)>, String> {
+    let record: Record =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
+    if record.event.is_some() {
+        return Ok(None);
+    }
+    let channel = record.channel.ok_or("no \"channel\" string")?;
+    let raw = record.payload.ok_or("no \"payload\"")?.get();
+    let payload = if raw.starts_with('"') {
+        serde_json::from_str(raw).map_err(|e| format!("bad payload string ({e})"))?
+    } else {
+        compact(raw)
+    };
+    check_channel(&channel)?;
+    check_payload(&payload)?;
+    check_json(&payload, json)?;
+    Ok(Some((channel, payload)))
+}
+
+/// Valid JSON text without the whitespace between tokens, numbers and key order untouched.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for ch in json.chars() {
+        if in_string {
+            out.push(ch);
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if !ch.is_ascii_whitespace() {
+            in_string = ch == '"';
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Read `input` to its end on a new thread, sending chunks of events to `tx`. The thread is a
+/// plain one (not the runtime's) so that exiting never waits for a producer that keeps quiet.
+pub fn spawn(
+    input: impl Read + Send + 'static,
+    framing: Framing,
+    decoder: Decoder,
+    tx: mpsc::Sender<Vec<Event>>,
+) {
+    std::thread::spawn(move || read(input, framing, &decoder, &tx));
+}
+
+fn read(input: impl Read, framing: Framing, decoder: &Decoder, tx: &mpsc::Sender<Vec<Event>>) {
+    let end = match framing {
+        Framing::Newline => b'\n',
+        Framing::Nul => b'\0',
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, input);
+    let mut chunk = Vec::new();
+    let mut line = 0;
+    loop {
+        let mut record = Vec::new();
+        match reader.read_until(end, &mut record) {
+            Ok(0) => break,
+            Ok(_) => {
+                line += 1;
+                strip_end(&mut record, framing);
+                decoder.decode(line, record, &mut chunk);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                chunk.push(Event::Failed(e));
+                break;
+            }
+        }
+        // Hand over when the next record is not already here: the input paused (or is fast
+        // enough that another read will find more at once).
+        let pause = !reader.buffer().contains(&end);
+        if (pause || chunk.len() >= CHUNK_EVENTS) && !chunk.is_empty() {
+            if tx.blocking_send(std::mem::take(&mut chunk)).is_err() {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(chunk);
+    }
+}
+
+fn strip_end(record: &mut Vec<u8>, framing: Framing) {
+    match framing {
+        Framing::Newline => {
+            if record.last() == Some(&b'\n') {
+                record.pop();
+                if record.last() == Some(&b'\r') {
+                    record.pop();
+                }
+            }
+        }
+        Framing::Nul => {
+            if record.last() == Some(&b'\0') {
+                record.pop();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payloads() -> Decoder {
+        Decoder::Payloads {
+            channels: vec!["c".into()],
+            skip_empty: false,
+            json: false,
+        }
+    }
+
+    /// Everything the reader hands over for `input`, flattened.
+    fn events(input: &'static [u8], framing: Framing, decoder: Decoder) -> Vec<Event> {
+        let (tx, mut rx) = mpsc::channel(QUEUED_CHUNKS);
+        spawn(input, framing, decoder, tx);
+        let mut all = Vec::new();
+        while let Some(chunk) = rx.blocking_recv() {
+            all.extend(chunk);
+        }
+        all
+    }
+
+    fn described(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::Message(m) => format!("{}:{}:{}", m.line, m.channel, m.payload),
+                Event::Invalid { line, .. } => format!("{line}:invalid"),
+                Event::Failed(e) => format!("failed {e}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_crlf_empty_and_unterminated_last() {
+        let got = events(b"a\r\n\nb\r\nlast", Framing::Newline, payloads());
+        assert_eq!(described(&got), ["1:c:a", "2:c:", "3:c:b", "4:c:last"]);
+    }
+
+    #[test]
+    fn nul_records_keep_newlines_and_carriage_returns() {
+        let got = events(b"a\nb\r\0\0c", Framing::Nul, payloads());
+        assert_eq!(described(&got), ["1:c:a\nb\r", "2:c:", "3:c:c"]);
+    }
+
+    #[test]
+    fn skip_empty_keeps_line_numbers() {
+        let decoder = Decoder::Payloads {
+            channels: vec!["x".into(), "y".into()],
+            skip_empty: true,
+            json: false,
+        };
+        let got = events(b"\na\n", Framing::Newline, decoder);
+        assert_eq!(described(&got), ["2:x:a", "2:y:a"]);
+    }
+
+    #[test]
+    fn invalid_lines_are_numbered() {
+        let decoder = Decoder::Payloads {
+            channels: vec!["c".into()],
+            skip_empty: false,
+            json: true,
+        };
+        let got = events(b"{}\nnope\n\xff\n[1]\n", Framing::Newline, decoder);
+        assert_eq!(
+            described(&got),
+            ["1:c:{}", "2:invalid", "3:invalid", "4:c:[1]"]
+        );
+    }
+
+    #[test]
+    fn records_take_strings_raw_values_and_skip_events() {
+        let input = br#"{"channel":"A","payload":"x\ny","pid":1}
+{"event":"gap","channel":"A"}
+{"channel":"B","payload": { "k" : [1, 2.50, "a b"] }}
+
+{"channel":"C"}
+{"payload":"p"}
+not json
+"#;
+        let got = events(input, Framing::Newline, Decoder::Records { json: false });
+        assert_eq!(
+            described(&got),
+            [
+                "1:A:x\ny",
+                r#"3:B:{"k":[1,2.50,"a b"]}"#,
+                "5:invalid",
+                "6:invalid",
+                "7:invalid"
+            ]
+        );
+    }
+
+    #[test]
+    fn compact_keeps_string_whitespace_and_escapes() {
+        assert_eq!(
+            compact(r#" { "a\" b" : "c \\" , "d" : null } "#),
+            r#"{"a\" b":"c \\","d":null}"#
+        );
+    }
+}
