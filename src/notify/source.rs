@@ -206,10 +206,11 @@ fn read(input: impl Read, framing: Framing, decoder: &Decoder, tx: &mpsc::Sender
         // Hand over when the next record is not already here: the input paused (or is fast
         // enough that another read will find more at once).
         let pause = !reader.buffer().contains(&end);
-        if (pause || chunk.len() >= CHUNK_EVENTS) && !chunk.is_empty() {
-            if tx.blocking_send(std::mem::take(&mut chunk)).is_err() {
-                return;
-            }
+        if (pause || chunk.len() >= CHUNK_EVENTS)
+            && !chunk.is_empty()
+            && tx.blocking_send(std::mem::take(&mut chunk)).is_err()
+        {
+            return;
         }
     }
     if !chunk.is_empty() {

@@ -1,0 +1,484 @@
+//! `pgpubsub notify` against a real server, with a real listener (sqlx's PgListener) counting
+//! what arrives. "Nothing else arrived" is proven without sleeping: after the command under test,
+//! psql sends a sentinel on the same channel, and notifications arrive in commit order, so
+//! anything the command committed arrives before the sentinel.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+use sqlx::postgres::PgListener;
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any single expected notification may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(30);
+const SENTINEL: &str = "--sentinel--";
+
+/// A listener on `channels` of the server at `url`, driven from synchronous tests.
+struct Listener {
+    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (inside the runtime, which sqlx needs for its cleanup).
+    listener: Option<PgListener>,
+    url: String,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _runtime = self.runtime.enter();
+        self.listener.take();
+    }
+}
+
+impl Listener {
+    fn new(url: &str, channels: &[&str]) -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(async {
+            let mut listener = PgListener::connect(url).await.unwrap();
+            listener.listen_all(channels.iter().copied()).await.unwrap();
+            listener
+        });
+        Listener {
+            runtime,
+            listener: Some(listener),
+            url: url.to_string(),
+        }
+    }
+
+    /// The next notification as (channel, payload); panics after PATIENCE.
+    fn next(&mut self) -> (String, String) {
+        let listener = self.listener.as_mut().unwrap();
+        let received = self
+            .runtime
+            .block_on(async { tokio::time::timeout(PATIENCE, listener.recv()).await })
+            .expect("no notification arrived in time")
+            .unwrap();
+        (
+            received.channel().to_string(),
+            received.payload().to_string(),
+        )
+    }
+
+    /// The next `n` notifications.
+    fn take(&mut self, n: usize) -> Vec<(String, String)> {
+        (0..n).map(|_| self.next()).collect()
+    }
+
+    /// Everything that arrives on `channel` before a sentinel sent there now by psql.
+    fn drain(&mut self, channel: &str) -> Vec<(String, String)> {
+        psql_at(
+            &self.url,
+            &format!("SELECT pg_notify('{channel}', '{SENTINEL}')"),
+        );
+        let mut got = Vec::new();
+        loop {
+            let next = self.next();
+            if next == (channel.to_string(), SENTINEL.to_string()) {
+                return got;
+            }
+            got.push(next);
+        }
+    }
+}
+
+/// The shared server's listener on `channels`.
+fn listen(channels: &[&str]) -> Listener {
+    Listener::new(url(), channels)
+}
+
+fn pairs(channel: &str, payloads: impl IntoIterator<Item = String>) -> Vec<(String, String)> {
+    payloads
+        .into_iter()
+        .map(|p| (channel.to_string(), p))
+        .collect()
+}
+
+/// `pgpubsub notify ARGS` fed `input` on stdin.
+fn notify_stdin(args: &[&str], input: impl Into<Vec<u8>>) -> assert_cmd::assert::Assert {
+    pgpubsub()
+        .arg("notify")
+        .args(args)
+        .write_stdin(input.into())
+        .assert()
+}
+
+/// `pgpubsub notify -v ARGS` against `url`, its stdin a pipe the test writes to.
+fn spawn_notify(url: &str, args: &[&str]) -> Child {
+    clean(Command::new(BIN))
+        .env("DATABASE_URL", url)
+        .args(["notify", "-v"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn write_lines(child: &mut Child, lines: std::ops::RangeInclusive<u32>) {
+    let text: String = lines.map(|i| format!("{i}\n")).collect();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+fn numbers(lines: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    lines.map(|i| i.to_string()).collect()
+}
+
+#[test]
+fn one_shot_keeps_names_and_payloads_literally() {
+    let stem = channel("x");
+    let names = [
+        format!("MixedCase_{stem}"),
+        format!("we\"ird'; DROP TABLE t; --{stem}"),
+        format!("ünï €{stem}"),
+        format!("{stem}{}", "l".repeat(63 - stem.len())),
+    ];
+    assert_eq!(names[3].len(), 63);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut listener = listen(&refs);
+    let payload = "'); SELECT pg_terminate_backend(pg_backend_pid()); -- \\ \"ü\"";
+    for name in &names {
+        pgpubsub()
+            .args(["notify", name, payload])
+            .assert()
+            .success();
+    }
+    pgpubsub().args(["notify", &names[0]]).assert().success();
+    let mut expected: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (n.clone(), payload.to_string()))
+        .collect();
+    expected.push((names[0].clone(), String::new()));
+    assert_eq!(listener.take(expected.len()), expected);
+    // Folded case would be another channel: nothing arrived there, nothing more here.
+    assert_eq!(listener.drain(&names[0]), []);
+}
+
+#[test]
+fn also_sends_the_payload_to_every_channel() {
+    let (a, b, c) = (channel("also_a"), channel("also_b"), channel("also_c"));
+    let mut listener = listen(&[&a, &b, &c]);
+    pgpubsub()
+        .args(["notify", &a, "p", "--also", &b, "--also", &c])
+        .assert()
+        .success();
+    let want = [a.clone(), b.clone(), c.clone()].map(|ch| (ch, "p".to_string()));
+    assert_eq!(listener.take(3), want);
+    pgpubsub()
+        .args(["notify", &a, "p", "--also", &a])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("named twice"));
+    assert_eq!(listener.drain(&a), []);
+}
+
+#[test]
+fn limits_are_enforced_before_sending() {
+    let ch = channel("limits");
+    let mut listener = listen(&[&ch]);
+    let max = "p".repeat(7999);
+    pgpubsub().args(["notify", &ch, &max]).assert().success();
+    assert_eq!(listener.next(), (ch.clone(), max.clone()));
+
+    let too_long = "p".repeat(8000);
+    pgpubsub()
+        .args(["notify", &ch, &too_long])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("8000 bytes"));
+    let long_channel = "c".repeat(64);
+    // The valid first channel gets nothing either: a one-shot is all or nothing.
+    pgpubsub()
+        .args(["notify", &ch, "p", "--also", &long_channel])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "\"{long_channel}\" is 64 bytes"
+        )));
+    pgpubsub()
+        .args(["notify", &ch, "{not json", "--json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not JSON"));
+    assert_eq!(listener.drain(&ch), []);
+}
+
+#[test]
+fn file_payload_is_sent_byte_for_byte() {
+    let ch = channel("file");
+    let mut listener = listen(&[&ch]);
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    let content = format!("line one\r\n\ttwo ü\n{}", "f".repeat(7999 - 18));
+    assert_eq!(content.len(), 7999);
+    std::fs::write(&good, &content).unwrap();
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "b".repeat(8000)).unwrap();
+    pgpubsub()
+        .args(["notify", &ch, "--file", good.to_str().unwrap()])
+        .assert()
+        .success();
+    pgpubsub()
+        .args(["notify", &ch, "--file", bad.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--file").and(predicate::str::contains("8000 bytes")));
+    assert_eq!(listener.drain(&ch), [(ch.clone(), content)]);
+}
+
+#[test]
+fn streaming_skips_bad_lines_by_number_and_sends_the_rest() {
+    let ch = channel("badline");
+    let mut listener = listen(&[&ch]);
+    let mut input = format!("one\n{}\nthree\n", "x".repeat(8000)).into_bytes();
+    input.extend(b"\xc3\nfive");
+    notify_stdin(&[&ch, "-"], input).code(2).stderr(
+        predicate::str::contains("line 2: payload is 8000 bytes")
+            .and(predicate::str::contains("line 4: not valid UTF-8"))
+            .and(predicate::str::contains(
+                "2 invalid input lines skipped; 3 notifications sent",
+            )),
+    );
+    let want = pairs(&ch, ["one", "three", "five"].map(String::from));
+    assert_eq!(listener.drain(&ch), want);
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_line() {
+    let ch = channel("strict");
+    let mut listener = listen(&[&ch]);
+    notify_stdin(
+        &[&ch, "--stdin", "--json", "--strict"],
+        "1\n{\"a\":2}\noops\n4\n",
+    )
+    .code(2)
+    .stderr(
+        predicate::str::contains("line 3: payload is not JSON").and(predicate::str::contains(
+            "stopped (--strict), 2 notifications sent",
+        )),
+    );
+    assert_eq!(
+        listener.drain(&ch),
+        pairs(&ch, ["1", "{\"a\":2}"].map(String::from))
+    );
+}
+
+#[test]
+fn records_framing_and_empty_lines() {
+    let ch = channel("framing");
+    let mut listener = listen(&[&ch]);
+    notify_stdin(&[&ch, "-"], "a\r\n\nb").success();
+    notify_stdin(&[&ch, "-", "--skip-empty"], "c\n\nd\n").success();
+    notify_stdin(&[&ch, "-", "-0"], "e\nf\r\0\0g").success();
+    let want = ["a", "", "b", "c", "d", "e\nf\r", "", "g"].map(String::from);
+    assert_eq!(listener.drain(&ch), pairs(&ch, want));
+}
+
+#[test]
+fn identical_lines_are_all_delivered() {
+    let ch = channel("same");
+    let mut listener = listen(&[&ch]);
+    notify_stdin(&[&ch, "-", "-v"], "x\n".repeat(10_000))
+        .success()
+        .stderr(predicate::str::contains(
+            "sent 10000 notifications in 10000 transactions",
+        ));
+    let got = listener.drain(&ch);
+    assert_eq!(got.len(), 10_000);
+    assert!(got.iter().all(|(_, p)| p == "x"));
+}
+
+#[test]
+fn atomic_is_one_transaction_where_repeats_fold() {
+    let ch = channel("atomic");
+    let mut listener = listen(&[&ch]);
+    notify_stdin(&[&ch, "-", "--atomic", "-v"], "x\nx\ny\nx\n")
+        .success()
+        .stderr(predicate::str::contains("in 1 transactions"));
+    assert_eq!(
+        listener.drain(&ch),
+        pairs(&ch, ["x", "y"].map(String::from))
+    );
+    // All or nothing: a bad line under --strict leaves everything unsent.
+    notify_stdin(&[&ch, "-", "--atomic", "--strict"], &b"a\nb\n\xff\n"[..])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "line 3: not valid UTF-8; stopped (--strict), 0 notifications sent",
+        ));
+    assert_eq!(listener.drain(&ch), []);
+}
+
+#[test]
+fn distinct_lines_arrive_exactly_and_in_order() {
+    let ch = channel("order");
+    let mut listener = listen(&[&ch]);
+    let input: String = (1..=100_000).map(|i| format!("{i}\n")).collect();
+    notify_stdin(&[&ch, "-", "-v"], input)
+        .success()
+        .stderr(predicate::str::contains("sent 100000 notifications"));
+    assert_eq!(listener.drain(&ch), pairs(&ch, numbers(1..=100_000)));
+}
+
+#[test]
+fn a_slow_producer_gets_each_line_sent_at_once() {
+    let ch = channel("slow");
+    let mut listener = listen(&[&ch]);
+    let mut child = spawn_notify(url(), &[&ch, "-"]);
+    for i in 1..=5 {
+        let written = Instant::now();
+        write_lines(&mut child, i..=i);
+        // Delivered with stdin still open and nothing more written: no waiting for a batch.
+        assert_eq!(listener.next(), (ch.clone(), i.to_string()));
+        std::thread::sleep(Duration::from_millis(200).saturating_sub(written.elapsed()));
+    }
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    assert_eq!(listener.drain(&ch), []);
+}
+
+#[test]
+fn from_json_bridges_two_servers_byte_for_byte() {
+    let (a, b) = (channel("Bridge_A"), channel("bridge \"b\""));
+    let payloads = [
+        "plain".to_string(),
+        String::new(),
+        "tab\there, newline\nthere, quote \" and backslash \\ and 'single'".to_string(),
+        "ünïcödé €".to_string(),
+        "{\"looks\": [\"like\", \"json\"]}".to_string(),
+        "x".repeat(7999),
+    ];
+    // Receive them on server A, as `listen --json` would, and write its NDJSON.
+    let mut on_a = listen(&[&a, &b]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url()).await.unwrap();
+        for (i, payload) in payloads.iter().enumerate() {
+            let channel = if i % 2 == 0 { &a } else { &b };
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(payload)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    });
+    let received = on_a.take(payloads.len());
+    let mut ndjson = String::new();
+    for (i, (channel, payload)) in received.iter().enumerate() {
+        let line = serde_json::json!({
+            "channel": channel, "payload": payload, "pid": 4242,
+            "received_at": "2026-01-01T00:00:00.000000Z",
+        });
+        ndjson.push_str(&format!("{line}\n"));
+        if i == 1 {
+            ndjson.push_str(&format!(
+                "{}\n",
+                serde_json::json!({"event": "gap", "channel": channel})
+            ));
+        }
+    }
+    ndjson.push_str(&format!(
+        "{}\n",
+        r#"{"channel":"CH","payload": {"n": 1.50, "s": "a b"} }"#.replace("CH", &a)
+    ));
+
+    let server_b = start_sandbox(&[]);
+    let mut on_b = Listener::new(&server_b.url, &[&a, &b]);
+    pgpubsub()
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .args(["notify", "--from-json", "-d", &server_b.url])
+        .write_stdin(ndjson)
+        .assert()
+        .success();
+    let mut want = received;
+    want.push((a.clone(), r#"{"n":1.50,"s":"a b"}"#.to_string()));
+    let mut got = on_b.take(want.len());
+    got.extend(on_b.drain(&a));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_server_restart_mid_stream_loses_and_invents_nothing() {
+    let server = start_sandbox(&[]);
+    let ch = channel("restart");
+    let mut before = Listener::new(&server.url, &[&ch]);
+    let mut child = spawn_notify(&server.url, &[&ch, "-"]);
+    write_lines(&mut child, 1..=50_000);
+    assert_eq!(before.take(50_000), pairs(&ch, numbers(1..=50_000)));
+    drop(before);
+
+    stop_sandbox(&server);
+    let port = port_of(&server.url).to_string();
+    let restarted = start_sandbox(&["--port", &port]);
+    assert_eq!(restarted.url, server.url);
+    let mut after = Listener::new(&restarted.url, &[&ch]);
+    write_lines(&mut child, 50_001..=100_000);
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("reconnecting to resend"), "{stderr}");
+    // 50 000 seen by the first listener plus exactly what the second sees.
+    assert_eq!(after.drain(&ch), pairs(&ch, numbers(50_001..=100_000)));
+    assert!(stderr.contains("sent 100000 notifications"), "{stderr}");
+}
+
+#[test]
+fn a_server_that_stays_down_is_reported_with_counts() {
+    let server = start_sandbox(&[]);
+    let ch = channel("down");
+    let mut listener = Listener::new(&server.url, &[&ch]);
+    let mut child = spawn_notify(&server.url, &[&ch, "-"]);
+    write_lines(&mut child, 1..=1000);
+    assert_eq!(listener.take(1000), pairs(&ch, numbers(1..=1000)));
+    drop(listener);
+    stop_sandbox(&server);
+    write_lines(&mut child, 1001..=2000);
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1000 notifications committed; input line 1001 and later not sent"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_before_reading_input() {
+    pgpubsub()
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/postgres")
+        .args(["notify", "c", "-"])
+        .write_stdin("never read\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("could not connect"));
+}
+
+#[test]
+fn stream_flags_need_stdin() {
+    pgpubsub()
+        .args(["notify", "c", "p", "--atomic"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--atomic applies only to stdin"));
+    pgpubsub()
+        .args(["notify", "--from-json", "c"])
+        .assert()
+        .code(2);
+    pgpubsub()
+        .args(["notify", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--also").and(predicate::str::contains("Exit status")));
+}
