@@ -5,7 +5,7 @@
 
 use super::source::Message;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// Most messages per transaction when streaming.
 pub const MAX_MESSAGES: usize = 1000;
@@ -24,6 +24,11 @@ impl Batch {
     pub fn of(messages: Vec<Message>) -> Self {
         let bytes = messages.iter().map(size).sum();
         Batch { messages, bytes }
+    }
+
+    /// Channel and payload bytes, to bound what one round trip carries.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The input line of the first message, for "first line not sent" reports.
@@ -50,16 +55,34 @@ pub enum Policy {
     Atomic,
 }
 
-/// Turns a stream of messages into closed batches, ready to send in order.
+/// Turns a stream of messages into batches, closed in order.
 pub struct Batcher {
     policy: Policy,
     open: Batch,
     /// Hashes of the open batch's pairs. A collision only cuts a batch early, which costs a
     /// transaction but never a notification, so the pairs themselves need not be kept.
-    seen: HashSet<u64>,
+    seen: HashSet<u64, BuildHasherDefault<Prehashed>>,
     hasher: RandomState,
-    ready: Vec<Batch>,
-    ready_bytes: usize,
+}
+
+/// The set's own hasher for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
 }
 
 impl Batcher {
@@ -67,16 +90,15 @@ impl Batcher {
         Batcher {
             policy,
             open: Batch::default(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             hasher: RandomState::new(),
-            ready: Vec::new(),
-            ready_bytes: 0,
         }
     }
 
-    /// Add the next message. A full batch is only cut between input lines, so that a line sent
-    /// to several channels is never split across transactions.
-    pub fn push(&mut self, message: Message) {
+    /// Add the next message; returns the batch this closed, if any. A full batch is only cut
+    /// between input lines, so that a line sent to several channels is never split.
+    pub fn push(&mut self, message: Message) -> Option<Batch> {
+        let mut closed = None;
         if let Policy::Streaming = self.policy {
             let key = self.hasher.hash_one((&*message.channel, &message.payload));
             let new_line = self
@@ -87,32 +109,18 @@ impl Batcher {
             let full = self.open.messages.len() >= MAX_MESSAGES
                 || self.open.bytes + size(&message) > MAX_BYTES;
             if (new_line && full) || self.seen.contains(&key) {
-                self.flush();
+                closed = self.flush();
             }
             self.seen.insert(key);
         }
         self.open.push(message);
+        closed
     }
 
-    /// Close the open batch, if any, so that it is sent with the next [`Batcher::take`].
-    pub fn flush(&mut self) {
-        if !self.open.messages.is_empty() {
-            self.ready_bytes += self.open.bytes;
-            self.ready.push(std::mem::take(&mut self.open));
-            self.seen.clear();
-        }
-    }
-
-    /// Payload bytes and messages in closed batches, to bound what one round trip carries.
-    pub fn ready_size(&self) -> (usize, usize) {
-        let messages = self.ready.iter().map(|b| b.messages.len()).sum();
-        (messages, self.ready_bytes)
-    }
-
-    /// The closed batches, oldest first.
-    pub fn take(&mut self) -> Vec<Batch> {
-        self.ready_bytes = 0;
-        std::mem::take(&mut self.ready)
+    /// Close the open batch, if it holds anything.
+    pub fn flush(&mut self) -> Option<Batch> {
+        self.seen.clear();
+        Some(std::mem::take(&mut self.open)).filter(|b| !b.messages.is_empty())
     }
 }
 
@@ -128,6 +136,17 @@ mod tests {
         }
     }
 
+    /// Every batch closed while pushing `messages` and flushing at the end.
+    fn batches(policy: Policy, messages: impl IntoIterator<Item = Message>) -> Vec<Batch> {
+        let mut batcher = Batcher::new(policy);
+        let mut closed: Vec<Batch> = messages
+            .into_iter()
+            .filter_map(|m| batcher.push(m))
+            .collect();
+        closed.extend(batcher.flush());
+        closed
+    }
+
     fn lines(batches: &[Batch]) -> Vec<Vec<u64>> {
         batches
             .iter()
@@ -137,62 +156,51 @@ mod tests {
 
     #[test]
     fn repeats_cut_the_batch() {
-        let mut batcher = Batcher::new(Policy::Streaming);
-        for (line, payload) in [(1, "x"), (2, "y"), (3, "x"), (4, "x"), (5, "z")] {
-            batcher.push(message(line, "c", payload));
-        }
-        batcher.flush();
-        assert_eq!(lines(&batcher.take()), [vec![1, 2], vec![3], vec![4, 5]]);
+        let input = [(1, "x"), (2, "y"), (3, "x"), (4, "x"), (5, "z")];
+        let got = batches(Policy::Streaming, input.map(|(l, p)| message(l, "c", p)));
+        assert_eq!(lines(&got), [vec![1, 2], vec![3], vec![4, 5]]);
     }
 
     #[test]
     fn same_payload_on_other_channel_is_no_repeat() {
-        let mut batcher = Batcher::new(Policy::Streaming);
-        batcher.push(message(1, "a", "x"));
-        batcher.push(message(1, "b", "x"));
-        batcher.flush();
-        assert_eq!(lines(&batcher.take()), [vec![1, 1]]);
+        let got = batches(
+            Policy::Streaming,
+            [message(1, "a", "x"), message(1, "b", "x")],
+        );
+        assert_eq!(lines(&got), [vec![1, 1]]);
     }
 
     #[test]
     fn size_cuts_only_between_lines() {
-        let mut batcher = Batcher::new(Policy::Streaming);
-        for line in 0..MAX_MESSAGES as u64 - 1 {
-            batcher.push(message(line, "a", &line.to_string()));
-        }
         let last = MAX_MESSAGES as u64;
-        for channel in ["a", "b", "c"] {
-            batcher.push(message(last, channel, "last"));
-        }
-        batcher.push(message(last + 1, "a", "next"));
-        batcher.flush();
-        let sizes: Vec<usize> = batcher.take().iter().map(|b| b.messages.len()).collect();
+        let input = (1..last)
+            .map(|line| message(line, "a", &line.to_string()))
+            .chain(["a", "b", "c"].map(|channel| message(last, channel, "last")))
+            .chain([message(last + 1, "a", "next")]);
+        let sizes: Vec<usize> = batches(Policy::Streaming, input)
+            .iter()
+            .map(|b| b.messages.len())
+            .collect();
         assert_eq!(sizes, [MAX_MESSAGES + 2, 1]);
     }
 
     #[test]
     fn byte_limit_cuts() {
-        let mut batcher = Batcher::new(Policy::Streaming);
         let big = "x".repeat(7000);
-        for line in 0..200 {
-            batcher.push(message(line, "c", &format!("{line}{big}")));
-        }
-        batcher.flush();
-        let batches = batcher.take();
-        assert!(batches.len() > 1);
-        assert!(batches.iter().all(|b| b.bytes <= MAX_BYTES));
-        assert_eq!(batches.iter().map(|b| b.messages.len()).sum::<usize>(), 200);
+        let input = (0..200).map(|line| message(line, "c", &format!("{line}{big}")));
+        let got = batches(Policy::Streaming, input);
+        assert!(got.len() > 1);
+        assert!(got.iter().all(|b| b.bytes <= MAX_BYTES));
+        assert_eq!(got.iter().map(|b| b.messages.len()).sum::<usize>(), 200);
     }
 
     #[test]
     fn atomic_never_cuts() {
-        let mut batcher = Batcher::new(Policy::Atomic);
-        for line in 0..3000 {
-            batcher.push(message(line, "c", "same"));
-        }
-        assert_eq!(batcher.ready_size(), (0, 0));
-        batcher.flush();
-        assert_eq!(batcher.ready_size(), (3000, 3000 * 5));
-        assert_eq!(batcher.take().len(), 1);
+        let got = batches(
+            Policy::Atomic,
+            (0..3000).map(|line| message(line, "c", "same")),
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].messages.len(), 3000);
     }
 }

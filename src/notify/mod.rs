@@ -6,6 +6,7 @@ mod batch;
 mod report;
 mod send;
 mod source;
+mod sql;
 mod stream;
 
 use crate::cli::NotifyArgs;
@@ -14,7 +15,7 @@ use crate::error::{note, usage, Error, Exit, Result};
 use crate::limits::{check_channel, check_payload};
 use crate::signals::Signals;
 use batch::{Batch, Policy};
-use send::Sender;
+use send::{Round, Sender};
 use source::{check_json, Decoder, Framing, Message, COMMAND_LINE};
 use std::sync::Arc;
 use stream::Stream;
@@ -41,7 +42,9 @@ pub async fn run(args: &NotifyArgs, verbose: bool, signals: &mut Signals) -> Res
     };
     let outcome = match plan {
         Plan::OneShot(batch) => {
-            let work = async { Ok(sender.send(&[batch]).await.map(|()| Exit::Success)?) };
+            let mut round = Round::default();
+            round.extend([batch]);
+            let work = async { Ok(sender.send(&round).await.map(|()| Exit::Success)?) };
             signals.guard(work).await
         }
         Plan::Stream(stream) => signals.guard(stream::run(stream, &mut sender)).await,

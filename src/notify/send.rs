@@ -1,24 +1,69 @@
 //! Committing batches, one transaction each, in input order, and counting only what the server
 //! acknowledged. A lone batch goes as one bound statement; several ready batches go in one
 //! simple-query round trip (sqlx does not pipeline), which is what lets one-per-transaction
-//! input (repeated lines) beat a client that waits for each commit.
+//! input (repeated lines) beat a client that waits for each commit. That round trip's SQL is
+//! rendered while the batches are gathered (on the reading thread), so the connection never
+//! waits for it.
 
 use super::batch::Batch;
 use super::report::Totals;
+use super::sql::{bound, render, render_all};
 use crate::connect::ConnSettings;
 use crate::error::warn;
 use anyhow::anyhow;
 use futures::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Either};
-
-/// One batch as one statement. `ORDER BY n` makes the send order the input order.
-const BOUND: &str = "SELECT pg_notify(c, p) \
-     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, n) ORDER BY n";
+use std::borrow::Cow;
 
 /// Statements per pipelined transaction (BEGIN, SELECT, COMMIT): each one completes with one
 /// CommandComplete, so every third completion is an acknowledged commit.
 const STATEMENTS_PER_TRANSACTION: usize = 3;
+
+/// Most notifications one round trip carries (many small transactions, or a few full ones).
+const ROUND_TRIP_MESSAGES: usize = 8192;
+/// Most payload bytes one round trip carries.
+const ROUND_TRIP_BYTES: usize = 4 << 20;
+
+/// Batches to send in one round trip, in order, with their pipelined SQL.
+#[derive(Debug, Default)]
+pub struct Round {
+    batches: Vec<Batch>,
+    sql: String,
+    messages: usize,
+    bytes: usize,
+}
+
+impl Extend<Batch> for Round {
+    /// Add the next batches, rendering them now.
+    fn extend<I: IntoIterator<Item = Batch>>(&mut self, batches: I) {
+        for batch in batches {
+            render(&mut self.sql, &batch);
+            self.messages += batch.messages.len();
+            self.bytes += batch.bytes();
+            self.batches.push(batch);
+        }
+    }
+}
+
+impl Round {
+    /// Add the batches of a later round.
+    pub fn append(&mut self, later: Round) {
+        self.sql.push_str(&later.sql);
+        self.messages += later.messages;
+        self.bytes += later.bytes;
+        self.batches.extend(later.batches);
+    }
+
+    /// Whether the round is as big as one round trip should be.
+    pub fn is_full(&self) -> bool {
+        self.messages >= ROUND_TRIP_MESSAGES || self.bytes >= ROUND_TRIP_BYTES
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+}
 
 /// A connection that commits batches and keeps the totals honest.
 pub struct Sender {
@@ -38,13 +83,14 @@ impl Sender {
         })
     }
 
-    /// Commit `batches` in order. After a failure, reconnect and resend what was not
+    /// Commit the round's batches in order. After a failure, reconnect and resend what was not
     /// acknowledged, once; a second failure is the error, naming the first unsent line.
-    pub async fn send(&mut self, batches: &[Batch]) -> anyhow::Result<()> {
-        let mut rest = batches;
+    pub async fn send(&mut self, round: &Round) -> anyhow::Result<()> {
+        let mut rest = round.batches.as_slice();
+        let mut sql = Some(round.sql.as_str());
         let mut retried = false;
         loop {
-            let (done, result) = self.attempt(rest).await;
+            let (done, result) = self.attempt(rest, sql.take()).await;
             rest = &rest[done..];
             let Err(err) = result else {
                 return Ok(());
@@ -66,8 +112,13 @@ impl Sender {
         }
     }
 
-    /// One round trip: how many batches were acknowledged, and how it ended.
-    async fn attempt(&mut self, batches: &[Batch]) -> (usize, Result<(), sqlx::Error>) {
+    /// One round trip (`sql` is `batches` rendered, if at hand): how many batches were
+    /// acknowledged, and how it ended.
+    async fn attempt(
+        &mut self,
+        batches: &[Batch],
+        sql: Option<&str>,
+    ) -> (usize, Result<(), sqlx::Error>) {
         self.totals.in_flight = batches.iter().map(|b| b.messages.len() as u64).sum();
         let outcome = match batches {
             [] => (0, Ok(())),
@@ -78,15 +129,22 @@ impl Sender {
                 }
                 Err(err) => (0, Err(err)),
             },
-            _ => self.pipelined(batches).await,
+            _ => {
+                let sql = sql.map_or_else(|| Cow::Owned(render_all(batches)), Cow::Borrowed);
+                self.pipelined(batches, &sql).await
+            }
         };
         self.totals.in_flight = 0;
         outcome
     }
 
     /// Several transactions in one simple query, counted as their COMMITs complete.
-    async fn pipelined(&mut self, batches: &[Batch]) -> (usize, Result<(), sqlx::Error>) {
-        let mut results = sqlx::raw_sql(AssertSqlSafe(render(batches))).fetch_many(&mut self.conn);
+    async fn pipelined(
+        &mut self,
+        batches: &[Batch],
+        sql: &str,
+    ) -> (usize, Result<(), sqlx::Error>) {
+        let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut self.conn);
         let (mut done, mut completions) = (0, 0);
         loop {
             match results.try_next().await {
@@ -107,88 +165,5 @@ impl Sender {
                 Err(err) => return (done, Err(err)),
             }
         }
-    }
-}
-
-fn bound(batch: &Batch) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
-    let payloads: Vec<&str> = batch.messages.iter().map(|m| m.payload.as_str()).collect();
-    sqlx::query(BOUND).bind(channels).bind(payloads)
-}
-
-/// `BEGIN; SELECT pg_notify(...); COMMIT;` per batch, with every text as an escaped literal.
-fn render(batches: &[Batch]) -> String {
-    let mut sql = String::new();
-    for batch in batches {
-        sql.push_str("BEGIN;SELECT pg_notify(");
-        if let [message] = batch.messages.as_slice() {
-            push_literal(&mut sql, &message.channel);
-            sql.push(',');
-            push_literal(&mut sql, &message.payload);
-            sql.push(')');
-        } else {
-            sql.push_str("c,p) FROM unnest(");
-            push_literal(&mut sql, &array(batch.messages.iter().map(|m| &*m.channel)));
-            sql.push_str("::text[],");
-            push_literal(&mut sql, &array(batch.messages.iter().map(|m| &*m.payload)));
-            sql.push_str("::text[]) WITH ORDINALITY AS t(c,p,n) ORDER BY n");
-        }
-        sql.push_str(";COMMIT;");
-    }
-    sql
-}
-
-/// An `E'...'` literal: with backslashes and quotes doubled it means exactly `text`, whatever
-/// `standard_conforming_strings` says, so no input can end it early.
-fn push_literal(sql: &mut String, text: &str) {
-    sql.reserve(text.len() + 3);
-    sql.push_str("E'");
-    for ch in text.chars() {
-        match ch {
-            '\'' => sql.push_str("''"),
-            '\\' => sql.push_str("\\\\"),
-            ch => sql.push(ch),
-        }
-    }
-    sql.push('\'');
-}
-
-/// A text-array literal with every element quoted, so none is read as NULL or trimmed.
-fn array<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let mut text = String::from("{");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push('"');
-        for ch in item.chars() {
-            if matches!(ch, '"' | '\\') {
-                text.push('\\');
-            }
-            text.push(ch);
-        }
-        text.push('"');
-    }
-    text.push('}');
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals_double_quotes_and_backslashes() {
-        let mut sql = String::new();
-        push_literal(&mut sql, r"it's \'; DROP TABLE x; --");
-        assert_eq!(sql, r"E'it''s \\''; DROP TABLE x; --'");
-    }
-
-    #[test]
-    fn arrays_quote_every_element() {
-        assert_eq!(
-            array([r#"a"b"#, r"c\", "", "NULL", " {x} "].into_iter()),
-            r#"{"a\"b","c\\","","NULL"," {x} "}"#
-        );
     }
 }

@@ -1,24 +1,17 @@
 //! Input records: stdin split into lines (or NUL-terminated records) and turned into messages,
-//! each checked against the server's limits. Reading and checking run on their own thread, so
-//! the next lines are read while the previous transaction is on the wire, and they are handed
-//! over in chunks that end where the input pauses: that pause is what tells the batcher to send
-//! now rather than wait for a full batch.
+//! each checked against the server's limits. The reader also says where the input pauses (no
+//! complete record is waiting): that is what tells the batcher to send now rather than wait for
+//! a full batch.
 
 use crate::limits::{check_channel, check_payload};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// The line number of messages that come from the command line rather than from stdin.
 pub const COMMAND_LINE: u64 = 0;
-
-/// How many events a chunk holds at most, so a fast producer still hands over steadily.
-const CHUNK_EVENTS: usize = 4096;
-
-/// How many chunks may wait for the sender: past that, reading stops and the producer blocks.
-pub const QUEUED_CHUNKS: usize = 16;
 
 /// What ends an input record.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +31,15 @@ pub struct Message {
 }
 
 /// What the reader hands over, in input order.
+#[derive(Debug)]
+pub enum Input {
+    /// Something read.
+    Event(Event),
+    /// No complete record is waiting: whatever is pending should go now.
+    Pause,
+}
+
+/// What a record turned into.
 #[derive(Debug)]
 pub enum Event {
     /// A valid notification.
@@ -82,13 +84,17 @@ impl Decoder {
                     out.push(invalid(reason));
                     return;
                 }
-                out.extend(channels.iter().map(|channel| {
+                // The last channel takes the text itself: one copy fewer in the usual case.
+                let (last, others) = channels.split_last().expect("at least one channel");
+                let message = |channel: &Arc<str>, payload| {
                     Event::Message(Message {
                         line,
                         channel: channel.clone(),
-                        payload: text.clone(),
+                        payload,
                     })
-                }));
+                };
+                out.extend(others.iter().map(|channel| message(channel, text.clone())));
+                out.push(message(last, text));
             }
             Decoder::Records { json } => {
                 if text.trim().is_empty() {
@@ -169,52 +175,42 @@ fn compact(json: &str) -> String {
     out
 }
 
-/// Read `input` to its end on a new thread, sending chunks of events to `tx`. The thread is a
-/// plain one (not the runtime's) so that exiting never waits for a producer that keeps quiet.
-pub fn spawn(
-    input: impl Read + Send + 'static,
+/// Read `input` to its end (or until `sink` breaks), handing each event and each pause to
+/// `sink`.
+pub fn read(
+    input: impl Read,
     framing: Framing,
-    decoder: Decoder,
-    tx: mpsc::Sender<Vec<Event>>,
+    decoder: &Decoder,
+    mut sink: impl FnMut(Input) -> ControlFlow<()>,
 ) {
-    std::thread::spawn(move || read(input, framing, &decoder, &tx));
-}
-
-fn read(input: impl Read, framing: Framing, decoder: &Decoder, tx: &mpsc::Sender<Vec<Event>>) {
     let end = match framing {
         Framing::Newline => b'\n',
         Framing::Nul => b'\0',
     };
     let mut reader = BufReader::with_capacity(1 << 16, input);
-    let mut chunk = Vec::new();
+    let mut events = Vec::new();
     let mut line = 0;
     loop {
         let mut record = Vec::new();
         match reader.read_until(end, &mut record) {
-            Ok(0) => break,
+            Ok(0) => return,
             Ok(_) => {
                 line += 1;
                 strip_end(&mut record, framing);
-                decoder.decode(line, record, &mut chunk);
+                decoder.decode(line, record, &mut events);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                chunk.push(Event::Failed(e));
-                break;
+            Err(e) => events.push(Event::Failed(e)),
+        }
+        let failed = matches!(events.last(), Some(Event::Failed(_)));
+        for event in events.drain(..) {
+            if sink(Input::Event(event)).is_break() {
+                return;
             }
         }
-        // Hand over when the next record is not already here: the input paused (or is fast
-        // enough that another read will find more at once).
-        let pause = !reader.buffer().contains(&end);
-        if (pause || chunk.len() >= CHUNK_EVENTS)
-            && !chunk.is_empty()
-            && tx.blocking_send(std::mem::take(&mut chunk)).is_err()
-        {
+        if failed || (!reader.buffer().contains(&end) && sink(Input::Pause).is_break()) {
             return;
         }
-    }
-    if !chunk.is_empty() {
-        let _ = tx.blocking_send(chunk);
     }
 }
 
@@ -248,14 +244,15 @@ mod tests {
         }
     }
 
-    /// Everything the reader hands over for `input`, flattened.
+    /// Every event read from `input`.
     fn events(input: &'static [u8], framing: Framing, decoder: Decoder) -> Vec<Event> {
-        let (tx, mut rx) = mpsc::channel(QUEUED_CHUNKS);
-        spawn(input, framing, decoder, tx);
         let mut all = Vec::new();
-        while let Some(chunk) = rx.blocking_recv() {
-            all.extend(chunk);
-        }
+        read(input, framing, &decoder, |input| {
+            if let Input::Event(event) = input {
+                all.push(event);
+            }
+            ControlFlow::Continue(())
+        });
         all
     }
 

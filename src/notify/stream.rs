@@ -1,18 +1,18 @@
-//! Streaming stdin: input is read on its own thread while the previous round trip is on the
-//! wire; whatever has arrived when the sender is free is batched and sent at once, so a slow
-//! producer sees each line sent as soon as it is read and a fast one gets full transactions.
+//! Streaming stdin. Reading, checking, batching and rendering SQL run on their own thread while
+//! the previous round trip is on the wire; the sender takes whatever rounds are ready when it is
+//! free. So a slow producer sees each line sent as soon as it is read (the reader hands over at
+//! every pause in the input) and a fast one gets full transactions, many per round trip.
 
 use super::batch::{Batcher, Policy};
-use super::send::Sender;
-use super::source::{self, Decoder, Event, Framing, QUEUED_CHUNKS};
+use super::send::{Round, Sender};
+use super::source::{self, Decoder, Event, Framing, Input};
 use crate::error::{usage, warn, Error, Exit, Result};
 use anyhow::anyhow;
+use std::ops::ControlFlow;
 use tokio::sync::mpsc;
 
-/// Most notifications one round trip carries (many small transactions, or a few full ones).
-const ROUND_TRIP_MESSAGES: usize = 8192;
-/// Most payload bytes one round trip carries.
-const ROUND_TRIP_BYTES: usize = 4 << 20;
+/// Rounds that may wait for the sender; past that, reading stops and the producer blocks.
+const QUEUED: usize = 4;
 
 /// How stdin is read and sent.
 #[derive(Debug)]
@@ -21,6 +21,16 @@ pub struct Stream {
     pub decoder: Decoder,
     pub policy: Policy,
     pub strict: bool,
+}
+
+/// What the reading thread hands to the sender, in input order.
+enum Item {
+    /// Batches ready to send.
+    Round(Round),
+    /// An invalid line, skipped.
+    Skipped { line: u64, reason: String },
+    /// Reading stopped here: what came before is in earlier rounds (unless `--atomic`).
+    Stop(Stop),
 }
 
 /// Why reading stopped before the end of input.
@@ -33,28 +43,23 @@ enum Stop {
 
 /// Send all of stdin; exit 2 if invalid lines were skipped.
 pub async fn run(stream: Stream, sender: &mut Sender) -> Result<Exit> {
-    let (tx, mut rx) = mpsc::channel(QUEUED_CHUNKS);
-    source::spawn(std::io::stdin(), stream.framing, stream.decoder, tx);
-    let mut batcher = Batcher::new(stream.policy);
-    let atomic = matches!(stream.policy, Policy::Atomic);
-    while let Some(chunk) = rx.recv().await {
-        let mut stop = absorb(chunk, &mut batcher, sender, stream.strict);
-        while stop.is_none() && room(&batcher) {
+    let (tx, mut rx) = mpsc::channel(QUEUED);
+    // A plain thread, not the runtime's: exiting must never wait for a producer that is quiet.
+    std::thread::spawn(move || produce(std::io::stdin(), &stream, &tx));
+    while let Some(item) = rx.recv().await {
+        let mut round = Round::default();
+        let mut stop = take(item, &mut round, sender);
+        while stop.is_none() && !round.is_full() {
             match rx.try_recv() {
-                Ok(chunk) => stop = absorb(chunk, &mut batcher, sender, stream.strict),
+                Ok(item) => stop = take(item, &mut round, sender),
                 Err(_) => break,
             }
         }
+        sender.send(&round).await?;
         if let Some(stop) = stop {
-            return Err(stopped(stop, &mut batcher, sender, atomic).await);
+            return Err(stopped(stop, sender));
         }
-        if !atomic {
-            batcher.flush();
-        }
-        sender.send(&batcher.take()).await?;
     }
-    batcher.flush();
-    sender.send(&batcher.take()).await?;
     match sender.totals.skipped {
         0 => Ok(Exit::Success),
         skipped => Err(usage(format!(
@@ -64,44 +69,20 @@ pub async fn run(stream: Stream, sender: &mut Sender) -> Result<Exit> {
     }
 }
 
-/// Whether the next round trip can take more input.
-fn room(batcher: &Batcher) -> bool {
-    let (messages, bytes) = batcher.ready_size();
-    messages < ROUND_TRIP_MESSAGES && bytes < ROUND_TRIP_BYTES
-}
-
-/// Feed one chunk to the batcher; report and count invalid lines.
-fn absorb(
-    chunk: Vec<Event>,
-    batcher: &mut Batcher,
-    sender: &mut Sender,
-    strict: bool,
-) -> Option<Stop> {
-    for event in chunk {
-        match event {
-            Event::Message(message) => batcher.push(message),
-            Event::Invalid { line, reason } if strict => {
-                return Some(Stop::Invalid { line, reason })
-            }
-            Event::Invalid { line, reason } => {
-                sender.totals.skipped += 1;
-                warn(format!("line {line}: {reason}; skipped"));
-            }
-            Event::Failed(err) => return Some(Stop::Unreadable(err)),
+/// Add `item` to `round`; report skipped lines; return a stop.
+fn take(item: Item, round: &mut Round, sender: &mut Sender) -> Option<Stop> {
+    match item {
+        Item::Round(more) => round.append(more),
+        Item::Skipped { line, reason } => {
+            sender.totals.skipped += 1;
+            warn(format!("line {line}: {reason}; skipped"));
         }
+        Item::Stop(stop) => return Some(stop),
     }
     None
 }
 
-/// End early: send what came before the stop (unless `--atomic`, which then sends nothing)
-/// and say how much was sent.
-async fn stopped(stop: Stop, batcher: &mut Batcher, sender: &mut Sender, atomic: bool) -> Error {
-    if !atomic {
-        batcher.flush();
-        if let Err(err) = sender.send(&batcher.take()).await {
-            return err.into();
-        }
-    }
+fn stopped(stop: Stop, sender: &Sender) -> Error {
     let sent = format!("{} notifications sent", sender.totals.sent);
     match stop {
         Stop::Invalid { line, reason } => {
@@ -110,5 +91,61 @@ async fn stopped(stop: Stop, batcher: &mut Batcher, sender: &mut Sender, atomic:
         Stop::Unreadable(err) => anyhow!(err)
             .context(format!("cannot read stdin ({sent})"))
             .into(),
+    }
+}
+
+/// The reading thread: input to rounds, handed over at every pause and whenever one is full.
+fn produce(input: impl std::io::Read, stream: &Stream, tx: &mpsc::Sender<Item>) {
+    let streaming = matches!(stream.policy, Policy::Streaming);
+    let mut batcher = Batcher::new(stream.policy);
+    let mut round = Round::default();
+    let hand_over = |round: &mut Round| {
+        if round.is_empty() {
+            ControlFlow::Continue(())
+        } else {
+            send(tx, Item::Round(std::mem::take(round)))
+        }
+    };
+    let mut stop = None;
+    source::read(input, stream.framing, &stream.decoder, |input| {
+        let event = match input {
+            Input::Pause => {
+                if streaming {
+                    round.extend(batcher.flush());
+                }
+                return hand_over(&mut round);
+            }
+            Input::Event(event) => event,
+        };
+        match event {
+            Event::Message(message) => round.extend(batcher.push(message)),
+            Event::Invalid { line, reason } if !stream.strict => {
+                return send(tx, Item::Skipped { line, reason });
+            }
+            Event::Invalid { line, reason } => stop = Some(Stop::Invalid { line, reason }),
+            Event::Failed(err) => stop = Some(Stop::Unreadable(err)),
+        }
+        match stop {
+            Some(_) => ControlFlow::Break(()),
+            None if round.is_full() => hand_over(&mut round),
+            None => ControlFlow::Continue(()),
+        }
+    });
+    // At the end of input, or at a stop: all is sent, except under --atomic when stopped.
+    if streaming || stop.is_none() {
+        round.extend(batcher.flush());
+        if hand_over(&mut round).is_break() {
+            return;
+        }
+    }
+    if let Some(stop) = stop {
+        let _ = send(tx, Item::Stop(stop));
+    }
+}
+
+fn send(tx: &mpsc::Sender<Item>, item: Item) -> ControlFlow<()> {
+    match tx.blocking_send(item) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(_) => ControlFlow::Break(()),
     }
 }

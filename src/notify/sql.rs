@@ -1,0 +1,161 @@
+//! The SQL that sends a batch: one statement per transaction, with the batch's texts either
+//! bound as arrays or, for pipelined round trips, written as escaped literals. Both forms share
+//! one template, and only the constant template is ever scanned for placeholders.
+
+use super::batch::Batch;
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::Query;
+
+/// One batch as one statement, for batches on one channel (the usual case: half the data).
+/// `ORDER BY n` makes send order the input order; PostgreSQL knows the scan is already in that
+/// order, so it costs nothing. `count(*)` spares the client a row per notification.
+const ONE_CHANNEL: &str = "SELECT count(*) FROM (SELECT pg_notify($1, p) \
+     FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n) s";
+/// The same for batches that name several channels (`--also`, `--from-json`).
+const MANY_CHANNELS: &str = "SELECT count(*) FROM (SELECT pg_notify(c, p) \
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, n) ORDER BY n) s";
+
+/// A batch's statement with bind parameters.
+pub fn bound(batch: &Batch) -> Query<'_, Postgres, PgArguments> {
+    let payloads: Vec<&str> = batch.messages.iter().map(|m| m.payload.as_str()).collect();
+    match one_channel(batch) {
+        Some(channel) => sqlx::query(ONE_CHANNEL).bind(channel).bind(payloads),
+        None => {
+            let channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
+            sqlx::query(MANY_CHANNELS).bind(channels).bind(payloads)
+        }
+    }
+}
+
+/// The channel of a batch whose messages all share one.
+fn one_channel(batch: &Batch) -> Option<&str> {
+    let first = &batch.messages.first()?.channel;
+    batch
+        .messages
+        .iter()
+        .all(|m| m.channel == *first)
+        .then_some(&**first)
+}
+
+/// `BEGIN; <statement>; COMMIT;` for each batch.
+pub fn render_all(batches: &[Batch]) -> String {
+    let mut sql = String::new();
+    for batch in batches {
+        render(&mut sql, batch);
+    }
+    sql
+}
+
+/// Append `BEGIN; <statement>; COMMIT;`: the statement of [`bound`] with every text as an
+/// escaped literal (a lone message gets the plain `pg_notify` call, which is cheaper to run).
+pub fn render(sql: &mut String, batch: &Batch) {
+    sql.push_str("BEGIN;");
+    let messages = batch.messages.as_slice();
+    let payloads = |sql: &mut String| push_array(sql, messages.iter().map(|m| &*m.payload));
+    match (one_channel(batch), messages) {
+        (_, [message]) => {
+            sql.push_str("SELECT pg_notify(");
+            push_literal(sql, &message.channel);
+            sql.push(',');
+            push_literal(sql, &message.payload);
+            sql.push(')');
+        }
+        (Some(channel), _) => fill(sql, ONE_CHANNEL, |sql, arg| match arg {
+            1 => push_literal(sql, channel),
+            _ => payloads(sql),
+        }),
+        (None, _) => fill(sql, MANY_CHANNELS, |sql, arg| match arg {
+            1 => push_array(sql, messages.iter().map(|m| &*m.channel)),
+            _ => payloads(sql),
+        }),
+    }
+    sql.push_str(";COMMIT;");
+}
+
+/// Append `template`, letting `arg` write the value of each `$N` placeholder in it.
+fn fill(sql: &mut String, template: &str, mut arg: impl FnMut(&mut String, u8)) {
+    let mut rest = template;
+    while let Some(at) = rest.find('$') {
+        sql.push_str(&rest[..at]);
+        arg(sql, rest.as_bytes()[at + 1] - b'0');
+        rest = &rest[at + 2..];
+    }
+    sql.push_str(rest);
+}
+
+/// An `E'...'` literal: with backslashes and quotes doubled it means exactly `text`, whatever
+/// `standard_conforming_strings` says, so no input can end it early.
+fn push_literal(sql: &mut String, text: &str) {
+    sql.push_str("E'");
+    push_escaped(sql, text, |byte| match byte {
+        b'\'' => Some("''"),
+        b'\\' => Some(r"\\"),
+        _ => None,
+    });
+    sql.push('\'');
+}
+
+/// A text-array literal (`E'{"a","b"}'::text[]` without the cast) with every element quoted,
+/// so none is read as NULL or trimmed: array quoting (`\"`, `\\`) inside literal quoting.
+fn push_array<'a>(sql: &mut String, items: impl Iterator<Item = &'a str>) {
+    sql.push_str("E'{");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('"');
+        push_escaped(sql, item, |byte| match byte {
+            b'\'' => Some("''"),
+            b'"' => Some(r#"\\""#),
+            b'\\' => Some(r"\\\\"),
+            _ => None,
+        });
+        sql.push('"');
+    }
+    sql.push_str("}'");
+}
+
+/// Append `text` with the ASCII bytes `escape` names replaced; runs between them are copied
+/// whole (a multi-byte character never contains an ASCII byte, so slicing there is safe).
+fn push_escaped(sql: &mut String, text: &str, escape: impl Fn(u8) -> Option<&'static str>) {
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if let Some(replacement) = escape(byte) {
+            sql.push_str(&text[start..at]);
+            sql.push_str(replacement);
+            start = at + 1;
+        }
+    }
+    sql.push_str(&text[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_double_quotes_and_backslashes() {
+        let mut sql = String::new();
+        push_literal(&mut sql, r"it's \'; DROP TABLE x; -- ü");
+        assert_eq!(sql, r"E'it''s \\''; DROP TABLE x; -- ü'");
+    }
+
+    #[test]
+    fn placeholders_come_from_the_template_only() {
+        let mut sql = String::new();
+        fill(&mut sql, "f($1, $2)", |sql, arg| {
+            sql.push_str(if arg == 1 { "'$2'" } else { "'$1'" })
+        });
+        assert_eq!(sql, "f('$2', '$1')");
+    }
+
+    #[test]
+    fn arrays_quote_every_element() {
+        let mut sql = String::new();
+        push_array(
+            &mut sql,
+            [r#"a"b"#, r"c\", "", "NULL", " {x} ", "it's"].into_iter(),
+        );
+        assert_eq!(sql, r#"E'{"a\\"b","c\\\\","","NULL"," {x} ","it''s"}'"#);
+    }
+}
