@@ -97,6 +97,16 @@ fn pairs(channel: &str, payloads: impl IntoIterator<Item = String>) -> Vec<(Stri
         .collect()
 }
 
+/// `pgpubsub notify ARGS` refused as bad usage (exit 2) with `message` on stderr.
+fn refused(args: &[&str], message: &str) {
+    pgpubsub()
+        .arg("notify")
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message));
+}
+
 /// `pgpubsub notify ARGS` fed `input` on stdin.
 fn notify_stdin(args: &[&str], input: impl Into<Vec<u8>>) -> assert_cmd::assert::Assert {
     pgpubsub()
@@ -173,11 +183,7 @@ fn also_sends_the_payload_to_every_channel() {
         .success();
     let want = [a.clone(), b.clone(), c.clone()].map(|ch| (ch, "p".to_string()));
     assert_eq!(listener.take(3), want);
-    pgpubsub()
-        .args(["notify", &a, "p", "--also", &a])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("named twice"));
+    refused(&[&a, "p", "--also", &a], "named twice");
     assert_eq!(listener.drain(&a), []);
 }
 
@@ -190,25 +196,12 @@ fn limits_are_enforced_before_sending() {
     assert_eq!(listener.next(), (ch.clone(), max.clone()));
 
     let too_long = "p".repeat(8000);
-    pgpubsub()
-        .args(["notify", &ch, &too_long])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("8000 bytes"));
+    refused(&[&ch, &too_long], "8000 bytes");
     let long_channel = "c".repeat(64);
     // The valid first channel gets nothing either: a one-shot is all or nothing.
-    pgpubsub()
-        .args(["notify", &ch, "p", "--also", &long_channel])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(format!(
-            "\"{long_channel}\" is 64 bytes"
-        )));
-    pgpubsub()
-        .args(["notify", &ch, "{not json", "--json"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("not JSON"));
+    let message = format!("\"{long_channel}\" is 64 bytes");
+    refused(&[&ch, "p", "--also", &long_channel], &message);
+    refused(&[&ch, "{not json", "--json"], "not JSON");
     assert_eq!(listener.drain(&ch), []);
 }
 
@@ -407,26 +400,40 @@ fn from_json_bridges_two_servers_byte_for_byte() {
     assert_eq!(got, want);
 }
 
+/// `notify -v CHANNEL -` streaming into a new sandbox: lines 1..=n written and seen by a
+/// listener there, then the server stopped while notify waits for more input.
+fn stream_into_stopped_server(ch: &str, n: u32) -> (Sandbox, Child) {
+    let server = start_sandbox(&[]);
+    let mut listener = Listener::new(&server.url, &[ch]);
+    let mut child = spawn_notify(&server.url, &[ch, "-"]);
+    write_lines(&mut child, 1..=n);
+    assert_eq!(listener.take(n as usize), pairs(ch, numbers(1..=n)));
+    drop(listener);
+    stop_sandbox(&server);
+    (server, child)
+}
+
+/// Write `lines`, close stdin and wait: the exit code and stderr.
+fn finish(mut child: Child, lines: std::ops::RangeInclusive<u32>) -> (Option<i32>, String) {
+    write_lines(&mut child, lines);
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn a_server_restart_mid_stream_loses_and_invents_nothing() {
-    let server = start_sandbox(&[]);
     let ch = channel("restart");
-    let mut before = Listener::new(&server.url, &[&ch]);
-    let mut child = spawn_notify(&server.url, &[&ch, "-"]);
-    write_lines(&mut child, 1..=50_000);
-    assert_eq!(before.take(50_000), pairs(&ch, numbers(1..=50_000)));
-    drop(before);
-
-    stop_sandbox(&server);
+    let (server, child) = stream_into_stopped_server(&ch, 50_000);
     let port = port_of(&server.url).to_string();
     let restarted = start_sandbox(&["--port", &port]);
     assert_eq!(restarted.url, server.url);
     let mut after = Listener::new(&restarted.url, &[&ch]);
-    write_lines(&mut child, 50_001..=100_000);
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stderr) = finish(child, 50_001..=100_000);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("reconnecting to resend"), "{stderr}");
     // 50 000 seen by the first listener plus exactly what the second sees.
     assert_eq!(after.drain(&ch), pairs(&ch, numbers(50_001..=100_000)));
@@ -435,19 +442,10 @@ fn a_server_restart_mid_stream_loses_and_invents_nothing() {
 
 #[test]
 fn a_server_that_stays_down_is_reported_with_counts() {
-    let server = start_sandbox(&[]);
     let ch = channel("down");
-    let mut listener = Listener::new(&server.url, &[&ch]);
-    let mut child = spawn_notify(&server.url, &[&ch, "-"]);
-    write_lines(&mut child, 1..=1000);
-    assert_eq!(listener.take(1000), pairs(&ch, numbers(1..=1000)));
-    drop(listener);
-    stop_sandbox(&server);
-    write_lines(&mut child, 1001..=2000);
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (_server, child) = stream_into_stopped_server(&ch, 1000);
+    let (code, stderr) = finish(child, 1001..=2000);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("1000 notifications committed; input line 1001 and later not sent"),
         "{stderr}"
@@ -467,15 +465,8 @@ fn an_unreachable_server_fails_before_reading_input() {
 
 #[test]
 fn stream_flags_need_stdin() {
-    pgpubsub()
-        .args(["notify", "c", "p", "--atomic"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--atomic applies only to stdin"));
-    pgpubsub()
-        .args(["notify", "--from-json", "c"])
-        .assert()
-        .code(2);
+    refused(&["c", "p", "--atomic"], "--atomic applies only to stdin");
+    refused(&["--from-json", "c"], "cannot be used with");
     pgpubsub()
         .args(["notify", "--help"])
         .assert()
