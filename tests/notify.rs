@@ -339,6 +339,26 @@ fn a_slow_producer_gets_each_line_sent_at_once() {
 }
 
 #[test]
+fn ctrl_c_reports_what_was_committed() {
+    let ch = channel("sigint");
+    let mut listener = listen(&[&ch]);
+    let mut child = spawn_notify(url(), &[&ch, "-"]);
+    write_lines(&mut child, 1..=3);
+    assert_eq!(listener.take(3), pairs(&ch, numbers(1..=3)));
+    // Keep stdin open (waiting would close it): the signal, not the end of input, stops it.
+    let _stdin = child.stdin.take();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: 3 notifications committed"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn from_json_bridges_two_servers_byte_for_byte() {
     let (a, b) = (channel("Bridge_A"), channel("bridge \"b\""));
     let payloads = [
