@@ -352,9 +352,19 @@ fn ctrl_c_reports_what_was_committed() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
+    // The listener may see a commit before notify reads its acknowledgement: then those 3 are
+    // reported as in doubt, never as committed-unseen or as lost.
+    let report = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pgpubsub: interrupted: "))
+        .unwrap_or_else(|| panic!("no report: {stderr}"));
+    let numbers: Vec<u64> = report
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
     assert!(
-        stderr.contains("interrupted: 3 notifications committed"),
-        "{stderr}"
+        numbers == [3] || numbers == [0, 3],
+        "3 committed, or 3 in doubt: {report}"
     );
 }
 
