@@ -266,6 +266,38 @@ fn strict_stops_at_the_first_bad_line() {
 }
 
 #[test]
+fn pipelined_transactions_send_every_text_literally() {
+    let (odd, plain) = (channel("lit'er\"al\\"), channel("plain"));
+    let mut listener = listen(&[&odd, &plain]);
+    let texts = [
+        "it's",
+        "back\\slash\\",
+        "\"quoted\"",
+        "{a,b}",
+        "NULL",
+        "",
+        "$1 $2",
+        "E'x'",
+        "'); DROP TABLE t; --",
+        "  ünï  ",
+    ];
+    // Repeats cut the input into three transactions, sent in one round trip.
+    let input: String = texts.repeat(3).iter().map(|t| format!("{t}\n")).collect();
+    notify_stdin(&[&odd, "-", "--also", &plain], input)
+        .success()
+        .stderr(predicate::str::is_empty());
+    // Lone-message transactions take the other form of the statement.
+    notify_stdin(&[&plain, "-"], "it's\nit's\n").success();
+    let mut want: Vec<(String, String)> = texts
+        .repeat(3)
+        .iter()
+        .flat_map(|t| [(odd.clone(), t.to_string()), (plain.clone(), t.to_string())])
+        .collect();
+    want.extend(pairs(&plain, ["it's", "it's"].map(String::from)));
+    assert_eq!(listener.drain(&plain), want);
+}
+
+#[test]
 fn records_framing_and_empty_lines() {
     let ch = channel("framing");
     let mut listener = listen(&[&ch]);
