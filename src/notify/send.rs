@@ -7,10 +7,10 @@
 
 use super::batch::Batch;
 use super::report::Totals;
-use super::sql::{bound, render, render_all};
+use super::sql::{bound, prepare, render, render_all};
 use crate::connect::ConnSettings;
 use crate::error::warn;
-use anyhow::anyhow;
+use anyhow::{anyhow, Context};
 use futures::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Either};
@@ -65,6 +65,17 @@ impl Round {
     }
 }
 
+/// Connect and prepare the session's statements.
+async fn open(settings: &ConnSettings) -> anyhow::Result<PgConnection> {
+    let mut conn = settings.connect().await?;
+    sqlx::raw_sql(AssertSqlSafe(prepare()))
+        .execute(&mut conn)
+        .await
+        .map_err(|err| anyhow!(settings.explain(&err)))
+        .context("cannot prepare the statements that send notifications")?;
+    Ok(conn)
+}
+
 /// A connection that commits batches and keeps the totals honest.
 pub struct Sender {
     settings: ConnSettings,
@@ -75,7 +86,7 @@ pub struct Sender {
 impl Sender {
     /// Connect once up front, so a wrong target fails before any input is read.
     pub async fn connect(settings: ConnSettings) -> anyhow::Result<Self> {
-        let conn = settings.connect().await?;
+        let conn = open(&settings).await?;
         Ok(Sender {
             settings,
             conn,
@@ -105,9 +116,9 @@ impl Sender {
             warn(format!(
                 "sending failed ({reason}); reconnecting to resend {pending} notifications once"
             ));
-            self.conn = match self.settings.connect().await {
+            self.conn = match open(&self.settings).await {
                 Ok(conn) => conn,
-                Err(err) => return Err(anyhow!(err).context(self.totals.unsent(first))),
+                Err(err) => return Err(err.context(self.totals.unsent(first))),
             };
         }
     }

@@ -1,6 +1,7 @@
 //! The SQL that sends a batch: one statement per transaction, with the batch's texts either
-//! bound as arrays or, for pipelined round trips, written as escaped literals. Both forms share
-//! one template, and only the constant template is ever scanned for placeholders.
+//! bound as arrays or, for pipelined round trips, written as escaped literals. Both run the same
+//! statements: pipelined round trips EXECUTE them, prepared once per session, which spares the
+//! server planning each one.
 
 use super::batch::Batch;
 use sqlx::postgres::{PgArguments, Postgres};
@@ -14,6 +15,14 @@ const ONE_CHANNEL: &str = "SELECT count(*) FROM (SELECT pg_notify($1, p) \
 /// The same for batches that name several channels (`--also`, `--from-json`).
 const MANY_CHANNELS: &str = "SELECT count(*) FROM (SELECT pg_notify(c, p) \
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, n) ORDER BY n) s";
+
+/// Prepares both statements in a session, for [`render`]'s EXECUTE.
+pub fn prepare() -> String {
+    format!(
+        "PREPARE pgpubsub_one(text, text[]) AS {ONE_CHANNEL};\
+         PREPARE pgpubsub_many(text[], text[]) AS {MANY_CHANNELS}"
+    )
+}
 
 /// A batch's statement with bind parameters.
 pub fn bound(batch: &Batch) -> Query<'_, Postgres, PgArguments> {
@@ -46,41 +55,32 @@ pub fn render_all(batches: &[Batch]) -> String {
     sql
 }
 
-/// Append `BEGIN; <statement>; COMMIT;`: the statement of [`bound`] with every text as an
-/// escaped literal (a lone message gets the plain `pg_notify` call, which is cheaper to run).
+/// Append `BEGIN; EXECUTE <statement>(...); COMMIT;`: the statement of [`bound`] with every
+/// text as an escaped literal (a lone message gets the plain `pg_notify` call, cheaper to run).
 pub fn render(sql: &mut String, batch: &Batch) {
     sql.push_str("BEGIN;");
     let messages = batch.messages.as_slice();
-    let payloads = |sql: &mut String| push_array(sql, messages.iter().map(|m| &*m.payload));
     match (one_channel(batch), messages) {
         (_, [message]) => {
             sql.push_str("SELECT pg_notify(");
             push_literal(sql, &message.channel);
             sql.push(',');
             push_literal(sql, &message.payload);
-            sql.push(')');
         }
-        (Some(channel), _) => fill(sql, ONE_CHANNEL, |sql, arg| match arg {
-            1 => push_literal(sql, channel),
-            _ => payloads(sql),
-        }),
-        (None, _) => fill(sql, MANY_CHANNELS, |sql, arg| match arg {
-            1 => push_array(sql, messages.iter().map(|m| &*m.channel)),
-            _ => payloads(sql),
-        }),
+        (Some(channel), _) => {
+            sql.push_str("EXECUTE pgpubsub_one(");
+            push_literal(sql, channel);
+        }
+        (None, _) => {
+            sql.push_str("EXECUTE pgpubsub_many(");
+            push_array(sql, messages.iter().map(|m| &*m.channel));
+        }
     }
-    sql.push_str(";COMMIT;");
-}
-
-/// Append `template`, letting `arg` write the value of each `$N` placeholder in it.
-fn fill(sql: &mut String, template: &str, mut arg: impl FnMut(&mut String, u8)) {
-    let mut rest = template;
-    while let Some(at) = rest.find('$') {
-        sql.push_str(&rest[..at]);
-        arg(sql, rest.as_bytes()[at + 1] - b'0');
-        rest = &rest[at + 2..];
+    if messages.len() > 1 {
+        sql.push(',');
+        push_array(sql, messages.iter().map(|m| &*m.payload));
     }
-    sql.push_str(rest);
+    sql.push_str(");COMMIT;");
 }
 
 /// An `E'...'` literal: with backslashes and quotes doubled it means exactly `text`, whatever
@@ -138,15 +138,6 @@ mod tests {
         let mut sql = String::new();
         push_literal(&mut sql, r"it's \'; DROP TABLE x; -- ü");
         assert_eq!(sql, r"E'it''s \\''; DROP TABLE x; -- ü'");
-    }
-
-    #[test]
-    fn placeholders_come_from_the_template_only() {
-        let mut sql = String::new();
-        fill(&mut sql, "f($1, $2)", |sql, arg| {
-            sql.push_str(if arg == 1 { "'$2'" } else { "'$1'" })
-        });
-        assert_eq!(sql, "f('$2', '$1')");
     }
 
     #[test]
