@@ -117,8 +117,28 @@ Examples:
 
 const BENCH_AFTER_HELP: &str = concat!(
     "\
+Every payload carries its sender, sequence number and send time; each listener checks that every
+notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
+notifications are printed prominently and make the exit status 1. After sending, the run waits
+(at most --drain-timeout) for listeners that fell behind. Ctrl-C stops sending, drains and prints
+the partial report (exit status 130 unless something was lost). Rates count the measured phase
+(after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
+
+--json prints one object with these fields (rates in notifications/s, MB = 10^6 payload bytes,
+latencies in microseconds; null when nothing was measured):
+  workload{senders, listeners, channels, payload_size, batch, messages, duration_s, rate,
+    warmup_s}  as asked (messages, duration_s, rate null when not given)
+  server_version, interrupted, drain_timed_out, duration_s (the measured sending time)
+  sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
+  send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
+  latency_us{min, p50, p90, p99, p99_9, max, mean}
+  peak_queue_usage (fraction of the server's notification queue, 0 to 1)
+  warmup{sent, received}, errors[] (one line per failed connection)
+
 Examples:
-  pgpubsub bench -d mydb
+  pgpubsub bench --ephemeral                          on a throwaway server
+  pgpubsub bench -d mydb --senders 4 --listeners 2 --batch 100 --duration 10s
+  pgpubsub bench -d mydb --rate 5000/s --duration 30s --warmup 5s --json | jq .latency_us
 
 ",
     exit_codes!()
@@ -216,9 +236,65 @@ pub struct NotifyArgs {
     pub conn: ConnArgs,
 }
 
-/// `pgpubsub bench` (built by issue #5).
+/// `pgpubsub bench`: throughput, latency and loss of LISTEN/NOTIFY on one server.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Connections sending notifications.
+    #[arg(long, value_name = "M", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub senders: u32,
+
+    /// Connections listening, each to every channel.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub listeners: u32,
+
+    /// Channels; each sender spreads its notifications over them in turn.
+    #[arg(long, value_name = "C", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub channels: u32,
+
+    /// Payload size in bytes (sender id, sequence number and send time, padded), at most 7999.
+    #[arg(long, value_name = "BYTES", default_value_t = 64,
+          value_parser = crate::bench::workload::parse_payload_size)]
+    pub payload_size: usize,
+
+    /// Notifications per transaction (distinct payloads, so none is folded).
+    #[arg(long, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub batch: u32,
+
+    /// Notifications to send in total, over all senders (default 100000 unless --duration).
+    #[arg(long, value_name = "TOTAL", conflicts_with = "duration",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub messages: Option<u64>,
+
+    /// Send for this long instead of a number of notifications, e.g. 10s, 1m.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the
+    /// scheduled send time so stalls are not hidden (default: as fast as possible).
+    #[arg(long, value_name = "R/s", value_parser = crate::bench::workload::parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Send (and check) for this long before measuring, e.g. 2s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub warmup: Option<Duration>,
+
+    /// After sending, wait at most this long for listeners to receive everything.
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// Print one JSON object (fields below) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Run against a throwaway server started (and removed) for this run.
+    #[arg(long, conflicts_with_all = ["dbname", "host", "port", "username", "password"])]
+    pub ephemeral: bool,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }

@@ -4,6 +4,7 @@
 //! modules below, one concern each (see `app` for the dispatcher).
 
 mod app;
+mod bench;
 mod cli;
 mod connect;
 mod conninfo;
