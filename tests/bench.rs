@@ -66,6 +66,12 @@ fn json(stdout: &[u8]) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
 }
 
+/// Run to success and parse the JSON report.
+fn succeed(cmd: &mut assert_cmd::Command) -> (Value, Vec<u8>) {
+    let stdout = cmd.assert().success().get_output().stdout.clone();
+    (json(&stdout), stdout)
+}
+
 fn count(report: &Value, field: &str) -> u64 {
     report[field]
         .as_u64()
@@ -132,27 +138,20 @@ fn finish(child: Child) -> (i32, Value, String) {
 
 #[test]
 fn small_run_counts_exactly_and_json_has_every_documented_field() {
-    let out = pgpubsub()
-        .args([
-            "bench",
-            "--senders",
-            "2",
-            "--listeners",
-            "2",
-            "--channels",
-            "3",
-            "--batch",
-            "7",
-            "--messages",
-            "5000",
-            "--json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report = json(&out);
+    let (report, out) = succeed(pgpubsub().args([
+        "bench",
+        "--senders",
+        "2",
+        "--listeners",
+        "2",
+        "--channels",
+        "3",
+        "--batch",
+        "7",
+        "--messages",
+        "5000",
+        "--json",
+    ]));
     assert_eq!(count(&report, "sent"), 5000, "{report}");
     assert_eq!(count(&report, "expected"), 10000, "{report}");
     assert_eq!(count(&report, "received"), 10000, "{report}");
@@ -354,14 +353,8 @@ fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
 
 #[test]
 fn ephemeral_runs_on_a_throwaway_server() {
-    let out = pgpubsub_bare()
-        .args(["bench", "--ephemeral", "--messages", "1000", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report = json(&out);
+    let (report, _) =
+        succeed(pgpubsub_bare().args(["bench", "--ephemeral", "--messages", "1000", "--json"]));
     assert_eq!(count(&report, "received"), 1000, "{report}");
     assert!(report["server_version"]
         .as_str()

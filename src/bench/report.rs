@@ -278,20 +278,20 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{:<16} {:>14}   {}",
+        "{:<16} {:>16}   {}",
         "",
         "total",
         "per connection min / avg / max".dimmed()
     )?;
     writeln!(
         out,
-        "{:<16} {:>14}   in {:.3} s",
+        "{:<16} {:>16}   in {:.3} s",
         "sent", r.sent, r.duration_s
     )?;
     rate_line(out, "send rate", &r.send_rate)?;
     writeln!(
         out,
-        "{:<16} {:>14}   of {} expected",
+        "{:<16} {:>16}   of {} expected",
         "received", r.received, r.expected
     )?;
     rate_line(out, "receive rate", &r.receive_rate)?;
@@ -299,7 +299,7 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
     let queue = r
         .peak_queue_usage
         .map_or("not sampled".to_string(), |q| format!("{:.4}%", q * 100.0));
-    writeln!(out, "{:<16} {:>14}   peak", "queue usage", queue)?;
+    writeln!(out, "{:<16} {:>16}   peak", "queue usage", queue)?;
     delivery_line(out, r)?;
     if r.interrupted {
         writeln!(out, "{}", "interrupted: partial report".yellow().bold())?;
@@ -320,8 +320,8 @@ fn rate_line(out: &mut impl Write, name: &str, rate: &Rate) -> io::Result<()> {
     let s = &rate.per_connection;
     writeln!(
         out,
-        "{name:<16} {:>10} msg/s   {} / {} / {} msg/s   {:.2} MB/s",
-        number(rate.total),
+        "{name:<16} {:>16}   {} / {} / {} msg/s   {:.2} MB/s",
+        format!("{} msg/s", number(rate.total)),
         number(s.min),
         number(s.avg),
         number(s.max),
@@ -331,7 +331,7 @@ fn rate_line(out: &mut impl Write, name: &str, rate: &Rate) -> io::Result<()> {
 
 fn latency_line(out: &mut impl Write, l: &Latency) -> io::Result<()> {
     let Some(min) = l.min else {
-        return writeln!(out, "{:<16} {:>14}", "latency", "none measured");
+        return writeln!(out, "{:<16} {:>16}", "latency", "none measured");
     };
     let fields = [
         ("min", Some(min)),
