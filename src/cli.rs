@@ -254,7 +254,7 @@ pub struct BenchArgs {
           value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub channels: u32,
 
-    /// Payload size in bytes (sender id, sequence number and send time, padded), at most 7999.
+    /// Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded.
     #[arg(long, value_name = "BYTES", default_value_t = 64,
           value_parser = crate::bench::workload::parse_payload_size)]
     pub payload_size: usize,

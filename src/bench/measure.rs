@@ -138,23 +138,24 @@ impl Listener {
             last_arrival: None,
             error: None,
         };
+        // One select for the whole run rather than one per notification: when the stop comes,
+        // the receiving loop is dropped and what it recorded stays in `result`.
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            _ = stop.changed() => {}
+            error = self.receive(senders, &mut result) => result.error = Some(error),
+        }
+        result
+    }
+
+    /// Receive and check notifications until the connection fails; returns why it did.
+    async fn receive(&mut self, senders: u32, result: &mut ListenerResult) -> String {
         let measure_from = self.clock.nanos(self.measure_start);
         loop {
-            let received = tokio::select! {
-                biased;
-                _ = self.stop.changed() => break,
-                received = self.listener.try_recv() => received,
-            };
-            let notification = match received {
+            let notification = match self.listener.try_recv().await {
                 Ok(Some(notification)) => notification,
-                Ok(None) => {
-                    result.error = Some(format!("listener {}: connection lost", self.id));
-                    break;
-                }
-                Err(err) => {
-                    result.error = Some(format!("listener {}: {err}", self.id));
-                    break;
-                }
+                Ok(None) => return format!("listener {}: connection lost", self.id),
+                Err(err) => return format!("listener {}: {err}", self.id),
             };
             let now = Instant::now();
             let Some((sender, seq, sent_at)) =
@@ -181,7 +182,6 @@ impl Listener {
                 result.latency.saturating_record(micros);
             }
         }
-        result
     }
 }
 

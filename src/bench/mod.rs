@@ -110,7 +110,10 @@ async fn measure_run(
         Ok(connections) => connections?,
         Err(signal) => return Ok(Err(signal)),
     };
-    let (outcome, signal) = connections.run(workload, signals).await?;
+    let (outcome, signal) = connections
+        .start(workload)
+        .finish(workload, signals)
+        .await?;
     Ok(Ok((Report::new(workload, outcome), signal)))
 }
 
@@ -146,14 +149,8 @@ impl Connections {
         })
     }
 
-    /// Start the clock, send, drain, collect. Ctrl-C stops sending; another one (or one during
-    /// the drain) stops waiting for listeners.
-    async fn run(
-        self,
-        workload: &Workload,
-        signals: &mut Signals,
-    ) -> Result<(Outcome, Option<Signal>)> {
-        let shared = Arc::new(workload.clone());
+    /// Start the clock and every task: listeners, the queue sampler, then the senders.
+    fn start(self, workload: &Workload) -> Running {
         let clock = Clock {
             epoch: Instant::now(),
         };
@@ -163,7 +160,7 @@ impl Connections {
         let unique: Vec<Arc<AtomicU64>> = (0..workload.listeners)
             .map(|_| Arc::new(AtomicU64::new(0)))
             .collect();
-        let listeners: Vec<JoinHandle<ListenerResult>> = self
+        let listeners = self
             .listeners
             .into_iter()
             .zip(&unique)
@@ -180,79 +177,142 @@ impl Connections {
                 tokio::spawn(listener.run(workload.senders))
             })
             .collect();
-        let sampler = tokio::spawn(measure::sample_queue(self.control, listening.clone()));
+        let sampler = tokio::spawn(measure::sample_queue(self.control, listening));
+        let shared = Arc::new(workload.clone());
         let sent = Arc::new(AtomicU64::new(0));
-        let senders = self.senders.into_iter().zip(0..).map(|(conn, id)| {
-            tokio::spawn(
-                Sender {
+        let senders = self
+            .senders
+            .into_iter()
+            .zip(0..)
+            .map(|(conn, id)| {
+                let sender = Sender::new(
                     id,
                     conn,
-                    workload: shared.clone(),
+                    shared.clone(),
                     clock,
-                    progress: sent.clone(),
-                    stop: sending.clone(),
-                }
-                .run(),
-            )
-        });
-        let progress = Progress::new();
-        let count = |counters: &[Arc<AtomicU64>]| -> u64 {
-            counters.iter().map(|c| c.load(Ordering::Relaxed)).sum()
-        };
+                    sent.clone(),
+                    sending.clone(),
+                );
+                tokio::spawn(sender.run())
+            })
+            .collect();
+        Running {
+            server_version: self.server_version,
+            measure_start,
+            listeners,
+            unique,
+            sampler,
+            senders,
+            sent,
+            stop_sending,
+            stop_listening,
+            progress: Progress::new(),
+            tick: tokio::time::interval(TICK),
+            signal: None,
+        }
+    }
+}
 
-        let mut signal = None;
-        let all_sent = futures::future::join_all(senders);
+/// A run in flight: its tasks, and what they share with the orchestration.
+struct Running {
+    server_version: String,
+    measure_start: Instant,
+    listeners: Vec<JoinHandle<ListenerResult>>,
+    /// Distinct notifications received, per listener.
+    unique: Vec<Arc<AtomicU64>>,
+    sampler: JoinHandle<anyhow::Result<f64>>,
+    senders: Vec<JoinHandle<SenderResult>>,
+    /// Notifications committed, over all senders.
+    sent: Arc<AtomicU64>,
+    stop_sending: watch::Sender<bool>,
+    stop_listening: watch::Sender<bool>,
+    progress: Progress,
+    tick: tokio::time::Interval,
+    /// The first stop signal caught.
+    signal: Option<Signal>,
+}
+
+impl Running {
+    /// Send, drain, collect. Ctrl-C stops sending; another one (or one during the drain) stops
+    /// waiting for listeners.
+    async fn finish(
+        mut self,
+        workload: &Workload,
+        signals: &mut Signals,
+    ) -> Result<(Outcome, Option<Signal>)> {
+        let senders = self.send(signals).await?;
+        let due: u64 = senders.iter().map(SenderResult::total).sum();
+        let drain_timed_out = self.drain(workload, due, signals).await;
+        self.progress.finish();
+        let _ = self.stop_listening.send(true);
+        self.collect(senders, drain_timed_out).await
+    }
+
+    /// Wait for the senders to finish, stopping them on the first signal.
+    async fn send(&mut self, signals: &mut Signals) -> Result<Vec<SenderResult>> {
+        let all_sent = futures::future::join_all(std::mem::take(&mut self.senders));
         tokio::pin!(all_sent);
-        let mut tick = tokio::time::interval(TICK);
-        let sender_results = loop {
+        let results = loop {
             tokio::select! {
                 results = &mut all_sent => break results,
-                caught = signals.recv(), if signal.is_none() => {
-                    signal = Some(caught);
-                    let _ = stop_sending.send(true);
+                caught = signals.recv(), if self.signal.is_none() => {
+                    self.signal = Some(caught);
+                    let _ = self.stop_sending.send(true);
                 }
-                _ = tick.tick() => progress.sending(sent.load(Ordering::Relaxed), count(&unique)),
+                _ = self.tick.tick() => self
+                    .progress
+                    .sending(self.sent.load(Ordering::Relaxed), self.received()),
             }
         };
-        let sender_results: Vec<SenderResult> = sender_results
+        Ok(results
             .into_iter()
             .collect::<Result<_, _>>()
-            .context("a sender task failed")?;
+            .context("a sender task failed")?)
+    }
 
-        let due: u64 = sender_results.iter().map(SenderResult::total).sum();
+    /// Wait until every listener that is still connected has all `due` notifications, the
+    /// drain timeout passes (returns true) or a signal comes.
+    async fn drain(&mut self, workload: &Workload, due: u64, signals: &mut Signals) -> bool {
         let deadline = Instant::now() + workload.drain_timeout;
-        let drain_timed_out = loop {
-            let done = listeners
+        loop {
+            let done = self
+                .listeners
                 .iter()
-                .zip(&unique)
+                .zip(&self.unique)
                 .all(|(task, n)| task.is_finished() || n.load(Ordering::Relaxed) >= due);
             if done {
-                break false;
+                return false;
             }
-            progress.draining(count(&unique), due * u64::from(workload.listeners));
+            self.progress
+                .draining(self.received(), due * u64::from(workload.listeners));
             tokio::select! {
-                () = tokio::time::sleep_until(deadline.into()) => break true,
+                () = tokio::time::sleep_until(deadline.into()) => return true,
                 caught = signals.recv() => {
-                    signal.get_or_insert(caught);
-                    break false;
+                    self.signal.get_or_insert(caught);
+                    return false;
                 }
-                _ = tick.tick() => {}
+                _ = self.tick.tick() => {}
             }
-        };
-        progress.finish();
-        let _ = stop_listening.send(true);
+        }
+    }
 
-        let listener_results: Vec<ListenerResult> = futures::future::join_all(listeners)
+    /// Gather what every task recorded.
+    async fn collect(
+        self,
+        senders: Vec<SenderResult>,
+        drain_timed_out: bool,
+    ) -> Result<(Outcome, Option<Signal>)> {
+        let listeners: Vec<ListenerResult> = futures::future::join_all(self.listeners)
             .await
             .into_iter()
             .collect::<Result<_, _>>()
             .context("a listener task failed")?;
-        let mut errors: Vec<String> = sender_results
+        let mut errors: Vec<String> = senders
             .iter()
             .filter_map(|s| s.error.clone())
-            .chain(listener_results.iter().filter_map(|l| l.error.clone()))
+            .chain(listeners.iter().filter_map(|l| l.error.clone()))
             .collect();
-        let peak_queue_usage = match sampler.await.context("the queue sampler failed")? {
+        let peak_queue_usage = match self.sampler.await.context("the queue sampler failed")? {
             Ok(peak) => Some(peak),
             Err(err) => {
                 errors.push(format!("{err:#}"));
@@ -261,15 +321,20 @@ impl Connections {
         };
         let outcome = Outcome {
             server_version: self.server_version,
-            measure_start,
-            senders: sender_results,
-            listeners: listener_results,
+            measure_start: self.measure_start,
+            senders,
+            listeners,
             peak_queue_usage,
-            interrupted: signal.is_some(),
+            interrupted: self.signal.is_some(),
             drain_timed_out,
             errors,
         };
-        Ok((outcome, signal))
+        Ok((outcome, self.signal))
+    }
+
+    /// Distinct notifications received so far, over all listeners.
+    fn received(&self) -> u64 {
+        self.unique.iter().map(|n| n.load(Ordering::Relaxed)).sum()
     }
 }
 

@@ -155,14 +155,14 @@ impl Clock {
 /// What pads a payload to its size.
 static PADDING: [u8; MAX_PAYLOAD_BYTES] = [b'.'; MAX_PAYLOAD_BYTES];
 
-/// A payload: `sender:seq:nanos:` in hex, padded with `.` to exactly `size` bytes.
-pub fn encode(sender: u32, seq: u64, nanos: u64, size: usize) -> String {
+/// A payload: `sender:seq:nanos:` in hex, padded with `.` to exactly `size` bytes, written over
+/// `into` (whose allocation is reused batch after batch).
+pub fn encode(sender: u32, seq: u64, nanos: u64, size: usize, into: &mut String) {
     use std::fmt::Write;
-    let mut payload = String::with_capacity(size);
-    let _ = write!(payload, "{sender:x}:{seq:x}:{nanos:x}:");
-    let pad = size.saturating_sub(payload.len());
-    payload.push_str(std::str::from_utf8(&PADDING[..pad]).expect("dots are UTF-8"));
-    payload
+    into.clear();
+    let _ = write!(into, "{sender:x}:{seq:x}:{nanos:x}:");
+    let pad = size.saturating_sub(into.len());
+    into.push_str(std::str::from_utf8(&PADDING[..pad]).expect("dots are UTF-8"));
 }
 
 /// The identity a listener reads back from a payload, if it is one of ours.
@@ -198,16 +198,19 @@ impl SenderResult {
     }
 }
 
-/// A sender's connection and what it shares with the run.
+/// A sender's connection, what it shares with the run, and its reusable batch buffers.
 pub struct Sender {
-    pub id: u32,
-    pub conn: PgConnection,
-    pub workload: Arc<Workload>,
-    pub clock: Clock,
+    id: u32,
+    conn: PgConnection,
+    workload: Arc<Workload>,
+    clock: Clock,
     /// Notifications committed by all senders, for the progress bar.
-    pub progress: Arc<AtomicU64>,
+    progress: Arc<AtomicU64>,
     /// Becomes true on Ctrl-C: finish the batch in flight, then stop.
-    pub stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+    /// The channels in turn, long enough that any batch is one slice of it.
+    channel_cycle: Vec<String>,
+    payloads: Vec<String>,
 }
 
 /// One phase of sending: from `origin`, until `until` or `quota`, whichever comes first.
@@ -218,6 +221,30 @@ struct Phase {
 }
 
 impl Sender {
+    pub fn new(
+        id: u32,
+        conn: PgConnection,
+        workload: Arc<Workload>,
+        clock: Clock,
+        progress: Arc<AtomicU64>,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        let batch = workload.batch as usize;
+        let channels = &workload.channels;
+        Sender {
+            id,
+            conn,
+            channel_cycle: (0..batch + channels.len())
+                .map(|i| channels[i % channels.len()].clone())
+                .collect(),
+            payloads: vec![String::with_capacity(workload.payload_size); batch],
+            workload,
+            clock,
+            progress,
+            stop,
+        }
+    }
+
     /// Send the warmup, then the measured phase; an error ends sending and is reported.
     pub async fn run(mut self) -> SenderResult {
         let mut result = SenderResult::default();
@@ -284,10 +311,12 @@ impl Sender {
                 }
             }
             let nanos = self.clock.nanos(due.unwrap_or_else(Instant::now));
-            let (channels, payloads) = self.batch(*seq, count, nanos);
+            let len = count as usize;
+            self.fill(*seq, len, nanos);
+            let first_channel = (*seq % self.workload.channels.len() as u64) as usize;
             sqlx::query(SEND_BATCH)
-                .bind(channels)
-                .bind(payloads)
+                .bind(&self.channel_cycle[first_channel..first_channel + len])
+                .bind(&self.payloads[..len])
                 .execute(&mut self.conn)
                 .await
                 .map_err(|err| (sent, format!("sender {}: {err}", self.id)))?;
@@ -298,18 +327,12 @@ impl Sender {
         Ok(sent)
     }
 
-    /// The channel and payload arrays of one batch, channels taken in turn.
-    fn batch(&self, first: u64, count: u64, nanos: u64) -> (Vec<&str>, Vec<String>) {
-        let channels = &self.workload.channels;
-        (first..first + count)
-            .map(|seq| {
-                let channel = channels[(seq % channels.len() as u64) as usize].as_str();
-                (
-                    channel,
-                    encode(self.id, seq, nanos, self.workload.payload_size),
-                )
-            })
-            .unzip()
+    /// Write the payloads of the batch starting at `first` into the reusable buffers.
+    fn fill(&mut self, first: u64, len: usize, nanos: u64) {
+        let size = self.workload.payload_size;
+        for (seq, payload) in (first..).zip(&mut self.payloads[..len]) {
+            encode(self.id, seq, nanos, size, payload);
+        }
     }
 }
 
@@ -321,7 +344,8 @@ mod tests {
     fn payloads_round_trip_at_exact_size() {
         for (sender, seq, nanos) in [(0, 0, 0), (u32::MAX, u64::MAX, u64::MAX), (3, 77, 123_456)] {
             for size in [HEADER_BYTES, MAX_PAYLOAD_BYTES] {
-                let payload = encode(sender, seq, nanos, size);
+                let mut payload = "left over from an earlier, longer batch".repeat(10);
+                encode(sender, seq, nanos, size, &mut payload);
                 assert_eq!(payload.len(), size);
                 assert_eq!(decode(&payload), Some((sender, seq, nanos)));
             }
