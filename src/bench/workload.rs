@@ -158,11 +158,23 @@ static PADDING: [u8; MAX_PAYLOAD_BYTES] = [b'.'; MAX_PAYLOAD_BYTES];
 /// A payload: `sender:seq:nanos:` in hex, padded with `.` to exactly `size` bytes, written over
 /// `into` (whose allocation is reused batch after batch).
 pub fn encode(sender: u32, seq: u64, nanos: u64, size: usize, into: &mut String) {
-    use std::fmt::Write;
     into.clear();
-    let _ = write!(into, "{sender:x}:{seq:x}:{nanos:x}:");
+    for field in [u64::from(sender), seq, nanos] {
+        push_hex(into, field);
+        into.push(':');
+    }
     let pad = size.saturating_sub(into.len());
     into.push_str(std::str::from_utf8(&PADDING[..pad]).expect("dots are UTF-8"));
+}
+
+/// `value` in lowercase hex without leading zeros (hand-rolled: this runs once per field of
+/// every notification sent).
+fn push_hex(into: &mut String, value: u64) {
+    let digits = (64 - value.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        let nibble = (value >> (shift * 4)) & 0xf;
+        into.push(char::from_digit(nibble as u32, 16).expect("a nibble is a hex digit"));
+    }
 }
 
 /// The identity a listener reads back from a payload, if it is one of ours.
@@ -170,9 +182,15 @@ pub fn decode(payload: &str) -> Option<(u32, u64, u64)> {
     let mut rest = payload.as_bytes();
     let mut field = || {
         let end = rest.iter().position(|&b| b == b':')?;
-        let text = std::str::from_utf8(&rest[..end]).ok()?;
+        if end == 0 || end > 16 {
+            return None;
+        }
+        let mut value = 0u64;
+        for &digit in &rest[..end] {
+            value = value << 4 | u64::from(char::from(digit).to_digit(16)?);
+        }
         rest = &rest[end + 1..];
-        u64::from_str_radix(text, 16).ok()
+        Some(value)
     };
     let sender = u32::try_from(field()?).ok()?;
     Some((sender, field()?, field()?))
@@ -353,6 +371,12 @@ mod tests {
         assert_eq!(decode("hello"), None);
         assert_eq!(decode("1:2:3"), None);
         assert_eq!(decode("100000000:2:3:"), None);
+        assert_eq!(decode("1::3:"), None);
+        assert_eq!(decode("1:x:3:"), None);
+        assert_eq!(decode("1:11112222333344445:3:"), None);
+        let mut payload = String::new();
+        encode(0xab, 0x10, 0xfff, 0, &mut payload);
+        assert_eq!(payload, "ab:10:fff:");
     }
 
     #[test]
