@@ -31,7 +31,7 @@ work=$(mktemp -d)
 # A sandbox for this run; SIGTERM makes it remove its server and data.
 "$BIN" sandbox >"$work/sandbox.out" 2>"$work/sandbox.err" &
 sandbox=$!
-trap 'kill -TERM $sandbox 2>/dev/null; wait $sandbox 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -TERM $sandbox 2>/dev/null; wait $sandbox 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -q '^export DATABASE_URL=' "$work/sandbox.out"; do
   kill -0 $sandbox 2>/dev/null || { cat "$work/sandbox.err" >&2; exit 1; }
   sleep 0.1
