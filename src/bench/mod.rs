@@ -19,7 +19,7 @@ use crate::signals::{Signal, Signals};
 use anyhow::{anyhow, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use measure::{Listener, ListenerResult};
-use report::{Outcome, Report};
+use report::{Outcome, Report, RunFacts};
 use sqlx::postgres::{PgConnection, PgListener};
 use sqlx::Connection;
 use std::io::{IsTerminal, Write};
@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use workload::{Clock, Sender, SenderResult, Workload};
+use workload::{BatchBuffers, Clock, Sender, SenderResult, Workload};
 
 /// How sender connections show up in `pg_stat_activity`.
 const SENDER_APPLICATION: &str = "pgpubsub-bench-sender";
@@ -79,7 +79,7 @@ pub async fn run(
 /// Errors and failed delivery are failures (said once more on stderr, for when stdout goes
 /// to a file); otherwise a Ctrl-C run ends with the signal's status.
 fn verdict(report: &Report, signal: Option<Signal>) -> Exit {
-    for err in &report.errors {
+    for err in &report.run.errors {
         error::warn(err);
     }
     if report.failed_delivery() {
@@ -94,7 +94,7 @@ fn verdict(report: &Report, signal: Option<Signal>) -> Exit {
             .into(),
         );
     }
-    if !report.errors.is_empty() {
+    if !report.run.errors.is_empty() {
         return Exit::Failure;
     }
     signal.map_or(Exit::Success, Signal::exit)
@@ -185,14 +185,15 @@ impl Connections {
             .into_iter()
             .zip(0..)
             .map(|(conn, id)| {
-                let sender = Sender::new(
+                let sender = Sender {
                     id,
                     conn,
-                    shared.clone(),
+                    workload: shared.clone(),
                     clock,
-                    sent.clone(),
-                    sending.clone(),
-                );
+                    progress: sent.clone(),
+                    stop: sending.clone(),
+                    buffers: BatchBuffers::new(workload),
+                };
                 tokio::spawn(sender.run())
             })
             .collect();
@@ -320,14 +321,16 @@ impl Running {
             }
         };
         let outcome = Outcome {
-            server_version: self.server_version,
+            run: RunFacts {
+                server_version: self.server_version,
+                interrupted: self.signal.is_some(),
+                drain_timed_out,
+                peak_queue_usage,
+                errors,
+            },
             measure_start: self.measure_start,
             senders,
             listeners,
-            peak_queue_usage,
-            interrupted: self.signal.is_some(),
-            drain_timed_out,
-            errors,
         };
         Ok((outcome, self.signal))
     }

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub workload: WorkloadInfo,
-    pub server_version: String,
-    pub interrupted: bool,
-    pub drain_timed_out: bool,
+    #[serde(flatten)]
+    pub run: RunFacts,
     /// The measured sending time, in seconds.
     pub duration_s: f64,
     pub sent: u64,
@@ -29,8 +28,17 @@ pub struct Report {
     pub send_rate: Rate,
     pub receive_rate: Rate,
     pub latency_us: Latency,
-    pub peak_queue_usage: Option<f64>,
     pub warmup: Warmup,
+}
+
+/// What the run itself tells, as opposed to the figures derived from the counts.
+#[derive(Debug, Serialize)]
+pub struct RunFacts {
+    pub server_version: String,
+    pub interrupted: bool,
+    pub drain_timed_out: bool,
+    pub peak_queue_usage: Option<f64>,
+    /// One line per connection (or the sampler) that failed.
     pub errors: Vec<String>,
 }
 
@@ -85,25 +93,21 @@ pub struct Warmup {
 
 /// The raw outcome of a run, before any figure is derived.
 pub struct Outcome {
-    pub server_version: String,
+    pub run: RunFacts,
     pub measure_start: Instant,
     pub senders: Vec<SenderResult>,
     pub listeners: Vec<ListenerResult>,
-    pub peak_queue_usage: Option<f64>,
-    pub interrupted: bool,
-    pub drain_timed_out: bool,
-    pub errors: Vec<String>,
 }
 
 impl Report {
     /// Derive every figure from the raw outcome.
     pub fn new(workload: &Workload, outcome: Outcome) -> Report {
         let Outcome {
+            run,
             senders,
             listeners,
             measure_start,
-            ..
-        } = &outcome;
+        } = outcome;
         let sent: u64 = senders.iter().map(|s| s.sent).sum();
         let received: u64 = listeners.iter().map(|l| l.received).sum();
         let sum = |f: fn(&ListenerResult) -> u64| listeners.iter().map(f).sum::<u64>();
@@ -121,16 +125,14 @@ impl Report {
         let send_window = senders.iter().map(|s| s.elapsed).max().unwrap_or_default();
         let arrival = |l: &ListenerResult| {
             l.last_arrival.map_or(Duration::ZERO, |at| {
-                at.saturating_duration_since(*measure_start)
+                at.saturating_duration_since(measure_start)
             })
         };
         let receive_window = listeners.iter().map(arrival).max().unwrap_or_default();
         let size = workload.payload_size;
         Report {
             workload: WorkloadInfo::new(workload),
-            server_version: outcome.server_version.clone(),
-            interrupted: outcome.interrupted,
-            drain_timed_out: outcome.drain_timed_out,
+            run,
             duration_s: send_window.as_secs_f64(),
             sent,
             expected: sent * u64::from(workload.listeners),
@@ -152,12 +154,10 @@ impl Report {
                 size,
             ),
             latency_us: Latency::new(listeners.iter().map(|l| &l.latency)),
-            peak_queue_usage: outcome.peak_queue_usage,
             warmup: Warmup {
                 sent: senders.iter().map(|s| s.warmup_sent).sum(),
                 received: sum(|l| l.warmup_received),
             },
-            errors: outcome.errors,
         }
     }
 
@@ -262,7 +262,7 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
         out,
         "{} PostgreSQL {}: {} sender(s), {} listener(s), {} channel(s), {}-byte payloads, batch {}, {limit}, {rate}",
         "pgpubsub bench".bold(),
-        r.server_version,
+        r.run.server_version,
         w.senders,
         w.listeners,
         w.channels,
@@ -297,14 +297,15 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
     rate_line(out, "receive rate", &r.receive_rate)?;
     latency_line(out, &r.latency_us)?;
     let queue = r
+        .run
         .peak_queue_usage
         .map_or("not sampled".to_string(), |q| format!("{:.4}%", q * 100.0));
     writeln!(out, "{:<16} {:>16}   peak", "queue usage", queue)?;
     delivery_line(out, r)?;
-    if r.interrupted {
+    if r.run.interrupted {
         writeln!(out, "{}", "interrupted: partial report".yellow().bold())?;
     }
-    if r.drain_timed_out {
+    if r.run.drain_timed_out {
         writeln!(
             out,
             "{}",

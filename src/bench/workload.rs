@@ -216,19 +216,38 @@ impl SenderResult {
     }
 }
 
-/// A sender's connection, what it shares with the run, and its reusable batch buffers.
+/// A sender's connection and what it shares with the run.
 pub struct Sender {
-    id: u32,
-    conn: PgConnection,
-    workload: Arc<Workload>,
-    clock: Clock,
+    pub id: u32,
+    pub conn: PgConnection,
+    pub workload: Arc<Workload>,
+    pub clock: Clock,
     /// Notifications committed by all senders, for the progress bar.
-    progress: Arc<AtomicU64>,
+    pub progress: Arc<AtomicU64>,
     /// Becomes true on Ctrl-C: finish the batch in flight, then stop.
-    stop: watch::Receiver<bool>,
+    pub stop: watch::Receiver<bool>,
+    pub buffers: BatchBuffers,
+}
+
+/// The arrays a batch is bound from, reused batch after batch so that sending allocates
+/// nothing per notification.
+pub struct BatchBuffers {
     /// The channels in turn, long enough that any batch is one slice of it.
     channel_cycle: Vec<String>,
     payloads: Vec<String>,
+}
+
+impl BatchBuffers {
+    pub fn new(workload: &Workload) -> Self {
+        let batch = workload.batch as usize;
+        let channels = &workload.channels;
+        BatchBuffers {
+            channel_cycle: (0..batch + channels.len())
+                .map(|i| channels[i % channels.len()].clone())
+                .collect(),
+            payloads: vec![String::with_capacity(workload.payload_size); batch],
+        }
+    }
 }
 
 /// One phase of sending: from `origin`, until `until` or `quota`, whichever comes first.
@@ -239,30 +258,6 @@ struct Phase {
 }
 
 impl Sender {
-    pub fn new(
-        id: u32,
-        conn: PgConnection,
-        workload: Arc<Workload>,
-        clock: Clock,
-        progress: Arc<AtomicU64>,
-        stop: watch::Receiver<bool>,
-    ) -> Self {
-        let batch = workload.batch as usize;
-        let channels = &workload.channels;
-        Sender {
-            id,
-            conn,
-            channel_cycle: (0..batch + channels.len())
-                .map(|i| channels[i % channels.len()].clone())
-                .collect(),
-            payloads: vec![String::with_capacity(workload.payload_size); batch],
-            workload,
-            clock,
-            progress,
-            stop,
-        }
-    }
-
     /// Send the warmup, then the measured phase; an error ends sending and is reported.
     pub async fn run(mut self) -> SenderResult {
         let mut result = SenderResult::default();
@@ -333,8 +328,8 @@ impl Sender {
             self.fill(*seq, len, nanos);
             let first_channel = (*seq % self.workload.channels.len() as u64) as usize;
             sqlx::query(SEND_BATCH)
-                .bind(&self.channel_cycle[first_channel..first_channel + len])
-                .bind(&self.payloads[..len])
+                .bind(&self.buffers.channel_cycle[first_channel..first_channel + len])
+                .bind(&self.buffers.payloads[..len])
                 .execute(&mut self.conn)
                 .await
                 .map_err(|err| (sent, format!("sender {}: {err}", self.id)))?;
@@ -348,7 +343,7 @@ impl Sender {
     /// Write the payloads of the batch starting at `first` into the reusable buffers.
     fn fill(&mut self, first: u64, len: usize, nanos: u64) {
         let size = self.workload.payload_size;
-        for (seq, payload) in (first..).zip(&mut self.payloads[..len]) {
+        for (seq, payload) in (first..).zip(&mut self.buffers.payloads[..len]) {
             encode(self.id, seq, nanos, size, payload);
         }
     }
