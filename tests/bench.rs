@@ -129,6 +129,24 @@ fn signal(pid: i32, sig: i32) {
     assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "cannot signal {pid}");
 }
 
+/// A server backend stopped with SIGSTOP until this is dropped, so that a failing assertion
+/// never leaves the shared server with a frozen backend.
+struct Stopped(i32);
+
+impl Stopped {
+    fn new(pid: i32) -> Self {
+        signal(pid, libc::SIGSTOP);
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        // SAFETY: a plain syscall; failing here (during a panic) must not panic again.
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
 /// Wait for a background run; returns its exit code, JSON report and stderr.
 fn finish(child: Child) -> (i32, Value, String) {
     let out = child.wait_with_output().unwrap();
@@ -272,9 +290,9 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
     let stalled = shared_sandbox().is_some();
     if stalled {
         let sender = backend_once_sending(&db, SENDER);
-        signal(sender, libc::SIGSTOP);
+        let stalled = Stopped::new(sender);
         std::thread::sleep(Duration::from_millis(500));
-        signal(sender, libc::SIGCONT);
+        drop(stalled);
     }
     let (code, report, stderr) = finish(child);
     assert_eq!(code, 0, "{stderr}\n{report}");
@@ -313,12 +331,12 @@ fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
     // At 3000/s the sending lasts a second, so the listener is stopped while it goes on.
     let child = spawn_bench(&db, &["--messages", "3000", "--rate", "3000/s"]);
     let listener = backend_once_sending(&db, LISTENER);
-    signal(listener, libc::SIGSTOP);
+    let stalled = Stopped::new(listener);
     wait_for(&format!(
         "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity \
          WHERE datname = '{db}' AND application_name = '{SENDER}')"
     ));
-    signal(listener, libc::SIGCONT);
+    drop(stalled);
     let (code, report, stderr) = finish(child);
     assert_eq!(code, 0, "{stderr}\n{report}");
     assert_eq!(count(&report, "received"), 3000, "{report}");
@@ -338,9 +356,9 @@ fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
         ],
     );
     let listener = backend_once_sending(&db, LISTENER);
-    signal(listener, libc::SIGSTOP);
+    let stalled = Stopped::new(listener);
     let (code, report, stderr) = finish(child);
-    signal(listener, libc::SIGCONT);
+    drop(stalled);
     assert_eq!(code, 1, "{stderr}\n{report}");
     assert_eq!(report["drain_timed_out"], true, "{report}");
     assert_eq!(
