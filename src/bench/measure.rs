@@ -88,6 +88,23 @@ pub struct ListenerResult {
     pub error: Option<String>,
 }
 
+impl ListenerResult {
+    /// Nothing received yet from any of `senders` senders.
+    pub fn new(senders: u32) -> Self {
+        ListenerResult {
+            received: 0,
+            warmup_received: 0,
+            latency: latency_histogram(),
+            senders: (0..senders).map(|_| SeqTracker::default()).collect(),
+            duplicated: 0,
+            out_of_order: 0,
+            unexpected: 0,
+            last_arrival: None,
+            error: None,
+        }
+    }
+}
+
 /// A listener connection, subscribed and ready, with what it shares with the run.
 pub struct Listener {
     pub id: u32,
@@ -127,17 +144,7 @@ pub async fn subscribe(settings: &ConnSettings, channels: &[String]) -> anyhow::
 impl Listener {
     /// Receive until told to stop or the connection is lost.
     pub async fn run(mut self, senders: u32) -> ListenerResult {
-        let mut result = ListenerResult {
-            received: 0,
-            warmup_received: 0,
-            latency: latency_histogram(),
-            senders: (0..senders).map(|_| SeqTracker::default()).collect(),
-            duplicated: 0,
-            out_of_order: 0,
-            unexpected: 0,
-            last_arrival: None,
-            error: None,
-        };
+        let mut result = ListenerResult::new(senders);
         // One select for the whole run rather than one per notification: when the stop comes,
         // the receiving loop is dropped and what it recorded stays in `result`.
         let mut stop = self.stop.clone();

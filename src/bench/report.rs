@@ -395,7 +395,80 @@ fn micros(us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::measure::Arrival;
     use super::*;
+
+    /// Two senders of 5 notifications each; the second listener missed three of sender 1's
+    /// and got one twice.
+    #[test]
+    fn loss_is_counted_per_listener_and_sender_and_shown_prominently() {
+        let workload = Workload {
+            senders: 2,
+            listeners: 2,
+            channels: vec!["c".to_string()],
+            payload_size: 64,
+            batch: 1,
+            limit: Limit::Messages(10),
+            rate: None,
+            warmup: Duration::ZERO,
+            drain_timeout: Duration::from_secs(1),
+        };
+        let start = Instant::now();
+        let sender = || SenderResult {
+            sent: 5,
+            warmup_sent: 0,
+            elapsed: Duration::from_secs(1),
+            error: None,
+        };
+        let listener = |missing: &[u64]| {
+            let mut result = ListenerResult::new(2);
+            for (id, tracker) in result.senders.iter_mut().enumerate() {
+                for seq in (0..5).filter(|seq| id == 0 || !missing.contains(seq)) {
+                    tracker.record(seq);
+                    result.received += 1;
+                    result.latency.record(100 + seq).unwrap();
+                }
+            }
+            result.last_arrival = Some(start + Duration::from_millis(500));
+            result
+        };
+        let mut lossy = listener(&[2, 3, 4]);
+        assert_eq!(lossy.senders[1].record(1), Arrival::Duplicate);
+        lossy.duplicated += 1;
+        let report = Report::new(
+            &workload,
+            Outcome {
+                run: RunFacts {
+                    server_version: "15.0".to_string(),
+                    interrupted: false,
+                    drain_timed_out: true,
+                    peak_queue_usage: Some(0.0),
+                    errors: Vec::new(),
+                },
+                measure_start: start,
+                senders: vec![sender(), sender()],
+                listeners: vec![listener(&[]), lossy],
+            },
+        );
+        assert_eq!(
+            (report.sent, report.expected, report.received),
+            (10, 20, 17)
+        );
+        assert_eq!((report.lost, report.duplicated), (3, 1));
+        assert!(report.failed_delivery());
+        assert_eq!(report.send_rate.total, 10.0);
+        assert_eq!(report.receive_rate.total, 34.0);
+        assert_eq!(report.latency_us.max, Some(104));
+        let mut table = Vec::new();
+        print_table(&report, &mut table).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        assert!(table.contains("DELIVERY FAILED:"), "{table}");
+        assert!(
+            table.contains("lost 3, duplicated 1, out of order 0"),
+            "{table}"
+        );
+        assert!(table.contains("drain timed out"), "{table}");
+    }
 
     #[test]
     fn numbers_read_well() {
