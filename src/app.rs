@@ -4,7 +4,7 @@
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::error::{Exit, Result};
 use crate::signals::Signals;
-use crate::{conninfo, sandbox};
+use crate::{conninfo, generate, sandbox};
 use anyhow::{anyhow, Context};
 use std::io::IsTerminal;
 
@@ -30,6 +30,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             Ok(result) => result,
             Err(signal) => Ok(signal.exit()),
         },
+        Command::Generate(args) => generate::run(&args),
         Command::Listen(_) => not_built("listen", 3),
         Command::Notify(_) => not_built("notify", 4),
         Command::Bench(_) => not_built("bench", 5),

@@ -58,7 +58,7 @@ pub struct Cli {
     pub verbose: bool,
 
     /// Print help (`-h` is --host, as in psql).
-    #[arg(long, global = true, action = ArgAction::Help)]
+    #[arg(long, global = true, action = ArgAction::HelpLong)]
     help: Option<bool>,
 }
 
@@ -94,6 +94,9 @@ pub enum Command {
     /// Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL.
     #[command(disable_help_flag = true, after_help = SANDBOX_AFTER_HELP)]
     Sandbox(SandboxArgs),
+    /// Write shell completions or man pages (for packagers; the repository ships both).
+    #[command(hide = true, disable_help_flag = true)]
+    Generate(GenerateArgs),
 }
 
 const LISTEN_AFTER_HELP: &str = concat!(
@@ -251,4 +254,25 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+}
+
+/// `pgpubsub generate`: completions and man pages from this very definition.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: Generated,
+
+    /// Directory to write into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// The kinds of generated files.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Generated {
+    /// bash, zsh, fish, elvish and PowerShell completion scripts.
+    Completions,
+    /// pgpubsub.1 and one page per subcommand.
+    Man,
 }

@@ -9,6 +9,7 @@ mod connect;
 mod conninfo;
 mod ephemeral;
 mod error;
+mod generate;
 mod limits;
 mod sandbox;
 mod signals;
