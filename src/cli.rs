@@ -17,18 +17,49 @@ macro_rules! exit_codes {
     };
 }
 
+/// Where connection settings come from, shared by every page of a subcommand that connects.
+macro_rules! environment {
+    () => {
+        "Environment:
+  Connection settings are taken from the strongest source that gives them: command-line flags,
+  then DATABASE_URL (a URL or conninfo string), then the libpq environment, then defaults
+  (the local socket if a server has one, else localhost; port 5432; your OS user name as user
+  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout).
+  PGHOST, PGHOSTADDR   host name, IP address or Unix-socket directory
+  PGPORT               port
+  PGUSER, PGDATABASE   user and database
+  PGPASSWORD           password (PGPASSFILE, else ~/.pgpass, is read when none is given)
+  PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
+  PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
+  PGAPPNAME            application_name
+  PGCONNECT_TIMEOUT    seconds to wait for a connection
+  NO_COLOR             no color with --color auto"
+    };
+}
+
 const ROOT_AFTER_HELP: &str = concat!(
     "\
 Examples:
   pgpubsub demo                          narrated walkthrough on a throwaway server
   pgpubsub sandbox                       throwaway server to play with; prints DATABASE_URL
+  pgpubsub conninfo -d mydb              which server, database, user and TLS your settings pick
   pgpubsub listen -d mydb jobs events    stream notifications to stdout
   pgpubsub notify -d mydb jobs '{\"id\":1}'  send one notification
 
-Connection settings, strongest first: command-line flags, DATABASE_URL, the libpq environment
-(PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
-PGCONNECT_TIMEOUT, PGPASSFILE or ~/.pgpass), then the defaults (local socket or localhost:5432,
-your OS user name).
+Delivery guarantees (PostgreSQL's, made visible):
+  - Not durable: a notification reaches only sessions listening when it commits. Across a
+    reconnect delivery is at most once, and pgpubsub reports every gap.
+  - Delivered at commit, in commit order; within one transaction in the order sent. A rolled-back
+    transaction's notifications are never delivered.
+  - Identical (channel, payload) pairs inside one transaction are delivered once.
+
+Limits:
+  Channel names are 1 to 63 bytes; pgpubsub keeps their case exactly (psql's unquoted
+  `NOTIFY Foo` means channel foo). Payloads are at most 7999 bytes.
+
+",
+    environment!(),
+    "
 
 ",
     exit_codes!()
@@ -145,6 +176,10 @@ server_address, server_port, server_version, ssl, application_name, in_recovery.
 Examples:
   pgpubsub conninfo -d postgres://alice@db.example/app
   pgpubsub conninfo -v           also show where each setting came from (passwords redacted)
+
+",
+    environment!(),
+    "
 
 ",
     exit_codes!()
