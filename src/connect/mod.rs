@@ -74,18 +74,8 @@ impl ConnSettings {
     fn resolve_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let env = Params::from_env(&var).map_err(usage)?;
         let database_url = var("DATABASE_URL").filter(|v| !v.is_empty());
-        let from_url = match &database_url {
-            Some(text) => {
-                Params::from_dbname_arg(text).map_err(|e| usage(format!("DATABASE_URL: {e}")))?
-            }
-            None => Params::default(),
-        };
-        let from_d = match &args.dbname {
-            Some(text) => {
-                Params::from_dbname_arg(text).map_err(|e| usage(format!("-d/--dbname: {e}")))?
-            }
-            None => Params::default(),
-        };
+        let from_url = source("DATABASE_URL", database_url.as_deref())?;
+        let from_d = source("-d/--dbname", args.dbname.as_deref())?;
         let flags = Params {
             host: args.host.clone(),
             port: args.port,
@@ -94,15 +84,16 @@ impl ConnSettings {
             ..Params::default()
         };
         let p = flags.over(from_d).over(from_url).over(env);
+        // For --verbose: the connection strings used, passwords redacted.
         let urls = [
-            database_url.map(|u| format!("DATABASE_URL={}", redact(&u))),
-            args.dbname
-                .clone()
-                .filter(|d| d.contains(['=', '/']))
-                .map(|d| format!("--dbname {}", redact(&d))),
+            ("DATABASE_URL=", database_url.as_deref()),
+            ("--dbname ", args.dbname.as_deref()),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(label, text)| {
+            text.filter(|t| t.contains('=') || params::is_url(t))
+                .map(|t| format!("{label}{}", redact(t)))
+        })
         .collect();
         Self::build(p, args.password, &var, urls)
     }
@@ -291,6 +282,14 @@ impl ConnSettings {
             other => chain(other),
         }
     }
+}
+
+/// The settings held by DATABASE_URL or `-d` (a URL, a conninfo string or a database name);
+/// a malformed one is a usage error naming `label`.
+fn source(label: &str, text: Option<&str>) -> Result<Params, Error> {
+    text.map_or(Ok(Params::default()), |text| {
+        Params::from_dbname_arg(text).map_err(|e| usage(format!("{label}: {e}")))
+    })
 }
 
 /// An error and its sources on one line.
