@@ -84,7 +84,7 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Print what pgpubsub is doing (connection target, timings) on stderr; never a password.
+    /// Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 
