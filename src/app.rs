@@ -4,7 +4,7 @@
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::error::{Exit, Result};
 use crate::signals::Signals;
-use crate::{conninfo, generate, sandbox};
+use crate::{conninfo, demo, generate, sandbox};
 use anyhow::{anyhow, Context};
 use std::io::IsTerminal;
 
@@ -34,7 +34,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Listen(_) => not_built("listen", 3),
         Command::Notify(_) => not_built("notify", 4),
         Command::Bench(_) => not_built("bench", 5),
-        Command::Demo(_) => not_built("demo", 6),
+        Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
     }
 }
 

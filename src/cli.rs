@@ -160,9 +160,15 @@ Examples:
 
 const DEMO_AFTER_HELP: &str = concat!(
     "\
+Without any connection settings (no -d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT,
+PGDATABASE or PGUSER) the demo starts a throwaway server and removes it at the end. Otherwise it
+uses that server, with channel names unique to this run, and drops the temporary table and trigger
+function it creates. Ctrl-C at any point cleans up the same way.
+
 Examples:
-  pgpubsub demo                  on a throwaway server
-  pgpubsub demo -d mydb          on your server; removes everything it creates
+  pgpubsub demo                               on a throwaway server
+  pgpubsub demo -d mydb                       on your server; removes everything it creates
+  pgpubsub demo --interval 200ms --listen-for 1s   the quick version
 
 ",
     exit_codes!()
@@ -261,11 +267,28 @@ pub struct BenchArgs {
     pub conn: ConnArgs,
 }
 
-/// `pgpubsub demo` (built by issue #6).
+/// `pgpubsub demo`: the narrated walkthrough.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// How often the demo's producer sends a batch (one notification per channel), e.g. 2s, 300ms.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
+    pub interval: Duration,
+
+    /// How long the stream step listens before its timer wins, e.g. 5s, 1s.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
+    pub listen_for: Duration,
+
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// A humantime duration greater than zero (a zero period would spin or never tick).
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be greater than zero".to_string()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `pgpubsub conninfo`: check which settings won.

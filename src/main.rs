@@ -7,6 +7,7 @@ mod app;
 mod cli;
 mod connect;
 mod conninfo;
+mod demo;
 mod ephemeral;
 mod error;
 mod generate;
