@@ -10,7 +10,7 @@ use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FAST: [&str; 4] = ["--interval", "100ms", "--listen-for", "500ms"];
 
@@ -120,9 +120,9 @@ fn throwaway_dir(stderr: &str) -> PathBuf {
     PathBuf::from(line.split("log in ").nth(1).unwrap().trim_end_matches(')'))
 }
 
-#[test]
-fn runs_to_completion_on_a_throwaway_server() {
-    let output = pgpubsub_bare()
+/// Run the whole demo fast with `cmd`, check its narrated facts, return stdout and stderr.
+fn fast_demo(mut cmd: assert_cmd::Command) -> (String, String) {
+    let output = cmd
         .arg("demo")
         .args(FAST)
         .timeout(Duration::from_secs(120))
@@ -131,8 +131,13 @@ fn runs_to_completion_on_a_throwaway_server() {
         .get_output()
         .clone();
     let out = String::from_utf8(output.stdout).unwrap();
-    let err = String::from_utf8(output.stderr).unwrap();
     check_narrated_facts(&out);
+    (out, String::from_utf8(output.stderr).unwrap())
+}
+
+#[test]
+fn runs_to_completion_on_a_throwaway_server() {
+    let (out, err) = fast_demo(pgpubsub_bare());
     assert!(out.contains("Using a throwaway PostgreSQL"), "{out}");
     assert!(out.contains("LISTEN \"chan0\"; LISTEN \"chan1\"; LISTEN \"chan2\";"));
     // Piped, so plain.
@@ -145,17 +150,7 @@ fn runs_to_completion_on_a_throwaway_server() {
 
 #[test]
 fn existing_database_keeps_nothing_the_demo_created() {
-    let output = pgpubsub()
-        .arg("demo")
-        .args(FAST)
-        .timeout(Duration::from_secs(120))
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let out = String::from_utf8(output.stdout).unwrap();
-    let err = String::from_utf8(output.stderr).unwrap();
-    check_narrated_facts(&out);
+    let (out, err) = fast_demo(pgpubsub());
     assert!(!err.contains("throwaway"), "{err}");
     assert!(!out.contains("Using a throwaway"), "{out}");
     // Channels of its own on a shared server.
@@ -197,11 +192,6 @@ fn output_pid(out: &str) -> String {
     out[at..].chars().take_while(char::is_ascii_digit).collect()
 }
 
-fn alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
-}
-
 #[test]
 fn ctrl_c_mid_demo_exits_130_and_removes_the_server() {
     let mut child = clean(Command::new(BIN))
@@ -231,13 +221,7 @@ fn ctrl_c_mid_demo_exits_130_and_removes_the_server() {
         }
     }
     assert!(seen.contains("\x1b["), "--color always gave no colors");
-    let postmaster: i32 = std::fs::read_to_string(dir.join("data/postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let postmaster = postmaster_pid(&dir);
     assert!(alive(postmaster));
 
     // SAFETY: signalling our own child.
@@ -249,11 +233,7 @@ fn ctrl_c_mid_demo_exits_130_and_removes_the_server() {
     assert!(rest.contains("interrupted: cleaning up"), "{rest}");
     assert!(rest.contains("removed"), "{rest}");
     assert!(!dir.exists(), "{} left behind", dir.display());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(postmaster) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!alive(postmaster), "postgres {postmaster} still running");
+    assert_postmaster_gone(postmaster);
 }
 
 #[test]

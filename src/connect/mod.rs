@@ -380,8 +380,8 @@ fn passfile(var: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + '_ {
-        |name| {
+    fn env<'a>(pairs: &'a [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
             pairs
                 .iter()
                 .find(|(k, _)| *k == name)

@@ -29,6 +29,9 @@ use std::time::Duration;
 /// drops temporary objects itself when the session ends).
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long closing the pool may take: idle connections close at once, a busy one is left.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// Run the demo on a throwaway server, or on the server the user named.
 pub async fn run(
     args: &DemoArgs,
@@ -181,8 +184,10 @@ impl Connections {
         if let Ok(Err(err)) = tokio::time::timeout(CLEANUP_TIMEOUT, session.close()).await {
             warn(format!("closing the demo's session: {err}"));
         }
-        // The listener may be returning its connection after a query; do not wait long.
-        let _ = tokio::time::timeout(CLEANUP_TIMEOUT, pool.close()).await;
+        // After Ctrl-C the listener's connection may still be inside pg_sleep; its LISTENs end
+        // with it, so it is not worth waiting for (the server ends the session when the query
+        // does, or at once when it is a throwaway server being stopped).
+        let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, pool.close()).await;
     }
 }
 

@@ -3,11 +3,11 @@
 //! order, whatever had been delivered would have arrived before the marker.
 
 use super::inbox::{self, Inbox};
-use super::narrate::Narrator;
 use super::{Connections, Demo};
 use crate::error::Result;
 use anyhow::{anyhow, Context};
-use sqlx::{Connection, Executor, Postgres};
+use sqlx::postgres::PgConnection;
+use sqlx::{Connection, Executor, Postgres, Transaction};
 use std::io::Write;
 
 /// Run step 6; returns how many notifications of the rolled-back transaction arrived (none).
@@ -29,29 +29,20 @@ async fn at_commit_only<W: Write>(
     conns: &mut Connections,
     inbox: &mut impl Inbox,
 ) -> Result<()> {
-    let channel = demo.names.channels[0].clone();
     let sent = ["in transaction 1", "in transaction 2"];
-    let n = &mut demo.narrator;
-    n.say("Notifications sent inside a transaction are held until it commits:")?;
-    n.sql("BEGIN")?;
-    let mut tx = conns.session.begin().await.context("BEGIN failed")?;
-    for payload in sent {
-        send(n, &mut *tx, &channel, payload).await?;
-    }
-    n.say("Before COMMIT, another session commits one of its own:")?;
-    let marker = "committed by another session";
-    send(n, &conns.pool, &channel, marker).await?;
-    let early = collect_until(demo, inbox, &channel, marker).await?;
+    demo.narrator
+        .say("Notifications sent inside a transaction are held until it commits:")?;
+    let tx = begin_with(demo, &mut conns.session, &sent).await?;
+    demo.narrator
+        .say("Before COMMIT, another session commits one of its own:")?;
+    let early = marker(demo, &conns.pool, inbox, "committed by another session").await?;
     expect(&early, &[], "before COMMIT")?;
     demo.narrator.fact(&format!(
         "before COMMIT: 0 of {} arrived, though a later-sent notification from another session did",
         sent.len()
     ))?;
-    demo.narrator.sql("COMMIT")?;
-    tx.commit().await.context("COMMIT failed")?;
-    let marker = "after the commit";
-    send(&mut demo.narrator, &mut conns.session, &channel, marker).await?;
-    let delivered = collect_until(demo, inbox, &channel, marker).await?;
+    end(demo, tx, End::Commit).await?;
+    let delivered = marker(demo, &mut conns.session, inbox, "after the commit").await?;
     expect(&delivered, &sent, "after COMMIT")?;
     demo.narrator.fact(&format!(
         "at COMMIT: {} of {} arrived, in the order sent",
@@ -66,17 +57,11 @@ async fn rollback<W: Write>(
     conns: &mut Connections,
     inbox: &mut impl Inbox,
 ) -> Result<u64> {
-    let channel = demo.names.channels[0].clone();
-    let n = &mut demo.narrator;
-    n.say("A transaction that rolls back sends nothing:")?;
-    n.sql("BEGIN")?;
-    let mut tx = conns.session.begin().await.context("BEGIN failed")?;
-    send(n, &mut *tx, &channel, "rolled back").await?;
-    n.sql("ROLLBACK")?;
-    tx.rollback().await.context("ROLLBACK failed")?;
-    let marker = "after the rollback";
-    send(n, &mut conns.session, &channel, marker).await?;
-    let arrived = collect_until(demo, inbox, &channel, marker).await?;
+    demo.narrator
+        .say("A transaction that rolls back sends nothing:")?;
+    let tx = begin_with(demo, &mut conns.session, &["rolled back"]).await?;
+    end(demo, tx, End::Rollback).await?;
+    let arrived = marker(demo, &mut conns.session, inbox, "after the rollback").await?;
     expect(&arrived, &[], "after ROLLBACK")?;
     demo.narrator
         .fact("rollback: 0 of 1 notifications arrived; the one committed after the ROLLBACK did")?;
@@ -89,20 +74,12 @@ async fn duplicates<W: Write>(
     conns: &mut Connections,
     inbox: &mut impl Inbox,
 ) -> Result<()> {
-    let channel = demo.names.channels[0].clone();
     let sent = ["same", "same", "same", "different"];
-    let n = &mut demo.narrator;
-    n.say("Identical notifications in one transaction are folded into one:")?;
-    n.sql("BEGIN")?;
-    let mut tx = conns.session.begin().await.context("BEGIN failed")?;
-    for payload in sent {
-        send(n, &mut *tx, &channel, payload).await?;
-    }
-    n.sql("COMMIT")?;
-    tx.commit().await.context("COMMIT failed")?;
-    let marker = "after the duplicates";
-    send(n, &mut conns.session, &channel, marker).await?;
-    let delivered = collect_until(demo, inbox, &channel, marker).await?;
+    demo.narrator
+        .say("Identical notifications in one transaction are folded into one:")?;
+    let tx = begin_with(demo, &mut conns.session, &sent).await?;
+    end(demo, tx, End::Commit).await?;
+    let delivered = marker(demo, &mut conns.session, inbox, "after the duplicates").await?;
     expect(&delivered, &["same", "different"], "after the duplicates")?;
     demo.narrator.fact(&format!(
         "duplicates: {} sent in one transaction, {} arrived (\"same\" once, \"different\" once)",
@@ -111,16 +88,65 @@ async fn duplicates<W: Write>(
     ))
 }
 
-/// Narrate and send one notification on `conn`.
-async fn send<'c, W: Write>(
-    narrator: &mut Narrator<W>,
+/// How a demo transaction ends.
+#[derive(Clone, Copy)]
+enum End {
+    Commit,
+    Rollback,
+}
+
+/// BEGIN, then send `payloads` on the first channel inside the transaction.
+async fn begin_with<'s, W: Write>(
+    demo: &mut Demo<W>,
+    session: &'s mut PgConnection,
+    payloads: &[&str],
+) -> Result<Transaction<'s, Postgres>> {
+    demo.narrator.sql("BEGIN")?;
+    let mut tx = session.begin().await.context("BEGIN failed")?;
+    for payload in payloads {
+        send(demo, &mut *tx, payload).await?;
+    }
+    Ok(tx)
+}
+
+/// COMMIT or ROLLBACK, narrated.
+async fn end<W: Write>(demo: &mut Demo<W>, tx: Transaction<'_, Postgres>, end: End) -> Result<()> {
+    match end {
+        End::Commit => {
+            demo.narrator.sql("COMMIT")?;
+            tx.commit().await.context("COMMIT failed")?;
+        }
+        End::Rollback => {
+            demo.narrator.sql("ROLLBACK")?;
+            tx.rollback().await.context("ROLLBACK failed")?;
+        }
+    }
+    Ok(())
+}
+
+/// Commit the notification `text` on `conn`, then receive until it arrives: since delivery
+/// follows commit order, the payloads returned are everything delivered before it.
+async fn marker<'c, W: Write>(
+    demo: &mut Demo<W>,
     conn: impl Executor<'c, Database = Postgres>,
-    channel: &str,
+    inbox: &mut impl Inbox,
+    text: &str,
+) -> Result<Vec<String>> {
+    send(demo, conn, text).await?;
+    collect_until(demo, inbox, text).await
+}
+
+/// Narrate and send one notification on the first channel, on `conn`.
+async fn send<'c, W: Write>(
+    demo: &mut Demo<W>,
+    conn: impl Executor<'c, Database = Postgres>,
     payload: &str,
 ) -> Result<()> {
-    narrator.sql(&format!("SELECT pg_notify('{channel}', '{payload}')"))?;
+    let channel = &demo.names.channels[0];
+    demo.narrator
+        .sql(&format!("SELECT pg_notify('{channel}', '{payload}')"))?;
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(payload)
         .execute(conn)
         .await
@@ -128,11 +154,11 @@ async fn send<'c, W: Write>(
     Ok(())
 }
 
-/// Receive (and print) until `marker` arrives on `channel`; returns the payloads before it.
+/// Receive (and print) until `marker` arrives on the first channel; returns the payloads
+/// that arrived there before it.
 async fn collect_until<W: Write>(
     demo: &mut Demo<W>,
     inbox: &mut impl Inbox,
-    channel: &str,
     marker: &str,
 ) -> Result<Vec<String>> {
     let limit = inbox::patience(demo.interval);
@@ -144,7 +170,7 @@ async fn collect_until<W: Write>(
             notification.payload(),
             notification.process_id(),
         )?;
-        if notification.channel() != channel {
+        if notification.channel() != demo.names.channels[0] {
             continue;
         }
         if notification.payload() == marker {
