@@ -192,48 +192,95 @@ fn output_pid(out: &str) -> String {
     out[at..].chars().take_while(char::is_ascii_digit).collect()
 }
 
-#[test]
-fn ctrl_c_mid_demo_exits_130_and_removes_the_server() {
-    let mut child = clean(Command::new(BIN))
-        .args(["--color", "always", "demo", "--interval", "100ms"])
-        .args(["--listen-for", "10m"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut notes = String::new();
-    while !notes.contains("log in ") {
-        assert_ne!(stderr.read_line(&mut notes).unwrap(), 0, "{notes}");
-    }
-    let dir = throwaway_dir(&notes);
-    // Readiness: the stream step has started (and a notification arrived in it).
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    let mut in_stream_step = false;
-    loop {
-        let mut line = String::new();
-        assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "{seen}");
-        seen.push_str(&line);
-        in_stream_step |= line.contains("The stream interface");
-        if in_stream_step && line.contains("<-") {
-            break;
+/// A demo on a throwaway server, stopped in the middle of its stream step (which would
+/// otherwise last ten minutes).
+struct MidDemo {
+    child: std::process::Child,
+    /// Kept open (unread) so the demo can write; `None` once closed.
+    stdout: Option<BufReader<std::process::ChildStdout>>,
+    stderr: BufReader<std::process::ChildStderr>,
+    dir: PathBuf,
+    postmaster: i32,
+}
+
+impl MidDemo {
+    /// Start it and wait for the readiness condition: a notification arrived in step 5.
+    fn start() -> MidDemo {
+        let mut child = clean(Command::new(BIN))
+            .args(["--color", "always", "demo", "--interval", "100ms"])
+            .args(["--listen-for", "10m"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut notes = String::new();
+        while !notes.contains("log in ") {
+            assert_ne!(stderr.read_line(&mut notes).unwrap(), 0, "{notes}");
+        }
+        let dir = throwaway_dir(&notes);
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        let mut in_stream_step = false;
+        loop {
+            let mut line = String::new();
+            assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "{seen}");
+            seen.push_str(&line);
+            in_stream_step |= line.contains("The stream interface");
+            if in_stream_step && line.contains("<-") {
+                break;
+            }
+        }
+        assert!(seen.contains("\x1b["), "--color always gave no colors");
+        let postmaster = postmaster_pid(&dir);
+        assert!(alive(postmaster));
+        MidDemo {
+            child,
+            stdout: Some(stdout),
+            stderr,
+            dir,
+            postmaster,
         }
     }
-    assert!(seen.contains("\x1b["), "--color always gave no colors");
-    let postmaster = postmaster_pid(&dir);
-    assert!(alive(postmaster));
 
+    /// Wait for the exit code; check the server and its directory are gone; return stderr.
+    fn finish(mut self, expected_code: i32) -> String {
+        let status = self.child.wait().unwrap();
+        assert_eq!(status.code(), Some(expected_code));
+        let mut rest = String::new();
+        self.stderr.read_to_string(&mut rest).unwrap();
+        assert!(rest.contains("removed"), "{rest}");
+        assert!(!self.dir.exists(), "{} left behind", self.dir.display());
+        assert_postmaster_gone(self.postmaster);
+        rest
+    }
+}
+
+fn stop_mid_demo(signal: i32, expected_code: i32) {
+    let demo = MidDemo::start();
     // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert!(rest.contains("interrupted: cleaning up"), "{rest}");
-    assert!(rest.contains("removed"), "{rest}");
-    assert!(!dir.exists(), "{} left behind", dir.display());
-    assert_postmaster_gone(postmaster);
+    unsafe { libc::kill(demo.child.id() as i32, signal) };
+    let stderr = demo.finish(expected_code);
+    assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_mid_demo_exits_130_and_removes_the_server() {
+    stop_mid_demo(libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_mid_demo_exits_143_and_removes_the_server() {
+    stop_mid_demo(libc::SIGTERM, 143);
+}
+
+#[test]
+fn closed_stdout_ends_the_demo_quietly_and_removes_the_server() {
+    let mut demo = MidDemo::start();
+    // Like `| head`: the reader goes away; the next notification's line cannot be written.
+    demo.stdout = None;
+    let stderr = demo.finish(0);
+    assert!(!stderr.contains("error"), "{stderr}");
 }
 
 #[test]
