@@ -98,6 +98,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             break
         }
         'pgpubsub;demo' {
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms')
+            [CompletionResult]::new('--listen-for', '--listen-for', [CompletionResultType]::ParameterName, 'How long the stream step listens before its timer wins, e.g. 5s, 1s')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')

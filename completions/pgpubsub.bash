@@ -197,12 +197,20 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__demo)
-            opts="-d -h -p -U -W -v -V --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --interval --listen-for --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dbname)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -91,6 +91,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --version 'Print version'
         }
         &'pgpubsub;demo'= {
+            cand --interval 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms'
+            cand --listen-for 'How long the stream step listens before its timer wins, e.g. 5s, 1s'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'

@@ -74,6 +74,8 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s W -l passwor
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l interval -d 'How often the demo\'s producer sends a batch (one notification per channel), e.g. 2s, 300ms' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l listen-for -d 'How long the stream step listens before its timer wins, e.g. 5s, 1s' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port' -r
