@@ -238,8 +238,8 @@ fn summarize<W: Write>(
     let n = &mut demo.narrator;
     n.section("What you saw")?;
     n.say(&format!(
-        "- Every notification committed on a channel reached its listener exactly once, in commit \
-         order ({} of {} sent).",
+        "- While connected, the listener got every notification committed on its channels, once \
+         each, in commit order ({} of {} sent).",
         delivery.received, delivery.sent
     ))?;
     n.say(&format!(
