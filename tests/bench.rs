@@ -370,6 +370,32 @@ fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
 }
 
 #[test]
+fn a_closed_stdout_does_not_hide_loss() {
+    if shared_sandbox().is_none() {
+        return; // backends of an external server may not be ours to signal
+    }
+    let db = own_database("bench_closed");
+    let mut child = spawn_bench(
+        &db,
+        &[
+            "--messages",
+            "2000",
+            "--rate",
+            "2000/s",
+            "--drain-timeout",
+            "500ms",
+        ],
+    );
+    drop(child.stdout.take());
+    let stalled = Stopped::new(backend_once_sending(&db, LISTENER));
+    let out = child.wait_with_output().unwrap();
+    drop(stalled);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("delivery failed"), "{stderr}");
+}
+
+#[test]
 fn ephemeral_runs_on_a_throwaway_server() {
     let (report, _) =
         succeed(pgpubsub_bare().args(["bench", "--ephemeral", "--messages", "1000", "--json"]));

@@ -14,7 +14,7 @@ pub mod workload;
 use crate::cli::BenchArgs;
 use crate::connect::ConnSettings;
 use crate::ephemeral::{Config, Server};
-use crate::error::{self, note, stdout_error, Exit, Result};
+use crate::error::{self, note, stdout_error, Error, Exit, Result};
 use crate::signals::{Signal, Signals};
 use anyhow::{anyhow, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -67,13 +67,16 @@ pub async fn run(
         Ok(done) => done,
         Err(signal) => return Ok(signal.exit()),
     };
-    if args.json {
+    let printed = if args.json {
         report::print_json(&report, out)
     } else {
         report::print_table(&report, out)
+    };
+    // A closed stdout (`| head -1`) is not a failure, but it must not hide one either.
+    match printed.map_err(stdout_error) {
+        Ok(()) | Err(Error::StdoutClosed) => Ok(verdict(&report, signal)),
+        Err(err) => Err(err),
     }
-    .map_err(stdout_error)?;
-    Ok(verdict(&report, signal))
 }
 
 /// Errors and failed delivery are failures (said once more on stderr, for when stdout goes
