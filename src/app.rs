@@ -4,7 +4,7 @@
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::error::{Exit, Result};
 use crate::signals::Signals;
-use crate::{conninfo, notify, sandbox};
+use crate::{bench, conninfo, demo, generate, notify, sandbox};
 use anyhow::{anyhow, Context};
 use std::io::IsTerminal;
 
@@ -30,10 +30,11 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             Ok(result) => result,
             Err(signal) => Ok(signal.exit()),
         },
+        Command::Generate(args) => generate::run(&args),
         Command::Listen(_) => not_built("listen", 3),
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
-        Command::Bench(_) => not_built("bench", 5),
-        Command::Demo(_) => not_built("demo", 6),
+        Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
     }
 }
 

@@ -1,0 +1,202 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[pgpubsub] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'pgpubsub'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'pgpubsub'= {
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand listen 'Stream notifications from one or more channels to stdout'
+            cand notify 'Send notifications: one from the command line, or one per line of stdin'
+            cand bench 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+            cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+            cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
+            cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;listen'= {
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;notify'= {
+            cand --also 'Also send every payload to this channel, in the same transaction (repeatable)'
+            cand --file 'Send the whole content of this file as one payload'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --stdin 'Read one payload per line from stdin (the same as PAYLOAD `-`)'
+            cand --from-json 'Read NDJSON from stdin, one {"channel": ..., "payload": ...} object per line, as `listen --json` writes it; objects with an "event" key are skipped'
+            cand --json 'Require every payload to be valid JSON'
+            cand -0 'Stdin records end with a NUL byte instead of a newline'
+            cand --null 'Stdin records end with a NUL byte instead of a newline'
+            cand --skip-empty 'Do not send empty input lines'
+            cand --strict 'Stop at the first invalid input line (exit 2) instead of skipping it'
+            cand --atomic 'Send all of stdin in one transaction, all or nothing (identical pairs then fold into one)'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;bench'= {
+            cand --senders 'Connections sending notifications'
+            cand --listeners 'Connections listening, each to every channel'
+            cand --channels 'Channels; each sender spreads its notifications over them in turn'
+            cand --payload-size 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded'
+            cand --batch 'Notifications per transaction (distinct payloads, so none is folded)'
+            cand --messages 'Notifications to send in total, over all senders (default 100000 unless --duration)'
+            cand --duration 'Send for this long instead of a number of notifications, e.g. 10s, 1m'
+            cand --rate 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)'
+            cand --warmup 'Send (and check) for this long before measuring, e.g. 2s'
+            cand --drain-timeout 'After sending, wait at most this long for listeners to receive everything'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'Print one JSON object (fields below) instead of the table'
+            cand --ephemeral 'Run against a throwaway server started (and removed) for this run'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;demo'= {
+            cand --interval 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms'
+            cand --listen-for 'How long the stream step listens before its timer wins, e.g. 5s, 1s'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;conninfo'= {
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;sandbox'= {
+            cand --port 'TCP port on 127.0.0.1 to listen on (default: a free one)'
+            cand --ssl-cert 'Serve TLS with this PEM certificate (chain); needs --ssl-key'
+            cand --ssl-key 'Private key (PEM) for --ssl-cert'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;generate'= {
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;help'= {
+            cand listen 'Stream notifications from one or more channels to stdout'
+            cand notify 'Send notifications: one from the command line, or one per line of stdin'
+            cand bench 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+            cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+            cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
+            cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;help;listen'= {
+        }
+        &'pgpubsub;help;notify'= {
+        }
+        &'pgpubsub;help;bench'= {
+        }
+        &'pgpubsub;help;demo'= {
+        }
+        &'pgpubsub;help;conninfo'= {
+        }
+        &'pgpubsub;help;sandbox'= {
+        }
+        &'pgpubsub;help;generate'= {
+        }
+        &'pgpubsub;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
