@@ -10,7 +10,7 @@ use super::report::Totals;
 use super::sql::{bound, prepare, render, render_all};
 use crate::connect::ConnSettings;
 use crate::error::warn;
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use futures::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Either};
@@ -65,31 +65,24 @@ impl Round {
     }
 }
 
-/// Connect and prepare the session's statements.
-async fn open(settings: &ConnSettings) -> anyhow::Result<PgConnection> {
-    let mut conn = settings.connect().await?;
-    sqlx::raw_sql(AssertSqlSafe(prepare()))
-        .execute(&mut conn)
-        .await
-        .map_err(|err| anyhow!(settings.explain(&err)))
-        .context("cannot prepare the statements that send notifications")?;
-    Ok(conn)
-}
-
 /// A connection that commits batches and keeps the totals honest.
 pub struct Sender {
     settings: ConnSettings,
     conn: PgConnection,
+    /// Whether this connection has the statements pipelined round trips EXECUTE (prepared on
+    /// first need, so a one-shot send costs no extra round trip).
+    prepared: bool,
     pub totals: Totals,
 }
 
 impl Sender {
     /// Connect once up front, so a wrong target fails before any input is read.
     pub async fn connect(settings: ConnSettings) -> anyhow::Result<Self> {
-        let conn = open(&settings).await?;
+        let conn = settings.connect().await?;
         Ok(Sender {
             settings,
             conn,
+            prepared: false,
             totals: Totals::new(),
         })
     }
@@ -116,10 +109,11 @@ impl Sender {
             warn(format!(
                 "sending failed ({reason}); reconnecting to resend {pending} notifications once"
             ));
-            self.conn = match open(&self.settings).await {
+            self.conn = match self.settings.connect().await {
                 Ok(conn) => conn,
-                Err(err) => return Err(err.context(self.totals.unsent(first))),
+                Err(err) => return Err(anyhow!(err).context(self.totals.unsent(first))),
             };
+            self.prepared = false;
         }
     }
 
@@ -155,6 +149,13 @@ impl Sender {
         batches: &[Batch],
         sql: &str,
     ) -> (usize, Result<(), sqlx::Error>) {
+        if !self.prepared {
+            let prepare = sqlx::raw_sql(AssertSqlSafe(prepare())).execute(&mut self.conn);
+            if let Err(err) = prepare.await {
+                return (0, Err(err));
+            }
+            self.prepared = true;
+        }
         let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut self.conn);
         let (mut done, mut completions) = (0, 0);
         loop {
