@@ -10,6 +10,8 @@ mod conninfo;
 mod ephemeral;
 mod error;
 mod limits;
+mod listen;
+mod output;
 mod sandbox;
 mod signals;
 mod unix_user;
