@@ -49,6 +49,10 @@ pub struct Printer {
     terminator: u8,
     /// Output goes to a terminal: sanitize untrusted text and use the human text layout.
     terminal: bool,
+    /// Consecutive notifications usually share channel, sender and (batched) receive time.
+    channel: Memo<String>,
+    pid: Memo<u32>,
+    time: Memo<SystemTime>,
 }
 
 impl Printer {
@@ -58,49 +62,57 @@ impl Printer {
             format,
             terminator: if null { b'\0' } else { b'\n' },
             terminal,
+            channel: Memo::default(),
+            pid: Memo::default(),
+            time: Memo::default(),
         }
     }
 
     /// Write one notification as one record.
-    pub fn record(&self, out: &mut impl Write, r: &Record) -> io::Result<()> {
-        let (channel, payload) = if self.terminal {
-            (sanitize(r.channel), sanitize(r.payload))
-        } else {
-            (Cow::Borrowed(r.channel), Cow::Borrowed(r.payload))
-        };
+    pub fn record(&mut self, out: &mut impl Write, r: &Record) -> io::Result<()> {
+        let terminal = self.terminal;
+        let payload = clean(r.payload, terminal);
+        let time = self.time.get(&r.received_at, |at, buf| {
+            write!(buf, "{}", humantime::format_rfc3339_micros(*at))
+        })?;
+        let pid = self.pid.get(&r.pid, |pid, buf| write!(buf, "{pid}"))?;
         match &self.format {
-            Format::Text if self.terminal => {
-                let time = timestamp(r.received_at);
-                write!(
-                    out,
-                    "{} {} {} {payload}",
-                    time[11..26].dimmed(),
-                    channel.bold().cyan(),
-                    format!("[{}]", r.pid).dimmed(),
-                )?;
-            }
+            Format::Text if terminal => write!(
+                out,
+                "{} {} {} {payload}",
+                String::from_utf8_lossy(&time[11..26]).dimmed(),
+                clean(r.channel, terminal).bold().cyan(),
+                format!("[{}]", r.pid).dimmed(),
+            )?,
             Format::Text => {
-                write_escaped(out, &channel)?;
+                out.write_all(
+                    self.channel
+                        .get(r.channel, |c, buf| write_escaped(buf, c))?,
+                )?;
                 out.write_all(b"\t")?;
                 write_escaped(out, &payload)?;
             }
             Format::Json { payload_json } => {
                 out.write_all(b"{\"channel\":")?;
-                json_string(out, &channel)?;
+                out.write_all(
+                    self.channel
+                        .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?,
+                )?;
                 out.write_all(b",\"payload\":")?;
                 if *payload_json && is_json(&payload) {
                     json_value(out, &payload)?;
                 } else {
                     json_string(out, &payload)?;
                 }
-                write!(
-                    out,
-                    ",\"pid\":{},\"received_at\":\"{}\"}}",
-                    r.pid,
-                    timestamp(r.received_at)
-                )?;
+                out.write_all(b",\"pid\":")?;
+                out.write_all(pid)?;
+                out.write_all(b",\"received_at\":\"")?;
+                out.write_all(time)?;
+                out.write_all(b"\"}")?;
             }
-            Format::Template(template) => template.write(out, &channel, &payload, r)?,
+            Format::Template(template) => {
+                template.write(out, &clean(r.channel, terminal), &payload, pid, time)?
+            }
             Format::Raw => out.write_all(payload.as_bytes())?,
         }
         out.write_all(&[self.terminator])
@@ -113,9 +125,49 @@ impl Printer {
     }
 }
 
-/// RFC 3339 in UTC with microseconds, e.g. `2026-11-25T16:45:32.123456Z`.
-fn timestamp(at: SystemTime) -> String {
-    humantime::format_rfc3339_micros(at).to_string()
+/// The bytes rendered for the last key, reused while the key repeats: rendering channel,
+/// pid and time for every record would cost more than everything else put together.
+struct Memo<K> {
+    key: Option<K>,
+    bytes: Vec<u8>,
+}
+
+impl<K> Default for Memo<K> {
+    fn default() -> Self {
+        Memo {
+            key: None,
+            bytes: Vec::new(),
+        }
+    }
+}
+
+impl<K> Memo<K> {
+    fn get<Q>(
+        &mut self,
+        key: &Q,
+        render: impl FnOnce(&Q, &mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<&[u8]>
+    where
+        Q: ?Sized + PartialEq + ToOwned<Owned = K>,
+        K: std::borrow::Borrow<Q>,
+    {
+        if self.key.as_ref().map(|k| k.borrow()) != Some(key) {
+            self.key = None;
+            self.bytes.clear();
+            render(key, &mut self.bytes)?;
+            self.key = Some(key.to_owned());
+        }
+        Ok(&self.bytes)
+    }
+}
+
+/// Untrusted text as it may be shown: sanitized on a terminal, exact otherwise.
+fn clean(text: &str, terminal: bool) -> Cow<'_, str> {
+    if terminal {
+        sanitize(text)
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// The piped text format's escaping: `\`, newline, tab and CR become `\\`, `\n`, `\t`, `\r`,
@@ -261,15 +313,16 @@ impl Template {
         out: &mut impl Write,
         channel: &str,
         payload: &str,
-        r: &Record,
+        pid: &[u8],
+        time: &[u8],
     ) -> io::Result<()> {
         for piece in &self.0 {
             match piece {
                 Piece::Text(text) => out.write_all(text.as_bytes())?,
                 Piece::Channel => out.write_all(channel.as_bytes())?,
                 Piece::Payload => out.write_all(payload.as_bytes())?,
-                Piece::Pid => write!(out, "{}", r.pid)?,
-                Piece::Time => write!(out, "{}", timestamp(r.received_at))?,
+                Piece::Pid => out.write_all(pid)?,
+                Piece::Time => out.write_all(time)?,
             }
         }
         Ok(())
@@ -321,7 +374,7 @@ mod tests {
     use super::*;
 
     fn render(format: Format, terminal: bool, payload: &str) -> String {
-        let printer = Printer::new(format, false, terminal);
+        let mut printer = Printer::new(format, false, terminal);
         let record = Record {
             channel: "ch",
             payload,
@@ -370,6 +423,22 @@ mod tests {
             line,
             "{\"channel\":\"ch\",\"payload\":\"p\",\"pid\":42,\"received_at\":\"1970-01-01T00:00:00.000000Z\"}\n"
         );
+    }
+
+    #[test]
+    fn memo_renders_again_only_for_a_new_key() {
+        let mut memo: Memo<String> = Memo::default();
+        let mut renders = 0;
+        for key in ["a", "a", "b", "a"] {
+            let bytes = memo
+                .get(key, |k, buf| {
+                    renders += 1;
+                    buf.write_all(k.as_bytes())
+                })
+                .unwrap();
+            assert_eq!(bytes, key.as_bytes());
+        }
+        assert_eq!(renders, 3);
     }
 
     #[test]

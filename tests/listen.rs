@@ -69,7 +69,7 @@ impl Listen {
     fn stderr_until(&self, needle: &str) -> String {
         let mut seen = self.seen.borrow_mut();
         if let Some(i) = seen.iter().position(|l| l.contains(needle)) {
-            return seen.drain(..=i).last().unwrap();
+            return seen.drain(..=i).next_back().unwrap();
         }
         seen.clear();
         loop {
@@ -648,7 +648,7 @@ fn survives_20_killed_backends_and_2_server_restarts_reporting_every_gap() {
     let sender = Sender::start(&server.url, &ch);
     let mut received: Vec<u64> = Vec::new();
     // Read output until a number >= `target` arrives.
-    let mut read_until = |target: u64, received: &mut Vec<u64>| loop {
+    let read_until = |target: u64, received: &mut Vec<u64>| loop {
         let line = out.recv_timeout(PATIENCE).expect("listener output stalled");
         let (c, n) = line.split_once('\t').unwrap();
         assert_eq!(c, ch);
@@ -713,4 +713,33 @@ impl WriteAllAndClose for std::process::ChildStdin {
     fn write_all_and_close(mut self, data: &[u8]) {
         std::io::Write::write_all(&mut self, data).unwrap();
     }
+}
+
+#[test]
+fn keepalive_finds_a_backend_that_stopped_answering() {
+    // A stopped backend keeps its TCP connection open: only a query can tell it is gone.
+    let ch = channel("keepalive");
+    let app = format!("keepalive_{}", std::process::id());
+    let url = format!("{}?application_name={app}", url());
+    let mut listener = listen(&["--keepalive", "300ms", "-d", &url, &ch]);
+    let out = listener.stdout_lines();
+    let backend: i32 = psql(&format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND query ILIKE '%listen%'"
+    ))
+    .trim()
+    .parse()
+    .unwrap();
+    // SAFETY: the backend serves only this test's listener; it is continued below.
+    unsafe { libc::kill(backend, libc::SIGSTOP) };
+    let lost = listener.stderr_until("connection lost");
+    unsafe { libc::kill(backend, libc::SIGCONT) };
+    assert!(lost.contains("keepalive"), "{lost}");
+    listener.stderr_until("reconnected after");
+    notify(&[(&ch, "after the gap")]);
+    assert_eq!(
+        out.recv_timeout(PATIENCE).unwrap(),
+        format!("{ch}\tafter the gap")
+    );
+    listener.signal(libc::SIGINT);
+    assert_eq!(listener.finish().0.code(), Some(130));
 }

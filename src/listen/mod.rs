@@ -13,9 +13,8 @@ use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, warn, Error, Exit, Result};
 use crate::output::{Event, Record, Sink};
 use crate::signals::Signals;
-use futures::FutureExt;
 use plan::{Handler, Plan};
-use session::{Failure, Session};
+use session::{Failure, Item, Session};
 use sqlx::postgres::PgNotification;
 use std::io::{IsTerminal, Write};
 use std::pin::Pin;
@@ -24,6 +23,8 @@ use tokio::time::{Instant, Sleep};
 
 /// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Most batches handled between two looks at signals and timers.
+const MAX_READY: usize = 8;
 /// How long a stop signal may keep us writing out what had already arrived.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// "Never", for timers that are off (far enough to be never, near enough not to overflow).
@@ -43,7 +44,7 @@ pub async fn run(
         note(settings.describe());
     }
     let session = match signals
-        .guard(Session::open(&settings, &plan.channels))
+        .guard(Session::open(&settings, &plan.channels, plan.ping_limit()))
         .await
     {
         Ok(opened) => opened.map_err(Error::Runtime)?,
@@ -83,7 +84,7 @@ struct Listener<W: Write> {
 enum Step {
     Signal(crate::signals::Signal),
     StopTimer,
-    Received(std::result::Result<PgNotification, Failure>),
+    Received(Item),
     Idle,
     Keepalive,
 }
@@ -108,7 +109,7 @@ impl<W: Write> Listener<W> {
                 biased;
                 signal = signals.recv() => Step::Signal(signal),
                 _ = &mut stop => Step::StopTimer,
-                received = session.recv(&self.settings) => Step::Received(received),
+                received = session.recv() => Step::Received(received),
                 // Only when nothing else is ready: the moment to flush a batch.
                 _ = std::future::ready(()), if self.out.dirty() => Step::Idle,
                 _ = &mut keepalive => Step::Keepalive,
@@ -125,9 +126,11 @@ impl<W: Write> Listener<W> {
                     stop.as_mut().reset(self.next_stop());
                     None
                 }
-                Step::Received(Ok(notification)) => {
-                    self.handle(&notification).await?;
-                    None
+                Step::Received(Ok(batch)) => {
+                    self.last_notification = Instant::now();
+                    let now = SystemTime::now();
+                    self.handle_all(&batch, now).await?;
+                    self.ready(&mut session, now).await?.1
                 }
                 Step::Received(Err(failure)) => Some(failure),
                 Step::Idle => {
@@ -135,16 +138,13 @@ impl<W: Write> Listener<W> {
                     None
                 }
                 Step::Keepalive => {
-                    let limit = self.plan.keepalive.unwrap_or(NEVER);
-                    let quiet = self.last_notification.elapsed() >= limit;
-                    let failed = match quiet {
-                        true => session.ping(limit, &self.settings).await.err(),
-                        false => None,
-                    };
-                    keepalive
-                        .as_mut()
-                        .reset(self.last_notification.max(Instant::now()) + limit);
-                    failed
+                    let limit = self.plan.ping_limit();
+                    if self.last_notification.elapsed() >= limit {
+                        session.ping();
+                    }
+                    let next = self.last_notification.max(Instant::now()) + limit;
+                    keepalive.as_mut().reset(next);
+                    None
                 }
             };
             if let Some(failure) = lost {
@@ -160,18 +160,21 @@ impl<W: Write> Listener<W> {
     }
 
     /// Print one notification, or hand it to `--exec`.
-    async fn handle(&mut self, notification: &PgNotification) -> Result<()> {
+    async fn handle(
+        &mut self,
+        notification: &PgNotification,
+        received_at: SystemTime,
+    ) -> Result<()> {
         self.received += 1;
-        self.last_notification = Instant::now();
         let pid = notification.process_id();
         let (channel, payload) = (notification.channel(), notification.payload());
-        match &self.plan.handler {
+        match &mut self.plan.handler {
             Handler::Print(printer) => {
                 let record = Record {
                     channel,
                     payload,
                     pid,
-                    received_at: SystemTime::now(),
+                    received_at,
                 };
                 printer
                     .record(&mut self.out, &record)
@@ -182,35 +185,62 @@ impl<W: Write> Listener<W> {
         Ok(())
     }
 
-    /// On a stop signal: write out what has already arrived (in our buffers or the socket's),
-    /// without waiting for more.
-    async fn drain(&mut self, session: &mut Session) -> Result<()> {
-        let until = Instant::now() + DRAIN_LIMIT;
-        while !self.count_reached() && Instant::now() < until {
-            match session.recv(&self.settings).now_or_never() {
-                Some(Ok(notification)) => self.handle(&notification).await?,
-                _ => break,
+    /// Handle a batch of notifications, all received at `now` (they arrived together), up to
+    /// --count.
+    async fn handle_all(&mut self, batch: &[PgNotification], now: SystemTime) -> Result<()> {
+        for notification in batch {
+            if self.count_reached() {
+                break;
             }
+            self.handle(notification, now).await?;
         }
         Ok(())
     }
 
-    /// The connection is gone: write out what it had delivered, report the gap, and open a
+    /// Handle the batches that are ready now, up to MAX_READY, without a trip through the
+    /// select loop for each. Returns how many were handled and whether the connection was
+    /// found lost.
+    async fn ready(
+        &mut self,
+        session: &mut Session,
+        now: SystemTime,
+    ) -> Result<(usize, Option<Failure>)> {
+        for handled in 0..MAX_READY {
+            if self.count_reached() {
+                return Ok((handled, None));
+            }
+            match session.ready() {
+                Some(Ok(batch)) => self.handle_all(&batch, now).await?,
+                Some(Err(failure)) => return Ok((handled, Some(failure))),
+                None => return Ok((handled, None)),
+            }
+        }
+        Ok((MAX_READY, None))
+    }
+
+    /// On a stop signal: write out what has already arrived (in our buffers or the socket's),
+    /// without waiting for more.
+    async fn drain(&mut self, session: &mut Session) -> Result<()> {
+        let until = Instant::now() + DRAIN_LIMIT;
+        while Instant::now() < until {
+            if let (MAX_READY, None) = self.ready(session, SystemTime::now()).await? {
+                continue;
+            }
+            break;
+        }
+        Ok(())
+    }
+
+    /// The connection is gone (everything it delivered has been handled): report the gap, and open a
     /// new session with capped exponential backoff (unless --no-reconnect).
     async fn reconnect(
         &mut self,
-        mut lost: Session,
+        lost: Session,
         failure: Failure,
         signals: &mut Signals,
         mut stop: Pin<&mut Sleep>,
     ) -> Result<Flow> {
         let down_since = Instant::now();
-        while let Some(notification) = lost.buffered() {
-            if self.count_reached() {
-                return Ok(Flow::Stop(Exit::Success));
-            }
-            self.handle(&notification).await?;
-        }
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
         let Some(max) = self.plan.reconnect_max else {
@@ -224,7 +254,7 @@ impl<W: Write> Listener<W> {
         loop {
             let attempt = async {
                 tokio::time::sleep(delay).await;
-                Session::open(&self.settings, &self.plan.channels).await
+                Session::open(&self.settings, &self.plan.channels, self.plan.ping_limit()).await
             };
             let opened = tokio::select! {
                 biased;
@@ -307,7 +337,7 @@ impl<W: Write> Listener<W> {
 
     /// Write an `--events` record (and flush it: events are rare and worth seeing at once).
     fn event(&mut self, event: &Event) -> Result<()> {
-        let Handler::Print(printer) = &self.plan.handler else {
+        let Handler::Print(printer) = &mut self.plan.handler else {
             return Ok(());
         };
         if self.plan.events {

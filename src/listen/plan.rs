@@ -32,7 +32,16 @@ pub struct Plan {
     pub keepalive: Option<Duration>,
 }
 
+/// The keepalive interval when keepalive is off; a session still needs one.
+const NO_KEEPALIVE: Duration = Duration::from_secs(3600);
+
 impl Plan {
+    /// How long an idle connection waits before a keepalive query, and how long that query
+    /// may take to answer.
+    pub fn ping_limit(&self) -> Duration {
+        self.keepalive.unwrap_or(NO_KEEPALIVE)
+    }
+
     /// Resolve `args`; `terminal` tells whether stdout is a TTY (human layout, sanitizing).
     pub fn resolve(args: &ListenArgs, terminal: bool) -> Result<Plan, Error> {
         Ok(Plan {
