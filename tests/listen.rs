@@ -285,13 +285,21 @@ fn template_and_raw_with_nul_terminators_are_exact() {
     assert_eq!(out, expected);
 }
 
-#[test]
-fn bad_templates_are_usage_errors() {
+/// `pgpubsub listen ARGS` with no server configured exits 2 saying `message`: the input is
+/// refused before any connection is tried.
+fn refused(args: &[&str], message: &str) {
     pgpubsub_bare()
-        .args(["listen", "--format", "{chan}", "c"])
+        .arg("listen")
+        .args(args)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("unknown placeholder {chan}"));
+        .stderr(predicates::str::contains(message));
+}
+
+#[test]
+fn bad_templates_are_usage_errors() {
+    refused(&["--format", "{chan}", "c"], "unknown placeholder {chan}");
+    refused(&["--format", "{payload", "c"], "without a closing }");
 }
 
 #[test]
@@ -339,18 +347,9 @@ fn channel_names_keep_case_quotes_spaces_and_multibyte() {
 
 #[test]
 fn bad_channel_names_are_refused_before_connecting() {
-    // No server is configured: exit 2 proves the check happens before any connection.
-    pgpubsub_bare()
-        .args(["listen", "ok", ""])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("channel name is empty"));
-    let long = "é".repeat(32); // 64 bytes: LISTEN would silently truncate it
-    pgpubsub_bare()
-        .args(["listen", &long])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("is 64 bytes"));
+    refused(&["ok", ""], "channel name is empty");
+    // 64 bytes: LISTEN would silently truncate it.
+    refused(&[&"é".repeat(32)], "is 64 bytes");
 }
 
 #[test]
