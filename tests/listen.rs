@@ -465,20 +465,50 @@ fn closed_stdout_exits_0_quietly() {
 
 #[test]
 fn sigterm_writes_out_everything_received_then_exits_143() {
+    // The listener is frozen while the server delivers N notifications into its socket; it
+    // gets SIGTERM and is thawed: all N were delivered, so all N must be printed.
     let ch = channel("term");
-    let mut listener = listen(&["--raw", &ch]);
-    let out = listener.stdout_lines();
-    psql(&format!(
-        "SELECT pg_notify('{ch}', i::text) FROM generate_series(1, 20000) AS i"
+    let app = format!("term_{}", std::process::id());
+    let url = format!("{}?application_name={app}", url());
+    let listener = listen(&["--raw", "-d", &url, &ch]);
+    let port = psql(&format!(
+        "SELECT client_port FROM pg_stat_activity WHERE application_name = '{app}' \
+         AND query ILIKE '%listen%'"
     ));
-    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), "1");
+    listener.signal(libc::SIGSTOP);
+    const N: usize = 2000;
+    psql(&format!(
+        "SELECT pg_notify('{ch}', lpad(i::text, 5, '0')) FROM generate_series(1, {N}) AS i"
+    ));
+    // NotificationResponse: type, length, pid, channel and payload with their NULs.
+    let bytes = N * (1 + 4 + 4 + ch.len() + 1 + 5 + 1);
+    wait_for(
+        || socket_backlog(port.trim()) >= bytes,
+        "every notification in the listener's socket",
+    );
     listener.signal(libc::SIGTERM);
-    let (status, _, err) = listener.finish();
+    listener.signal(libc::SIGCONT);
+    let (status, out, err) = listener.finish();
     assert_eq!(status.code(), Some(143), "{err}");
-    // Whatever was written is a complete, gapless prefix, in order.
-    let rest: Vec<u64> = out.iter().map(|l| l.parse().unwrap()).collect();
-    let expected: Vec<u64> = (2..2 + rest.len() as u64).collect();
-    assert_eq!(rest, expected);
+    let expected: String = (1..=N).map(|i| format!("{i:05}\n")).collect();
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+/// Bytes waiting in the receive queue of the local TCP socket connected from `port`.
+fn socket_backlog(port: &str) -> usize {
+    let out = Command::new("ss")
+        .args([
+            "-Htn",
+            "state",
+            "established",
+            &format!("( sport = :{port} )"),
+        ])
+        .output()
+        .expect("ss");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .map_or(0, |recv_q| recv_q.parse().unwrap())
 }
 
 #[test]

@@ -126,13 +126,16 @@ impl<W: Write> Listener<W> {
                     stop.as_mut().reset(self.next_stop());
                     None
                 }
-                Step::Received(Ok(batch)) => {
+                Step::Received(Item::Batch(batch)) => {
                     self.last_notification = Instant::now();
                     let now = SystemTime::now();
                     self.handle_all(&batch, now).await?;
-                    self.ready(&mut session, now).await?.1
+                    self.take_ready(&mut session, now).await?
                 }
-                Step::Received(Err(failure)) => Some(failure),
+                Step::Received(Item::Lost(failure)) => Some(failure),
+                // Only sent after Session::stop; were it ever seen here, the next recv reports
+                // the session as lost, which is safe.
+                Step::Received(Item::Drained) => None,
                 Step::Idle => {
                     self.out.flush().map_err(stdout_error)?;
                     None
@@ -198,35 +201,36 @@ impl<W: Write> Listener<W> {
     }
 
     /// Handle the batches that are ready now, up to MAX_READY, without a trip through the
-    /// select loop for each. Returns how many were handled and whether the connection was
-    /// found lost.
-    async fn ready(
+    /// select loop for each. Returns the failure if the connection was found lost.
+    async fn take_ready(
         &mut self,
         session: &mut Session,
         now: SystemTime,
-    ) -> Result<(usize, Option<Failure>)> {
-        for handled in 0..MAX_READY {
+    ) -> Result<Option<Failure>> {
+        for _ in 0..MAX_READY {
             if self.count_reached() {
-                return Ok((handled, None));
+                break;
             }
             match session.ready() {
-                Some(Ok(batch)) => self.handle_all(&batch, now).await?,
-                Some(Err(failure)) => return Ok((handled, Some(failure))),
-                None => return Ok((handled, None)),
+                Some(Item::Batch(batch)) => self.handle_all(&batch, now).await?,
+                Some(Item::Lost(failure)) => return Ok(Some(failure)),
+                Some(Item::Drained) | None => break,
             }
         }
-        Ok((MAX_READY, None))
+        Ok(None)
     }
 
-    /// On a stop signal: write out what has already arrived (in our buffers or the socket's),
-    /// without waiting for more.
+    /// On a stop signal: stop reading, and write out what has already arrived (in our
+    /// buffers or the socket's).
     async fn drain(&mut self, session: &mut Session) -> Result<()> {
+        session.stop();
         let until = Instant::now() + DRAIN_LIMIT;
-        while Instant::now() < until {
-            if let (MAX_READY, None) = self.ready(session, SystemTime::now()).await? {
-                continue;
+        let now = SystemTime::now();
+        while !self.count_reached() {
+            match tokio::time::timeout_at(until, session.recv()).await {
+                Ok(Item::Batch(batch)) => self.handle_all(&batch, now).await?,
+                _ => break,
             }
-            break;
         }
         Ok(())
     }

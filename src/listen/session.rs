@@ -19,9 +19,16 @@ use tokio::sync::{mpsc, Notify};
 /// Why a session could not be opened or was lost, in one human line.
 pub type Failure = anyhow::Error;
 
-/// What the reader hands over: the notifications that were ready together, in order, or
-/// (last) why the connection is gone.
-pub type Item = Result<Vec<PgNotification>, Failure>;
+/// What the reader hands over.
+pub enum Item {
+    /// Notifications that were ready together, in arrival order.
+    Batch(Vec<PgNotification>),
+    /// The connection is gone; the last item.
+    Lost(Failure),
+    /// After [`Session::stop`]: everything already received has been handed over; the last
+    /// item.
+    Drained,
+}
 
 /// Most notifications in one hand-over: batches make the hand-over cost negligible.
 const BATCH: usize = 256;
@@ -32,8 +39,15 @@ const READ_AHEAD: usize = 4;
 /// A live connection listening on every channel, read by its own task.
 pub struct Session {
     items: mpsc::Receiver<Item>,
-    ping: Arc<Notify>,
+    requests: Arc<Requests>,
     reader: tokio::task::JoinHandle<()>,
+}
+
+/// What the printer may ask of the reader.
+#[derive(Default)]
+struct Requests {
+    ping: Notify,
+    stop: Notify,
 }
 
 impl Session {
@@ -47,17 +61,17 @@ impl Session {
     ) -> Result<Session, Failure> {
         let listener = listen(settings, channels).await?;
         let (tx, items) = mpsc::channel(READ_AHEAD);
-        let ping = Arc::new(Notify::new());
+        let requests = Arc::new(Requests::default());
         let reader = tokio::spawn(read(
             listener,
             tx,
-            ping.clone(),
+            requests.clone(),
             ping_limit,
             settings.clone(),
         ));
         Ok(Session {
             items,
-            ping,
+            requests,
             reader,
         })
     }
@@ -67,7 +81,7 @@ impl Session {
         self.items
             .recv()
             .await
-            .unwrap_or_else(|| Err(anyhow!("the connection reader stopped")))
+            .unwrap_or_else(|| Item::Lost(anyhow!("the connection reader stopped")))
     }
 
     /// The next item if one is ready, without waiting.
@@ -78,7 +92,13 @@ impl Session {
     /// Ask for a keepalive query: a half-open TCP connection looks idle forever otherwise. A
     /// failure comes back as the session's last item.
     pub fn ping(&self) {
-        self.ping.notify_one();
+        self.requests.ping.notify_one();
+    }
+
+    /// Stop reading: hand over what has already arrived (including what waits in the
+    /// socket), then [`Item::Drained`].
+    pub fn stop(&self) {
+        self.requests.stop.notify_one();
     }
 }
 
@@ -136,64 +156,105 @@ async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<PgListen
     Ok(listener)
 }
 
-/// The reader task: notifications into `tx` until the connection is lost (then the reason is
-/// the last item) or the session is dropped.
+/// The reader task: notifications into `tx` until the connection is lost or a stop is asked
+/// for (either is the last item), or the session is dropped.
 async fn read(
     mut listener: PgListener,
     tx: mpsc::Sender<Item>,
-    ping: Arc<Notify>,
+    requests: Arc<Requests>,
     ping_limit: Duration,
     settings: ConnSettings,
 ) {
-    // Registered once and renewed only when it fires.
-    let pinged = ping.notified();
-    tokio::pin!(pinged);
-    let lost = |result: Result<Option<PgNotification>, sqlx::Error>| match result {
-        Ok(Some(notification)) => Ok(notification),
-        Ok(None) => Err(anyhow!("the server closed the connection")),
-        Err(e) => Err(anyhow!(settings.explain(&e))),
-    };
-    let failure = loop {
+    // Registered once and renewed only when they fire.
+    let pinged = requests.ping.notified();
+    let stopped = requests.stop.notified();
+    tokio::pin!(pinged, stopped);
+    let last = loop {
         let first = tokio::select! {
             biased;
+            _ = &mut stopped => break drain(&mut listener, &tx, &settings).await,
             received = listener.try_recv() => received,
             _ = &mut pinged => {
-                pinged.set(ping.notified());
+                pinged.set(requests.ping.notified());
                 match keepalive(&mut listener, ping_limit, &settings).await {
                     Ok(()) => continue,
-                    Err(failure) => break failure,
+                    Err(failure) => break Item::Lost(failure),
                 }
             }
         };
         let mut batch = Vec::with_capacity(BATCH);
-        let mut end = None;
-        match lost(first) {
-            Ok(notification) => batch.push(notification),
-            Err(failure) => break failure,
-        }
-        while batch.len() < BATCH {
-            match ready(&mut listener).map(lost) {
-                Some(Ok(notification)) => batch.push(notification),
-                Some(Err(failure)) => {
-                    end = Some(failure);
-                    break;
-                }
-                None => break,
+        let lost = match gone(first, &settings) {
+            Ok(notification) => {
+                batch.push(notification);
+                collect(&mut listener, &mut batch, &settings)
             }
-        }
-        if tx.send(Ok(batch)).await.is_err() {
+            Err(failure) => Some(failure),
+        };
+        if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
             return;
         }
-        if let Some(failure) = end {
-            break failure;
+        if let Some(failure) = lost {
+            break Item::Lost(failure);
         }
     };
-    // Notifications that arrived during a query were buffered: they come before the loss.
-    let buffered: Vec<_> = std::iter::from_fn(|| listener.next_buffered()).collect();
-    if !buffered.is_empty() && tx.send(Ok(buffered)).await.is_err() {
-        return;
+    if let Item::Lost(_) = last {
+        // Notifications that arrived during a query were buffered: they come before the loss.
+        let buffered: Vec<_> = std::iter::from_fn(|| listener.next_buffered()).collect();
+        if !buffered.is_empty() && tx.send(Item::Batch(buffered)).await.is_err() {
+            return;
+        }
     }
-    let _ = tx.send(Err(failure)).await;
+    let _ = tx.send(last).await;
+}
+
+/// A notification, or why there is none: the connection is gone.
+fn gone(
+    received: Result<Option<PgNotification>, sqlx::Error>,
+    settings: &ConnSettings,
+) -> Result<PgNotification, Failure> {
+    match received {
+        Ok(Some(notification)) => Ok(notification),
+        Ok(None) => Err(anyhow!("the server closed the connection")),
+        Err(e) => Err(anyhow!(settings.explain(&e))),
+    }
+}
+
+/// Add to `batch` the notifications that are ready now, up to BATCH; the failure if the
+/// connection turned out to be gone.
+fn collect(
+    listener: &mut PgListener,
+    batch: &mut Vec<PgNotification>,
+    settings: &ConnSettings,
+) -> Option<Failure> {
+    while batch.len() < BATCH {
+        match ready(listener).map(|received| gone(received, settings)) {
+            Some(Ok(notification)) => batch.push(notification),
+            Some(Err(failure)) => return Some(failure),
+            None => return None,
+        }
+    }
+    None
+}
+
+/// Hand over everything that can be read without waiting; the last item.
+async fn drain(
+    listener: &mut PgListener,
+    tx: &mpsc::Sender<Item>,
+    settings: &ConnSettings,
+) -> Item {
+    loop {
+        let mut batch = Vec::with_capacity(BATCH);
+        let lost = collect(listener, &mut batch, settings);
+        let full = batch.len() == BATCH;
+        if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
+            return Item::Drained;
+        }
+        match lost {
+            Some(failure) => return Item::Lost(failure),
+            None if full => continue,
+            None => return Item::Drained,
+        }
+    }
 }
 
 /// The next notification if it can be had without waiting (already read, or in the socket).
