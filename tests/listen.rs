@@ -772,3 +772,86 @@ fn keepalive_finds_a_backend_that_stopped_answering() {
     listener.signal(libc::SIGINT);
     assert_eq!(listener.finish().0.code(), Some(130));
 }
+
+/// A command run as the `postgres` OS user when we are root (the server refuses root).
+fn as_postgres(program: &str) -> Command {
+    let bindir = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|dirs| dirs.flatten().map(|d| d.path().join("bin")).max())
+        .expect("PostgreSQL server binaries under /usr/lib/postgresql");
+    let program = bindir.join(program);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_hot_standby_is_refused_with_a_clear_error() {
+    let primary = start_sandbox(&[]);
+    let hba = primary.dir.join("data/pg_hba.conf");
+    let mut rules = std::fs::read_to_string(&hba).unwrap();
+    rules.push_str("local replication all trust\n");
+    std::fs::write(&hba, rules).unwrap();
+    psql_at(&primary.url, "SELECT pg_reload_conf()");
+
+    let dir = tempfile::tempdir().unwrap();
+    if unsafe { libc::geteuid() } == 0 {
+        run_ok(Command::new("chown").arg("postgres").arg(dir.path()));
+    }
+    let data = dir.path().join("standby");
+    run_ok(
+        as_postgres("pg_basebackup")
+            .arg("-h")
+            .arg(&primary.dir)
+            .args(["-p", &port_of(&primary.url).to_string(), "-U", "postgres"])
+            .args(["--checkpoint=fast", "-R", "-D"])
+            .arg(&data),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1",
+        dir.path().display()
+    );
+    run_ok(
+        as_postgres("pg_ctl")
+            .args(["-w", "-D"])
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(dir.path().join("log"))
+            .arg("start"),
+    );
+    let standby = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let outcome = pgpubsub_bare()
+        .args(["listen", "-d", &standby, "jobs"])
+        .timeout(PATIENCE)
+        .output()
+        .unwrap();
+    run_ok(
+        as_postgres("pg_ctl")
+            .args(["-m", "immediate", "-D"])
+            .arg(&data)
+            .arg("stop"),
+    );
+    stop_sandbox(&primary);
+    let err = String::from_utf8_lossy(&outcome.stderr);
+    assert_eq!(outcome.status.code(), Some(1), "{err}");
+    assert!(err.contains("hot standby"), "{err}");
+}
