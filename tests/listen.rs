@@ -855,3 +855,32 @@ fn a_hot_standby_is_refused_with_a_clear_error() {
     assert_eq!(outcome.status.code(), Some(1), "{err}");
     assert!(err.contains("hot standby"), "{err}");
 }
+
+#[test]
+fn a_terminal_gets_a_readable_line_with_escape_sequences_defused() {
+    let ch = channel("tty");
+    let command = format!("{BIN} -v listen --color never -c 1 {ch}");
+    let mut script = clean(Command::new("script"));
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let mut child = script.spawn().expect("script (util-linux)");
+    let out = lines(child.stdout.take().unwrap());
+    while !out.recv_timeout(PATIENCE).unwrap().contains("listening on") {}
+    notify(&[(&ch, "a\u{1b}[2Jb\nc\u{9b}d")]);
+    let rest: Vec<String> = out.iter().collect();
+    assert!(child.wait().unwrap().success());
+    let text = rest.join("\n");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{9b}'),
+        "{text:?}"
+    );
+    let line = rest.iter().find(|l| l.contains(&ch)).expect("a record");
+    assert!(line.contains(r"a\u{1b}[2Jb\nc\u{9b}d"), "{line:?}");
+    assert!(
+        line.contains(" [") && line.contains("] "),
+        "sender pid: {line:?}"
+    );
+}
