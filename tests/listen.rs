@@ -427,7 +427,7 @@ fn timeout_before_count_exits_3_and_without_count_exits_0() {
 #[test]
 fn idle_timeout_counts_from_the_last_notification() {
     let ch = channel("idle");
-    let mut listener = listen(&["-c", "3", "--idle-timeout", "2s", &ch]);
+    let mut listener = listen(&["-c", "3", "--idle-timeout", "3s", &ch]);
     let out = listener.stdout_lines();
     for i in 0..2 {
         notify(&[(&ch, &i.to_string())]);
@@ -476,7 +476,7 @@ fn sigterm_writes_out_everything_received_then_exits_143() {
          AND query ILIKE '%listen%'"
     ));
     listener.signal(libc::SIGSTOP);
-    const N: usize = 2000;
+    const N: usize = 1000; // about 32 kB: well within any socket receive buffer
     psql(&format!(
         "SELECT pg_notify('{ch}', lpad(i::text, 5, '0')) FROM generate_series(1, {N}) AS i"
     ));
