@@ -329,6 +329,21 @@ impl Template {
     }
 }
 
+/// Resolves when the reader of stdout has gone away (a pipe whose reader exited), so that
+/// `pgpubsub listen jobs | head -1` ends with `head` instead of at the next notification.
+/// Stdout that cannot be watched (a file, /dev/null) never resolves: it cannot close that way.
+pub async fn stdout_closed() {
+    use tokio::io::{unix::AsyncFd, Interest};
+    // SAFETY: fd 1 stays open for the life of the process.
+    let stdout = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) };
+    match AsyncFd::with_interest(stdout, Interest::ERROR) {
+        Ok(watch) => {
+            let _ = watch.ready(Interest::ERROR).await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
 /// Stdout with a large buffer that the caller flushes when idle. It remembers whether anything
 /// is unflushed, since the standard stdout's own line buffer may hold a partial record.
 pub struct Sink<W: Write> {

@@ -450,14 +450,24 @@ fn count_stops_exactly_after_n() {
 
 #[test]
 fn closed_stdout_exits_0_quietly() {
+    // Like `| head -1`: the reader goes away after one line, and no further notification
+    // comes that could fail a write; the listener must notice and end anyway.
     let ch = channel("head");
     let mut listener = listen(&[&ch]);
     let mut first = BufReader::new(listener.take_stdout());
     notify(&[(&ch, "one")]);
     let mut line = String::new();
     first.read_line(&mut line).unwrap();
-    drop(first); // like `| head -1`
-    notify(&[(&ch, "two")]);
+    assert_eq!(line, format!("{ch}\tone\n"));
+    drop(first);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while listener.child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after its stdout closed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let (status, _, err) = listener.finish();
     assert_eq!(status.code(), Some(0));
     assert_eq!(err, "", "no message for a closed stdout");

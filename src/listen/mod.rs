@@ -11,7 +11,7 @@ mod session;
 use crate::cli::ListenArgs;
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, warn, Error, Exit, Result};
-use crate::output::{Event, Record, Sink};
+use crate::output::{stdout_closed, Event, Record, Sink};
 use crate::signals::Signals;
 use plan::{Handler, Plan};
 use session::{Failure, Item, Session};
@@ -101,6 +101,8 @@ impl<W: Write> Listener<W> {
         tokio::pin!(stop);
         let keepalive = tokio::time::sleep(self.plan.keepalive.unwrap_or(NEVER));
         tokio::pin!(keepalive);
+        let closed = stdout_closed();
+        tokio::pin!(closed);
         loop {
             if self.count_reached() {
                 return self.finish(Exit::Success);
@@ -113,6 +115,7 @@ impl<W: Write> Listener<W> {
                 // Only when nothing else is ready: the moment to flush a batch.
                 _ = std::future::ready(()), if self.out.dirty() => Step::Idle,
                 _ = &mut keepalive => Step::Keepalive,
+                _ = &mut closed => return Err(Error::StdoutClosed),
             };
             let lost = match step {
                 Step::Signal(signal) => {
