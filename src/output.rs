@@ -334,9 +334,10 @@ impl Template {
 /// Stdout that cannot be watched (a file, /dev/null) never resolves: it cannot close that way.
 pub async fn stdout_closed() {
     use tokio::io::{unix::AsyncFd, Interest};
-    // SAFETY: fd 1 stays open for the life of the process.
+    // SAFETY: fd 1 is open (or the registration fails) and stays the same stdout for the
+    // life of the process: nothing closes or replaces it.
     let stdout = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) };
-    match AsyncFd::with_interest(stdout, Interest::ERROR) {
+    match unsafe { AsyncFd::register_with_interest(stdout, Interest::ERROR) } {
         Ok(watch) => {
             let _ = watch.ready(Interest::ERROR).await;
         }
