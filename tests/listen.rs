@@ -100,7 +100,9 @@ impl Listen {
             stdout.read_to_end(&mut out).unwrap();
         }
         let status = self.child.wait().unwrap();
-        let err: Vec<String> = self.stderr.try_iter().collect();
+        // Until EOF: the reader thread may not have passed on the last lines yet.
+        let mut err = self.seen.take();
+        err.extend(self.stderr.iter());
         (status, out, err.join("\n"))
     }
 
