@@ -77,38 +77,20 @@ impl Printer {
         })?;
         let pid = self.pid.get(&r.pid, |pid, buf| write!(buf, "{pid}"))?;
         match &self.format {
-            Format::Text if terminal => write!(
-                out,
-                "{} {} {} {payload}",
-                String::from_utf8_lossy(&time[11..26]).dimmed(),
-                clean(r.channel, terminal).bold().cyan(),
-                format!("[{}]", r.pid).dimmed(),
-            )?,
+            Format::Text if terminal => terminal_line(out, r, time, &payload)?,
             Format::Text => {
-                out.write_all(
-                    self.channel
-                        .get(r.channel, |c, buf| write_escaped(buf, c))?,
-                )?;
+                let channel = self
+                    .channel
+                    .get(r.channel, |c, buf| write_escaped(buf, c))?;
+                out.write_all(channel)?;
                 out.write_all(b"\t")?;
                 write_escaped(out, &payload)?;
             }
             Format::Json { payload_json } => {
-                out.write_all(b"{\"channel\":")?;
-                out.write_all(
-                    self.channel
-                        .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?,
-                )?;
-                out.write_all(b",\"payload\":")?;
-                if *payload_json && is_json(&payload) {
-                    json_value(out, &payload)?;
-                } else {
-                    json_string(out, &payload)?;
-                }
-                out.write_all(b",\"pid\":")?;
-                out.write_all(pid)?;
-                out.write_all(b",\"received_at\":\"")?;
-                out.write_all(time)?;
-                out.write_all(b"\"}")?;
+                let channel = self
+                    .channel
+                    .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?;
+                json_record(out, channel, &payload, *payload_json, pid, time)?;
             }
             Format::Template(template) => {
                 template.write(out, &clean(r.channel, terminal), &payload, pid, time)?
@@ -123,6 +105,41 @@ impl Printer {
         serde_json::to_writer(&mut *out, event)?;
         out.write_all(&[self.terminator])
     }
+}
+
+/// The human layout: `16:45:32.123456 channel [pid] payload`, time and pid dimmed.
+fn terminal_line(out: &mut impl Write, r: &Record, time: &[u8], payload: &str) -> io::Result<()> {
+    write!(
+        out,
+        "{} {} {} {payload}",
+        String::from_utf8_lossy(&time[11..26]).dimmed(),
+        sanitize(r.channel).bold().cyan(),
+        format!("[{}]", r.pid).dimmed(),
+    )
+}
+
+/// `{"channel":…,"payload":…,"pid":…,"received_at":"…"}` from parts already rendered.
+fn json_record(
+    out: &mut impl Write,
+    channel: &[u8],
+    payload: &str,
+    payload_json: bool,
+    pid: &[u8],
+    time: &[u8],
+) -> io::Result<()> {
+    out.write_all(b"{\"channel\":")?;
+    out.write_all(channel)?;
+    out.write_all(b",\"payload\":")?;
+    if payload_json && is_json(payload) {
+        json_value(out, payload)?;
+    } else {
+        json_string(out, payload)?;
+    }
+    out.write_all(b",\"pid\":")?;
+    out.write_all(pid)?;
+    out.write_all(b",\"received_at\":\"")?;
+    out.write_all(time)?;
+    out.write_all(b"\"}")
 }
 
 /// The bytes rendered for the last key, reused while the key repeats: rendering channel,
@@ -253,51 +270,22 @@ impl Template {
         let mut text = String::new();
         let mut chars = template.chars();
         while let Some(c) = chars.next() {
+            let doubled = chars.clone().next() == Some(c);
             match c {
-                '\\' => text.push(match chars.next() {
-                    Some('n') => '\n',
-                    Some('t') => '\t',
-                    Some('r') => '\r',
-                    Some('0') => '\0',
-                    Some('\\') => '\\',
-                    other => {
-                        return Err(format!(
-                            "--format: unknown escape \\{} (use \\n \\t \\r \\0 \\\\)",
-                            other.map(String::from).unwrap_or_default()
-                        ))
-                    }
-                }),
-                '}' if chars.clone().next() == Some('}') => {
+                '\\' => text.push(escape(chars.next())?),
+                '{' | '}' if doubled => {
                     chars.next();
-                    text.push('}');
+                    text.push(c);
                 }
                 '}' => return Err("--format: a lone } (write }} for a literal brace)".into()),
-                '{' if chars.clone().next() == Some('{') => {
-                    chars.next();
-                    text.push('{');
-                }
                 '{' => {
                     let rest = chars.as_str();
-                    let Some(end) = rest.find('}') else {
-                        return Err("--format: { without a closing }".into());
-                    };
-                    let piece = match &rest[..end] {
-                        "channel" => Piece::Channel,
-                        "payload" => Piece::Payload,
-                        "pid" => Piece::Pid,
-                        "time" => Piece::Time,
-                        name => {
-                            return Err(format!(
-                                "--format: unknown placeholder {{{name}}} \
-                                 (use {{channel}} {{payload}} {{pid}} {{time}}, or {{{{ for a brace)"
-                            ))
-                        }
-                    };
-                    chars = rest[end + 1..].chars();
+                    let end = rest.find('}').ok_or("--format: { without a closing }")?;
                     if !text.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut text)));
                     }
-                    pieces.push(piece);
+                    pieces.push(placeholder(&rest[..end])?);
+                    chars = rest[end + 1..].chars();
                 }
                 c => text.push(c),
             }
@@ -326,6 +314,35 @@ impl Template {
             }
         }
         Ok(())
+    }
+}
+
+/// The character a template escape (`\\` then `c`) stands for.
+fn escape(c: Option<char>) -> Result<char, String> {
+    match c {
+        Some('n') => Ok('\n'),
+        Some('t') => Ok('\t'),
+        Some('r') => Ok('\r'),
+        Some('0') => Ok('\0'),
+        Some('\\') => Ok('\\'),
+        other => Err(format!(
+            "--format: unknown escape \\{} (use \\n \\t \\r \\0 \\\\)",
+            other.map(String::from).unwrap_or_default()
+        )),
+    }
+}
+
+/// The value a template placeholder `{name}` stands for.
+fn placeholder(name: &str) -> Result<Piece, String> {
+    match name {
+        "channel" => Ok(Piece::Channel),
+        "payload" => Ok(Piece::Payload),
+        "pid" => Ok(Piece::Pid),
+        "time" => Ok(Piece::Time),
+        name => Err(format!(
+            "--format: unknown placeholder {{{name}}} \
+             (use {{channel}} {{payload}} {{pid}} {{time}}, or {{{{ for a brace)"
+        )),
     }
 }
 
