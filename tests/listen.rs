@@ -357,11 +357,9 @@ fn bad_channel_names_are_refused_before_connecting() {
 #[test]
 fn a_thousand_channels_on_one_connection() {
     let stem = channel("many");
-    let app = format!("many_{}", std::process::id());
+    let (app, url) = app_url("many");
     let names: Vec<String> = (0..1000).map(|i| format!("{stem}_{i}")).collect();
-    let mut args: Vec<&str> = vec!["-c", "1000", "-d"];
-    let url = format!("{}?application_name={app}", url());
-    args.push(&url);
+    let mut args: Vec<&str> = vec!["-c", "1000", "-d", &url];
     args.extend(names.iter().map(String::as_str));
     let listener = listen(&args);
     // The start-up probe connection goes away; the listener is one connection.
@@ -383,6 +381,14 @@ fn a_thousand_channels_on_one_connection() {
         .collect();
     let expected: Vec<String> = (0..1000).map(|i| format!("{stem}_{i}\tp{i}")).collect();
     assert_eq!(got, expected);
+}
+
+/// A unique application_name and a URL of the shared server that sets it, so that a test can
+/// find its listener's backend in pg_stat_activity.
+fn app_url(stem: &str) -> (String, String) {
+    let app = format!("{stem}_{}", std::process::id());
+    let url = format!("{}?application_name={app}", url());
+    (app, url)
 }
 
 /// Poll `condition` until it holds (it is a server-side state with no event to wait on).
@@ -487,8 +493,7 @@ fn sigterm_writes_out_everything_received_then_exits_143() {
     // The listener is frozen while the server delivers N notifications into its socket; it
     // gets SIGTERM and is thawed: all N were delivered, so all N must be printed.
     let ch = channel("term");
-    let app = format!("term_{}", std::process::id());
-    let url = format!("{}?application_name={app}", url());
+    let (app, url) = app_url("term");
     let listener = listen(&["--raw", "-d", &url, &ch]);
     let port = psql(&format!(
         "SELECT client_port FROM pg_stat_activity WHERE application_name = '{app}' \
@@ -588,8 +593,7 @@ fn kill_backends(url: &str, app: &str) -> u32 {
 #[test]
 fn no_reconnect_exits_1_on_connection_loss() {
     let ch = channel("noreco");
-    let app = format!("noreco_{}", std::process::id());
-    let url = format!("{}?application_name={app}", url());
+    let (app, url) = app_url("noreco");
     let listener = listen(&["--no-reconnect", "-d", &url, &ch]);
     assert!(kill_backends(common::url(), &app) >= 1);
     let (status, _, err) = listener.finish();
@@ -767,8 +771,7 @@ impl WriteAllAndClose for std::process::ChildStdin {
 fn keepalive_finds_a_backend_that_stopped_answering() {
     // A stopped backend keeps its TCP connection open: only a query can tell it is gone.
     let ch = channel("keepalive");
-    let app = format!("keepalive_{}", std::process::id());
-    let url = format!("{}?application_name={app}", url());
+    let (app, url) = app_url("keepalive");
     let mut listener = listen(&["--keepalive", "300ms", "-d", &url, &ch]);
     let out = listener.stdout_lines();
     let backend: i32 = psql(&format!(
