@@ -28,7 +28,8 @@ pub async fn run(command: &str, channel: &str, payload: &str, pid: u32) {
     match child.wait().await {
         Ok(status) if status.success() => {}
         Ok(status) => warn(format!(
-            "--exec: command failed ({status}) for a notification on channel {channel:?}; listening on"
+            "--exec: command failed ({status}) for a notification on channel {channel:?}; \
+             listening on"
         )),
         Err(err) => warn(format!("--exec: cannot wait for the command: {err}")),
     }

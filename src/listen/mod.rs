@@ -238,8 +238,8 @@ impl<W: Write> Listener<W> {
         Ok(())
     }
 
-    /// The connection is gone (everything it delivered has been handled): report the gap, and open a
-    /// new session with capped exponential backoff (unless --no-reconnect).
+    /// The connection is gone (everything it delivered has been handled): report the gap and
+    /// open a new session with capped exponential backoff (unless --no-reconnect).
     async fn reconnect(
         &mut self,
         lost: Session,
