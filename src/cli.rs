@@ -17,18 +17,49 @@ macro_rules! exit_codes {
     };
 }
 
+/// Where connection settings come from, shared by every page of a subcommand that connects.
+macro_rules! environment {
+    () => {
+        "Environment:
+  Connection settings are taken from the strongest source that gives them: command-line flags,
+  then DATABASE_URL (a URL or conninfo string), then the libpq environment, then defaults
+  (the local socket if a server has one, else localhost; port 5432; your OS user name as user
+  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout).
+  PGHOST, PGHOSTADDR   host name, IP address or Unix-socket directory
+  PGPORT               port
+  PGUSER, PGDATABASE   user and database
+  PGPASSWORD           password (PGPASSFILE, else ~/.pgpass, is read when none is given)
+  PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
+  PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
+  PGAPPNAME            application_name
+  PGCONNECT_TIMEOUT    seconds to wait for a connection
+  NO_COLOR             no color with --color auto"
+    };
+}
+
 const ROOT_AFTER_HELP: &str = concat!(
     "\
 Examples:
   pgpubsub demo                          narrated walkthrough on a throwaway server
   pgpubsub sandbox                       throwaway server to play with; prints DATABASE_URL
+  pgpubsub conninfo -d mydb              which server, database, user and TLS your settings pick
   pgpubsub listen -d mydb jobs events    stream notifications to stdout
   pgpubsub notify -d mydb jobs '{\"id\":1}'  send one notification
 
-Connection settings, strongest first: command-line flags, DATABASE_URL, the libpq environment
-(PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
-PGCONNECT_TIMEOUT, PGPASSFILE or ~/.pgpass), then the defaults (local socket or localhost:5432,
-your OS user name).
+Delivery guarantees (PostgreSQL's, made visible):
+  - Not durable: a notification reaches only sessions listening when it commits. Across a
+    reconnect delivery is at most once, and pgpubsub reports every gap.
+  - Delivered at commit, in commit order; within one transaction in the order sent. A rolled-back
+    transaction's notifications are never delivered.
+  - Identical (channel, payload) pairs inside one transaction are delivered once.
+
+Limits:
+  Channel names are 1 to 63 bytes; pgpubsub keeps their case exactly (psql's unquoted
+  `NOTIFY Foo` means channel foo). Payloads are at most 7999 bytes.
+
+",
+    environment!(),
+    "
 
 ",
     exit_codes!()
@@ -53,12 +84,12 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Print what pgpubsub is doing (connection target, timings) on stderr; never a password.
+    /// Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 
     /// Print help (`-h` is --host, as in psql).
-    #[arg(long, global = true, action = ArgAction::Help)]
+    #[arg(long, global = true, action = ArgAction::HelpLong)]
     help: Option<bool>,
 }
 
@@ -94,16 +125,20 @@ pub enum Command {
     /// Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL.
     #[command(disable_help_flag = true, after_help = SANDBOX_AFTER_HELP)]
     Sandbox(SandboxArgs),
+    /// Write shell completions or man pages (for packagers; the repository ships both).
+    #[command(hide = true, disable_help_flag = true)]
+    Generate(GenerateArgs),
 }
 
-const LISTEN_AFTER_HELP: &str = "\
+const LISTEN_AFTER_HELP: &str = concat!(
+    "\
 Output: one record per notification, flushed as soon as no further notification is ready.
   text (default)  on a terminal: time, channel, sender pid, payload (control characters shown
                   escaped); piped: CHANNEL<TAB>PAYLOAD with \\, newline, tab and CR escaped as
                   \\\\, \\n, \\t, \\r, so each record is one line
   --json          {\"channel\",\"payload\",\"pid\",\"received_at\"} per line (RFC 3339, UTC, µs)
   --format T      T with {channel} {payload} {pid} {time} replaced by the raw values; {{ and }}
-                  are literal braces; \\n \\t \\0 \\\\ are newline, tab, NUL, backslash
+                  are literal braces; \\n \\t \\r \\0 \\\\ are newline, tab, CR, NUL, backslash
   --raw           the payload only
 Records end with a newline, or a NUL with -0. On a terminal, payloads are sanitized in every format.
 
@@ -118,6 +153,10 @@ Examples:
   pgpubsub listen -c 1 --timeout 30s job_done      wait for one notification, at most 30 s
   pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
 
+",
+    environment!(),
+    "
+
 Exit status:
   0    success: --count reached, --timeout or --idle-timeout reached without --count,
        or stdout closed
@@ -125,7 +164,8 @@ Exit status:
   2    bad usage or bad input found before anything was sent
   3    --timeout/--idle-timeout reached before --count was satisfied
   130  stopped by SIGINT (Ctrl-C), after printing every notification already received
-  143  stopped by SIGTERM, after printing every notification already received";
+  143  stopped by SIGTERM, after printing every notification already received"
+);
 
 const NOTIFY_AFTER_HELP: &str = concat!(
     "\
@@ -138,8 +178,32 @@ Examples:
 
 const BENCH_AFTER_HELP: &str = concat!(
     "\
+Every payload carries its sender, sequence number and send time; each listener checks that every
+notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
+notifications are printed prominently and make the exit status 1. After sending, the run waits
+(at most --drain-timeout) for listeners that fell behind. Ctrl-C stops sending, drains and prints
+the partial report (exit status 130 unless something was lost). Rates count the measured phase
+(after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
+
+--json prints one object with these fields (rates in notifications/s, MB = 10^6 payload bytes,
+latencies in microseconds; null when nothing was measured):
+  workload{senders, listeners, channels, payload_size, batch, messages, duration_s, rate,
+    warmup_s}  as asked (messages, duration_s, rate null when not given)
+  server_version, interrupted, drain_timed_out, duration_s (the measured sending time)
+  sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
+  send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
+  latency_us{min, p50, p90, p99, p99_9, max, mean}
+  peak_queue_usage (fraction of the server's notification queue, 0 to 1)
+  warmup{sent, received}, errors[] (one line per failed connection)
+
 Examples:
-  pgpubsub bench -d mydb
+  pgpubsub bench --ephemeral                          on a throwaway server
+  pgpubsub bench -d mydb --senders 4 --listeners 2 --batch 100 --duration 10s
+  pgpubsub bench -d mydb --rate 5000/s --duration 30s --warmup 5s --json | jq .latency_us
+
+",
+    environment!(),
+    "
 
 ",
     exit_codes!()
@@ -147,9 +211,15 @@ Examples:
 
 const DEMO_AFTER_HELP: &str = concat!(
     "\
+Without any connection settings (no -d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT,
+PGDATABASE or PGUSER) the demo starts a throwaway server and removes it at the end. Otherwise it
+uses that server, with channel names unique to this run, and drops the temporary table and trigger
+function it creates. Ctrl-C at any point cleans up the same way.
+
 Examples:
-  pgpubsub demo                  on a throwaway server
-  pgpubsub demo -d mydb          on your server; removes everything it creates
+  pgpubsub demo                               on a throwaway server
+  pgpubsub demo -d mydb                       on your server; removes everything it creates
+  pgpubsub demo --interval 200ms --listen-for 1s   the quick version
 
 ",
     exit_codes!()
@@ -163,6 +233,10 @@ server_address, server_port, server_version, ssl, application_name, in_recovery.
 Examples:
   pgpubsub conninfo -d postgres://alice@db.example/app
   pgpubsub conninfo -v           also show where each setting came from (passwords redacted)
+
+",
+    environment!(),
+    "
 
 ",
     exit_codes!()
@@ -299,18 +373,91 @@ pub struct NotifyArgs {
     pub conn: ConnArgs,
 }
 
-/// `pgpubsub bench` (built by issue #5).
+/// `pgpubsub bench`: throughput, latency and loss of LISTEN/NOTIFY on one server.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Connections sending notifications.
+    #[arg(long, value_name = "M", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub senders: u32,
+
+    /// Connections listening, each to every channel.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub listeners: u32,
+
+    /// Channels; each sender spreads its notifications over them in turn.
+    #[arg(long, value_name = "C", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub channels: u32,
+
+    /// Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded.
+    #[arg(long, value_name = "BYTES", default_value_t = 64,
+          value_parser = crate::bench::workload::parse_payload_size)]
+    pub payload_size: usize,
+
+    /// Notifications per transaction (distinct payloads, so none is folded).
+    #[arg(long, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub batch: u32,
+
+    /// Notifications to send in total, over all senders (default 100000 unless --duration).
+    #[arg(long, value_name = "TOTAL", conflicts_with = "duration",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub messages: Option<u64>,
+
+    /// Send for this long instead of a number of notifications, e.g. 10s, 1m.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the
+    /// scheduled send time so stalls are not hidden (default: as fast as possible).
+    #[arg(long, value_name = "R/s", value_parser = crate::bench::workload::parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Send (and check) for this long before measuring, e.g. 2s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub warmup: Option<Duration>,
+
+    /// After sending, wait at most this long for listeners to receive everything.
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// Print one JSON object (fields below) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Run against a throwaway server started (and removed) for this run.
+    #[arg(long, conflicts_with_all = ["dbname", "host", "port", "username", "password"])]
+    pub ephemeral: bool,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
 
-/// `pgpubsub demo` (built by issue #6).
+/// `pgpubsub demo`: the narrated walkthrough.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// How often the demo's producer sends a batch (one notification per channel), e.g. 2s, 300ms.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
+    pub interval: Duration,
+
+    /// How long the stream step listens before its timer wins, e.g. 5s, 1s.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
+    pub listen_for: Duration,
+
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// A humantime duration greater than zero (a zero period would spin or never tick).
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be greater than zero".to_string()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `pgpubsub conninfo`: check which settings won.
@@ -334,4 +481,25 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+}
+
+/// `pgpubsub generate`: completions and man pages from this very definition.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[arg(value_enum)]
+    pub what: Generated,
+
+    /// Directory to write into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// The kinds of generated files.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Generated {
+    /// bash, zsh, fish, elvish and PowerShell completion scripts.
+    Completions,
+    /// pgpubsub.1 and one page per subcommand.
+    Man,
 }

@@ -4,11 +4,14 @@
 //! modules below, one concern each (see `app` for the dispatcher).
 
 mod app;
+mod bench;
 mod cli;
 mod connect;
 mod conninfo;
+mod demo;
 mod ephemeral;
 mod error;
+mod generate;
 mod limits;
 mod listen;
 mod output;

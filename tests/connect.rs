@@ -508,3 +508,44 @@ fn bad_settings_are_usage_errors() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn password_prompt_reads_the_terminal_without_echo() {
+    let (role, password) = password_role();
+    // `script` gives pgpubsub a terminal and types the password into it.
+    let command = format!(
+        "{BIN} conninfo -W -h {} -p {} -U {role} -d postgres",
+        host_of(url()),
+        port_of(url())
+    );
+    let mut child = clean(std::process::Command::new("script"))
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Type only once the prompt is up (echo is off by then), as a person would.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut screen = Vec::new();
+    let prompt = format!("Password for user {role}:");
+    while !String::from_utf8_lossy(&screen).contains(&prompt) {
+        let mut buf = [0u8; 256];
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&screen));
+        screen.extend_from_slice(&buf[..n]);
+    }
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    std::io::Read::read_to_end(&mut stdout, &mut screen).unwrap();
+    let status = child.wait().unwrap();
+    let screen = String::from_utf8_lossy(&screen);
+    assert!(status.success(), "{screen}");
+    assert!(
+        screen.contains(&format!("Password for user {role}:")),
+        "{screen}"
+    );
+    assert!(screen.contains(&format!("user\t{role}")), "{screen}");
+    assert!(
+        !screen.contains(password.as_str()),
+        "password echoed: {screen}"
+    );
+}

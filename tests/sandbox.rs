@@ -5,12 +5,6 @@ mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
-}
 
 fn stop_with(signal: i32, expected_code: i32) {
     let mut child = clean(Command::new(BIN))
@@ -40,13 +34,7 @@ fn stop_with(signal: i32, expected_code: i32) {
     );
 
     assert_eq!(psql_at(&url, "SELECT 40 + 2").trim(), "42");
-    let postmaster: i32 = std::fs::read_to_string(dir.join("data/postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let postmaster = postmaster_pid(&dir);
     assert!(alive(postmaster));
 
     // SAFETY: signalling our own child.
@@ -57,12 +45,7 @@ fn stop_with(signal: i32, expected_code: i32) {
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     assert!(rest.contains("removed"), "{rest}");
     assert!(!dir.exists(), "{} left behind", dir.display());
-    // The postmaster was our grandchild's child: give the kernel a moment to reap it.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(postmaster) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!alive(postmaster), "postgres {postmaster} still running");
+    assert_postmaster_gone(postmaster);
 }
 
 #[test]

@@ -65,6 +65,35 @@ pub struct ConnectError {
     reason: String,
 }
 
+/// The environment variables that name a server (the others only tune a connection).
+const TARGET_VARS: [&str; 6] = [
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+];
+
+/// Whether the user said which server to use, by a flag (-d/-h/-p/-U) or the environment.
+/// Commands that can run on a throwaway server (`demo`, `bench`) start one only when nothing
+/// was said, rather than guessing at a local default server the user never asked for.
+pub fn target_given(args: &ConnArgs) -> bool {
+    target_given_with(args, |name| std::env::var(name).ok())
+}
+
+fn target_given_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> bool {
+    let flags = args.dbname.is_some()
+        || args.host.is_some()
+        || args.port.is_some()
+        || args.username.is_some();
+    // An empty variable counts as unset, as in `resolve`.
+    flags
+        || TARGET_VARS
+            .iter()
+            .any(|name| var(name).is_some_and(|v| !v.is_empty()))
+}
+
 impl ConnSettings {
     /// Resolve `args` against DATABASE_URL, the libpq environment and `~/.pgpass`.
     pub fn resolve(args: &ConnArgs) -> Result<Self, Error> {
@@ -74,18 +103,8 @@ impl ConnSettings {
     fn resolve_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let env = Params::from_env(&var).map_err(usage)?;
         let database_url = var("DATABASE_URL").filter(|v| !v.is_empty());
-        let from_url = match &database_url {
-            Some(text) => {
-                Params::from_dbname_arg(text).map_err(|e| usage(format!("DATABASE_URL: {e}")))?
-            }
-            None => Params::default(),
-        };
-        let from_d = match &args.dbname {
-            Some(text) => {
-                Params::from_dbname_arg(text).map_err(|e| usage(format!("-d/--dbname: {e}")))?
-            }
-            None => Params::default(),
-        };
+        let from_url = source("DATABASE_URL", database_url.as_deref())?;
+        let from_d = source("-d/--dbname", args.dbname.as_deref())?;
         let flags = Params {
             host: args.host.clone(),
             port: args.port,
@@ -94,15 +113,16 @@ impl ConnSettings {
             ..Params::default()
         };
         let p = flags.over(from_d).over(from_url).over(env);
+        // For --verbose: the connection strings used, passwords redacted.
         let urls = [
-            database_url.map(|u| format!("DATABASE_URL={}", redact(&u))),
-            args.dbname
-                .clone()
-                .filter(|d| d.contains(['=', '/']))
-                .map(|d| format!("--dbname {}", redact(&d))),
+            ("DATABASE_URL=", database_url.as_deref()),
+            ("--dbname ", args.dbname.as_deref()),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(label, text)| {
+            text.filter(|t| t.contains('=') || params::is_url(t))
+                .map(|t| format!("{label}{}", redact(t)))
+        })
         .collect();
         Self::build(p, args.password, &var, urls)
     }
@@ -293,6 +313,14 @@ impl ConnSettings {
     }
 }
 
+/// The settings held by DATABASE_URL or `-d` (a URL, a conninfo string or a database name);
+/// a malformed one is a usage error naming `label`.
+fn source(label: &str, text: Option<&str>) -> Result<Params, Error> {
+    text.map_or(Ok(Params::default()), |text| {
+        Params::from_dbname_arg(text).map_err(|e| usage(format!("{label}: {e}")))
+    })
+}
+
 /// An error and its sources on one line.
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
@@ -346,4 +374,54 @@ fn passfile(var: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
         .filter(|f| !f.is_empty())
         .map(PathBuf::from)
         .or_else(|| var("HOME").map(|home| Path::new(&home).join(".pgpass")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn nothing_said_means_no_target() {
+        assert!(!target_given_with(&ConnArgs::default(), env(&[])));
+        // Variables that only tune a connection do not pick a server.
+        let tuning = [
+            ("PGPASSWORD", "x"),
+            ("PGAPPNAME", "a"),
+            ("PGSSLMODE", "require"),
+        ];
+        assert!(!target_given_with(&ConnArgs::default(), env(&tuning)));
+        // Nor does an empty variable.
+        assert!(!target_given_with(
+            &ConnArgs::default(),
+            env(&[("PGHOST", "")])
+        ));
+    }
+
+    #[test]
+    fn any_flag_or_target_variable_is_a_target() {
+        let with = |f: fn(&mut ConnArgs)| {
+            let mut args = ConnArgs::default();
+            f(&mut args);
+            target_given_with(&args, env(&[]))
+        };
+        assert!(with(|a| a.dbname = Some("db".into())));
+        assert!(with(|a| a.host = Some("h".into())));
+        assert!(with(|a| a.port = Some(5432)));
+        assert!(with(|a| a.username = Some("u".into())));
+        for name in TARGET_VARS {
+            assert!(
+                target_given_with(&ConnArgs::default(), env(&[(name, "x")])),
+                "{name}"
+            );
+        }
+    }
 }

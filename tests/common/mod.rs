@@ -234,3 +234,30 @@ pub fn conninfo_field(stdout: &[u8], name: &str) -> String {
         .find_map(|l| l.strip_prefix(&format!("{name}\t")).map(str::to_string))
         .unwrap_or_else(|| panic!("no {name} in conninfo output"))
 }
+
+/// Whether process `pid` exists.
+pub fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+/// The postmaster of the throwaway server whose directory is `dir`.
+pub fn postmaster_pid(dir: &Path) -> i32 {
+    std::fs::read_to_string(dir.join("data/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Assert that `postmaster` is gone, allowing the kernel a moment to reap it (it is the child
+/// of the pgpubsub process that just exited).
+pub fn assert_postmaster_gone(postmaster: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive(postmaster) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!alive(postmaster), "postgres {postmaster} still running");
+}

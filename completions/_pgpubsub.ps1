@@ -1,0 +1,229 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'pgpubsub'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'pgpubsub' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Stream notifications from one or more channels to stdout')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send notifications: one from the command line, or one per line of stdin')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)')
+            [CompletionResult]::new('conninfo', 'conninfo', [CompletionResultType]::ParameterValue, 'Connect and show the session the server sees: database, user, address, version, TLS')
+            [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgpubsub;listen' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Exit 0 after N notifications')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit 0 after N notifications')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Stop after DURATION without a notification; exit 3 if --count was not reached by then')
+            [CompletionResult]::new('--reconnect-max', '--reconnect-max', [CompletionResultType]::ParameterName, 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per line: channel, payload, pid, received_at')
+            [CompletionResult]::new('--payload-json', '--payload-json', [CompletionResultType]::ParameterName, 'With --json: embed a payload that is valid JSON as a JSON value, not a string')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the payload only')
+            [CompletionResult]::new('-0', '-0', [CompletionResultType]::ParameterName, 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)')
+            [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'With --json: also write connection events (listening, disconnected, reconnected)')
+            [CompletionResult]::new('--no-reconnect', '--no-reconnect', [CompletionResultType]::ParameterName, 'Exit 1 when the connection is lost instead of reconnecting')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;notify' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;bench' {
+            [CompletionResult]::new('--senders', '--senders', [CompletionResultType]::ParameterName, 'Connections sending notifications')
+            [CompletionResult]::new('--listeners', '--listeners', [CompletionResultType]::ParameterName, 'Connections listening, each to every channel')
+            [CompletionResult]::new('--channels', '--channels', [CompletionResultType]::ParameterName, 'Channels; each sender spreads its notifications over them in turn')
+            [CompletionResult]::new('--payload-size', '--payload-size', [CompletionResultType]::ParameterName, 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Notifications per transaction (distinct payloads, so none is folded)')
+            [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'Notifications to send in total, over all senders (default 100000 unless --duration)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Send for this long instead of a number of notifications, e.g. 10s, 1m')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)')
+            [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Send (and check) for this long before measuring, e.g. 2s')
+            [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'After sending, wait at most this long for listeners to receive everything')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object (fields below) instead of the table')
+            [CompletionResult]::new('--ephemeral', '--ephemeral', [CompletionResultType]::ParameterName, 'Run against a throwaway server started (and removed) for this run')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;demo' {
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms')
+            [CompletionResult]::new('--listen-for', '--listen-for', [CompletionResultType]::ParameterName, 'How long the stream step listens before its timer wins, e.g. 5s, 1s')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;conninfo' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;sandbox' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'TCP port on 127.0.0.1 to listen on (default: a free one)')
+            [CompletionResult]::new('--ssl-cert', '--ssl-cert', [CompletionResultType]::ParameterName, 'Serve TLS with this PEM certificate (chain); needs --ssl-key')
+            [CompletionResult]::new('--ssl-key', '--ssl-key', [CompletionResultType]::ParameterName, 'Private key (PEM) for --ssl-cert')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;generate' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;help' {
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Stream notifications from one or more channels to stdout')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send notifications: one from the command line, or one per line of stdin')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)')
+            [CompletionResult]::new('conninfo', 'conninfo', [CompletionResultType]::ParameterValue, 'Connect and show the session the server sees: database, user, address, version, TLS')
+            [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgpubsub;help;listen' {
+            break
+        }
+        'pgpubsub;help;notify' {
+            break
+        }
+        'pgpubsub;help;bench' {
+            break
+        }
+        'pgpubsub;help;demo' {
+            break
+        }
+        'pgpubsub;help;conninfo' {
+            break
+        }
+        'pgpubsub;help;sandbox' {
+            break
+        }
+        'pgpubsub;help;generate' {
+            break
+        }
+        'pgpubsub;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,207 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[pgpubsub] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'pgpubsub'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'pgpubsub'= {
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand listen 'Stream notifications from one or more channels to stdout'
+            cand notify 'Send notifications: one from the command line, or one per line of stdin'
+            cand bench 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+            cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+            cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
+            cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;listen'= {
+            cand --format 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)'
+            cand --exec 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order'
+            cand -c 'Exit 0 after N notifications'
+            cand --count 'Exit 0 after N notifications'
+            cand --timeout 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then'
+            cand --idle-timeout 'Stop after DURATION without a notification; exit 3 if --count was not reached by then'
+            cand --reconnect-max 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)'
+            cand --keepalive 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'Print one JSON object per line: channel, payload, pid, received_at'
+            cand --payload-json 'With --json: embed a payload that is valid JSON as a JSON value, not a string'
+            cand --raw 'Print the payload only'
+            cand -0 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)'
+            cand --null 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)'
+            cand --events 'With --json: also write connection events (listening, disconnected, reconnected)'
+            cand --no-reconnect 'Exit 1 when the connection is lost instead of reconnecting'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;notify'= {
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;bench'= {
+            cand --senders 'Connections sending notifications'
+            cand --listeners 'Connections listening, each to every channel'
+            cand --channels 'Channels; each sender spreads its notifications over them in turn'
+            cand --payload-size 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded'
+            cand --batch 'Notifications per transaction (distinct payloads, so none is folded)'
+            cand --messages 'Notifications to send in total, over all senders (default 100000 unless --duration)'
+            cand --duration 'Send for this long instead of a number of notifications, e.g. 10s, 1m'
+            cand --rate 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)'
+            cand --warmup 'Send (and check) for this long before measuring, e.g. 2s'
+            cand --drain-timeout 'After sending, wait at most this long for listeners to receive everything'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'Print one JSON object (fields below) instead of the table'
+            cand --ephemeral 'Run against a throwaway server started (and removed) for this run'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;demo'= {
+            cand --interval 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms'
+            cand --listen-for 'How long the stream step listens before its timer wins, e.g. 5s, 1s'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;conninfo'= {
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;sandbox'= {
+            cand --port 'TCP port on 127.0.0.1 to listen on (default: a free one)'
+            cand --ssl-cert 'Serve TLS with this PEM certificate (chain); needs --ssl-key'
+            cand --ssl-key 'Private key (PEM) for --ssl-cert'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;generate'= {
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;help'= {
+            cand listen 'Stream notifications from one or more channels to stdout'
+            cand notify 'Send notifications: one from the command line, or one per line of stdin'
+            cand bench 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+            cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+            cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
+            cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;help;listen'= {
+        }
+        &'pgpubsub;help;notify'= {
+        }
+        &'pgpubsub;help;bench'= {
+        }
+        &'pgpubsub;help;demo'= {
+        }
+        &'pgpubsub;help;conninfo'= {
+        }
+        &'pgpubsub;help;sandbox'= {
+        }
+        &'pgpubsub;help;generate'= {
+        }
+        &'pgpubsub;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

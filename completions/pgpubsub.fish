@@ -1,0 +1,150 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pgpubsub_global_optspecs
+    string join \n color= v/verbose help V/version
+end
+
+function __fish_pgpubsub_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pgpubsub_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pgpubsub_using_subcommand
+    set -l cmd (__fish_pgpubsub_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l format -d 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l exec -d 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s c -l count -d 'Exit 0 after N notifications' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l json -d 'Print one JSON object per line: channel, payload, pid, received_at'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l payload-json -d 'With --json: embed a payload that is valid JSON as a JSON value, not a string'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l raw -d 'Print the payload only'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s 0 -l null -d 'End records with NUL instead of newline (for `xargs -0`, `read -d \'\'`)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l events -d 'With --json: also write connection events (listening, disconnected, reconnected)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l no-reconnect -d 'Exit 1 when the connection is lost instead of reconnecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l senders -d 'Connections sending notifications' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l listeners -d 'Connections listening, each to every channel' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l channels -d 'Channels; each sender spreads its notifications over them in turn' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l payload-size -d 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l batch -d 'Notifications per transaction (distinct payloads, so none is folded)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l messages -d 'Notifications to send in total, over all senders (default 100000 unless --duration)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l duration -d 'Send for this long instead of a number of notifications, e.g. 10s, 1m' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l rate -d 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l warmup -d 'Send (and check) for this long before measuring, e.g. 2s' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l drain-timeout -d 'After sending, wait at most this long for listeners to receive everything' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l json -d 'Print one JSON object (fields below) instead of the table'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l ephemeral -d 'Run against a throwaway server started (and removed) for this run'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l interval -d 'How often the demo\'s producer sends a batch (one notification per channel), e.g. 2s, 300ms' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l listen-for -d 'How long the stream step listens before its timer wins, e.g. 5s, 1s' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l port -d 'TCP port on 127.0.0.1 to listen on (default: a free one)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-cert -d 'Serve TLS with this PEM certificate (chain); needs --ssl-key' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-key -d 'Private key (PEM) for --ssl-cert' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,390 @@
+//! The sending side: what to send (the resolved workload), how each payload identifies itself,
+//! and the sender loop that keeps a batch/rate schedule. Open-loop rates stamp each batch with
+//! its *scheduled* time, so a stalled server shows up as latency instead of being hidden by a
+//! sender that simply waited (coordinated omission).
+
+use crate::cli::BenchArgs;
+use crate::error::{usage, Result};
+use crate::limits::MAX_PAYLOAD_BYTES;
+use sqlx::postgres::PgConnection;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Notifications sent when neither --messages nor --duration is given.
+const DEFAULT_MESSAGES: u64 = 100_000;
+
+/// Longest header: sender (8 hex digits), sequence and timestamp (16 each), three colons.
+pub const HEADER_BYTES: usize = 8 + 16 + 16 + 3;
+
+/// One statement, hence one transaction, per batch: the server sends a batch in send order.
+const SEND_BATCH: &str =
+    "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)";
+
+/// When the measured phase ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    /// This many notifications over all senders.
+    Messages(u64),
+    /// Sending stops after this long.
+    Duration(Duration),
+}
+
+/// The benchmark as asked for, checked once before anything connects.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub senders: u32,
+    pub listeners: u32,
+    pub channels: Vec<String>,
+    pub payload_size: usize,
+    pub batch: u32,
+    pub limit: Limit,
+    /// Notifications per second over all senders; `None` is as fast as possible.
+    pub rate: Option<f64>,
+    pub warmup: Duration,
+    pub drain_timeout: Duration,
+}
+
+impl Workload {
+    /// Resolve the flags; channel names are unique to this run so that concurrent runs (and
+    /// other users of the server) never see each other's notifications.
+    pub fn resolve(args: &BenchArgs) -> Result<Self> {
+        let limit = match (args.messages, args.duration) {
+            (_, Some(duration)) if duration.is_zero() => {
+                return Err(usage("--duration must be longer than 0s"))
+            }
+            (_, Some(duration)) => Limit::Duration(duration),
+            (Some(messages), None) => Limit::Messages(messages),
+            (None, None) => Limit::Messages(DEFAULT_MESSAGES),
+        };
+        if let Limit::Messages(messages) = limit {
+            if messages < u64::from(args.senders) {
+                return Err(usage(format!(
+                    "--messages {messages} is fewer than --senders {}: every sender must send",
+                    args.senders
+                )));
+            }
+        }
+        let run = unique_run_id();
+        Ok(Workload {
+            senders: args.senders,
+            listeners: args.listeners,
+            channels: (0..args.channels)
+                .map(|i| format!("pgpubsub_bench_{run}_{i}"))
+                .collect(),
+            payload_size: args.payload_size,
+            batch: args.batch,
+            limit,
+            rate: args.rate,
+            warmup: args.warmup.unwrap_or_default(),
+            drain_timeout: args.drain_timeout,
+        })
+    }
+
+    /// The measured-phase quota of sender `id`: the total split as evenly as possible.
+    fn quota(&self, id: u32) -> Option<u64> {
+        match self.limit {
+            Limit::Messages(total) => {
+                let senders = u64::from(self.senders);
+                Some(total / senders + u64::from(u64::from(id) < total % senders))
+            }
+            Limit::Duration(_) => None,
+        }
+    }
+}
+
+/// Process id and clock, in hex: distinct for runs on this machine and very likely elsewhere.
+fn unique_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{:x}_{:x}", std::process::id(), nanos as u32)
+}
+
+/// `--payload-size`: room for the header, within the server's limit.
+pub fn parse_payload_size(text: &str) -> Result<usize, String> {
+    let size: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of bytes"))?;
+    if !(HEADER_BYTES..=MAX_PAYLOAD_BYTES).contains(&size) {
+        return Err(format!(
+            "must be {HEADER_BYTES} to {MAX_PAYLOAD_BYTES} bytes (each payload carries its \
+             sender, sequence number and send time; PostgreSQL allows at most {MAX_PAYLOAD_BYTES})"
+        ));
+    }
+    Ok(size)
+}
+
+/// `--rate`: `N`, `N/s` or `N/min`, a positive total rate in notifications per second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let (number, per) = match text.split_once('/') {
+        Some((number, unit)) => match unit {
+            "s" | "sec" => (number, 1.0),
+            "m" | "min" => (number, 60.0),
+            _ => return Err(format!("unknown unit {unit:?}: use N/s or N/min")),
+        },
+        None => (text, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n / per),
+        _ => Err(format!("{text:?} is not a positive rate such as 1000/s")),
+    }
+}
+
+/// The run's time origin, shared by senders and listeners (one process, one monotonic clock),
+/// so that a payload's timestamp is a plain offset.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub epoch: Instant,
+}
+
+impl Clock {
+    /// Nanoseconds from the epoch to `at`.
+    pub fn nanos(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_nanos() as u64
+    }
+
+    /// When the measured phase starts (after the warmup).
+    pub fn measure_start(&self, workload: &Workload) -> Instant {
+        self.epoch + workload.warmup
+    }
+}
+
+/// What pads a payload to its size.
+static PADDING: [u8; MAX_PAYLOAD_BYTES] = [b'.'; MAX_PAYLOAD_BYTES];
+
+/// A payload: `sender:seq:nanos:` in hex, padded with `.` to exactly `size` bytes, written over
+/// `into` (whose allocation is reused batch after batch).
+pub fn encode(sender: u32, seq: u64, nanos: u64, size: usize, into: &mut String) {
+    into.clear();
+    for field in [u64::from(sender), seq, nanos] {
+        push_hex(into, field);
+        into.push(':');
+    }
+    let pad = size.saturating_sub(into.len());
+    into.push_str(std::str::from_utf8(&PADDING[..pad]).expect("dots are UTF-8"));
+}
+
+/// `value` in lowercase hex without leading zeros (hand-rolled: this runs once per field of
+/// every notification sent).
+fn push_hex(into: &mut String, value: u64) {
+    let digits = (64 - value.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        let nibble = (value >> (shift * 4)) & 0xf;
+        into.push(char::from_digit(nibble as u32, 16).expect("a nibble is a hex digit"));
+    }
+}
+
+/// The identity a listener reads back from a payload, if it is one of ours.
+pub fn decode(payload: &str) -> Option<(u32, u64, u64)> {
+    let mut rest = payload.as_bytes();
+    let mut field = || {
+        let end = rest.iter().position(|&b| b == b':')?;
+        if end == 0 || end > 16 {
+            return None;
+        }
+        let mut value = 0u64;
+        for &digit in &rest[..end] {
+            value = value << 4 | u64::from(char::from(digit).to_digit(16)?);
+        }
+        rest = &rest[end + 1..];
+        Some(value)
+    };
+    let sender = u32::try_from(field()?).ok()?;
+    Some((sender, field()?, field()?))
+}
+
+/// What one sender did.
+#[derive(Debug, Default)]
+pub struct SenderResult {
+    /// Notifications committed in the measured phase.
+    pub sent: u64,
+    /// Notifications committed during the warmup.
+    pub warmup_sent: u64,
+    /// From the start of the measured phase to its last commit.
+    pub elapsed: Duration,
+    /// Why it stopped early, if it did.
+    pub error: Option<String>,
+}
+
+impl SenderResult {
+    /// Every notification it committed: what each listener must receive from it.
+    pub fn total(&self) -> u64 {
+        self.sent + self.warmup_sent
+    }
+}
+
+/// A sender's connection and what it shares with the run.
+pub struct Sender {
+    pub id: u32,
+    pub conn: PgConnection,
+    pub workload: Arc<Workload>,
+    pub clock: Clock,
+    /// Notifications committed by all senders, for the progress bar.
+    pub progress: Arc<AtomicU64>,
+    /// Becomes true on Ctrl-C: finish the batch in flight, then stop.
+    pub stop: watch::Receiver<bool>,
+    pub buffers: BatchBuffers,
+}
+
+/// The arrays a batch is bound from, reused batch after batch so that sending allocates
+/// nothing per notification.
+pub struct BatchBuffers {
+    /// The channels in turn, long enough that any batch is one slice of it.
+    channel_cycle: Vec<String>,
+    payloads: Vec<String>,
+}
+
+impl BatchBuffers {
+    pub fn new(workload: &Workload) -> Self {
+        let batch = workload.batch as usize;
+        let channels = &workload.channels;
+        BatchBuffers {
+            channel_cycle: (0..batch + channels.len())
+                .map(|i| channels[i % channels.len()].clone())
+                .collect(),
+            payloads: vec![String::with_capacity(workload.payload_size); batch],
+        }
+    }
+}
+
+/// One phase of sending: from `origin`, until `until` or `quota`, whichever comes first.
+struct Phase {
+    origin: Instant,
+    until: Option<Instant>,
+    quota: Option<u64>,
+}
+
+impl Sender {
+    /// Send the warmup, then the measured phase; an error ends sending and is reported.
+    pub async fn run(mut self) -> SenderResult {
+        let mut result = SenderResult::default();
+        let mut seq = 0;
+        let start = self.clock.measure_start(&self.workload);
+        if !self.workload.warmup.is_zero() {
+            let warmup = Phase {
+                origin: self.clock.epoch,
+                until: Some(start),
+                quota: None,
+            };
+            match self.phase(&warmup, &mut seq).await {
+                Ok(sent) => result.warmup_sent = sent,
+                Err((sent, err)) => {
+                    result.warmup_sent = sent;
+                    result.error = Some(err);
+                    return result;
+                }
+            }
+        }
+        let measured = Phase {
+            origin: start,
+            until: match self.workload.limit {
+                Limit::Duration(duration) => Some(start + duration),
+                Limit::Messages(_) => None,
+            },
+            quota: self.workload.quota(self.id),
+        };
+        let outcome = self.phase(&measured, &mut seq).await;
+        result.elapsed = start.elapsed();
+        match outcome {
+            Ok(sent) => result.sent = sent,
+            Err((sent, err)) => {
+                result.sent = sent;
+                result.error = Some(err);
+            }
+        }
+        result
+    }
+
+    /// Send batches on schedule; returns how many notifications were committed.
+    async fn phase(&mut self, phase: &Phase, seq: &mut u64) -> Result<u64, (u64, String)> {
+        let batch = u64::from(self.workload.batch);
+        // Each sender keeps its share of the total rate, one batch per interval.
+        let interval = self.workload.rate.map(|rate| {
+            Duration::from_secs_f64(batch as f64 * f64::from(self.workload.senders) / rate)
+        });
+        let mut sent = 0;
+        for n in 0u32.. {
+            let count = phase.quota.map_or(batch, |quota| batch.min(quota - sent));
+            let due = interval.map(|every| phase.origin + every * n);
+            if count == 0
+                || *self.stop.borrow()
+                || phase
+                    .until
+                    .is_some_and(|until| due.unwrap_or_else(Instant::now) >= until)
+            {
+                break;
+            }
+            if let Some(due) = due {
+                tokio::select! {
+                    () = tokio::time::sleep_until(due.into()) => {}
+                    _ = self.stop.changed() => break,
+                }
+            }
+            let nanos = self.clock.nanos(due.unwrap_or_else(Instant::now));
+            let len = count as usize;
+            self.fill(*seq, len, nanos);
+            let first_channel = (*seq % self.workload.channels.len() as u64) as usize;
+            sqlx::query(SEND_BATCH)
+                .bind(&self.buffers.channel_cycle[first_channel..first_channel + len])
+                .bind(&self.buffers.payloads[..len])
+                .execute(&mut self.conn)
+                .await
+                .map_err(|err| (sent, format!("sender {}: {err}", self.id)))?;
+            *seq += count;
+            sent += count;
+            self.progress.fetch_add(count, Ordering::Relaxed);
+        }
+        Ok(sent)
+    }
+
+    /// Write the payloads of the batch starting at `first` into the reusable buffers.
+    fn fill(&mut self, first: u64, len: usize, nanos: u64) {
+        let size = self.workload.payload_size;
+        for (seq, payload) in (first..).zip(&mut self.buffers.payloads[..len]) {
+            encode(self.id, seq, nanos, size, payload);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_at_exact_size() {
+        for (sender, seq, nanos) in [(0, 0, 0), (u32::MAX, u64::MAX, u64::MAX), (3, 77, 123_456)] {
+            for size in [HEADER_BYTES, MAX_PAYLOAD_BYTES] {
+                let mut payload = "left over from an earlier, longer batch".repeat(10);
+                encode(sender, seq, nanos, size, &mut payload);
+                assert_eq!(payload.len(), size);
+                assert_eq!(decode(&payload), Some((sender, seq, nanos)));
+            }
+        }
+        assert_eq!(decode("hello"), None);
+        assert_eq!(decode("1:2:3"), None);
+        assert_eq!(decode("100000000:2:3:"), None);
+        assert_eq!(decode("1::3:"), None);
+        assert_eq!(decode("1:x:3:"), None);
+        assert_eq!(decode("1:11112222333344445:3:"), None);
+        let mut payload = String::new();
+        encode(0xab, 0x10, 0xfff, 0, &mut payload);
+        assert_eq!(payload, "ab:10:fff:");
+    }
+
+    #[test]
+    fn rates_and_sizes() {
+        assert_eq!(parse_rate("1000/s"), Ok(1000.0));
+        assert_eq!(parse_rate("250"), Ok(250.0));
+        assert_eq!(parse_rate("600/min"), Ok(10.0));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("5/h").is_err());
+        assert!(parse_payload_size("42").is_err());
+        assert_eq!(parse_payload_size("43"), Ok(43));
+        assert_eq!(parse_payload_size("7999"), Ok(7999));
+        assert!(parse_payload_size("8000").is_err());
+    }
+}

@@ -1,0 +1,427 @@
+//! `pgpubsub bench` against a real server: exact counts, the loss check failing when a listener's
+//! backend is killed or stalled, the open-loop rate and its latency from the schedule, Ctrl-C's
+//! partial report, the documented JSON fields, and usage errors.
+//!
+//! Runs that are disturbed mid-flight get a database of their own, so that the backends a test
+//! stops or kills (found in pg_stat_activity by database and application_name) are its own.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LISTENER: &str = "pgpubsub-bench-listener";
+const SENDER: &str = "pgpubsub-bench-sender";
+
+/// Every field `bench --help` documents for `--json`, as a jq path.
+const JSON_FIELDS: &[&str] = &[
+    ".workload.senders",
+    ".workload.listeners",
+    ".workload.channels",
+    ".workload.payload_size",
+    ".workload.batch",
+    ".workload.messages",
+    ".workload.duration_s",
+    ".workload.rate",
+    ".workload.warmup_s",
+    ".server_version",
+    ".interrupted",
+    ".drain_timed_out",
+    ".duration_s",
+    ".sent",
+    ".expected",
+    ".received",
+    ".lost",
+    ".duplicated",
+    ".out_of_order",
+    ".unexpected",
+    ".send_rate.total",
+    ".send_rate.mb_per_s",
+    ".send_rate.per_connection.min",
+    ".send_rate.per_connection.avg",
+    ".send_rate.per_connection.max",
+    ".receive_rate.total",
+    ".receive_rate.mb_per_s",
+    ".receive_rate.per_connection.min",
+    ".receive_rate.per_connection.avg",
+    ".receive_rate.per_connection.max",
+    ".latency_us.min",
+    ".latency_us.p50",
+    ".latency_us.p90",
+    ".latency_us.p99",
+    ".latency_us.p99_9",
+    ".latency_us.max",
+    ".latency_us.mean",
+    ".peak_queue_usage",
+    ".warmup.sent",
+    ".warmup.received",
+    ".errors",
+];
+
+fn json(stdout: &[u8]) -> Value {
+    serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+}
+
+/// Run to success and parse the JSON report.
+fn succeed(cmd: &mut assert_cmd::Command) -> (Value, Vec<u8>) {
+    let stdout = cmd.assert().success().get_output().stdout.clone();
+    (json(&stdout), stdout)
+}
+
+fn count(report: &Value, field: &str) -> u64 {
+    report[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} is not a count: {report}"))
+}
+
+/// A database of its own for one disturbed run; returns its name.
+fn own_database(stem: &str) -> String {
+    let name = channel(stem);
+    psql(&format!("CREATE DATABASE {name}"));
+    name
+}
+
+/// `pgpubsub bench -d DB ARGS... --json`, running in the background.
+fn spawn_bench(db: &str, args: &[&str]) -> Child {
+    let mut cmd = clean(Command::new(BIN));
+    cmd.env("DATABASE_URL", url())
+        .args(["bench", "-d", db, "--json"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().expect("cannot run pgpubsub bench")
+}
+
+/// Poll psql until `sql` returns a non-empty result; returns it.
+fn wait_for(sql: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = psql(sql);
+        if !out.trim().is_empty() {
+            return out.trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {sql}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The backend pid of a bench connection of `db`, once its sender has started sending.
+fn backend_once_sending(db: &str, application: &str) -> i32 {
+    wait_for(&format!(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' \
+         AND application_name = '{SENDER}' AND query LIKE '%pg_notify%'"
+    ));
+    wait_for(&format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = '{db}' \
+         AND application_name = '{application}' ORDER BY pid LIMIT 1"
+    ))
+    .parse()
+    .unwrap()
+}
+
+/// Send a signal to a local process (a server backend or pgpubsub).
+fn signal(pid: i32, sig: i32) {
+    // SAFETY: a plain syscall; the test runs as root or as the server's owner.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "cannot signal {pid}");
+}
+
+/// A server backend stopped with SIGSTOP until this is dropped, so that a failing assertion
+/// never leaves the shared server with a frozen backend.
+struct Stopped(i32);
+
+impl Stopped {
+    fn new(pid: i32) -> Self {
+        signal(pid, libc::SIGSTOP);
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        // SAFETY: a plain syscall; failing here (during a panic) must not panic again.
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
+/// Wait for a background run; returns its exit code, JSON report and stderr.
+fn finish(child: Child) -> (i32, Value, String) {
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (out.status.code().unwrap_or(-1), json(&out.stdout), stderr)
+}
+
+#[test]
+fn small_run_counts_exactly_and_json_has_every_documented_field() {
+    let (report, out) = succeed(pgpubsub().args([
+        "bench",
+        "--senders",
+        "2",
+        "--listeners",
+        "2",
+        "--channels",
+        "3",
+        "--batch",
+        "7",
+        "--messages",
+        "5000",
+        "--json",
+    ]));
+    assert_eq!(count(&report, "sent"), 5000, "{report}");
+    assert_eq!(count(&report, "expected"), 10000, "{report}");
+    assert_eq!(count(&report, "received"), 10000, "{report}");
+    for field in ["lost", "duplicated", "out_of_order", "unexpected"] {
+        assert_eq!(count(&report, field), 0, "{field}: {report}");
+    }
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["interrupted"], false);
+    assert_eq!(report["workload"]["channels"], 3);
+    let latency = &report["latency_us"];
+    assert!(latency["min"].as_u64().unwrap() <= latency["p50"].as_u64().unwrap());
+    assert!(latency["p99"].as_u64().unwrap() <= latency["max"].as_u64().unwrap());
+    assert!(report["send_rate"]["total"].as_f64().unwrap() > 0.0);
+
+    // jq parses it and finds every documented field; the help documents every one of them.
+    let help = pgpubsub()
+        .args(["bench", "--help"])
+        .output()
+        .unwrap()
+        .stdout;
+    let help = String::from_utf8(help).unwrap();
+    let mut jq = Command::new("jq")
+        .arg("-e")
+        .arg(format!(
+            "[{}] | all(. != \"missing\")",
+            JSON_FIELDS
+                .iter()
+                .map(|path| format!("(try ({path} | tostring) catch \"missing\")"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cannot run jq");
+    std::io::Write::write_all(jq.stdin.as_mut().unwrap(), &out).unwrap();
+    let jq = jq.wait_with_output().unwrap();
+    assert!(
+        jq.status.success(),
+        "jq: {}",
+        String::from_utf8_lossy(&jq.stdout)
+    );
+    for path in JSON_FIELDS {
+        let field = path.rsplit('.').next().unwrap();
+        assert!(help.contains(field), "--help does not document {field}");
+        let mut value = &report;
+        for key in path.trim_start_matches('.').split('.') {
+            value = value
+                .get(key)
+                .unwrap_or_else(|| panic!("{path} missing: {report}"));
+        }
+    }
+}
+
+#[test]
+fn table_reports_warmup_and_delivery_without_color_when_piped() {
+    pgpubsub()
+        .args([
+            "bench",
+            "--messages",
+            "2000",
+            "--warmup",
+            "300ms",
+            "--batch",
+            "10",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"(?m)^sent +2000 ")
+                .unwrap()
+                .and(predicate::str::contains("of 2000 expected"))
+                .and(predicate::str::contains("warmup"))
+                .and(predicate::str::contains("exactly once, in order"))
+                .and(predicate::str::contains("p99.9"))
+                .and(predicate::str::contains("\x1b[").not()),
+        );
+}
+
+#[test]
+fn killed_listener_backend_is_reported_as_loss() {
+    let db = own_database("bench_kill");
+    let child = spawn_bench(
+        &db,
+        &["--listeners", "2", "--rate", "1000/s", "--duration", "3s"],
+    );
+    let victim = backend_once_sending(&db, LISTENER);
+    assert_eq!(
+        psql(&format!("SELECT pg_terminate_backend({victim})")).trim(),
+        "t"
+    );
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 1, "{stderr}\n{report}");
+    let lost = count(&report, "lost");
+    assert!(lost > 0, "{report}");
+    // The other listener got everything; what the killed one missed is exactly the loss.
+    assert_eq!(
+        lost,
+        count(&report, "expected") - count(&report, "received")
+    );
+    assert!(count(&report, "received") >= count(&report, "sent"));
+    assert!(stderr.contains("delivery failed"), "{stderr}");
+    assert!(
+        report["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("listener"),
+        "{report}"
+    );
+}
+
+#[test]
+fn rate_is_kept_and_latency_counts_from_the_schedule() {
+    let db = own_database("bench_rate");
+    let child = spawn_bench(&db, &["--rate", "1000/s", "--duration", "3s"]);
+    // Stall the sender's backend for half a second: an open-loop benchmark keeps its schedule,
+    // so every notification due meanwhile shows the stall in its latency.
+    let stalled = shared_sandbox().is_some();
+    if stalled {
+        let sender = backend_once_sending(&db, SENDER);
+        let stalled = Stopped::new(sender);
+        std::thread::sleep(Duration::from_millis(500));
+        drop(stalled);
+    }
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}\n{report}");
+    let sent = count(&report, "sent");
+    assert!((2940..=3060).contains(&sent), "sent {sent}: {report}");
+    assert_eq!(count(&report, "received"), sent);
+    assert!(report["duration_s"].as_f64().unwrap() >= 2.9, "{report}");
+    if stalled {
+        let p99 = report["latency_us"]["p99"].as_u64().unwrap();
+        assert!(p99 >= 300_000, "p99 {p99} µs hides the stall: {report}");
+    }
+}
+
+#[test]
+fn ctrl_c_prints_a_partial_report() {
+    let db = own_database("bench_int");
+    let child = spawn_bench(&db, &["--rate", "1000/s", "--duration", "60s"]);
+    backend_once_sending(&db, SENDER);
+    signal(child.id() as i32, libc::SIGINT);
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 130, "{stderr}\n{report}");
+    assert_eq!(report["interrupted"], true);
+    let sent = count(&report, "sent");
+    assert!(sent > 0 && sent < 60_000, "{report}");
+    assert_eq!(count(&report, "received"), sent, "{report}");
+    assert_eq!(count(&report, "lost"), 0, "{report}");
+}
+
+#[test]
+fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
+    if shared_sandbox().is_none() {
+        return; // backends of an external server may not be ours to signal
+    }
+    // Caught up within the drain timeout: counted to the last message.
+    let db = own_database("bench_drain");
+    // At 3000/s the sending lasts a second, so the listener is stopped while it goes on.
+    let child = spawn_bench(&db, &["--messages", "3000", "--rate", "3000/s"]);
+    let listener = backend_once_sending(&db, LISTENER);
+    let stalled = Stopped::new(listener);
+    wait_for(&format!(
+        "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity \
+         WHERE datname = '{db}' AND application_name = '{SENDER}')"
+    ));
+    drop(stalled);
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(count(&report, "received"), 3000, "{report}");
+    assert_eq!(report["drain_timed_out"], false);
+
+    // Never caught up: the drain timeout ends the wait and the rest is lost.
+    let db = own_database("bench_drain");
+    let child = spawn_bench(
+        &db,
+        &[
+            "--messages",
+            "3000",
+            "--rate",
+            "3000/s",
+            "--drain-timeout",
+            "1s",
+        ],
+    );
+    let listener = backend_once_sending(&db, LISTENER);
+    let stalled = Stopped::new(listener);
+    let (code, report, stderr) = finish(child);
+    drop(stalled);
+    assert_eq!(code, 1, "{stderr}\n{report}");
+    assert_eq!(report["drain_timed_out"], true, "{report}");
+    assert_eq!(
+        count(&report, "lost"),
+        3000 - count(&report, "received"),
+        "{report}"
+    );
+    assert!(count(&report, "lost") > 0, "{report}");
+}
+
+#[test]
+fn a_closed_stdout_does_not_hide_loss() {
+    if shared_sandbox().is_none() {
+        return; // backends of an external server may not be ours to signal
+    }
+    let db = own_database("bench_closed");
+    let mut child = spawn_bench(
+        &db,
+        &[
+            "--messages",
+            "2000",
+            "--rate",
+            "2000/s",
+            "--drain-timeout",
+            "500ms",
+        ],
+    );
+    drop(child.stdout.take());
+    let stalled = Stopped::new(backend_once_sending(&db, LISTENER));
+    let out = child.wait_with_output().unwrap();
+    drop(stalled);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("delivery failed"), "{stderr}");
+}
+
+#[test]
+fn ephemeral_runs_on_a_throwaway_server() {
+    let (report, _) =
+        succeed(pgpubsub_bare().args(["bench", "--ephemeral", "--messages", "1000", "--json"]));
+    assert_eq!(count(&report, "received"), 1000, "{report}");
+    assert!(report["server_version"]
+        .as_str()
+        .unwrap()
+        .starts_with(char::is_numeric));
+}
+
+#[test]
+fn bad_workloads_are_usage_errors() {
+    for (args, says) in [
+        (&["--payload-size", "10"][..], "--payload-size"),
+        (&["--payload-size", "8000"][..], "7999"),
+        (&["--rate", "fast"][..], "--rate"),
+        (&["--messages", "1", "--senders", "2"][..], "--senders"),
+        (&["--messages", "10", "--duration", "1s"][..], "--duration"),
+        (&["--ephemeral", "-d", "x"][..], "--ephemeral"),
+        (&["--duration", "0s"][..], "--duration"),
+    ] {
+        pgpubsub()
+            .arg("bench")
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+}

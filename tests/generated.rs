@@ -1,0 +1,108 @@
+//! Completions and man pages are generated from the clap definition and committed; these tests
+//! fail when the committed files drift from what the current definition generates, and check
+//! that the bash completion really completes.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const REGENERATE: &str =
+    "cargo run -- generate completions completions && cargo run -- generate man man";
+
+fn repo(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+}
+
+fn assert_fresh(kind: &str, committed: &Path) {
+    let fresh = tempfile::tempdir().unwrap();
+    pgpubsub_bare()
+        .args(["generate", kind])
+        .arg(fresh.path())
+        .assert()
+        .success();
+    let names = |dir: &Path| {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(fresh.path()),
+        names(committed),
+        "{} differs; regenerate with: {REGENERATE}",
+        committed.display()
+    );
+    for name in names(fresh.path()) {
+        let want = std::fs::read(fresh.path().join(&name)).unwrap();
+        let have = std::fs::read(committed.join(&name)).unwrap();
+        assert!(
+            want == have,
+            "{} is stale; regenerate with: {REGENERATE}",
+            committed.join(&name).display()
+        );
+    }
+}
+
+#[test]
+fn committed_completions_are_fresh() {
+    assert_fresh("completions", &repo("completions"));
+}
+
+#[test]
+fn committed_man_pages_are_fresh() {
+    assert_fresh("man", &repo("man"));
+}
+
+/// What bash completion offers for the words typed so far.
+fn complete(words: &[&str]) -> Vec<String> {
+    let script = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; \
+         _pgpubsub pgpubsub \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        repo("completions/pgpubsub.bash").display(),
+        words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+        words.len() - 1
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let status = Command::new("bash")
+        .arg("-n")
+        .arg(repo("completions/pgpubsub.bash"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(complete(&["pgpubsub", "li"]), ["listen"]);
+    let options = complete(&["pgpubsub", "listen", "-"]);
+    for option in [
+        "--dbname",
+        "--host",
+        "--port",
+        "--username",
+        "--connect-timeout",
+        "--help",
+    ] {
+        assert!(
+            options.iter().any(|o| o == option),
+            "{option} not offered: {options:?}"
+        );
+    }
+}
