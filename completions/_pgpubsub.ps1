@@ -38,6 +38,14 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             break
         }
         'pgpubsub;listen' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Exit 0 after N notifications')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit 0 after N notifications')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Stop after DURATION without a notification; exit 3 if --count was not reached by then')
+            [CompletionResult]::new('--reconnect-max', '--reconnect-max', [CompletionResultType]::ParameterName, 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -48,6 +56,13 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per line: channel, payload, pid, received_at')
+            [CompletionResult]::new('--payload-json', '--payload-json', [CompletionResultType]::ParameterName, 'With --json: embed a payload that is valid JSON as a JSON value, not a string')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the payload only')
+            [CompletionResult]::new('-0', '-0', [CompletionResultType]::ParameterName, 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)')
+            [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'With --json: also write connection events (listening, disconnected, reconnected)')
+            [CompletionResult]::new('--no-reconnect', '--no-reconnect', [CompletionResultType]::ParameterName, 'Exit 1 when the connection is lost instead of reconnecting')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')

@@ -443,12 +443,44 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-d -h -p -U -W -v -V --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --no-reconnect --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dbname)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

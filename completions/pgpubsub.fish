@@ -38,6 +38,13 @@ complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "conninfo" -d 'Con
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l format -d 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l exec -d 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s c -l count -d 'Exit 0 after N notifications' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
@@ -46,6 +53,12 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-tim
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l json -d 'Print one JSON object per line: channel, payload, pid, received_at'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l payload-json -d 'With --json: embed a payload that is valid JSON as a JSON value, not a string'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l raw -d 'Print the payload only'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s 0 -l null -d 'End records with NUL instead of newline (for `xargs -0`, `read -d \'\'`)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l events -d 'With --json: also write connection events (listening, disconnected, reconnected)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l no-reconnect -d 'Exit 1 when the connection is lost instead of reconnecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'

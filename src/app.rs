@@ -4,8 +4,8 @@
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::error::{Exit, Result};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, notify, sandbox};
-use anyhow::{anyhow, Context};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox};
+use anyhow::Context;
 use std::io::IsTerminal;
 
 /// Run the parsed command line to completion.
@@ -31,16 +31,11 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             Err(signal) => Ok(signal.exit()),
         },
         Command::Generate(args) => generate::run(&args),
-        Command::Listen(_) => not_built("listen", 3),
+        Command::Listen(args) => listen::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
         Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
     }
-}
-
-/// Subcommands whose issue has not landed yet say so rather than pretend.
-fn not_built(name: &str, issue: u32) -> Result<Exit> {
-    Err(anyhow!("`pgpubsub {name}` is not built yet (issue #{issue})").into())
 }
 
 /// Decide once whether anything pgpubsub prints may be colored.

@@ -132,12 +132,39 @@ pub enum Command {
 
 const LISTEN_AFTER_HELP: &str = concat!(
     "\
+Output: one record per notification, flushed as soon as no further notification is ready.
+  text (default)  on a terminal: time, channel, sender pid, payload (control characters shown
+                  escaped); piped: CHANNEL<TAB>PAYLOAD with \\, newline, tab and CR escaped as
+                  \\\\, \\n, \\t, \\r, so each record is one line
+  --json          {\"channel\",\"payload\",\"pid\",\"received_at\"} per line (RFC 3339, UTC, µs)
+  --format T      T with {channel} {payload} {pid} {time} replaced by the raw values; {{ and }}
+                  are literal braces; \\n \\t \\r \\0 \\\\ are newline, tab, CR, NUL, backslash
+  --raw           the payload only
+Records end with a newline, or a NUL with -0. On a terminal, payloads are sanitized in every format.
+
+Connection loss: pgpubsub reconnects (backoff doubling up to --reconnect-max), listens again and
+reports the gap on stderr, and in the output with --events --json. Notifications sent while it was
+disconnected are lost: PostgreSQL keeps none for absent listeners.
+
 Examples:
   pgpubsub listen -d mydb jobs
-  pgpubsub listen jobs events          (with DATABASE_URL set)
+  pgpubsub listen --json jobs | jq .payload
+  pgpubsub listen jobs | while IFS=$'\\t' read -r channel payload; do ...; done
+  pgpubsub listen -c 1 --timeout 30s job_done      wait for one notification, at most 30 s
+  pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
 
 ",
-    exit_codes!()
+    environment!(),
+    "
+
+Exit status:
+  0    success: --count reached, --timeout or --idle-timeout reached without --count,
+       or stdout closed
+  1    runtime failure (connection, server error, I/O; connection lost with --no-reconnect)
+  2    bad usage or bad input found before anything was sent
+  3    --timeout/--idle-timeout reached before --count was satisfied
+  130  stopped by SIGINT (Ctrl-C), after printing every notification already received
+  143  stopped by SIGTERM, after printing every notification already received"
 );
 
 const NOTIFY_AFTER_HELP: &str = concat!(
@@ -275,12 +302,74 @@ pub struct ConnArgs {
     pub password: bool,
 }
 
-/// `pgpubsub listen` (built by issue #3).
+/// `pgpubsub listen`: stream notifications to stdout.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Channels to listen on (case is kept exactly).
+    /// Channels to listen on (case is kept exactly: `NOTIFY Foo` from psql arrives on `foo`).
     #[arg(required = true, value_name = "CHANNEL")]
     pub channels: Vec<String>,
+
+    /// Print one JSON object per line: channel, payload, pid, received_at.
+    #[arg(long, help_heading = "Output", group = "format_choice")]
+    pub json: bool,
+
+    /// With --json: embed a payload that is valid JSON as a JSON value, not a string.
+    #[arg(long, help_heading = "Output", requires = "json")]
+    pub payload_json: bool,
+
+    /// Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below).
+    #[arg(
+        long,
+        value_name = "TEMPLATE",
+        help_heading = "Output",
+        group = "format_choice"
+    )]
+    pub format: Option<String>,
+
+    /// Print the payload only.
+    #[arg(long, help_heading = "Output", group = "format_choice")]
+    pub raw: bool,
+
+    /// End records with NUL instead of newline (for `xargs -0`, `read -d ''`).
+    #[arg(short = '0', long, help_heading = "Output")]
+    pub null: bool,
+
+    /// With --json: also write connection events (listening, disconnected, reconnected).
+    #[arg(long, help_heading = "Output", requires = "json")]
+    pub events: bool,
+
+    /// Run CMD (with sh -c) for each notification instead of printing it: payload on stdin,
+    /// PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order.
+    #[arg(long, value_name = "CMD", help_heading = "Output", conflicts_with_all = ["format_choice", "null", "events"])]
+    pub exec: Option<String>,
+
+    /// Exit 0 after N notifications.
+    #[arg(short = 'c', long, value_name = "N", help_heading = "Stopping",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then.
+    #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = humantime::parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Stop after DURATION without a notification; exit 3 if --count was not reached by then.
+    #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// Longest wait between reconnection attempts (the wait doubles from 100ms up to this).
+    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub reconnect_max: Duration,
+
+    /// Exit 1 when the connection is lost instead of reconnecting.
+    #[arg(long, help_heading = "Connection loss")]
+    pub no_reconnect: bool,
+
+    /// When idle this long, check the connection with a query (finds half-open connections
+    /// that TCP would hide); 0 turns it off.
+    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub keepalive: Duration,
 
     #[command(flatten)]
     pub conn: ConnArgs,

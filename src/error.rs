@@ -14,6 +14,8 @@ pub enum Exit {
     Failure = 1,
     /// Bad usage or bad input found before anything was sent.
     Usage = 2,
+    /// `listen`: --timeout/--idle-timeout reached before --count was satisfied.
+    Timeout = 3,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Benchmark `pgpubsub listen` on a throwaway server (started with `pgpubsub sandbox`):
+#
+# 1. Throughput: pgbench sends N distinct notifications in 1000-per-transaction batches, to a
+#    bare sqlx PgListener recv loop (examples/bare_listener.rs, the baseline) and to
+#    `pgpubsub listen --json -c N > /dev/null`, alternating, ROUNDS times each, in two modes:
+#    live (sent while received: time from the first send to the last receipt, and how long
+#    after the sender the receiver finished; keeping up = ~0) and drain (the receiver is
+#    stopped while all N are queued, then continued: its pure receive rate). Reported: the
+#    best time of each and their ratio (target <= 1.2).
+# 2. Memory under backpressure: stdout goes to a reader that never reads, N notifications are
+#    sent, and once the listener's backend is blocked writing to it, the listener's peak RSS
+#    (VmHWM) is read (target < 30 MiB): the backlog must stay in the server's queue.
+#
+# Usage: benches/listen.sh            (N=1000000 ROUNDS=3 by default; needs pgbench and psql)
+set -euo pipefail
+
+N=${N:-1000000}
+ROUNDS=${ROUNDS:-3}
+BATCH=1000
+cd "$(dirname "$0")/.."
+
+cargo build --release --quiet --bin pgpubsub --example bare_listener
+BIN=$PWD/target/release/pgpubsub
+BARE=$PWD/target/release/examples/bare_listener
+PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Wait until FILE has a line matching PATTERN (60 s at most).
+wait_for_line() {
+    local file=$1 pattern=$2
+    for _ in $(seq 1 1200); do
+        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for '$pattern' in $file:" >&2
+    cat "$file" >&2
+    exit 1
+}
+
+now() { date +%s.%N; }
+
+env -u DATABASE_URL "$BIN" sandbox >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+pids+=($!)
+wait_for_line "$tmp/sandbox.out" "export DATABASE_URL="
+URL=$(sed -n 's/^export DATABASE_URL=//p' "$tmp/sandbox.out")
+psql -X -q -d "$URL" -c "CREATE SEQUENCE bench_seq"
+echo "SELECT pg_notify('bench', s || '-' || g) FROM (SELECT nextval('bench_seq') AS s) AS x, generate_series(1, $BATCH) AS g;" >"$tmp/send.sql"
+
+send() {
+    "$PGBENCH" -n -c 1 -t $((N / BATCH)) -f "$tmp/send.sql" "$URL" >/dev/null
+}
+
+# Run one receiver (its command line in "$@"; it prints "listening" on stderr when ready and
+# exits after N notifications) in MODE: "live" sends while it receives and prints
+# "seconds_from_first_send lag_after_sender"; "drain" stops the receiver, sends everything,
+# continues it and prints "seconds_to_receive_the_backlog 0".
+measure() {
+    local mode=$1
+    shift
+    "$@" >/dev/null 2>"$tmp/receiver.err" &
+    local receiver=$!
+    wait_for_line "$tmp/receiver.err" "listening"
+    local start sent end
+    if [ "$mode" = drain ]; then
+        kill -STOP "$receiver"
+        send
+        start=$(now)
+        kill -CONT "$receiver"
+        sent=$start
+    else
+        start=$(now)
+        send
+        sent=$(now)
+    fi
+    wait "$receiver"
+    end=$(now)
+    echo "$(echo "$end - $start" | bc) $(echo "$end - $sent" | bc)"
+}
+
+min() { echo "if ($1 < $2) $1 else $2" | bc; }
+
+for mode in live drain; do
+    best_bare=999999
+    best_ours=999999
+    for round in $(seq 1 "$ROUNDS"); do
+        read -r bare bare_lag < <(measure "$mode" "$BARE" "$URL" bench "$N")
+        read -r ours ours_lag < <(measure "$mode" "$BIN" -v listen -d "$URL" --json -c "$N" bench)
+        if [ "$mode" = live ]; then
+            printf '%s round %d: bare PgListener %.3fs (done %.3fs after the sender), pgpubsub listen --json %.3fs (done %.3fs after the sender)\n' \
+                "$mode" "$round" "$bare" "$bare_lag" "$ours" "$ours_lag"
+        else
+            printf '%s round %d: bare PgListener %.3fs, pgpubsub listen --json %.3fs\n' "$mode" "$round" "$bare" "$ours"
+        fi
+        best_bare=$(min "$bare" "$best_bare")
+        best_ours=$(min "$ours" "$best_ours")
+    done
+    printf '%s: %d notifications; best bare %.3fs (%.0f/s), best pgpubsub %.3fs (%.0f/s); ratio %.3f (target <= 1.2)\n' \
+        "$mode" "$N" "$best_bare" "$(echo "$N / $best_bare" | bc -l)" "$best_ours" \
+        "$(echo "$N / $best_ours" | bc -l)" "$(echo "$best_ours / $best_bare" | bc -l)"
+done
+
+# Backpressure: a reader that never reads.
+mkfifo "$tmp/blocked"
+sleep 100000 <"$tmp/blocked" &
+pids+=($!)
+"$BIN" -v listen -d "$URL?application_name=blocked" --json bench >"$tmp/blocked" 2>"$tmp/blocked.err" &
+listener=$!
+pids+=($listener)
+wait_for_line "$tmp/blocked.err" "listening on"
+send
+state() {
+    psql -X -A -t -d "$URL" -c "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'blocked'"
+}
+for _ in $(seq 1 600); do
+    [ "$(state)" = ClientWrite ] && break
+    sleep 0.1
+done
+sleep 1
+queue=$(psql -X -A -t -d "$URL" -c "SELECT round((pg_notification_queue_usage() * 8192)::numeric, 1)")
+hwm_kib=$(awk '/VmHWM/ {print $2}' "/proc/$listener/status")
+printf 'backpressure: stdout blocked, %d notifications sent; listener backend waits on %s; server queue holds ~%s MiB; pgpubsub peak RSS %.1f MiB (target < 30)\n' \
+    "$N" "$(state)" "$queue" "$(echo "$hwm_kib / 1024" | bc -l)"

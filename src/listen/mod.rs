@@ -1,0 +1,361 @@
+//! `pgpubsub listen`: notifications from one dedicated connection to stdout (or to `--exec`),
+//! until a stop condition. The loop owns reconnection because LISTEN has no memory: whatever is
+//! sent while we are away is gone, so a gap must never be hidden. Every lost connection is
+//! reported with its downtime, and every notification already received is written out before
+//! any exit.
+
+mod exec;
+mod plan;
+mod session;
+
+use crate::cli::ListenArgs;
+use crate::connect::ConnSettings;
+use crate::error::{note, stdout_error, warn, Error, Exit, Result};
+use crate::output::{stdout_closed, Event, Record, Sink};
+use crate::signals::Signals;
+use plan::{Handler, Plan};
+use session::{Failure, Item, Session};
+use sqlx::postgres::PgNotification;
+use std::io::{IsTerminal, Write};
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+use tokio::time::{Instant, Sleep};
+
+/// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Most batches handled between two looks at signals and timers.
+const MAX_READY: usize = 8;
+/// How long a stop signal may keep us writing out what had already arrived.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// "Never", for timers that are off (far enough to be never, near enough not to overflow).
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// Run `pgpubsub listen` to its exit status.
+pub async fn run(
+    args: &ListenArgs,
+    verbose: bool,
+    signals: &mut Signals,
+    stdout: impl Write,
+) -> Result<Exit> {
+    let started = Instant::now();
+    let plan = Plan::resolve(args, std::io::stdout().is_terminal())?;
+    let settings = ConnSettings::resolve(&args.conn)?;
+    if verbose {
+        note(settings.describe());
+    }
+    let session = match signals
+        .guard(Session::open(&settings, &plan.channels, plan.ping_limit()))
+        .await
+    {
+        Ok(opened) => opened.map_err(Error::Runtime)?,
+        Err(signal) => return Ok(signal.exit()),
+    };
+    if verbose {
+        note(format!("listening on {} channel(s)", plan.channels.len()));
+    }
+    let mut listener = Listener {
+        plan,
+        settings,
+        verbose,
+        out: Sink::new(stdout),
+        received: 0,
+        started,
+        last_notification: started,
+    };
+    let channels = listener.plan.channels.clone();
+    listener.event(&Event::Listening {
+        channels: &channels,
+    })?;
+    listener.run(session, signals).await
+}
+
+/// The state of one `listen` run.
+struct Listener<W: Write> {
+    plan: Plan,
+    settings: ConnSettings,
+    verbose: bool,
+    out: Sink<W>,
+    received: u64,
+    started: Instant,
+    last_notification: Instant,
+}
+
+/// What woke the loop.
+enum Step {
+    Signal(crate::signals::Signal),
+    StopTimer,
+    Received(Item),
+    Idle,
+    Keepalive,
+}
+
+/// After a connection loss: listen again on a new session, or stop.
+enum Flow {
+    Resume(Session),
+    Stop(Exit),
+}
+
+impl<W: Write> Listener<W> {
+    async fn run(&mut self, mut session: Session, signals: &mut Signals) -> Result<Exit> {
+        let stop = tokio::time::sleep_until(self.next_stop());
+        tokio::pin!(stop);
+        let keepalive = tokio::time::sleep(self.plan.keepalive.unwrap_or(NEVER));
+        tokio::pin!(keepalive);
+        let closed = stdout_closed();
+        tokio::pin!(closed);
+        loop {
+            if self.count_reached() {
+                return self.finish(Exit::Success);
+            }
+            let step = tokio::select! {
+                biased;
+                signal = signals.recv() => Step::Signal(signal),
+                _ = &mut stop => Step::StopTimer,
+                received = session.recv() => Step::Received(received),
+                // Only when nothing else is ready: the moment to flush a batch.
+                _ = std::future::ready(()), if self.out.dirty() => Step::Idle,
+                _ = &mut keepalive => Step::Keepalive,
+                _ = &mut closed => return Err(Error::StdoutClosed),
+            };
+            let lost = match step {
+                Step::Signal(signal) => {
+                    self.drain(&mut session).await?;
+                    return self.finish(signal.exit());
+                }
+                Step::StopTimer => {
+                    if let Some(exit) = self.stop_due() {
+                        return self.finish(exit);
+                    }
+                    stop.as_mut().reset(self.next_stop());
+                    None
+                }
+                Step::Received(Item::Batch(batch)) => {
+                    self.last_notification = Instant::now();
+                    let now = SystemTime::now();
+                    self.handle_all(&batch, now).await?;
+                    self.take_ready(&mut session, now).await?
+                }
+                Step::Received(Item::Lost(failure)) => Some(failure),
+                // Only sent after Session::stop; were it ever seen here, the next recv reports
+                // the session as lost, which is safe.
+                Step::Received(Item::Drained) => None,
+                Step::Idle => {
+                    self.out.flush().map_err(stdout_error)?;
+                    None
+                }
+                Step::Keepalive => {
+                    let limit = self.plan.ping_limit();
+                    if self.last_notification.elapsed() >= limit {
+                        session.ping();
+                    }
+                    let next = self.last_notification.max(Instant::now()) + limit;
+                    keepalive.as_mut().reset(next);
+                    None
+                }
+            };
+            if let Some(failure) = lost {
+                match self
+                    .reconnect(session, failure, signals, stop.as_mut())
+                    .await?
+                {
+                    Flow::Resume(new) => session = new,
+                    Flow::Stop(exit) => return self.finish(exit),
+                }
+            }
+        }
+    }
+
+    /// Print one notification, or hand it to `--exec`.
+    async fn handle(
+        &mut self,
+        notification: &PgNotification,
+        received_at: SystemTime,
+    ) -> Result<()> {
+        self.received += 1;
+        let pid = notification.process_id();
+        let (channel, payload) = (notification.channel(), notification.payload());
+        match &mut self.plan.handler {
+            Handler::Print(printer) => {
+                let record = Record {
+                    channel,
+                    payload,
+                    pid,
+                    received_at,
+                };
+                printer
+                    .record(&mut self.out, &record)
+                    .map_err(stdout_error)?;
+            }
+            Handler::Exec(command) => exec::run(command, channel, payload, pid).await,
+        }
+        Ok(())
+    }
+
+    /// Handle a batch of notifications, all received at `now` (they arrived together), up to
+    /// --count.
+    async fn handle_all(&mut self, batch: &[PgNotification], now: SystemTime) -> Result<()> {
+        for notification in batch {
+            if self.count_reached() {
+                break;
+            }
+            self.handle(notification, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Handle the batches that are ready now, up to MAX_READY, without a trip through the
+    /// select loop for each. Returns the failure if the connection was found lost.
+    async fn take_ready(
+        &mut self,
+        session: &mut Session,
+        now: SystemTime,
+    ) -> Result<Option<Failure>> {
+        for _ in 0..MAX_READY {
+            if self.count_reached() {
+                break;
+            }
+            match session.ready() {
+                Some(Item::Batch(batch)) => self.handle_all(&batch, now).await?,
+                Some(Item::Lost(failure)) => return Ok(Some(failure)),
+                Some(Item::Drained) | None => break,
+            }
+        }
+        Ok(None)
+    }
+
+    /// On a stop signal: stop reading, and write out what has already arrived (in our
+    /// buffers or the socket's).
+    async fn drain(&mut self, session: &mut Session) -> Result<()> {
+        session.stop();
+        let until = Instant::now() + DRAIN_LIMIT;
+        let now = SystemTime::now();
+        while !self.count_reached() {
+            match tokio::time::timeout_at(until, session.recv()).await {
+                Ok(Item::Batch(batch)) => self.handle_all(&batch, now).await?,
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection is gone (everything it delivered has been handled): report the gap and
+    /// open a new session with capped exponential backoff (unless --no-reconnect).
+    async fn reconnect(
+        &mut self,
+        lost: Session,
+        failure: Failure,
+        signals: &mut Signals,
+        mut stop: Pin<&mut Sleep>,
+    ) -> Result<Flow> {
+        let down_since = Instant::now();
+        drop(lost);
+        self.out.flush().map_err(stdout_error)?;
+        let Some(max) = self.plan.reconnect_max else {
+            return Err(failure.context("connection lost (--no-reconnect)").into());
+        };
+        warn(format!("connection lost: {failure:#}; reconnecting"));
+        let reason = format!("{failure:#}");
+        self.event(&Event::Disconnected { reason: &reason })?;
+        let mut delay = Duration::ZERO;
+        let mut last_error = String::new();
+        loop {
+            let attempt = async {
+                tokio::time::sleep(delay).await;
+                Session::open(&self.settings, &self.plan.channels, self.plan.ping_limit()).await
+            };
+            let opened = tokio::select! {
+                biased;
+                signal = signals.recv() => return Ok(Flow::Stop(signal.exit())),
+                _ = &mut stop => {
+                    if let Some(exit) = self.stop_due() {
+                        return Ok(Flow::Stop(exit));
+                    }
+                    stop.as_mut().reset(self.next_stop());
+                    continue;
+                }
+                opened = attempt => opened,
+            };
+            match opened {
+                Ok(session) => {
+                    let down = down_since.elapsed();
+                    note(format!(
+                        "reconnected after {}; notifications sent while disconnected are lost",
+                        humantime::format_duration(Duration::from_millis(down.as_millis() as u64))
+                    ));
+                    self.event(&Event::Reconnected {
+                        down_ms: down.as_millis(),
+                    })?;
+                    return Ok(Flow::Resume(session));
+                }
+                Err(err) => {
+                    let text = format!("{err:#}");
+                    if text != last_error || self.verbose {
+                        note(format!("still disconnected: {text}"));
+                        last_error = text;
+                    }
+                    delay = (delay * 2).clamp(FIRST_BACKOFF, max.max(FIRST_BACKOFF));
+                }
+            }
+        }
+    }
+
+    fn count_reached(&self) -> bool {
+        self.plan.count.is_some_and(|n| self.received >= n)
+    }
+
+    /// When the next stop condition (--timeout, --idle-timeout) may be due.
+    fn next_stop(&self) -> Instant {
+        let timeout = self.plan.timeout.map(|t| self.started + t);
+        let idle = self.plan.idle_timeout.map(|t| self.last_notification + t);
+        [timeout, idle]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or_else(|| Instant::now() + NEVER)
+    }
+
+    /// The exit status if --timeout or --idle-timeout has been reached.
+    fn stop_due(&self) -> Option<Exit> {
+        let now = Instant::now();
+        let timed_out = self.plan.timeout.is_some_and(|t| now >= self.started + t);
+        let idle = self
+            .plan
+            .idle_timeout
+            .is_some_and(|t| now >= self.last_notification + t);
+        if !timed_out && !idle {
+            return None;
+        }
+        let which = if timed_out {
+            "--timeout"
+        } else {
+            "--idle-timeout"
+        };
+        Some(match self.plan.count {
+            Some(count) => {
+                note(format!(
+                    "{which} reached after {} of {count} notifications",
+                    self.received
+                ));
+                Exit::Timeout
+            }
+            None => Exit::Success,
+        })
+    }
+
+    /// Write an `--events` record (and flush it: events are rare and worth seeing at once).
+    fn event(&mut self, event: &Event) -> Result<()> {
+        let Handler::Print(printer) = &mut self.plan.handler else {
+            return Ok(());
+        };
+        if self.plan.events {
+            printer.event(&mut self.out, event).map_err(stdout_error)?;
+            self.out.flush().map_err(stdout_error)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, exit: Exit) -> Result<Exit> {
+        self.out.flush().map_err(stdout_error)?;
+        Ok(exit)
+    }
+}

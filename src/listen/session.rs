@@ -1,0 +1,286 @@
+//! One listening connection, from connect to verified LISTEN to its loss. A session never
+//! reconnects by itself (sqlx's `PgListener` would, hiding the gap): when it is lost its last
+//! item says why, and the caller opens a new one, so every gap is seen, timed and reported.
+//!
+//! The connection is read by a task of its own that hands notifications over a small bounded
+//! channel: parsing runs beside the printing, and when stdout blocks, the channel fills, the
+//! task stops reading, and the backlog stays in the server's queue instead of our memory.
+
+use crate::connect::ConnSettings;
+use anyhow::anyhow;
+use sqlx::postgres::{PgListener, PgNotification, PgPoolOptions};
+use sqlx::Connection;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+
+/// Why a session could not be opened or was lost, in one human line.
+pub type Failure = anyhow::Error;
+
+/// What the reader hands over.
+pub enum Item {
+    /// Notifications that were ready together, in arrival order.
+    Batch(Vec<PgNotification>),
+    /// The connection is gone; the last item.
+    Lost(Failure),
+    /// After [`Session::stop`]: everything already received has been handed over; the last
+    /// item.
+    Drained,
+}
+
+/// Most notifications in one hand-over: batches make the hand-over cost negligible.
+const BATCH: usize = 256;
+/// Batches read ahead of the printer. Few: they bound our memory when stdout blocks (at most
+/// (READ_AHEAD + 2) * BATCH payloads of up to 8 kB), yet keep the reader busy under load.
+const READ_AHEAD: usize = 4;
+
+/// A live connection listening on every channel, read by its own task.
+pub struct Session {
+    items: mpsc::Receiver<Item>,
+    requests: Arc<Requests>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+/// What the printer may ask of the reader.
+#[derive(Default)]
+struct Requests {
+    ping: Notify,
+    stop: Notify,
+}
+
+impl Session {
+    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels`,
+    /// check that the server really holds them, and start reading. A keepalive query asked
+    /// for with [`Session::ping`] must answer within `ping_limit`.
+    pub async fn open(
+        settings: &ConnSettings,
+        channels: &[String],
+        ping_limit: Duration,
+    ) -> Result<Session, Failure> {
+        let listener = listen(settings, channels).await?;
+        let (tx, items) = mpsc::channel(READ_AHEAD);
+        let requests = Arc::new(Requests::default());
+        let reader = tokio::spawn(read(
+            listener,
+            tx,
+            requests.clone(),
+            ping_limit,
+            settings.clone(),
+        ));
+        Ok(Session {
+            items,
+            requests,
+            reader,
+        })
+    }
+
+    /// The next item, waiting for it. Cancel-safe.
+    pub async fn recv(&mut self) -> Item {
+        self.items
+            .recv()
+            .await
+            .unwrap_or_else(|| Item::Lost(anyhow!("the connection reader stopped")))
+    }
+
+    /// The next item if one is ready, without waiting.
+    pub fn ready(&mut self) -> Option<Item> {
+        self.items.try_recv().ok()
+    }
+
+    /// Ask for a keepalive query: a half-open TCP connection looks idle forever otherwise. A
+    /// failure comes back as the session's last item.
+    pub fn ping(&self) {
+        self.requests.ping.notify_one();
+    }
+
+    /// Stop reading: hand over what has already arrived (including what waits in the
+    /// socket), then [`Item::Drained`].
+    pub fn stop(&self) {
+        self.requests.stop.notify_one();
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Open the listening connection and verify it.
+async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<PgListener, Failure> {
+    // A plain connection first: it fails fast with psql-like words (the pool used below would
+    // retry a refused connection until its timeout and then only say "timed out").
+    let mut probe = settings.connect().await?;
+    let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+        .fetch_one(&mut probe)
+        .await
+        .map_err(|e| anyhow!(settings.explain(&e)))?;
+    let _ = probe.close().await;
+    if standby {
+        return Err(anyhow!(
+            "the server is a hot standby (pg_is_in_recovery() is true): standbys refuse \
+             LISTEN; connect to the primary"
+        ));
+    }
+    // PgListener needs a pool: one of a single connection, closed at once so that a lost
+    // connection can never be replaced behind our back (the next read fails instead).
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(settings.options().clone());
+    let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
+    let mut listener = PgListener::connect_with(&pool).await.map_err(explain)?;
+    listener.eager_reconnect(false);
+    listener.ignore_pool_close_event(true);
+    listener
+        .listen_all(channels.iter().map(String::as_str))
+        .await
+        .map_err(explain)?;
+    let held: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_listening_channels() AS c WHERE c = ANY($1)")
+            .bind(channels)
+            .fetch_one(&mut listener)
+            .await
+            .map_err(explain)?;
+    if held != channels.len() as i64 {
+        return Err(anyhow!(
+            "after LISTEN the server holds {held} of {} channels: is a transaction-mode \
+             pooler (e.g. PgBouncer pool_mode=transaction) in between? LISTEN needs a \
+             session; connect to the server directly or through a session-mode pool",
+            channels.len()
+        ));
+    }
+    drop(pool.close());
+    Ok(listener)
+}
+
+/// The reader task: notifications into `tx` until the connection is lost or a stop is asked
+/// for (either is the last item), or the session is dropped.
+async fn read(
+    mut listener: PgListener,
+    tx: mpsc::Sender<Item>,
+    requests: Arc<Requests>,
+    ping_limit: Duration,
+    settings: ConnSettings,
+) {
+    // Registered once and renewed only when they fire.
+    let pinged = requests.ping.notified();
+    let stopped = requests.stop.notified();
+    tokio::pin!(pinged, stopped);
+    let last = loop {
+        let first = tokio::select! {
+            biased;
+            _ = &mut stopped => break drain(&mut listener, &tx, &settings).await,
+            received = listener.try_recv() => received,
+            _ = &mut pinged => {
+                pinged.set(requests.ping.notified());
+                match keepalive(&mut listener, ping_limit, &settings).await {
+                    Ok(()) => continue,
+                    Err(failure) => break Item::Lost(failure),
+                }
+            }
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let lost = match gone(first, &settings) {
+            Ok(notification) => {
+                batch.push(notification);
+                collect(&mut listener, &mut batch, &settings)
+            }
+            Err(failure) => Some(failure),
+        };
+        if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
+            return;
+        }
+        if let Some(failure) = lost {
+            break Item::Lost(failure);
+        }
+    };
+    if let Item::Lost(_) = last {
+        // Notifications that arrived during a query were buffered: they come before the loss.
+        let buffered: Vec<_> = std::iter::from_fn(|| listener.next_buffered()).collect();
+        if !buffered.is_empty() && tx.send(Item::Batch(buffered)).await.is_err() {
+            return;
+        }
+    }
+    let _ = tx.send(last).await;
+}
+
+/// A notification, or why there is none: the connection is gone.
+fn gone(
+    received: Result<Option<PgNotification>, sqlx::Error>,
+    settings: &ConnSettings,
+) -> Result<PgNotification, Failure> {
+    match received {
+        Ok(Some(notification)) => Ok(notification),
+        Ok(None) => Err(anyhow!("the server closed the connection")),
+        Err(e) => Err(anyhow!(settings.explain(&e))),
+    }
+}
+
+/// Add to `batch` the notifications that are ready now, up to BATCH; the failure if the
+/// connection turned out to be gone.
+fn collect(
+    listener: &mut PgListener,
+    batch: &mut Vec<PgNotification>,
+    settings: &ConnSettings,
+) -> Option<Failure> {
+    while batch.len() < BATCH {
+        match ready(listener).map(|received| gone(received, settings)) {
+            Some(Ok(notification)) => batch.push(notification),
+            Some(Err(failure)) => return Some(failure),
+            None => return None,
+        }
+    }
+    None
+}
+
+/// Hand over everything that can be read without waiting; the last item.
+async fn drain(
+    listener: &mut PgListener,
+    tx: &mpsc::Sender<Item>,
+    settings: &ConnSettings,
+) -> Item {
+    loop {
+        let mut batch = Vec::with_capacity(BATCH);
+        let lost = collect(listener, &mut batch, settings);
+        let full = batch.len() == BATCH;
+        if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
+            return Item::Drained;
+        }
+        match lost {
+            Some(failure) => return Item::Lost(failure),
+            None if full => continue,
+            None => return Item::Drained,
+        }
+    }
+}
+
+/// The next notification if it can be had without waiting (already read, or in the socket).
+/// Dropping the pending future loses nothing: sqlx reads whole messages or none.
+fn ready(listener: &mut PgListener) -> Option<Result<Option<PgNotification>, sqlx::Error>> {
+    let mut next = std::pin::pin!(listener.try_recv());
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    match next.as_mut().poll(&mut cx) {
+        Poll::Ready(result) => Some(result),
+        Poll::Pending => None,
+    }
+}
+
+/// One cheap query that must answer within `limit`. Notifications arriving meanwhile are
+/// buffered by the listener, not lost.
+async fn keepalive(
+    listener: &mut PgListener,
+    limit: Duration,
+    settings: &ConnSettings,
+) -> Result<(), Failure> {
+    match tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&mut *listener)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(anyhow!(settings.explain(&e))),
+        Err(_) => Err(anyhow!(
+            "the server did not answer a keepalive query within {}",
+            humantime::format_duration(limit)
+        )),
+    }
+}

@@ -1,0 +1,485 @@
+//! How a notification looks on stdout. The format is decided once at start; each record is
+//! written whole into a buffer that is flushed when no further notification is ready, so a
+//! lone notification reaches a pipe at once while a burst costs one write per buffer, not per
+//! line. Piped output is exact (scripts see the payload's bytes, escaped only where a format
+//! says so); terminal output is sanitized, since a payload is untrusted input and escape
+//! sequences could rewrite the screen.
+
+use colored::Colorize;
+use std::borrow::Cow;
+use std::io::{self, BufWriter, Write};
+use std::time::SystemTime;
+
+/// One notification as the printers see it.
+pub struct Record<'a> {
+    pub channel: &'a str,
+    pub payload: &'a str,
+    pub pid: u32,
+    pub received_at: SystemTime,
+}
+
+/// Something that happened to the connection, for `--events`; written as
+/// `{"event":"reconnected","down_ms":...}` and so on.
+#[derive(serde::Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Event<'a> {
+    /// Every channel is listened to (at start).
+    Listening { channels: &'a [String] },
+    /// The connection was lost; notifications sent from now on are not received.
+    Disconnected { reason: &'a str },
+    /// Listening again after a gap of `down_ms` milliseconds.
+    Reconnected { down_ms: u128 },
+}
+
+/// The record format chosen on the command line.
+pub enum Format {
+    /// `channel<TAB>payload` when piped, a colored line on a terminal.
+    Text,
+    /// One JSON object per record; `payload_json` embeds payloads that are JSON.
+    Json { payload_json: bool },
+    /// A user template.
+    Template(Template),
+    /// The payload only.
+    Raw,
+}
+
+/// Writes records in one format, ending each with `terminator`.
+pub struct Printer {
+    format: Format,
+    terminator: u8,
+    /// Output goes to a terminal: sanitize untrusted text and use the human text layout.
+    terminal: bool,
+    /// Consecutive notifications usually share channel, sender and (batched) receive time.
+    channel: Memo<String>,
+    pid: Memo<u32>,
+    time: Memo<SystemTime>,
+}
+
+impl Printer {
+    /// A printer for `format`; `null` ends records with NUL; `terminal` when stdout is a TTY.
+    pub fn new(format: Format, null: bool, terminal: bool) -> Self {
+        Printer {
+            format,
+            terminator: if null { b'\0' } else { b'\n' },
+            terminal,
+            channel: Memo::default(),
+            pid: Memo::default(),
+            time: Memo::default(),
+        }
+    }
+
+    /// Write one notification as one record.
+    pub fn record(&mut self, out: &mut impl Write, r: &Record) -> io::Result<()> {
+        let terminal = self.terminal;
+        let payload = clean(r.payload, terminal);
+        let time = self.time.get(&r.received_at, |at, buf| {
+            write!(buf, "{}", humantime::format_rfc3339_micros(*at))
+        })?;
+        let pid = self.pid.get(&r.pid, |pid, buf| write!(buf, "{pid}"))?;
+        match &self.format {
+            Format::Text if terminal => terminal_line(out, r, time, &payload)?,
+            Format::Text => {
+                let channel = self
+                    .channel
+                    .get(r.channel, |c, buf| write_escaped(buf, c))?;
+                out.write_all(channel)?;
+                out.write_all(b"\t")?;
+                write_escaped(out, &payload)?;
+            }
+            Format::Json { payload_json } => {
+                let channel = self
+                    .channel
+                    .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?;
+                json_record(out, channel, &payload, *payload_json, pid, time)?;
+            }
+            Format::Template(template) => {
+                template.write(out, &clean(r.channel, terminal), &payload, pid, time)?
+            }
+            Format::Raw => out.write_all(payload.as_bytes())?,
+        }
+        out.write_all(&[self.terminator])
+    }
+
+    /// Write a connection event as a JSON record (`--events` requires `--json`).
+    pub fn event(&self, out: &mut impl Write, event: &Event) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, event)?;
+        out.write_all(&[self.terminator])
+    }
+}
+
+/// The human layout: `16:45:32.123456 channel [pid] payload`, time and pid dimmed.
+fn terminal_line(out: &mut impl Write, r: &Record, time: &[u8], payload: &str) -> io::Result<()> {
+    write!(
+        out,
+        "{} {} {} {payload}",
+        String::from_utf8_lossy(&time[11..26]).dimmed(),
+        sanitize(r.channel).bold().cyan(),
+        format!("[{}]", r.pid).dimmed(),
+    )
+}
+
+/// `{"channel":…,"payload":…,"pid":…,"received_at":"…"}` from parts already rendered.
+fn json_record(
+    out: &mut impl Write,
+    channel: &[u8],
+    payload: &str,
+    payload_json: bool,
+    pid: &[u8],
+    time: &[u8],
+) -> io::Result<()> {
+    out.write_all(b"{\"channel\":")?;
+    out.write_all(channel)?;
+    out.write_all(b",\"payload\":")?;
+    if payload_json && is_json(payload) {
+        json_value(out, payload)?;
+    } else {
+        json_string(out, payload)?;
+    }
+    out.write_all(b",\"pid\":")?;
+    out.write_all(pid)?;
+    out.write_all(b",\"received_at\":\"")?;
+    out.write_all(time)?;
+    out.write_all(b"\"}")
+}
+
+/// The bytes rendered for the last key, reused while the key repeats: rendering channel,
+/// pid and time for every record would cost more than everything else put together.
+struct Memo<K> {
+    key: Option<K>,
+    bytes: Vec<u8>,
+}
+
+impl<K> Default for Memo<K> {
+    fn default() -> Self {
+        Memo {
+            key: None,
+            bytes: Vec::new(),
+        }
+    }
+}
+
+impl<K> Memo<K> {
+    fn get<Q>(
+        &mut self,
+        key: &Q,
+        render: impl FnOnce(&Q, &mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<&[u8]>
+    where
+        Q: ?Sized + PartialEq + ToOwned<Owned = K>,
+        K: std::borrow::Borrow<Q>,
+    {
+        if self.key.as_ref().map(|k| k.borrow()) != Some(key) {
+            self.key = None;
+            self.bytes.clear();
+            render(key, &mut self.bytes)?;
+            self.key = Some(key.to_owned());
+        }
+        Ok(&self.bytes)
+    }
+}
+
+/// Untrusted text as it may be shown: sanitized on a terminal, exact otherwise.
+fn clean(text: &str, terminal: bool) -> Cow<'_, str> {
+    if terminal {
+        sanitize(text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The piped text format's escaping: `\`, newline, tab and CR become `\\`, `\n`, `\t`, `\r`,
+/// so that one record is always one line with exactly one tab.
+fn write_escaped(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\t' => b"\\t",
+            b'\r' => b"\\r",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(escape)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
+}
+
+fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
+    serde_json::to_writer(out, text).map_err(io::Error::from)
+}
+
+/// Whether `text` is one complete JSON value (checked without building it).
+fn is_json(text: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}
+
+/// Embed valid JSON as is, but on one line: outside strings CR and LF are mere whitespace, and
+/// inside strings JSON forbids them raw, so turning them into spaces keeps the value intact.
+fn json_value(out: &mut impl Write, json: &str) -> io::Result<()> {
+    if json.contains(['\n', '\r']) {
+        out.write_all(json.replace(['\n', '\r'], " ").as_bytes())
+    } else {
+        out.write_all(json.as_bytes())
+    }
+}
+
+/// Make untrusted text safe for a terminal: control characters (C0, DEL, C1) and bidirectional
+/// overrides are shown as escapes instead of being interpreted.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut clean = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => clean.push_str("\\n"),
+            '\t' => clean.push_str("\\t"),
+            '\r' => clean.push_str("\\r"),
+            c if is_unsafe(c) => clean.push_str(&c.escape_unicode().to_string()),
+            c => clean.push(c),
+        }
+    }
+    Cow::Owned(clean)
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A parsed `--format` template.
+pub struct Template(Vec<Piece>);
+
+enum Piece {
+    Text(String),
+    Channel,
+    Payload,
+    Pid,
+    Time,
+}
+
+impl Template {
+    /// Parse TEMPLATE: `{channel}`, `{payload}`, `{pid}`, `{time}`; `{{` and `}}` for braces;
+    /// `\n`, `\t`, `\r`, `\0`, `\\` escapes. Anything else is an error (exit 2), so that a
+    /// typo does not silently print a literal.
+    pub fn parse(template: &str) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut chars = template.chars();
+        while let Some(c) = chars.next() {
+            let doubled = chars.clone().next() == Some(c);
+            match c {
+                '\\' => text.push(escape(chars.next())?),
+                '{' | '}' if doubled => {
+                    chars.next();
+                    text.push(c);
+                }
+                '}' => return Err("--format: a lone } (write }} for a literal brace)".into()),
+                '{' => {
+                    let rest = chars.as_str();
+                    let end = rest.find('}').ok_or("--format: { without a closing }")?;
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    pieces.push(placeholder(&rest[..end])?);
+                    chars = rest[end + 1..].chars();
+                }
+                c => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template(pieces))
+    }
+
+    fn write(
+        &self,
+        out: &mut impl Write,
+        channel: &str,
+        payload: &str,
+        pid: &[u8],
+        time: &[u8],
+    ) -> io::Result<()> {
+        for piece in &self.0 {
+            match piece {
+                Piece::Text(text) => out.write_all(text.as_bytes())?,
+                Piece::Channel => out.write_all(channel.as_bytes())?,
+                Piece::Payload => out.write_all(payload.as_bytes())?,
+                Piece::Pid => out.write_all(pid)?,
+                Piece::Time => out.write_all(time)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The character a template escape (`\\` then `c`) stands for.
+fn escape(c: Option<char>) -> Result<char, String> {
+    match c {
+        Some('n') => Ok('\n'),
+        Some('t') => Ok('\t'),
+        Some('r') => Ok('\r'),
+        Some('0') => Ok('\0'),
+        Some('\\') => Ok('\\'),
+        other => Err(format!(
+            "--format: unknown escape \\{} (use \\n \\t \\r \\0 \\\\)",
+            other.map(String::from).unwrap_or_default()
+        )),
+    }
+}
+
+/// The value a template placeholder `{name}` stands for.
+fn placeholder(name: &str) -> Result<Piece, String> {
+    match name {
+        "channel" => Ok(Piece::Channel),
+        "payload" => Ok(Piece::Payload),
+        "pid" => Ok(Piece::Pid),
+        "time" => Ok(Piece::Time),
+        name => Err(format!(
+            "--format: unknown placeholder {{{name}}} \
+             (use {{channel}} {{payload}} {{pid}} {{time}}, or {{{{ for a brace)"
+        )),
+    }
+}
+
+/// Resolves when the reader of stdout has gone away (a pipe whose reader exited), so that
+/// `pgpubsub listen jobs | head -1` ends with `head` instead of at the next notification.
+/// Stdout that cannot be watched (a file, /dev/null) never resolves: it cannot close that way.
+pub async fn stdout_closed() {
+    use tokio::io::{unix::AsyncFd, Interest};
+    // SAFETY: fd 1 is open (or the registration fails) and stays the same stdout for the
+    // life of the process: nothing closes or replaces it.
+    let stdout = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) };
+    match unsafe { AsyncFd::register_with_interest(stdout, Interest::ERROR) } {
+        Ok(watch) => {
+            let _ = watch.ready(Interest::ERROR).await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// Stdout with a large buffer that the caller flushes when idle. It remembers whether anything
+/// is unflushed, since the standard stdout's own line buffer may hold a partial record.
+pub struct Sink<W: Write> {
+    inner: BufWriter<W>,
+    dirty: bool,
+}
+
+impl<W: Write> Sink<W> {
+    /// Wrap `out` (typically locked stdout).
+    pub fn new(out: W) -> Self {
+        Sink {
+            inner: BufWriter::with_capacity(64 * 1024, out),
+            dirty: false,
+        }
+    }
+
+    /// Whether something written has not been flushed yet.
+    pub fn dirty(&self) -> bool {
+        self.dirty
+    }
+}
+
+impl<W: Write> Write for Sink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.dirty = true;
+        self.inner.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.dirty = true;
+        self.inner.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()?;
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: Format, terminal: bool, payload: &str) -> String {
+        let mut printer = Printer::new(format, false, terminal);
+        let record = Record {
+            channel: "ch",
+            payload,
+            pid: 42,
+            received_at: SystemTime::UNIX_EPOCH,
+        };
+        let mut out = Vec::new();
+        printer.record(&mut out, &record).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn piped_text_escapes_separators() {
+        assert_eq!(
+            render(Format::Text, false, "a\tb\nc\\d\re"),
+            "ch\ta\\tb\\nc\\\\d\\re\n"
+        );
+    }
+
+    #[test]
+    fn terminal_output_is_sanitized() {
+        colored::control::set_override(false);
+        let line = render(Format::Raw, true, "x\u{1b}[2Jy\u{9b}z\u{202e}");
+        assert_eq!(line, "x\\u{1b}[2Jy\\u{9b}z\\u{202e}\n");
+    }
+
+    #[test]
+    fn payload_json_embeds_only_valid_json_on_one_line() {
+        let json = Format::Json { payload_json: true };
+        assert!(render(json, false, "{\n\"id\": 1}")
+            .starts_with("{\"channel\":\"ch\",\"payload\":{ \"id\": 1},"));
+        let json = Format::Json { payload_json: true };
+        assert!(render(json, false, "{not json").contains("\"payload\":\"{not json\""));
+    }
+
+    #[test]
+    fn json_has_the_agreed_fields() {
+        let line = render(
+            Format::Json {
+                payload_json: false,
+            },
+            false,
+            "p",
+        );
+        assert_eq!(
+            line,
+            "{\"channel\":\"ch\",\"payload\":\"p\",\"pid\":42,\"received_at\":\"1970-01-01T00:00:00.000000Z\"}\n"
+        );
+    }
+
+    #[test]
+    fn memo_renders_again_only_for_a_new_key() {
+        let mut memo: Memo<String> = Memo::default();
+        let mut renders = 0;
+        for key in ["a", "a", "b", "a"] {
+            let bytes = memo
+                .get(key, |k, buf| {
+                    renders += 1;
+                    buf.write_all(k.as_bytes())
+                })
+                .unwrap();
+            assert_eq!(bytes, key.as_bytes());
+        }
+        assert_eq!(renders, 3);
+    }
+
+    #[test]
+    fn template_placeholders_and_escapes() {
+        let t = Template::parse("{{{channel}}}\\t{pid}:{payload}\\\\").unwrap();
+        assert_eq!(render(Format::Template(t), false, "p"), "{ch}\t42:p\\\n");
+        for bad in ["{chan}", "{payload", "}", "\\q", "x\\"] {
+            assert!(Template::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}

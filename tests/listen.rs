@@ -1,0 +1,908 @@
+//! `pgpubsub listen` against a real server: channel names, every output format byte for byte,
+//! flushing, stop conditions and exit codes, reconnection across killed backends and server
+//! restarts, and a 100 000-notification burst. Notifications are sent by psql or sqlx, never
+//! by pgpubsub itself. Tests wait on conditions (readiness lines, counts), not on sleeps.
+
+mod common;
+
+use common::*;
+use sqlx::{Connection, PgConnection};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long any awaited condition may take before the test fails (generous: CI is slow).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A running `pgpubsub listen`, past its readiness line.
+struct Listen {
+    child: Child,
+    stderr: Receiver<String>,
+    /// Stderr lines read so far and not yet matched by `stderr_until`.
+    seen: std::cell::RefCell<Vec<String>>,
+}
+
+/// Start `pgpubsub -v listen ARGS` against `url` and wait until it listens.
+fn listen_at(url: &str, args: &[&str]) -> Listen {
+    let mut cmd = clean(Command::new(BIN));
+    cmd.env("DATABASE_URL", url)
+        .args(["-v", "listen"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("cannot run pgpubsub listen");
+    let stderr = lines(child.stderr.take().unwrap());
+    let listen = Listen {
+        child,
+        stderr,
+        seen: Default::default(),
+    };
+    listen.stderr_until("listening on");
+    listen
+}
+
+/// `listen_at` the shared test server.
+fn listen(args: &[&str]) -> Listen {
+    listen_at(url(), args)
+}
+
+/// The lines of a pipe, read by a thread.
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Listen {
+    /// Wait for a stderr line containing `needle`; returns it.
+    fn stderr_until(&self, needle: &str) -> String {
+        let mut seen = self.seen.borrow_mut();
+        if let Some(i) = seen.iter().position(|l| l.contains(needle)) {
+            return seen.drain(..=i).next_back().unwrap();
+        }
+        seen.clear();
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(PATIENCE)
+                .unwrap_or_else(|_| panic!("no stderr line with {needle:?}"));
+            if line.contains(needle) {
+                return line;
+            }
+            seen.push(line);
+        }
+    }
+
+    /// Take stdout to read it line by line while the listener runs.
+    fn stdout_lines(&mut self) -> Receiver<String> {
+        lines(self.take_stdout())
+    }
+
+    fn take_stdout(&mut self) -> ChildStdout {
+        self.child.stdout.take().unwrap()
+    }
+
+    /// Wait for the exit; returns the status, all of stdout and the rest of stderr.
+    fn finish(mut self) -> (ExitStatus, Vec<u8>, String) {
+        let mut out = Vec::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            stdout.read_to_end(&mut out).unwrap();
+        }
+        let status = self.child.wait().unwrap();
+        // Until EOF: the reader thread may not have passed on the last lines yet.
+        let mut err = self.seen.take();
+        err.extend(self.stderr.iter());
+        (status, out, err.join("\n"))
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: signalling a child we spawned and have not reaped.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+}
+
+/// Send notifications with sqlx (exact bytes, one transaction, in this order).
+fn notify_at(url: &str, notes: &[(&str, &str)]) {
+    block_on(async {
+        let mut conn = PgConnection::connect(url).await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        for (channel, payload) in notes {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(payload)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    })
+}
+
+fn notify(notes: &[(&str, &str)]) {
+    notify_at(url(), notes)
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Undo the piped text format's escaping.
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next() {
+            Some('n') => '\n',
+            Some('t') => '\t',
+            Some('r') => '\r',
+            Some('\\') => '\\',
+            other => panic!("bad escape \\{other:?} in {text:?}"),
+        });
+    }
+    out
+}
+
+/// Payloads that break naive tools; all distinct (the server folds identical ones).
+fn nasty_payloads() -> Vec<String> {
+    vec![
+        "plain".into(),
+        String::new(),
+        "line\nbreak\nand\r\ncrlf".into(),
+        "tab\there\t".into(),
+        "back\\slash\\n not a newline\\".into(),
+        r#"quotes " and ' and `"#.into(),
+        "emoji 🎉 and ü and 漢字".into(),
+        "\u{1b}[31mred\u{1b}[0m \u{7}bell \u{7f}del \u{9b}csi".into(),
+        "{\"id\": 1, \"nested\": {\"a\": [1, 2]}}".into(),
+        "x".repeat(7999),
+        "€".repeat(2666), // 7998 bytes of multibyte text
+    ]
+}
+
+/// Listen on a fresh channel with ARGS and `-c`, send the nasty payloads, return stdout.
+fn receive_nasty(args: &[&str]) -> (String, Vec<String>, Vec<u8>) {
+    let ch = channel("fmt");
+    let payloads = nasty_payloads();
+    let count = payloads.len().to_string();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["-c", &count, &ch]);
+    let listener = listen(&all);
+    let notes: Vec<(&str, &str)> = payloads.iter().map(|p| (ch.as_str(), p.as_str())).collect();
+    notify(&notes);
+    let (status, out, err) = listener.finish();
+    assert!(status.success(), "listen failed: {err}");
+    (ch, payloads, out)
+}
+
+#[test]
+fn piped_text_is_one_escaped_line_per_notification() {
+    let (ch, payloads, out) = receive_nasty(&[]);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), payloads.len(), "one line per record: {text:?}");
+    for (line, payload) in lines.iter().zip(&payloads) {
+        let (c, p) = line
+            .split_once('\t')
+            .expect("a tab between channel and payload");
+        assert!(!p.contains('\t'));
+        assert_eq!(c, ch);
+        assert_eq!(unescape(p), *payload);
+    }
+}
+
+#[test]
+fn json_payloads_come_out_byte_identical_through_jq() {
+    let (ch, payloads, out) = receive_nasty(&["--json"]);
+    let mut jq = Command::new("jq")
+        .args([
+            "-j",
+            r#".channel + "\u0000" + .payload + "\u0000" + (.pid|tostring) + "\u0000""#,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("jq");
+    jq.stdin.take().unwrap().write_all_and_close(&out);
+    let decoded = jq.wait_with_output().unwrap();
+    assert!(decoded.status.success());
+    let fields: Vec<&[u8]> = decoded.stdout.split(|&b| b == 0).collect();
+    for (i, payload) in payloads.iter().enumerate() {
+        assert_eq!(fields[3 * i], ch.as_bytes());
+        assert_eq!(fields[3 * i + 1], payload.as_bytes());
+        assert!(fields[3 * i + 2].iter().all(u8::is_ascii_digit));
+    }
+    // Every record has the agreed fields and a UTC RFC 3339 time with microseconds.
+    let first: serde_json::Value =
+        serde_json::from_slice(out.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 4, "{first}");
+    let time = first["received_at"].as_str().unwrap();
+    assert!(
+        humantime::parse_rfc3339(time).is_ok() && time.len() == 27,
+        "{time}"
+    );
+}
+
+#[test]
+fn payload_json_embeds_json_payloads_as_values() {
+    let ch = channel("pjson");
+    let listener = listen(&["--json", "--payload-json", "-c", "2", &ch]);
+    notify(&[
+        (&ch, "{\"id\": 7,\n \"tags\": [\"a\"]}"),
+        (&ch, "{not json"),
+    ]);
+    let (status, out, _) = listener.finish();
+    assert!(status.success());
+    let jq = |filter: &str| {
+        let mut jq = Command::new("jq")
+            .args(["-c", filter])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        jq.stdin.take().unwrap().write_all_and_close(&out);
+        String::from_utf8(jq.wait_with_output().unwrap().stdout).unwrap()
+    };
+    assert_eq!(jq(".payload.id?"), "7\n");
+    assert_eq!(jq(".payload | type"), "\"object\"\n\"string\"\n");
+}
+
+#[test]
+fn template_and_raw_with_nul_terminators_are_exact() {
+    let (ch, payloads, out) = receive_nasty(&["--format", "{channel}|{pid}|{payload}", "-0"]);
+    let records: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+    assert_eq!(records.len(), payloads.len() + 1, "NUL-terminated records");
+    for (record, payload) in records.iter().zip(&payloads) {
+        let text = std::str::from_utf8(record).unwrap();
+        let mut parts = text.splitn(3, '|');
+        assert_eq!(parts.next(), Some(ch.as_str()));
+        assert!(parts.next().unwrap().parse::<u32>().is_ok());
+        assert_eq!(parts.next(), Some(payload.as_str()));
+    }
+
+    let (_, payloads, out) = receive_nasty(&["--raw", "-0"]);
+    let expected: Vec<u8> = payloads
+        .iter()
+        .flat_map(|p| [p.as_bytes(), b"\0"].concat())
+        .collect();
+    assert_eq!(out, expected);
+}
+
+/// `pgpubsub listen ARGS` with no server configured exits 2 saying `message`: the input is
+/// refused before any connection is tried.
+fn refused(args: &[&str], message: &str) {
+    pgpubsub_bare()
+        .arg("listen")
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(message));
+}
+
+#[test]
+fn bad_templates_are_usage_errors() {
+    refused(&["--format", "{chan}", "c"], "unknown placeholder {chan}");
+    refused(&["--format", "{payload", "c"], "without a closing }");
+}
+
+#[test]
+fn channel_names_keep_case_quotes_spaces_and_multibyte() {
+    let stem = channel("n");
+    let names = [
+        format!("Foo{stem}"),
+        format!("foo{stem}"),
+        format!("with space {stem}"),
+        format!("quo\"te'{stem}"),
+        // 63 bytes exactly, in two- and three-byte characters.
+        format!("{}{}", "é".repeat(31), "x"),
+        "€".repeat(21),
+    ];
+    assert_eq!(names[4].len(), 63);
+    assert_eq!(names[5].len(), 63);
+    let mut args: Vec<&str> = vec!["--json", "-c", "7"];
+    args.extend(names.iter().map(String::as_str));
+    args.push(&names[0]); // duplicates are folded
+    let listener = listen(&args);
+    let hint = listener.stderr_until("has capitals");
+    assert!(hint.contains(&format!("\"foo{stem}\"")), "{hint}");
+    let notes: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), n.as_str())).collect();
+    notify(&notes);
+    // An unquoted NOTIFY from psql is folded to lower case.
+    psql(&format!("NOTIFY Foo{stem}, 'folded'"));
+    let (status, out, _) = listener.finish();
+    assert!(status.success());
+    let got: Vec<(String, String)> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["channel"].as_str().unwrap().into(),
+                v["payload"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(String, String)> =
+        names.iter().map(|n| (n.clone(), n.clone())).collect();
+    expected.push((format!("foo{stem}"), "folded".into()));
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn bad_channel_names_are_refused_before_connecting() {
+    refused(&["ok", ""], "channel name is empty");
+    // 64 bytes: LISTEN would silently truncate it.
+    refused(&[&"é".repeat(32)], "is 64 bytes");
+}
+
+#[test]
+fn a_thousand_channels_on_one_connection() {
+    let stem = channel("many");
+    let (app, url) = app_url("many");
+    let names: Vec<String> = (0..1000).map(|i| format!("{stem}_{i}")).collect();
+    let mut args: Vec<&str> = vec!["-c", "1000", "-d", &url];
+    args.extend(names.iter().map(String::as_str));
+    let listener = listen(&args);
+    // The start-up probe connection goes away; the listener is one connection.
+    let sessions =
+        format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = '{app}'");
+    wait_for(
+        || psql(&sessions).trim() == "1",
+        "a single listening connection",
+    );
+    psql(&format!(
+        "SELECT pg_notify('{stem}_' || i, 'p' || i) FROM generate_series(0, 999) AS i"
+    ));
+    let (status, out, _) = listener.finish();
+    assert!(status.success());
+    let got: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let expected: Vec<String> = (0..1000).map(|i| format!("{stem}_{i}\tp{i}")).collect();
+    assert_eq!(got, expected);
+}
+
+/// A unique application_name and a URL of the shared server that sets it, so that a test can
+/// find its listener's backend in pg_stat_activity.
+fn app_url(stem: &str) -> (String, String) {
+    let app = format!("{stem}_{}", std::process::id());
+    let url = format!("{}?application_name={app}", url());
+    (app, url)
+}
+
+/// Poll `condition` until it holds (it is a server-side state with no event to wait on).
+fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_single_notification_reaches_a_pipe_without_further_traffic() {
+    let ch = channel("flush");
+    let mut listener = listen(&[&ch]);
+    let out = listener.stdout_lines();
+    notify(&[(&ch, "first")]);
+    // Nothing else is sent: if the output waited for a full buffer, this would never come.
+    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tfirst"));
+    notify(&[(&ch, "second")]);
+    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tsecond"));
+    listener.signal(libc::SIGINT);
+    let (status, _, _) = listener.finish();
+    assert_eq!(status.code(), Some(130));
+}
+
+#[test]
+fn timeout_before_count_exits_3_and_without_count_exits_0() {
+    let ch = channel("timeout");
+    let listener = listen(&["-c", "2", "--timeout", "3s", &ch]);
+    notify(&[(&ch, "only one")]);
+    let (status, out, err) = listener.finish();
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert_eq!(out, format!("{ch}\tonly one\n").as_bytes());
+    assert!(err.contains("--timeout reached after 1 of 2"), "{err}");
+
+    let (status, _, _) = listen(&["--timeout", "100ms", &ch]).finish();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn idle_timeout_counts_from_the_last_notification() {
+    let ch = channel("idle");
+    let mut listener = listen(&["-c", "3", "--idle-timeout", "3s", &ch]);
+    let out = listener.stdout_lines();
+    for i in 0..2 {
+        notify(&[(&ch, &i.to_string())]);
+        out.recv_timeout(PATIENCE).unwrap();
+    }
+    let (status, _, err) = listener.finish();
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert!(err.contains("--idle-timeout reached after 2 of 3"), "{err}");
+}
+
+#[test]
+fn count_stops_exactly_after_n() {
+    let ch = channel("count");
+    let listener = listen(&["--raw", "-c", "3", &ch]);
+    notify(&[(&ch, "1"), (&ch, "2"), (&ch, "3"), (&ch, "4"), (&ch, "5")]);
+    let (status, out, _) = listener.finish();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(out, b"1\n2\n3\n");
+}
+
+#[test]
+fn closed_stdout_exits_0_quietly() {
+    // Like `| head -1`: the reader goes away after one line, and no further notification
+    // comes that could fail a write; the listener must notice and end anyway.
+    let ch = channel("head");
+    let mut listener = listen(&[&ch]);
+    let mut first = BufReader::new(listener.take_stdout());
+    notify(&[(&ch, "one")]);
+    let mut line = String::new();
+    first.read_line(&mut line).unwrap();
+    assert_eq!(line, format!("{ch}\tone\n"));
+    drop(first);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while listener.child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after its stdout closed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (status, _, err) = listener.finish();
+    assert_eq!(status.code(), Some(0));
+    let messages: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("connecting to"))
+        .collect();
+    assert!(
+        messages.is_empty(),
+        "no message for a closed stdout: {messages:?}"
+    );
+}
+
+#[test]
+fn sigterm_writes_out_everything_received_then_exits_143() {
+    // The listener is frozen while the server delivers N notifications into its socket; it
+    // gets SIGTERM and is thawed: all N were delivered, so all N must be printed.
+    let ch = channel("term");
+    let (app, url) = app_url("term");
+    let listener = listen(&["--raw", "-d", &url, &ch]);
+    let port = psql(&format!(
+        "SELECT client_port FROM pg_stat_activity WHERE application_name = '{app}' \
+         AND query ILIKE '%listen%'"
+    ));
+    listener.signal(libc::SIGSTOP);
+    const N: usize = 1000; // about 32 kB: well within any socket receive buffer
+    psql(&format!(
+        "SELECT pg_notify('{ch}', lpad(i::text, 5, '0')) FROM generate_series(1, {N}) AS i"
+    ));
+    // NotificationResponse: type, length, pid, channel and payload with their NULs.
+    let bytes = N * (1 + 4 + 4 + ch.len() + 1 + 5 + 1);
+    wait_for(
+        || socket_backlog(port.trim()) >= bytes,
+        "every notification in the listener's socket",
+    );
+    listener.signal(libc::SIGTERM);
+    listener.signal(libc::SIGCONT);
+    let (status, out, err) = listener.finish();
+    assert_eq!(status.code(), Some(143), "{err}");
+    let expected: String = (1..=N).map(|i| format!("{i:05}\n")).collect();
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+/// Bytes waiting in the receive queue of the local TCP socket connected from `port`.
+fn socket_backlog(port: &str) -> usize {
+    let out = Command::new("ss")
+        .args([
+            "-Htn",
+            "state",
+            "established",
+            &format!("( sport = :{port} )"),
+        ])
+        .output()
+        .expect("ss");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .map_or(0, |recv_q| recv_q.parse().unwrap())
+}
+
+#[test]
+fn a_burst_of_100_000_arrives_once_and_in_order() {
+    let ch = channel("burst");
+    let listener = listen(&["--raw", "-c", "100000", &ch]);
+    psql(&format!(
+        "SELECT pg_notify('{ch}', i::text) FROM generate_series(1, 100000) AS i"
+    ));
+    let (status, out, err) = listener.finish();
+    assert!(status.success(), "{err}");
+    let got: Vec<u64> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(got.len(), 100_000);
+    assert!(
+        got.iter().zip(1..).all(|(&g, i)| g == i),
+        "out of order or duplicated"
+    );
+}
+
+#[test]
+fn exec_runs_a_command_per_notification_in_order_and_survives_failures() {
+    let ch = channel("exec");
+    let script = r#"p=$(cat); printf '%s|%s|%s\n' "$PGPUBSUB_CHANNEL" "$PGPUBSUB_PID" "$p"; [ "$p" != fail ]"#;
+    let listener = listen(&["--exec", script, "-c", "3", &ch]);
+    notify(&[(&ch, "one"), (&ch, "fail"), (&ch, "three\nlines")]);
+    let (status, out, err) = listener.finish();
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("--exec: command failed (exit status: 1)"),
+        "{err}"
+    );
+    let text = String::from_utf8(out).unwrap();
+    let payloads: Vec<&str> = text.split('\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(payloads.len(), 4, "{text}");
+    assert!(payloads[0].starts_with(&format!("{ch}|")) && payloads[0].ends_with("|one"));
+    assert!(payloads[1].ends_with("|fail"));
+    assert!(payloads[2].ends_with("|three") && payloads[3] == "lines");
+}
+
+/// Terminate the backend(s) with this application_name; returns how many.
+fn kill_backends(url: &str, app: &str) -> u32 {
+    psql_at(
+        url,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = '{app}'"
+        ),
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+#[test]
+fn no_reconnect_exits_1_on_connection_loss() {
+    let ch = channel("noreco");
+    let (app, url) = app_url("noreco");
+    let listener = listen(&["--no-reconnect", "-d", &url, &ch]);
+    assert!(kill_backends(common::url(), &app) >= 1);
+    let (status, _, err) = listener.finish();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("connection lost (--no-reconnect)"), "{err}");
+}
+
+#[test]
+fn text_the_server_cannot_deliver_costs_a_gap_not_the_listener() {
+    // In a SQL_ASCII database a payload can hold bytes that are not UTF-8; the listener's
+    // backend then dies converting it. pgpubsub reports the gap and keeps listening.
+    let db = format!("ascii_{}", std::process::id());
+    psql(&format!(
+        "CREATE DATABASE {db} ENCODING SQL_ASCII LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+    ));
+    let mut url = url::Url::parse(url()).unwrap();
+    url.set_path(&db);
+    let ch = channel("ascii");
+    let mut listener = listen(&["-d", url.as_str(), "--json", "--events", &ch]);
+    let out = listener.stdout_lines();
+    assert!(out
+        .recv_timeout(PATIENCE)
+        .unwrap()
+        .contains("\"listening\""));
+    psql_at(
+        url.as_str(),
+        &format!("SELECT pg_notify('{ch}', E'bad \\xff')"),
+    );
+    listener.stderr_until("reconnected after");
+    assert!(out
+        .recv_timeout(PATIENCE)
+        .unwrap()
+        .contains("\"disconnected\""));
+    assert!(out
+        .recv_timeout(PATIENCE)
+        .unwrap()
+        .contains("\"reconnected\""));
+    notify_at(url.as_str(), &[(&ch, "still here")]);
+    let line = out.recv_timeout(PATIENCE).unwrap();
+    assert!(line.contains("still here"), "{line}");
+    listener.signal(libc::SIGINT);
+    assert_eq!(listener.finish().0.code(), Some(130));
+}
+
+/// A sender that keeps notifying `channel` with increasing numbers, one per transaction, and
+/// reconnects when its connection dies; `sent` is the last number known committed.
+struct Sender {
+    sent: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Sender {
+    fn start(url: &str, channel: &str) -> Sender {
+        let sent = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (url, channel) = (url.to_string(), channel.to_string());
+        let (s, st) = (sent.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            block_on(async {
+                let mut next = 1u64;
+                let mut conn: Option<PgConnection> = None;
+                while !st.load(Ordering::SeqCst) {
+                    if conn.is_none() {
+                        conn = PgConnection::connect(&url).await.ok();
+                        if conn.is_none() {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                    }
+                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(&channel)
+                        .bind(next.to_string())
+                        .execute(conn.as_mut().unwrap())
+                        .await;
+                    match sent {
+                        Ok(_) => s.store(next, Ordering::SeqCst),
+                        Err(_) => conn = None, // this number may or may not have been sent
+                    }
+                    next += 1;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+        });
+        Sender { sent, stop, thread }
+    }
+
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap();
+        self.sent.load(Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn survives_20_killed_backends_and_2_server_restarts_reporting_every_gap() {
+    let mut server = start_sandbox(&[]);
+    let port = port_of(&server.url).to_string();
+    let app = format!("gaps_{}", std::process::id());
+    let url = format!("{}?application_name={app}", server.url);
+    let ch = channel("gaps");
+    let mut listener = listen_at(&url, &["--reconnect-max", "500ms", &ch]);
+    let out = listener.stdout_lines();
+    let sender = Sender::start(&server.url, &ch);
+    let mut received: Vec<u64> = Vec::new();
+    // Read output until a number >= `target` arrives.
+    let read_until = |target: u64, received: &mut Vec<u64>| loop {
+        let line = out.recv_timeout(PATIENCE).expect("listener output stalled");
+        let (c, n) = line.split_once('\t').unwrap();
+        assert_eq!(c, ch);
+        let n: u64 = n.parse().unwrap();
+        received.push(n);
+        if n >= target {
+            return;
+        }
+    };
+    // Windows (after, upto]: sent wholly while the listener was known to be listening.
+    let mut windows = Vec::new();
+    let mut gaps = 0;
+    for round in 0..22 {
+        let after = sender.sent.load(Ordering::SeqCst);
+        read_until(after + 5, &mut received);
+        windows.push((after, *received.last().unwrap()));
+        if round % 11 == 10 {
+            stop_sandbox(&server);
+            server = start_sandbox(&["--port", &port]);
+        } else {
+            assert!(kill_backends(&server.url, &app) >= 1);
+        }
+        listener.stderr_until("connection lost");
+        listener.stderr_until("reconnected after");
+        gaps += 1;
+    }
+    let after = sender.sent.load(Ordering::SeqCst);
+    read_until(after + 5, &mut received);
+    windows.push((after, *received.last().unwrap()));
+    let last = sender.stop();
+    listener.signal(libc::SIGTERM);
+    let (status, _, err) = listener.finish();
+    assert_eq!(status.code(), Some(143), "{err}");
+    received.extend(
+        out.iter()
+            .map(|l| l.split_once('\t').unwrap().1.parse::<u64>().unwrap()),
+    );
+
+    assert_eq!(gaps, 22);
+    assert!(
+        received.windows(2).all(|w| w[0] < w[1]),
+        "duplicates or disorder"
+    );
+    for (after, upto) in windows {
+        for n in after + 1..=upto {
+            assert!(
+                received.binary_search(&n).is_ok(),
+                "{n} was sent while listening but lost"
+            );
+        }
+    }
+    assert!(*received.last().unwrap() <= last);
+    stop_sandbox(&server);
+}
+
+/// `write_all` then close, for feeding a child's stdin.
+trait WriteAllAndClose {
+    fn write_all_and_close(self, data: &[u8]);
+}
+
+impl WriteAllAndClose for std::process::ChildStdin {
+    fn write_all_and_close(mut self, data: &[u8]) {
+        std::io::Write::write_all(&mut self, data).unwrap();
+    }
+}
+
+#[test]
+fn keepalive_finds_a_backend_that_stopped_answering() {
+    // A stopped backend keeps its TCP connection open: only a query can tell it is gone.
+    let ch = channel("keepalive");
+    let (app, url) = app_url("keepalive");
+    let mut listener = listen(&["--keepalive", "300ms", "-d", &url, &ch]);
+    let out = listener.stdout_lines();
+    let backend: i32 = psql(&format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND query ILIKE '%listen%'"
+    ))
+    .trim()
+    .parse()
+    .unwrap();
+    // SAFETY: the backend serves only this test's listener; it is continued below.
+    unsafe { libc::kill(backend, libc::SIGSTOP) };
+    let lost = listener.stderr_until("connection lost");
+    unsafe { libc::kill(backend, libc::SIGCONT) };
+    assert!(lost.contains("keepalive"), "{lost}");
+    listener.stderr_until("reconnected after");
+    notify(&[(&ch, "after the gap")]);
+    assert_eq!(
+        out.recv_timeout(PATIENCE).unwrap(),
+        format!("{ch}\tafter the gap")
+    );
+    listener.signal(libc::SIGINT);
+    assert_eq!(listener.finish().0.code(), Some(130));
+}
+
+/// A command run as the `postgres` OS user when we are root (the server refuses root).
+fn as_postgres(program: &str) -> Command {
+    let bindir = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|dirs| dirs.flatten().map(|d| d.path().join("bin")).max())
+        .expect("PostgreSQL server binaries under /usr/lib/postgresql");
+    let program = bindir.join(program);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_hot_standby_is_refused_with_a_clear_error() {
+    let primary = start_sandbox(&[]);
+    let hba = primary.dir.join("data/pg_hba.conf");
+    let mut rules = std::fs::read_to_string(&hba).unwrap();
+    rules.push_str("local replication all trust\n");
+    std::fs::write(&hba, rules).unwrap();
+    psql_at(&primary.url, "SELECT pg_reload_conf()");
+
+    let dir = tempfile::tempdir().unwrap();
+    if unsafe { libc::geteuid() } == 0 {
+        run_ok(Command::new("chown").arg("postgres").arg(dir.path()));
+    }
+    let data = dir.path().join("standby");
+    run_ok(
+        as_postgres("pg_basebackup")
+            .arg("-h")
+            .arg(&primary.dir)
+            .args(["-p", &port_of(&primary.url).to_string(), "-U", "postgres"])
+            .args(["--checkpoint=fast", "-R", "-D"])
+            .arg(&data),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1",
+        dir.path().display()
+    );
+    run_ok(
+        as_postgres("pg_ctl")
+            .args(["-w", "-D"])
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(dir.path().join("log"))
+            .arg("start"),
+    );
+    let standby = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let outcome = pgpubsub_bare()
+        .args(["listen", "-d", &standby, "jobs"])
+        .timeout(PATIENCE)
+        .output()
+        .unwrap();
+    run_ok(
+        as_postgres("pg_ctl")
+            .args(["-m", "immediate", "-D"])
+            .arg(&data)
+            .arg("stop"),
+    );
+    stop_sandbox(&primary);
+    let err = String::from_utf8_lossy(&outcome.stderr);
+    assert_eq!(outcome.status.code(), Some(1), "{err}");
+    assert!(err.contains("hot standby"), "{err}");
+}
+
+#[test]
+fn a_terminal_gets_a_readable_line_with_escape_sequences_defused() {
+    let ch = channel("tty");
+    let command = format!("{BIN} -v listen --color never -c 1 {ch}");
+    let mut script = clean(Command::new("script"));
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let mut child = script.spawn().expect("script (util-linux)");
+    let out = lines(child.stdout.take().unwrap());
+    while !out.recv_timeout(PATIENCE).unwrap().contains("listening on") {}
+    notify(&[(&ch, "a\u{1b}[2Jb\nc\u{9b}d")]);
+    let rest: Vec<String> = out.iter().collect();
+    assert!(child.wait().unwrap().success());
+    let text = rest.join("\n");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{9b}'),
+        "{text:?}"
+    );
+    let line = rest.iter().find(|l| l.contains(&ch)).expect("a record");
+    assert!(line.contains(r"a\u{1b}[2Jb\nc\u{9b}d"), "{line:?}");
+    assert!(
+        line.contains(" [") && line.contains("] "),
+        "sender pid: {line:?}"
+    );
+}
