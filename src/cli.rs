@@ -45,6 +45,8 @@ Examples:
   pgpubsub conninfo -d mydb              which server, database, user and TLS your settings pick
   pgpubsub listen -d mydb jobs events    stream notifications to stdout
   pgpubsub notify -d mydb jobs '{\"id\":1}'  send one notification
+  pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
+  pgpubsub bench --ephemeral             throughput, latency and loss on a throwaway server
 
 Delivery guarantees (PostgreSQL's, made visible):
   - Not durable: a notification reaches only sessions listening when it commits. Across a
@@ -62,7 +64,13 @@ Limits:
     "
 
 ",
-    exit_codes!()
+    "Exit status:
+  0    success (also when stdout is closed early, as by `| head -1`)
+  1    runtime failure (connection, server error, I/O); bench: notifications lost
+  2    bad usage or bad input (see each subcommand: what was sent, if anything)
+  3    listen: --timeout/--idle-timeout reached before --count was satisfied
+  130  stopped by SIGINT (Ctrl-C), after cleaning up
+  143  stopped by SIGTERM, after cleaning up"
 );
 
 /// PostgreSQL LISTEN/NOTIFY as a first-class pub/sub from the shell.
@@ -190,7 +198,16 @@ Examples:
   pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
 
 ",
-    exit_codes!()
+    environment!(),
+    "
+
+Exit status:
+  0    success: every notification was sent
+  1    runtime failure (connection, server error, I/O); says how many were committed
+  2    bad usage or bad input: a one-shot sends nothing; a stream skipped the invalid lines
+       (reported by number) and sent the rest, or --strict stopped at the first
+  130  stopped by SIGINT (Ctrl-C), after reporting what was committed
+  143  stopped by SIGTERM, after reporting what was committed"
 );
 
 const BENCH_AFTER_HELP: &str = concat!(

@@ -12,7 +12,8 @@ pub enum Exit {
     Success = 0,
     /// A runtime failure: connection, server error, I/O.
     Failure = 1,
-    /// Bad usage or bad input found before anything was sent.
+    /// Bad usage or bad input. Found before anything was sent, except for a notify stream,
+    /// which skips invalid lines, sends the rest and then reports them with this status.
     Usage = 2,
     /// `listen`: --timeout/--idle-timeout reached before --count was satisfied.
     Timeout = 3,
@@ -32,7 +33,7 @@ impl From<Exit> for std::process::ExitCode {
 /// the full cause chain of anything else (exit 1).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad input detected before anything was sent.
+    /// Bad usage or bad input (exit 2); see [`Exit::Usage`] for when something was sent anyway.
     #[error("{0}")]
     Usage(String),
     /// Anything that went wrong while doing the work.
