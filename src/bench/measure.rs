@@ -7,7 +7,7 @@ use super::workload::{decode, Clock};
 use crate::connect::ConnSettings;
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use sqlx::postgres::{PgConnection, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -119,26 +119,11 @@ pub struct Listener {
 
 /// Connect and LISTEN on every channel; returns once the server has confirmed.
 pub async fn subscribe(settings: &ConnSettings, channels: &[String]) -> anyhow::Result<PgListener> {
-    let options = settings
-        .options()
-        .clone()
-        .application_name(LISTENER_APPLICATION);
-    let explain = |err: sqlx::Error| anyhow::anyhow!("listener: {}", settings.explain(&err));
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .connect_with(options)
+    let settings = settings.with_application_name(LISTENER_APPLICATION);
+    settings
+        .listener(channels)
         .await
-        .map_err(explain)?;
-    let mut listener = PgListener::connect_with(&pool).await.map_err(explain)?;
-    listener.ignore_pool_close_event(true);
-    listener.eager_reconnect(false);
-    listener
-        .listen_all(channels.iter().map(String::as_str))
-        .await
-        .map_err(explain)?;
-    Ok(listener)
+        .map_err(|err| anyhow::anyhow!("listener: {}", settings.explain(&err)))
 }
 
 impl Listener {

@@ -8,7 +8,7 @@ mod pgpass;
 use crate::cli::ConnArgs;
 use crate::error::{self, usage, Error};
 use params::Params;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgSslMode};
 use sqlx::Connection;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -225,6 +225,38 @@ impl ConnSettings {
     /// The sqlx options, for pools and listeners that connect on their own.
     pub fn options(&self) -> &PgConnectOptions {
         &self.options
+    }
+
+    /// The same settings under another `application_name` (so that a role of pgpubsub's, such
+    /// as bench's listeners, can be found in `pg_stat_activity`).
+    pub fn with_application_name(&self, name: &str) -> Self {
+        let mut settings = self.clone();
+        settings.options = settings.options.application_name(name);
+        settings
+    }
+
+    /// A `PgListener` on one dedicated connection that sqlx never replaces behind our back:
+    /// a lost connection surfaces as an error on the next read (sqlx would otherwise reconnect
+    /// silently and hide the gap), so the caller owns reconnecting and reporting it. Returns
+    /// once the server has confirmed LISTEN on every channel.
+    pub async fn listener(&self, channels: &[String]) -> Result<PgListener, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            // "No limit" as a year: sqlx adds the timeout to an Instant, which MAX would overflow.
+            .acquire_timeout(self.timeout.unwrap_or(Duration::from_secs(365 * 24 * 3600)))
+            .connect_lazy_with(self.options.clone());
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.eager_reconnect(false);
+        listener.ignore_pool_close_event(true);
+        listener
+            .listen_all(channels.iter().map(String::as_str))
+            .await?;
+        // A closed pool cannot hand the listener a replacement connection; the one it holds
+        // stays open until the listener is dropped.
+        drop(pool.close());
+        Ok(listener)
     }
 
     /// What `--verbose` says before connecting: the target and where settings came from,

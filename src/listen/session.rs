@@ -8,7 +8,7 @@
 
 use crate::connect::ConnSettings;
 use anyhow::anyhow;
-use sqlx::postgres::{PgListener, PgNotification, PgPoolOptions};
+use sqlx::postgres::{PgListener, PgNotification};
 use sqlx::Connection;
 use std::future::Future;
 use std::sync::Arc;
@@ -124,20 +124,8 @@ async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<PgListen
              LISTEN; connect to the primary"
         ));
     }
-    // PgListener needs a pool: one of a single connection, closed at once so that a lost
-    // connection can never be replaced behind our back (the next read fails instead).
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_lazy_with(settings.options().clone());
     let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
-    let mut listener = PgListener::connect_with(&pool).await.map_err(explain)?;
-    listener.eager_reconnect(false);
-    listener.ignore_pool_close_event(true);
-    listener
-        .listen_all(channels.iter().map(String::as_str))
-        .await
-        .map_err(explain)?;
+    let mut listener = settings.listener(channels).await.map_err(explain)?;
     let held: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_listening_channels() AS c WHERE c = ANY($1)")
             .bind(channels)
@@ -152,7 +140,6 @@ async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<PgListen
             channels.len()
         ));
     }
-    drop(pool.close());
     Ok(listener)
 }
 
