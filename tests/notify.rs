@@ -298,6 +298,36 @@ fn pipelined_transactions_send_every_text_literally() {
 }
 
 #[test]
+fn one_channel_transactions_send_every_text_literally() {
+    let ch = channel("one");
+    let mut listener = listen(&[&ch]);
+    let texts = [
+        "it's",
+        "",
+        "back\\slash\\",
+        "\\n",
+        "{a,b}",
+        "NULL",
+        "E'x'",
+        "\t",
+        "  ünï  ",
+        "",
+    ];
+    // Repeats cut each input into transactions sent in one round trip: newline-joined payloads
+    // for lines, and the array form when a payload holds a newline (NUL-separated input).
+    let lines: String = texts.repeat(3).iter().map(|t| format!("{t}\n")).collect();
+    notify_stdin(&[&ch, "-"], lines).success();
+    let with_newlines = ["a\nb", "\n", "", "c"].repeat(3);
+    notify_stdin(&[&ch, "-", "-0"], with_newlines.join("\0")).success();
+    let want = texts
+        .repeat(3)
+        .into_iter()
+        .chain(with_newlines)
+        .map(String::from);
+    assert_eq!(listener.drain(&ch), pairs(&ch, want));
+}
+
+#[test]
 fn records_framing_and_empty_lines() {
     let ch = channel("framing");
     let mut listener = listen(&[&ch]);

@@ -4,6 +4,11 @@
 //! input (repeated lines) beat a client that waits for each commit. That round trip's SQL is
 //! rendered while the batches are gathered (on the reading thread), so the connection never
 //! waits for it.
+//!
+//! One connection on purpose: a second one running transaction N+1 while N commits (commits
+//! still in input order) was measured slower on 2 cores (0.52 against 0.86 of pgbench's rate in
+//! the same run): it needs two round trips per transaction instead of one per round, and both
+//! backends compete with the reading thread for the same cores.
 
 use super::batch::Batch;
 use super::report::Totals;
