@@ -322,11 +322,43 @@ fn unresolvable_host_is_one_line_naming_it() {
     assert!(stderr.contains("could not resolve host name"), "{stderr}");
 }
 
-#[test]
-fn connect_timeout_bounds_a_silent_server() {
-    // A listener that never answers: the TCP handshake completes, the startup reply never comes.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = silent.local_addr().unwrap().port().to_string();
+/// A loopback port that drops connection attempts like a firewall would: a listener whose
+/// accept queue (backlog 0) is already full, so the kernel ignores further SYNs. The returned
+/// socket and fillers keep it so.
+fn blackholed_port() -> (std::os::fd::OwnedFd, Vec<std::net::TcpStream>, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a socket we own; sockaddr_in is plain data.
+    let (fd, port) = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len),
+            0
+        );
+        assert_eq!(libc::listen(fd, 0), 0);
+        let mut len = len;
+        libc::getsockname(fd, &mut addr as *mut _ as *mut libc::sockaddr, &mut len);
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fd),
+            u16::from_be(addr.sin_port),
+        )
+    };
+    let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut fillers = Vec::new();
+    while let Ok(stream) = std::net::TcpStream::connect_timeout(&target, Duration::from_millis(300))
+    {
+        fillers.push(stream);
+        assert!(fillers.len() < 16, "the accept queue never filled");
+    }
+    (fd, fillers, port)
+}
+
+/// `conninfo --connect-timeout 1s` against `port` fails within ~2 s naming the target.
+fn times_out_promptly(port: u16) {
     let started = Instant::now();
     pgpubsub_bare()
         .args([
@@ -334,7 +366,7 @@ fn connect_timeout_bounds_a_silent_server() {
             "-h",
             "127.0.0.1",
             "-p",
-            &port,
+            &port.to_string(),
             "--connect-timeout",
             "1s",
         ])
@@ -347,6 +379,21 @@ fn connect_timeout_bounds_a_silent_server() {
         );
     let took = started.elapsed();
     assert!(took < Duration::from_millis(2500), "took {took:?}");
+}
+
+#[test]
+fn connect_timeout_bounds_a_blackholed_port() {
+    let (_socket, _fillers, port) = blackholed_port();
+    times_out_promptly(port);
+}
+
+#[test]
+fn connect_timeout_bounds_a_silent_server() {
+    // A listener that never answers: the TCP handshake completes, the startup reply never comes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    times_out_promptly(port);
+    let port = port.to_string();
     // PGCONNECT_TIMEOUT is honoured too (whole seconds, as in libpq).
     pgpubsub_bare()
         .env("PGCONNECT_TIMEOUT", "1")
