@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use sqlx::postgres::PgListener;
-use sqlx::{Connection, PgConnection};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -69,17 +68,7 @@ fn listen_json_into_notify_from_json_bridges_two_databases_byte_for_byte() {
         .iter()
         .flat_map(|c| payloads().into_iter().map(move |p| (c.clone(), p)))
         .collect();
-    runtime.block_on(async {
-        let mut conn = PgConnection::connect(&url_a).await.unwrap();
-        for (channel, payload) in &sent {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(channel)
-                .bind(payload)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    });
+    send_notifications(&url_a, &sent);
 
     let received: Vec<(String, String)> = runtime.block_on(async {
         let mut got = Vec::new();

@@ -114,19 +114,7 @@ impl Listen {
 
 /// Send notifications with sqlx (exact bytes, one transaction, in this order).
 fn notify_at(url: &str, notes: &[(&str, &str)]) {
-    block_on(async {
-        let mut conn = PgConnection::connect(url).await.unwrap();
-        let mut tx = conn.begin().await.unwrap();
-        for (channel, payload) in notes {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(channel)
-                .bind(payload)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-        }
-        tx.commit().await.unwrap();
-    })
+    send_notifications(url, notes)
 }
 
 fn notify(notes: &[(&str, &str)]) {

@@ -443,20 +443,17 @@ fn from_json_bridges_two_servers_byte_for_byte() {
     ];
     // Receive them on server A, as `listen --json` would, and write its NDJSON.
     let mut on_a = listen(&[&a, &b]);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(url()).await.unwrap();
-        for (i, payload) in payloads.iter().enumerate() {
-            let channel = if i % 2 == 0 { &a } else { &b };
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(channel)
-                .bind(payload)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    });
+    let notes: Vec<(&str, &str)> = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            (
+                if i % 2 == 0 { a.as_str() } else { b.as_str() },
+                payload.as_str(),
+            )
+        })
+        .collect();
+    send_notifications(url(), &notes);
     let received = on_a.take(payloads.len());
     let mut ndjson = String::new();
     for (i, (channel, payload)) in received.iter().enumerate() {

@@ -261,3 +261,26 @@ pub fn assert_postmaster_gone(postmaster: i32) {
     }
     assert!(!alive(postmaster), "postgres {postmaster} still running");
 }
+
+/// Send `notes` (channel, payload) on `url` with sqlx, independently of pgpubsub, in one
+/// transaction: in send order, and the callers' pairs are distinct, so none is folded.
+pub fn send_notifications<C: AsRef<str>, P: AsRef<str>>(url: &str, notes: &[(C, P)]) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        for (channel, payload) in notes {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel.as_ref())
+                .bind(payload.as_ref())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    })
+}
