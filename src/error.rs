@@ -42,6 +42,10 @@ pub enum Error {
     /// The reader of stdout went away (`| head -1`): the work is done, not failed.
     #[error("stdout closed")]
     StdoutClosed,
+    /// Ctrl-C typed where pgpubsub reads the terminal itself (the password prompt), which the
+    /// signal handlers cannot see.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// Shorthand for results that end in an [`Error`].
@@ -54,6 +58,7 @@ impl Error {
             Error::Usage(_) => Exit::Usage,
             Error::Runtime(_) => Exit::Failure,
             Error::StdoutClosed => Exit::Success,
+            Error::Interrupted => Exit::Interrupted,
         }
     }
 }
@@ -79,7 +84,7 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed => return err.exit(),
+        Error::StdoutClosed | Error::Interrupted => return err.exit(),
     };
     let _ = writeln!(std::io::stderr().lock(), "pgpubsub: {line}");
     err.exit()

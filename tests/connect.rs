@@ -556,10 +556,9 @@ fn bad_settings_are_usage_errors() {
         .code(2);
 }
 
-#[test]
-fn password_prompt_reads_the_terminal_without_echo() {
-    let (role, password) = password_role();
-    // `script` gives pgpubsub a terminal and types the password into it.
+/// Run `conninfo -W` as `role` on a terminal (`script` provides one), type `keys` once the
+/// prompt is up, as a person would, and return the exit status and everything the terminal showed.
+fn at_password_prompt(role: &str, keys: &[u8]) -> (std::process::ExitStatus, String) {
     let command = format!(
         "{BIN} conninfo -W -h {} -p {} -U {role} -d postgres",
         host_of(url()),
@@ -571,7 +570,6 @@ fn password_prompt_reads_the_terminal_without_echo() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Type only once the prompt is up (echo is off by then), as a person would.
     let mut stdout = child.stdout.take().unwrap();
     let mut screen = Vec::new();
     let prompt = format!("Password for user {role}:");
@@ -581,18 +579,32 @@ fn password_prompt_reads_the_terminal_without_echo() {
         assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&screen));
         screen.extend_from_slice(&buf[..n]);
     }
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.stdin.take().unwrap().write_all(keys).unwrap();
     std::io::Read::read_to_end(&mut stdout, &mut screen).unwrap();
-    let status = child.wait().unwrap();
-    let screen = String::from_utf8_lossy(&screen);
+    (
+        child.wait().unwrap(),
+        String::from_utf8_lossy(&screen).into_owned(),
+    )
+}
+
+#[test]
+fn password_prompt_reads_the_terminal_without_echo() {
+    let (role, password) = password_role();
+    // Typed the instant the prompt appears: echo must already be off by then.
+    let (status, screen) = at_password_prompt(role, format!("{password}\n").as_bytes());
     assert!(status.success(), "{screen}");
-    assert!(
-        screen.contains(&format!("Password for user {role}:")),
-        "{screen}"
-    );
     assert!(screen.contains(&format!("user\t{role}")), "{screen}");
     assert!(
         !screen.contains(password.as_str()),
         "password echoed: {screen}"
     );
+}
+
+#[test]
+fn ctrl_c_at_the_password_prompt_exits_130_quietly() {
+    let (role, password) = password_role();
+    let (status, screen) = at_password_prompt(role, format!("{password}\x03").as_bytes());
+    assert_eq!(status.code(), Some(130), "{screen}");
+    assert!(!screen.contains("pgpubsub:"), "{screen}");
+    assert!(!screen.contains(password.as_str()), "{screen}");
 }

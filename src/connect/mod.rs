@@ -4,6 +4,7 @@
 
 mod params;
 mod pgpass;
+mod prompt;
 
 use crate::cli::ConnArgs;
 use crate::error::{self, usage, Error};
@@ -138,9 +139,7 @@ impl ConnSettings {
         let user = p.user.unwrap_or_else(os_user);
         let database = p.dbname.unwrap_or_else(|| user.clone());
         let (password, source) = if prompt {
-            let text = rpassword::prompt_password(format!("Password for user {user}: "))
-                .map_err(|e| usage(format!("cannot read the password from the terminal: {e}")))?;
-            (Some(text), PasswordSource::Prompt)
+            (Some(prompt::password(&user)?), PasswordSource::Prompt)
         } else if let Some(given) = p.password {
             (Some(given), PasswordSource::Given)
         } else {
