@@ -54,6 +54,10 @@ impl Extend<Batch> for Round {
 impl Round {
     /// Add the batches of a later round.
     pub fn append(&mut self, later: Round) {
+        if self.is_empty() {
+            *self = later;
+            return;
+        }
         self.sql.push_str(&later.sql);
         self.messages += later.messages;
         self.bytes += later.bytes;
