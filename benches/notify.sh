@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark `pgpubsub notify` against pgbench and psql, on one throwaway server, in one run, and
-# print each ratio next to its goal (issue #4). Nothing here is a pass/fail test. Each side runs
-# ROUNDS times, interleaved with the other, and its best rate counts: other load on the machine
-# only ever slows a run down, so the best of a few is the least disturbed.
+# print each ratio next to its goal (issue #4). Nothing here is a pass/fail test. Each round runs
+# the baseline and pgpubsub back to back and takes their ratio; the median of ROUNDS rounds is
+# judged, and the range is printed with it. Runs of half a second swing by +-15 % on a shared
+# 2-core machine, so a best-of on each side would compare one lucky run with another.
 #
 #   cargo build --release && benches/notify.sh            (or: benches/notify.sh path/to/pgpubsub)
 #
@@ -15,7 +16,7 @@ PSQL=${PSQL:-psql}
 DISTINCT=${DISTINCT:-1000000}    # lines of `seq 1 N`
 IDENTICAL=${IDENTICAL:-100000}   # lines of `yes x | head -n N`
 ONESHOTS=${ONESHOTS:-50}         # one-shot runs of each command
-ROUNDS=${ROUNDS:-3}              # interleaved repetitions; the best rate of each side counts
+ROUNDS=${ROUNDS:-5}              # rounds; each gives one ratio per comparison
 
 [ -x "$BIN" ] || { echo "no $BIN: run cargo build --release first" >&2; exit 2; }
 [ -x "$PGBENCH" ] || { echo "pgbench not found; set PGBENCH" >&2; exit 2; }
@@ -44,12 +45,18 @@ pgbench_rate() {
     "$PGBENCH" -n -c 1 "$@" "$DATABASE_URL" 2>&1 |
         awk -v k="$per_tx" '/^tps/ { printf "%.0f", $3 * k }'
 }
-max() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
-report() { # NAME OURS BASELINE_NAME BASELINE GOAL
-    awk -v name="$1" -v ours="$2" -v bname="$3" -v base="$4" -v goal="$5" 'BEGIN {
-        r = ours / base
-        printf "%-28s pgpubsub %10.0f/s   %-30s %10.0f/s   ratio %.2f (goal >= %.2f) %s\n",
-            name, ours, bname, base, r, goal, (r >= goal ? "ok" : "BELOW GOAL") }'
+# record NAME OURS BASELINE: one round's rates of a comparison, appended to its file.
+record() { echo "$2 $3" >>"$work/$1"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# report NAME LABEL BASELINE_LABEL GOAL: median rates and median ratio (with range) of NAME.
+report() {
+    local ratios
+    ratios=$(awk '{ printf "%.4f\n", $1 / $2 }' "$work/$1" | sort -g)
+    awk -v label="$2" -v bname="$3" -v goal="$4" -v r="$(median <<<"$ratios")" \
+        -v ours="$(cut -d' ' -f1 "$work/$1" | median)" -v base="$(cut -d' ' -f2 "$work/$1" | median)" \
+        -v lo="$(head -n 1 <<<"$ratios")" -v hi="$(tail -n 1 <<<"$ratios")" 'BEGIN {
+        printf "%-28s pgpubsub %9.0f/s  %-30s %9.0f/s  ratio %.2f [%.2f-%.2f] (goal >= %.2f) %s\n",
+            label, ours, bname, base, r, lo, hi, goal, (r >= goal ? "ok" : "BELOW GOAL") }'
 }
 distinct() { seq 1 "$DISTINCT" | "$BIN" notify bench -; }
 identical() { yes x | head -n "$IDENTICAL" | "$BIN" notify bench -; }
@@ -61,26 +68,34 @@ psql_oneshots() {
 oneshots() { for _ in $(seq "$ONESHOTS"); do "$BIN" notify chan payload; done; }
 
 echo "server: $("$PSQL" -X -A -t -d "$DATABASE_URL" -c 'SHOW server_version')," \
-    "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), best of $ROUNDS"
+    "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), median of $ROUNDS rounds [range]"
 
+# The same 1000 payloads in every transaction, a row back for each, or one count back; and the
+# goal's baseline: exactly the payloads `seq 1 N` gives, 1000 per transaction, one count back.
 echo "SELECT pg_notify('bench', g::text) FROM generate_series(1, 1000) g;" >"$work/rows.sql"
 echo "SELECT count(pg_notify('bench', g::text)) FROM generate_series(1, 1000) g;" >"$work/count.sql"
+printf '%s\n' '\set n :n + 1000' \
+    "SELECT count(pg_notify('bench', g::text)) FROM generate_series(:n - 999, :n) g;" >"$work/seq.sql"
 echo "SELECT pg_notify('bench', 'x');" >"$work/one.sql"
 for _ in $(seq "$ROUNDS"); do
-    # 1. Distinct lines: batched transactions vs pgbench sending 1000 per transaction, written
-    #    the tuned way (one count back: the goal) and the plain way (a row per notification).
-    count=$(max "${count:-}" "$(pgbench_rate 1000 -t $((DISTINCT / 1000)) -M prepared -f "$work/count.sql")")
-    rows=$(max "${rows:-}" "$(pgbench_rate 1000 -t $((DISTINCT / 1000)) -M prepared -f "$work/rows.sql")")
-    ours1=$(max "${ours1:-}" "$(timed "$DISTINCT" distinct)")
+    # 1. Distinct lines: batched transactions vs pgbench sending the same notifications.
+    tx=$((DISTINCT / 1000))
+    seq_rate=$(pgbench_rate 1000 -t "$tx" -M prepared -D n=0 -f "$work/seq.sql")
+    ours=$(timed "$DISTINCT" distinct)
+    count=$(pgbench_rate 1000 -t "$tx" -M prepared -f "$work/count.sql")
+    rows=$(pgbench_rate 1000 -t "$tx" -M prepared -f "$work/rows.sql")
+    record distinct "$ours" "$seq_rate"
+    record count "$ours" "$count"
+    record rows "$ours" "$rows"
     # 2. Identical lines: one transaction each, by necessity, vs pgbench one per transaction.
-    single=$(max "${single:-}" "$(pgbench_rate 1 -t "$IDENTICAL" -M prepared -f "$work/one.sql")")
-    ours2=$(max "${ours2:-}" "$(timed "$IDENTICAL" identical)")
+    record identical "$(timed "$IDENTICAL" identical)" \
+        "$(pgbench_rate 1 -t "$IDENTICAL" -M prepared -f "$work/one.sql")"
     # 3. One-shot wall time (start, connect, send, exit) as runs per second: higher is faster,
     #    so the goal "<= 0.3x psql's wall time" is a ratio >= 1/0.3.
-    psql=$(max "${psql:-}" "$(timed "$ONESHOTS" psql_oneshots)")
-    ours3=$(max "${ours3:-}" "$(timed "$ONESHOTS" oneshots)")
+    record oneshot "$(timed "$ONESHOTS" oneshots)" "$(timed "$ONESHOTS" psql_oneshots)"
 done
-report "seq 1 $DISTINCT" "$ours1" "pgbench, 1000/tx, count(..)" "$count" 0.80
-report "  (same run)" "$ours1" "pgbench, 1000/tx, row each" "$rows" 0.80
-report "$IDENTICAL identical lines" "$ours2" "pgbench, 1 per transaction" "$single" 1.50
-report "one-shot notify chan payload" "$ours3" "psql -c \"select pg_notify(..)\"" "$psql" 3.33
+report distinct "seq 1 $DISTINCT" "pgbench, same payloads" 0.80
+report count "  (same run)" "pgbench, 1..1000 each tx" 0.80
+report rows "  (same run)" "pgbench, 1..1000, row each" 0.80
+report identical "$IDENTICAL identical lines" "pgbench, 1 per transaction" 1.50
+report oneshot "one-shot notify chan payload" "psql -c \"select pg_notify(..)\"" 3.33
