@@ -70,29 +70,41 @@ oneshots() { for _ in $(seq "$ONESHOTS"); do "$BIN" notify chan payload; done; }
 echo "server: $("$PSQL" -X -A -t -d "$DATABASE_URL" -c 'SHOW server_version')," \
     "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), median of $ROUNDS rounds [range]"
 
-# The same 1000 payloads in every transaction, a row back for each, or one count back; and the
-# goal's baseline: exactly the payloads `seq 1 N` gives, 1000 per transaction, one count back.
+# The goal's baseline sends exactly the payloads `seq 1 N` gives, 1000 per transaction, one count
+# back; the references send 1..1000 in every transaction, with one count or a row each back.
 echo "SELECT pg_notify('bench', g::text) FROM generate_series(1, 1000) g;" >"$work/rows.sql"
 echo "SELECT count(pg_notify('bench', g::text)) FROM generate_series(1, 1000) g;" >"$work/count.sql"
 printf '%s\n' '\set n :n + 1000' \
     "SELECT count(pg_notify('bench', g::text)) FROM generate_series(:n - 999, :n) g;" >"$work/seq.sql"
 echo "SELECT pg_notify('bench', 'x');" >"$work/one.sql"
-for _ in $(seq "$ROUNDS"); do
-    # 1. Distinct lines: batched transactions vs pgbench sending the same notifications.
-    tx=$((DISTINCT / 1000))
-    seq_rate=$(pgbench_rate 1000 -t "$tx" -M prepared -D n=0 -f "$work/seq.sql")
-    ours=$(timed "$DISTINCT" distinct)
-    count=$(pgbench_rate 1000 -t "$tx" -M prepared -f "$work/count.sql")
-    rows=$(pgbench_rate 1000 -t "$tx" -M prepared -f "$work/rows.sql")
-    record distinct "$ours" "$seq_rate"
-    record count "$ours" "$count"
-    record rows "$ours" "$rows"
+tx=$((DISTINCT / 1000))
+seq_pgbench() { pgbench_rate 1000 -t "$tx" -M prepared -D n=0 -f "$work/seq.sql"; }
+count_pgbench() { pgbench_rate 1000 -t "$tx" -M prepared -f "$work/count.sql"; }
+rows_pgbench() { pgbench_rate 1000 -t "$tx" -M prepared -f "$work/rows.sql"; }
+one_pgbench() { pgbench_rate 1 -t "$IDENTICAL" -M prepared -f "$work/one.sql"; }
+distinct_rate() { timed "$DISTINCT" distinct; }
+identical_rate() { timed "$IDENTICAL" identical; }
+oneshot_rate() { timed "$ONESHOTS" oneshots; }
+psql_rate() { timed "$ONESHOTS" psql_oneshots; }
+# pair OURS BASELINE: both rates, "ours baseline", run in an order that swaps every round, so
+# that neither side always runs in the wake of the other (or of the previous comparison).
+pair() {
+    local ours base
+    if ((round % 2)); then ours=$($1); base=$($2); else base=$($2); ours=$($1); fi
+    echo "$ours $base"
+}
+for round in $(seq "$ROUNDS"); do
+    # 1. Distinct lines: batched transactions vs pgbench sending the same notifications; then
+    #    two references: 1..1000 in every transaction, with one count or a row each back.
+    read -r ours base < <(pair distinct_rate seq_pgbench)
+    record distinct "$ours" "$base"
+    record count "$ours" "$(count_pgbench)"
+    record rows "$ours" "$(rows_pgbench)"
     # 2. Identical lines: one transaction each, by necessity, vs pgbench one per transaction.
-    record identical "$(timed "$IDENTICAL" identical)" \
-        "$(pgbench_rate 1 -t "$IDENTICAL" -M prepared -f "$work/one.sql")"
+    record identical $(pair identical_rate one_pgbench)
     # 3. One-shot wall time (start, connect, send, exit) as runs per second: higher is faster,
     #    so the goal "<= 0.3x psql's wall time" is a ratio >= 1/0.3.
-    record oneshot "$(timed "$ONESHOTS" oneshots)" "$(timed "$ONESHOTS" psql_oneshots)"
+    record oneshot $(pair oneshot_rate psql_rate)
 done
 report distinct "seq 1 $DISTINCT" "pgbench, same payloads" 0.80
 report count "  (same run)" "pgbench, 1..1000 each tx" 0.80
