@@ -69,3 +69,36 @@ fn a_stopped_sandbox_can_be_replaced_on_the_same_port() {
     assert_eq!(psql_at(&second.url, "SELECT 1").trim(), "1");
     stop_sandbox(&second);
 }
+
+/// Without PostgreSQL's binaries, `sandbox` says in one line what to install. The binaries are
+/// hidden for real: a private mount namespace puts an empty tmpfs over /usr/lib/postgresql,
+/// and PATH holds an empty directory (so neither initdb nor pg_config is found).
+#[test]
+fn missing_server_binaries_give_one_line_saying_what_to_install() {
+    let usable = Command::new("unshare")
+        .args(["-rm", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !usable {
+        eprintln!("skipped: this machine allows no mount namespaces (unshare -rm)");
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let script = "[ ! -d /usr/lib/postgresql ] || mount -t tmpfs none /usr/lib/postgresql \
+                  || exit 97; PATH=\"$1\" exec \"$0\" sandbox";
+    // Should the binaries be found after all, the sandbox would run until stopped.
+    let out = clean(Command::new("timeout"))
+        .args(["30", "unshare", "-rm", "sh", "-c", script, BIN])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("pgpubsub: PostgreSQL server binaries (initdb, postgres) not found")
+            && stderr.contains("apt-get install postgresql"),
+        "{stderr}"
+    );
+}
