@@ -358,7 +358,7 @@ fn atomic_is_one_transaction_where_repeats_fold() {
     let mut listener = listen(&[&ch]);
     notify_stdin(&[&ch, "-", "--atomic", "-v"], "x\nx\ny\nx\n")
         .success()
-        .stderr(predicate::str::contains("in 1 transactions"));
+        .stderr(predicate::str::contains("in 1 transaction,"));
     assert_eq!(
         listener.drain(&ch),
         pairs(&ch, ["x", "y"].map(String::from))

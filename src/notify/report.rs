@@ -40,10 +40,10 @@ impl Totals {
     pub fn summary(&self) -> String {
         let secs = self.started.elapsed().as_secs_f64();
         format!(
-            "sent {} notifications in {} transactions, skipped {} invalid lines, in {:.3}s ({:.0}/s)",
-            self.sent,
-            self.transactions,
-            self.skipped,
+            "sent {} in {}, skipped {}, in {:.3}s ({:.0}/s)",
+            counted(self.sent, "notification"),
+            counted(self.transactions, "transaction"),
+            counted(self.skipped, "invalid line"),
             secs,
             self.sent as f64 / secs.max(1e-9)
         )
@@ -51,7 +51,10 @@ impl Totals {
 
     /// What is known after a stop signal: the acknowledged count, and what may be in doubt.
     pub fn interrupted(&self) -> String {
-        let mut text = format!("interrupted: {} notifications committed", self.sent);
+        let mut text = format!(
+            "interrupted: {} committed",
+            counted(self.sent, "notification")
+        );
         if self.in_flight > 0 {
             text.push_str(&format!(
                 "; {} more were being sent and may or may not be committed",
@@ -64,13 +67,21 @@ impl Totals {
     /// The context of a send that failed for good: what was committed and what was not.
     pub fn unsent(&self, first_line: u64) -> String {
         if first_line == COMMAND_LINE {
-            return format!("not sent ({} notifications committed)", self.sent);
+            return format!(
+                "not sent ({} committed)",
+                counted(self.sent, "notification")
+            );
         }
         format!(
-            "{} notifications committed; input line {first_line} and later not sent",
-            self.sent
+            "{} committed; input line {first_line} and later not sent",
+            counted(self.sent, "notification")
         )
     }
+}
+
+/// `1 notification`, `2 notifications`: the totals are read by people.
+pub fn counted(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -88,6 +99,11 @@ mod tests {
         assert_eq!(
             totals.unsent(COMMAND_LINE),
             "not sent (5 notifications committed)"
+        );
+        totals.sent = 1;
+        assert_eq!(
+            totals.unsent(2),
+            "1 notification committed; input line 2 and later not sent"
         );
         totals.in_flight = 2;
         assert!(totals.interrupted().contains("2 more were being sent"));

@@ -11,7 +11,7 @@
 //! backends compete with the reading thread for the same cores.
 
 use super::batch::Batch;
-use super::report::Totals;
+use super::report::{counted, Totals};
 use super::sql::{bound, prepare, render, render_all};
 use crate::connect::ConnSettings;
 use crate::error::warn;
@@ -114,9 +114,10 @@ impl Sender {
                 return Err(anyhow!(reason).context(self.totals.unsent(first)));
             }
             retried = true;
-            let pending: usize = rest.iter().map(|b| b.messages.len()).sum();
+            let pending = rest.iter().map(|b| b.messages.len() as u64).sum();
             warn(format!(
-                "sending failed ({reason}); reconnecting to resend {pending} notifications once"
+                "sending failed ({reason}); reconnecting to resend {} once",
+                counted(pending, "notification")
             ));
             self.conn = match self.settings.connect().await {
                 Ok(conn) => conn,

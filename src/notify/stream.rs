@@ -7,6 +7,7 @@
 //! stream's time, during which the server had nothing to do.
 
 use super::batch::{Batcher, Policy};
+use super::report::counted;
 use super::send::{Round, Sender};
 use super::source::{self, Decoder, Event, Framing, Input};
 use crate::error::{usage, warn, Error, Exit, Result};
@@ -69,8 +70,9 @@ pub async fn run(stream: Stream, sender: &mut Sender) -> Result<Exit> {
     match sender.totals.skipped {
         0 => Ok(Exit::Success),
         skipped => Err(usage(format!(
-            "{skipped} invalid input lines skipped; {} notifications sent",
-            sender.totals.sent
+            "{} skipped; {} sent",
+            counted(skipped, "invalid input line"),
+            counted(sender.totals.sent, "notification")
         ))),
     }
 }
@@ -89,7 +91,7 @@ fn take(item: Item, round: &mut Round, sender: &mut Sender) -> Option<Stop> {
 }
 
 fn stopped(stop: Stop, sender: &Sender) -> Error {
-    let sent = format!("{} notifications sent", sender.totals.sent);
+    let sent = format!("{} sent", counted(sender.totals.sent, "notification"));
     match stop {
         Stop::Invalid { line, reason } => {
             usage(format!("line {line}: {reason}; stopped (--strict), {sent}"))
