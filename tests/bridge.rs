@@ -10,12 +10,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn url_with_db(db: &str) -> String {
-    let mut url = url::Url::parse(url()).unwrap();
-    url.set_path(db);
-    url.to_string()
-}
-
 /// Payloads that break naive tools, all distinct, in both channels of the bridge.
 fn payloads() -> Vec<String> {
     vec![

@@ -24,13 +24,6 @@ fn databases() -> &'static [String; 3] {
     })
 }
 
-/// The shared server's URL with another database.
-fn url_with_db(db: &str) -> String {
-    let mut url = url::Url::parse(url()).unwrap();
-    url.set_path(db);
-    url.to_string()
-}
-
 /// Run `conninfo` (the command's arguments already given) and return its output.
 fn conninfo(cmd: &mut assert_cmd::Command) -> Vec<u8> {
     cmd.assert().success().get_output().stdout.clone()

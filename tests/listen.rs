@@ -597,19 +597,15 @@ fn text_the_server_cannot_deliver_costs_a_gap_not_the_listener() {
     psql(&format!(
         "CREATE DATABASE {db} ENCODING SQL_ASCII LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
     ));
-    let mut url = url::Url::parse(url()).unwrap();
-    url.set_path(&db);
+    let url = url_with_db(&db);
     let ch = channel("ascii");
-    let mut listener = listen(&["-d", url.as_str(), "--json", "--events", &ch]);
+    let mut listener = listen(&["-d", &url, "--json", "--events", &ch]);
     let out = listener.stdout_lines();
     assert!(out
         .recv_timeout(PATIENCE)
         .unwrap()
         .contains("\"listening\""));
-    psql_at(
-        url.as_str(),
-        &format!("SELECT pg_notify('{ch}', E'bad \\xff')"),
-    );
+    psql_at(&url, &format!("SELECT pg_notify('{ch}', E'bad \\xff')"));
     listener.stderr_until("reconnected after");
     assert!(out
         .recv_timeout(PATIENCE)
@@ -619,7 +615,7 @@ fn text_the_server_cannot_deliver_costs_a_gap_not_the_listener() {
         .recv_timeout(PATIENCE)
         .unwrap()
         .contains("\"reconnected\""));
-    notify_at(url.as_str(), &[(&ch, "still here")]);
+    notify_at(&url, &[(&ch, "still here")]);
     let line = out.recv_timeout(PATIENCE).unwrap();
     assert!(line.contains("still here"), "{line}");
     listener.signal(libc::SIGINT);

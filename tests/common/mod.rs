@@ -41,6 +41,13 @@ pub fn url() -> &'static str {
     }
 }
 
+/// The shared server's URL with another database.
+pub fn url_with_db(db: &str) -> String {
+    let mut url = url::Url::parse(url()).unwrap();
+    url.set_path(db);
+    url.to_string()
+}
+
 /// The shared sandbox, when the tests run on one (tests of Unix sockets need its directory).
 pub fn shared_sandbox() -> Option<&'static Sandbox> {
     match shared() {
