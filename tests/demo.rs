@@ -148,9 +148,28 @@ fn runs_to_completion_on_a_throwaway_server() {
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
+/// The demo drops what it created itself rather than leaving it to the end of its session,
+/// which removes temporary objects too and so would hide a missing DROP. To tell the two
+/// apart, the demo runs in a database of its own where an event trigger records every object
+/// a command drops: session cleanup runs no command and fires no event trigger.
 #[test]
 fn existing_database_keeps_nothing_the_demo_created() {
-    let (out, err) = fast_demo(pgpubsub());
+    let db = format!("demo_drops_{}", std::process::id());
+    psql(&format!("CREATE DATABASE {db}"));
+    let db_url = url_with_db(&db);
+    psql_at(
+        &db_url,
+        "CREATE TABLE dropped (object text);
+         CREATE FUNCTION record_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             INSERT INTO dropped
+             SELECT object_type || ' ' || object_identity FROM pg_event_trigger_dropped_objects();
+         END $$;
+         CREATE EVENT TRIGGER record_drops ON sql_drop EXECUTE FUNCTION record_drops();",
+    );
+    let mut cmd = pgpubsub_bare();
+    cmd.env("DATABASE_URL", &db_url);
+    let (out, err) = fast_demo(cmd);
     assert!(!err.contains("throwaway"), "{err}");
     // Cleanup dropped the objects itself (no warning that it had to leave it to the server).
     assert!(!err.contains("warning"), "{err}");
@@ -162,7 +181,8 @@ fn existing_database_keeps_nothing_the_demo_created() {
         "{out}"
     );
 
-    // The objects existed (their events were decoded), and none is left.
+    // The objects existed (their events were decoded), were dropped by the demo's own DROP
+    // commands, and none is left.
     let created = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("Created temporary table "))
@@ -176,11 +196,27 @@ fn existing_database_keeps_nothing_the_demo_created() {
         panic!("{created}")
     };
     assert!(out.contains(&format!("\"table\" : \"{table}\"")), "{out}");
-    let left = psql(&format!(
-        "SELECT (SELECT count(*) FROM pg_class WHERE relname = '{table}')
-              + (SELECT count(*) FROM pg_trigger WHERE tgname = '{trigger}')
-              + (SELECT count(*) FROM pg_proc WHERE proname = '{function}')"
-    ));
+    let dropped = psql_at(&db_url, "SELECT object FROM dropped");
+    for (kind, name) in [
+        ("table", table),
+        ("trigger", trigger),
+        ("function", function),
+    ] {
+        assert!(
+            dropped
+                .lines()
+                .any(|l| l.starts_with(&format!("{kind} ")) && l.contains(name)),
+            "no DROP of {kind} {name} recorded; dropped: {dropped}"
+        );
+    }
+    let left = psql_at(
+        &db_url,
+        &format!(
+            "SELECT (SELECT count(*) FROM pg_class WHERE relname = '{table}')
+                  + (SELECT count(*) FROM pg_trigger WHERE tgname = '{trigger}')
+                  + (SELECT count(*) FROM pg_proc WHERE proname = '{function}')"
+        ),
+    );
     assert_eq!(
         left.trim(),
         "0",
