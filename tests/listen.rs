@@ -890,3 +890,38 @@ fn a_terminal_gets_a_readable_line_with_escape_sequences_defused() {
         "sender pid: {line:?}"
     );
 }
+
+#[test]
+fn a_transaction_mode_pooler_is_refused_with_a_clear_error() {
+    let Some(pool) = pooler("transaction") else {
+        return;
+    };
+    let ch = channel("txpool");
+    let out = pgpubsub_bare()
+        .args(["listen", "-d", &pool.url, &ch])
+        .timeout(PATIENCE)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("transaction-mode pooler"), "{stderr}");
+}
+
+#[test]
+fn a_session_mode_pooler_delivers() {
+    let Some(pool) = pooler("session") else {
+        return;
+    };
+    let ch = channel("sessionpool");
+    let mut listener = listen_at(&pool.url, &[&ch]);
+    let out = listener.stdout_lines();
+    notify_at(url(), &[(&ch, "through the pool")]);
+    assert_eq!(
+        out.recv_timeout(PATIENCE).unwrap(),
+        format!("{ch}\tthrough the pool")
+    );
+    listener.signal(libc::SIGINT);
+    assert_eq!(listener.finish().0.code(), Some(130));
+}

@@ -314,6 +314,12 @@ impl ConnSettings {
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 Some("28P01") => format!("password authentication failed for user \"{user}\""),
                 Some("3D000") => format!("database \"{database}\" does not exist"),
+                // One connection's prepared statements met on another: a pooler mixes sessions.
+                Some("42P05" | "26000") => format!("{}: {POOLER_HINT}", db.message()),
+                _ if db.message().contains("unsupported startup parameter") => format!(
+                    "{} (PgBouncer? list it in ignore_startup_parameters)",
+                    db.message()
+                ),
                 _ => db.message().to_string(),
             },
             sqlx::Error::Io(io) => match io.kind() {
@@ -343,6 +349,12 @@ impl ConnSettings {
         }
     }
 }
+
+/// The end of every error that points at a transaction-mode pooler.
+pub const POOLER_HINT: &str =
+    "is a transaction-mode pooler (e.g. PgBouncer pool_mode=transaction) \
+     in between? LISTEN needs a session; connect to the server directly or through a \
+     session-mode pool";
 
 /// The settings held by DATABASE_URL or `-d` (a URL, a conninfo string or a database name);
 /// a malformed one is a usage error naming `label`.

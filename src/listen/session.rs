@@ -6,11 +6,12 @@
 //! channel: parsing runs beside the printing, and when stdout blocks, the channel fills, the
 //! task stops reading, and the backlog stays in the server's queue instead of our memory.
 
-use crate::connect::ConnSettings;
+use crate::connect::{ConnSettings, POOLER_HINT};
 use anyhow::anyhow;
-use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::postgres::{PgConnection, PgListener, PgNotification};
 use sqlx::Connection;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -59,8 +60,12 @@ impl Session {
         channels: &[String],
         ping_limit: Duration,
     ) -> Result<Session, Failure> {
-        let listener = listen(settings, channels).await?;
+        let (listener, early) = listen(settings, channels).await?;
         let (tx, items) = mpsc::channel(READ_AHEAD);
+        if !early.is_empty() {
+            // Room is certain: the channel is new and READ_AHEAD is at least one.
+            let _ = tx.try_send(Item::Batch(early));
+        }
         let requests = Arc::new(Requests::default());
         let reader = tokio::spawn(read(
             listener,
@@ -108,39 +113,104 @@ impl Drop for Session {
     }
 }
 
-/// Open the listening connection and verify it.
-async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<PgListener, Failure> {
+/// How long the delivery probe may take; on a direct connection it arrives within
+/// milliseconds.
+const PROBE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Open the listening connection and verify it; also the notifications for `channels` that
+/// arrived while it was being verified, in order.
+async fn listen(
+    settings: &ConnSettings,
+    channels: &[String],
+) -> Result<(PgListener, Vec<PgNotification>), Failure> {
     // A plain connection first: it fails fast with psql-like words (the pool used below would
-    // retry a refused connection until its timeout and then only say "timed out").
+    // retry a refused connection until its timeout and then only say "timed out"). Its
+    // queries are unnamed statements, so a pooler that lends the same server connection to
+    // both does not see two statements of one name before the probe can tell what it is.
+    let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
     let mut probe = settings.connect().await?;
     let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+        .persistent(false)
         .fetch_one(&mut probe)
         .await
-        .map_err(|e| anyhow!(settings.explain(&e)))?;
-    let _ = probe.close().await;
+        .map_err(explain)?;
     if standby {
         return Err(anyhow!(
             "the server is a hot standby (pg_is_in_recovery() is true): standbys refuse \
              LISTEN; connect to the primary"
         ));
     }
-    let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
     let mut listener = settings.listener(channels).await.map_err(explain)?;
     let held: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_listening_channels() AS c WHERE c = ANY($1)")
             .bind(channels)
+            .persistent(false)
             .fetch_one(&mut listener)
             .await
             .map_err(explain)?;
     if held != channels.len() as i64 {
         return Err(anyhow!(
-            "after LISTEN the server holds {held} of {} channels: is a transaction-mode \
-             pooler (e.g. PgBouncer pool_mode=transaction) in between? LISTEN needs a \
-             session; connect to the server directly or through a session-mode pool",
+            "after LISTEN the server holds {held} of {} channels: {POOLER_HINT}",
             channels.len()
         ));
     }
-    Ok(listener)
+    let early = probe_delivery(&mut listener, &mut probe, settings).await?;
+    let _ = probe.close().await;
+    Ok((listener, early))
+}
+
+/// Prove delivery end to end: a notification sent from another connection must reach this
+/// one. A transaction-mode pooler can pass every query check (the server connection it lends
+/// for them may be the very one that ran LISTEN) and still deliver nothing to a client that
+/// sits idle between transactions, which a listener always does. Notifications on the user's
+/// channels that come first are kept, in order.
+async fn probe_delivery(
+    listener: &mut PgListener,
+    probe: &mut PgConnection,
+    settings: &ConnSettings,
+) -> Result<Vec<PgNotification>, Failure> {
+    static PROBES: AtomicU32 = AtomicU32::new(0);
+    let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
+    let channel = format!(
+        "pgpubsub_probe_{}_{}",
+        std::process::id(),
+        PROBES.fetch_add(1, Ordering::Relaxed)
+    );
+    listener.listen(&channel).await.map_err(explain)?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(&channel)
+        .persistent(false)
+        .execute(&mut *probe)
+        .await
+        .map_err(|e| match e {
+            // The sending connection got the notification itself: it was lent the server
+            // session that ran LISTEN.
+            sqlx::Error::Protocol(text) if text.contains("NotificationResponse") => anyhow!(
+                "the test notification came back to the connection that sent it: {POOLER_HINT}"
+            ),
+            e => explain(e),
+        })?;
+    let mut early = Vec::new();
+    let arrival = async {
+        loop {
+            match gone(listener.try_recv().await, settings)? {
+                n if n.channel() == channel => return Ok::<_, Failure>(()),
+                n => early.push(n),
+            }
+        }
+    };
+    match tokio::time::timeout(PROBE_LIMIT, arrival).await {
+        Ok(arrived) => arrived?,
+        Err(_) => {
+            return Err(anyhow!(
+                "a test notification sent from a second connection did not arrive within {}: \
+                 {POOLER_HINT}",
+                humantime::format_duration(PROBE_LIMIT)
+            ))
+        }
+    }
+    listener.unlisten(&channel).await.map_err(explain)?;
+    Ok(early)
 }
 
 /// The reader task: notifications into `tx` until the connection is lost or a stop is asked

@@ -291,3 +291,94 @@ pub fn send_notifications<C: AsRef<str>, P: AsRef<str>>(url: &str, notes: &[(C, 
         tx.commit().await.unwrap();
     })
 }
+
+/// PgBouncer in front of the shared server, stopped on drop. Pool modes are what LISTEN and
+/// NOTIFY meet in production, so the tests use the real thing.
+pub struct Pooler {
+    pub url: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Pooler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start PgBouncer with `pool_mode`, or `None` (with a note) where it is not installed; CI
+/// installs it, and there its absence is a failure.
+pub fn pooler(pool_mode: &str) -> Option<Pooler> {
+    let Some(binary) = [
+        "/usr/sbin/pgbouncer",
+        "/usr/bin/pgbouncer",
+        "/usr/local/bin/pgbouncer",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).is_file()) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pgbouncer is not installed"
+        );
+        eprintln!("skipped: pgbouncer is not installed");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let readable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(dir.path(), readable).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let users = dir.path().join("users.txt");
+    std::fs::write(&users, "\"postgres\" \"\"\n").unwrap();
+    let ini = dir.path().join("pgbouncer.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[databases]\n* = host={} port={}\n[pgbouncer]\nlisten_addr = 127.0.0.1\n\
+             listen_port = {port}\nauth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\n\
+             unix_socket_dir =\nignore_startup_parameters = extra_float_digits\n",
+            host_of(url()),
+            port_of(url()),
+            users.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg(&ini).stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // PgBouncer refuses to run as root; the files above are world-readable.
+        let id = |flag| {
+            let out = Command::new("id")
+                .args([flag, "postgres"])
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        cmd.uid(id("-u")).gid(id("-g"));
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pgbouncer did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut pooled = url::Url::parse(url()).unwrap();
+    pooled.set_port(Some(port)).unwrap();
+    Some(Pooler {
+        url: pooled.to_string(),
+        child,
+        _dir: dir,
+    })
+}
