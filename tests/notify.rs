@@ -562,3 +562,37 @@ fn stream_flags_need_stdin() {
         .success()
         .stdout(predicate::str::contains("--also").and(predicate::str::contains("Exit status")));
 }
+
+/// NOTIFY needs no session, so a transaction-mode pooler must not stop it. There a prepared
+/// statement can be missing or already exist (left by an earlier client in the session the
+/// pooler lends), which the second stream below meets: it must switch to statements written
+/// out in full and still deliver everything, in order.
+#[test]
+fn streams_and_one_shots_pass_through_a_transaction_mode_pooler() {
+    let Some(pool) = pooler("transaction") else {
+        return;
+    };
+    let ch = channel("txpool");
+    let mut listener = listen(&[&ch]);
+    let lines: Vec<String> = (1..=20_000).map(|n| n.to_string()).collect();
+    let input = lines.join("\n");
+    for _ in 0..2 {
+        notify_stdin(&["-d", &pool.url, &ch, "-"], input.clone()).success();
+    }
+    for payload in ["one", "two"] {
+        pgpubsub()
+            .args(["notify", "-d", &pool.url, &ch, payload])
+            .assert()
+            .success();
+    }
+    let expected: Vec<String> = lines
+        .iter()
+        .chain(&lines)
+        .cloned()
+        .chain(["one", "two"].map(String::from))
+        .collect();
+    assert!(
+        listener.drain(&ch) == pairs(&ch, expected),
+        "lost or reordered"
+    );
+}

@@ -12,7 +12,7 @@
 
 use super::batch::Batch;
 use super::report::{counted, Totals};
-use super::sql::{bound, prepare, render, render_all};
+use super::sql::{bound, prepare, render, render_all, Statements};
 use crate::connect::ConnSettings;
 use crate::error::warn;
 use anyhow::anyhow;
@@ -43,7 +43,7 @@ impl Extend<Batch> for Round {
     /// Add the next batches, rendering them now.
     fn extend<I: IntoIterator<Item = Batch>>(&mut self, batches: I) {
         for batch in batches {
-            render(&mut self.sql, &batch);
+            render(&mut self.sql, &batch, Statements::Prepared);
             self.messages += batch.messages.len();
             self.bytes += batch.bytes();
             self.batches.push(batch);
@@ -81,6 +81,8 @@ pub struct Sender {
     /// Whether this connection has the statements pipelined round trips EXECUTE (prepared on
     /// first need, so a one-shot send costs no extra round trip).
     prepared: bool,
+    /// Prepared until prepared statements turn out to come and go between round trips.
+    statements: Statements,
     pub totals: Totals,
 }
 
@@ -92,6 +94,7 @@ impl Sender {
             settings,
             conn,
             prepared: false,
+            statements: Statements::Prepared,
             totals: Totals::new(),
         })
     }
@@ -100,7 +103,7 @@ impl Sender {
     /// acknowledged, once; a second failure is the error, naming the first unsent line.
     pub async fn send(&mut self, round: &Round) -> anyhow::Result<()> {
         let mut rest = round.batches.as_slice();
-        let mut sql = Some(round.sql.as_str());
+        let mut sql = Some(round.sql.as_str()).filter(|_| self.statements == Statements::Prepared);
         let mut retried = false;
         loop {
             let (done, result) = self.attempt(rest, sql.take()).await;
@@ -115,6 +118,16 @@ impl Sender {
             }
             retried = true;
             let pending = rest.iter().map(|b| b.messages.len() as u64).sum();
+            let reason = match pooled(&err) {
+                Some(message) => {
+                    self.statements = Statements::Inline;
+                    format!(
+                        "{message}: prepared statements come and go between transactions here, \
+                         as behind a transaction-mode pooler; sending without them"
+                    )
+                }
+                None => reason,
+            };
             warn(format!(
                 "sending failed ({reason}); reconnecting to resend {} once",
                 counted(pending, "notification")
@@ -145,7 +158,10 @@ impl Sender {
                 Err(err) => (0, Err(err)),
             },
             _ => {
-                let sql = sql.map_or_else(|| Cow::Owned(render_all(batches)), Cow::Borrowed);
+                let sql = sql.map_or_else(
+                    || Cow::Owned(render_all(batches, self.statements)),
+                    Cow::Borrowed,
+                );
                 self.pipelined(batches, &sql).await
             }
         };
@@ -159,7 +175,7 @@ impl Sender {
         batches: &[Batch],
         sql: &str,
     ) -> (usize, Result<(), sqlx::Error>) {
-        if !self.prepared {
+        if !self.prepared && self.statements == Statements::Prepared {
             let prepare = sqlx::raw_sql(AssertSqlSafe(prepare())).execute(&mut self.conn);
             if let Err(err) = prepare.await {
                 return (0, Err(err));
@@ -187,5 +203,17 @@ impl Sender {
                 Err(err) => return (done, Err(err)),
             }
         }
+    }
+}
+
+/// The server's message when `err` says a prepared statement is missing or already exists:
+/// on a connection of its own pgpubsub never causes either, but behind a transaction-mode
+/// pooler each transaction may run in another server session.
+fn pooled(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("26000" | "42P05")) => {
+            Some(db.message())
+        }
+        _ => None,
     }
 }

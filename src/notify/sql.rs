@@ -18,20 +18,82 @@ use sqlx::query::Query;
 /// returned them (nothing between them can reorder; the order test sends 100 000 lines). A
 /// batch has two or more payloads, so the joined text has a separator and splits into exactly
 /// as many fields, empty ones included.
-const LINES: &str = "SELECT count(pg_notify($1, p)) FROM string_to_table($2, E'\\n') AS t(p)";
+const LINES: Statement = Statement {
+    name: "pgpubsub_lines",
+    params: "text, text",
+    text: "SELECT count(pg_notify($1, p)) FROM string_to_table($2, E'\\n') AS t(p)",
+};
 /// The same for one channel when a payload holds a newline (`--null` or `--from-json` input).
-const ONE_CHANNEL: &str = "SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS t(p)";
+const ONE_CHANNEL: Statement = Statement {
+    name: "pgpubsub_one",
+    params: "text, text[]",
+    text: "SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS t(p)",
+};
 /// The same for batches that name several channels (`--also`, `--from-json`).
-const MANY_CHANNELS: &str =
-    "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)";
+const MANY_CHANNELS: Statement = Statement {
+    name: "pgpubsub_many",
+    params: "text[], text[]",
+    text: "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)",
+};
+
+/// A batch statement: its text takes `$1` then `$2`, once each.
+struct Statement {
+    /// Its name when prepared.
+    name: &'static str,
+    /// Its parameter types when prepared.
+    params: &'static str,
+    text: &'static str,
+}
+
+impl Statement {
+    /// Append a call with two arguments, each written by its function: an EXECUTE of the
+    /// prepared statement, or its text with the arguments in place of `$1` and `$2`.
+    fn push_call(
+        &self,
+        sql: &mut String,
+        statements: Statements,
+        first: impl FnOnce(&mut String),
+        second: impl FnOnce(&mut String),
+    ) {
+        let (before, middle, after) = match statements {
+            Statements::Prepared => {
+                sql.push_str("EXECUTE ");
+                (self.name, ",", ")")
+            }
+            Statements::Inline => {
+                let (before, rest) = self.text.split_once("$1").expect("$1 in statement");
+                let (middle, after) = rest.split_once("$2").expect("$2 after $1");
+                (before, middle, after)
+            }
+        };
+        sql.push_str(before);
+        if statements == Statements::Prepared {
+            sql.push('(');
+        }
+        first(sql);
+        sql.push_str(middle);
+        second(sql);
+        sql.push_str(after);
+    }
+}
+
+/// How pipelined round trips call the batch statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statements {
+    /// EXECUTE statements prepared once per connection ([`prepare`]): the server need not
+    /// parse and plan each transaction's statement.
+    Prepared,
+    /// The statement written out in every transaction, for connections whose server session
+    /// can change between round trips (a transaction-mode pooler): there a prepared statement
+    /// may be missing, or already taken by another client's.
+    Inline,
+}
 
 /// Prepares the statements in a session, for [`render`]'s EXECUTE.
 pub fn prepare() -> String {
-    format!(
-        "PREPARE pgpubsub_lines(text, text) AS {LINES};\
-         PREPARE pgpubsub_one(text, text[]) AS {ONE_CHANNEL};\
-         PREPARE pgpubsub_many(text[], text[]) AS {MANY_CHANNELS}"
-    )
+    [LINES, ONE_CHANNEL, MANY_CHANNELS]
+        .map(|s| format!("PREPARE {}({}) AS {};", s.name, s.params, s.text))
+        .concat()
 }
 
 /// A lone message's statement: the plain call, cheaper to run (and an empty payload alone
@@ -68,24 +130,29 @@ impl<'a> Form<'a> {
     }
 }
 
-/// A batch's statement with bind parameters.
+/// A batch's statement with bind parameters, as an unnamed statement: a named one would stay
+/// in the server session, where behind a transaction-mode pooler another client (or this one,
+/// lent another session) could meet it or miss it.
 pub fn bound(batch: &Batch) -> Query<'_, Postgres, PgArguments> {
     let payloads = || batch.messages.iter().map(|m| m.payload.as_str());
-    match Form::of(batch) {
+    let query = match Form::of(batch) {
         Form::Lone(message) => sqlx::query(LONE)
             .bind(&*message.channel)
             .bind(&message.payload),
-        Form::Lines(channel) => sqlx::query(LINES).bind(channel).bind(joined(payloads())),
-        Form::OneChannel(channel) => sqlx::query(ONE_CHANNEL)
+        Form::Lines(channel) => sqlx::query(LINES.text)
+            .bind(channel)
+            .bind(joined(payloads())),
+        Form::OneChannel(channel) => sqlx::query(ONE_CHANNEL.text)
             .bind(channel)
             .bind(payloads().collect::<Vec<_>>()),
         Form::ManyChannels => {
             let channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
-            sqlx::query(MANY_CHANNELS)
+            sqlx::query(MANY_CHANNELS.text)
                 .bind(channels)
                 .bind(payloads().collect::<Vec<_>>())
         }
-    }
+    };
+    query.persistent(false)
 }
 
 /// The texts joined by newlines, as [`LINES`] splits them.
@@ -94,17 +161,17 @@ fn joined<'a>(texts: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// `BEGIN; <statement>; COMMIT;` for each batch.
-pub fn render_all(batches: &[Batch]) -> String {
+pub fn render_all(batches: &[Batch], statements: Statements) -> String {
     let mut sql = String::new();
     for batch in batches {
-        render(&mut sql, batch);
+        render(&mut sql, batch, statements);
     }
     sql
 }
 
-/// Append `BEGIN; EXECUTE <statement>(...); COMMIT;`: the statement of [`bound`] with every
-/// text as an escaped literal (a lone message gets the plain `pg_notify` call, cheaper to run).
-pub fn render(sql: &mut String, batch: &Batch) {
+/// Append `BEGIN; <statement>; COMMIT;`: the statement of [`bound`] with every text as an
+/// escaped literal (a lone message gets the plain `pg_notify` call, cheaper to run).
+pub fn render(sql: &mut String, batch: &Batch, statements: Statements) {
     sql.push_str("BEGIN;");
     let messages = batch.messages.as_slice();
     let payloads = || messages.iter().map(|m| &*m.payload);
@@ -114,27 +181,28 @@ pub fn render(sql: &mut String, batch: &Batch) {
             push_literal(sql, [&*message.channel]);
             sql.push(',');
             push_literal(sql, [&*message.payload]);
+            sql.push(')');
         }
-        Form::Lines(channel) => {
-            sql.push_str("EXECUTE pgpubsub_lines(");
-            push_literal(sql, [channel]);
-            sql.push(',');
-            push_literal(sql, payloads());
-        }
-        Form::OneChannel(channel) => {
-            sql.push_str("EXECUTE pgpubsub_one(");
-            push_literal(sql, [channel]);
-            sql.push(',');
-            push_array(sql, payloads());
-        }
-        Form::ManyChannels => {
-            sql.push_str("EXECUTE pgpubsub_many(");
-            push_array(sql, messages.iter().map(|m| &*m.channel));
-            sql.push(',');
-            push_array(sql, payloads());
-        }
+        Form::Lines(channel) => LINES.push_call(
+            sql,
+            statements,
+            |sql| push_literal(sql, [channel]),
+            |sql| push_literal(sql, payloads()),
+        ),
+        Form::OneChannel(channel) => ONE_CHANNEL.push_call(
+            sql,
+            statements,
+            |sql| push_literal(sql, [channel]),
+            |sql| push_array(sql, payloads()),
+        ),
+        Form::ManyChannels => MANY_CHANNELS.push_call(
+            sql,
+            statements,
+            |sql| push_array(sql, messages.iter().map(|m| &*m.channel)),
+            |sql| push_array(sql, payloads()),
+        ),
     }
-    sql.push_str(");COMMIT;");
+    sql.push_str(";COMMIT;");
 }
 
 /// An `E'...'` literal of `texts` joined by newlines (as [`LINES`] splits them): with
@@ -198,6 +266,28 @@ mod tests {
         let mut sql = String::new();
         push_literal(&mut sql, [r"it's \'; DROP TABLE x; -- ü"]);
         assert_eq!(sql, r"E'it''s \\''; DROP TABLE x; -- ü'");
+    }
+
+    #[test]
+    fn statements_render_prepared_or_inline() {
+        let batch = Batch::of(
+            ["a", "it's"]
+                .map(|payload| Message {
+                    line: 1,
+                    channel: "c".into(),
+                    payload: payload.into(),
+                })
+                .to_vec(),
+        );
+        assert_eq!(
+            render_all(std::slice::from_ref(&batch), Statements::Prepared),
+            "BEGIN;EXECUTE pgpubsub_lines(E'c',E'a\nit''s');COMMIT;"
+        );
+        assert_eq!(
+            render_all(&[batch], Statements::Inline),
+            "BEGIN;SELECT count(pg_notify(E'c', p)) FROM string_to_table(E'a\nit''s', \
+             E'\\n') AS t(p);COMMIT;"
+        );
     }
 
     #[test]
