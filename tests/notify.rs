@@ -565,34 +565,40 @@ fn stream_flags_need_stdin() {
 
 /// NOTIFY needs no session, so a transaction-mode pooler must not stop it. There a prepared
 /// statement can be missing or already exist (left by an earlier client in the session the
-/// pooler lends), which the second stream below meets: it must switch to statements written
-/// out in full and still deliver everything, in order.
+/// pooler lends), which every stream after the first meets: it must switch to statements
+/// written out in full and still deliver everything, in order, every text literally (here in
+/// all three statement forms: lines, one channel with newlines, several channels).
 #[test]
 fn streams_and_one_shots_pass_through_a_transaction_mode_pooler() {
     let Some(pool) = pooler("transaction") else {
         return;
     };
-    let ch = channel("txpool");
-    let mut listener = listen(&[&ch]);
+    let (ch, other) = (channel("txpool"), channel("txpool_also"));
+    let mut listener = listen(&[&ch, &other]);
     let lines: Vec<String> = (1..=20_000).map(|n| n.to_string()).collect();
-    let input = lines.join("\n");
     for _ in 0..2 {
-        notify_stdin(&["-d", &pool.url, &ch, "-"], input.clone()).success();
+        notify_stdin(&["-d", &pool.url, &ch, "-"], lines.join("\n")).success();
     }
+    // Repeats cut these into several transactions, which go pipelined in one round trip.
+    let texts = ["it's", "a\nb", "back\\slash", "{x,y}", "NULL", "", "ünï"].repeat(3);
+    notify_stdin(&["-d", &pool.url, &ch, "-", "-0"], texts.join("\0")).success();
+    notify_stdin(
+        &["-d", &pool.url, &ch, "-", "-0", "--also", &other],
+        texts.join("\0"),
+    )
+    .success();
     for payload in ["one", "two"] {
         pgpubsub()
             .args(["notify", "-d", &pool.url, &ch, payload])
             .assert()
             .success();
     }
-    let expected: Vec<String> = lines
-        .iter()
-        .chain(&lines)
-        .cloned()
-        .chain(["one", "two"].map(String::from))
-        .collect();
-    assert!(
-        listener.drain(&ch) == pairs(&ch, expected),
-        "lost or reordered"
-    );
+    let mut expected = pairs(&ch, lines.iter().chain(&lines).cloned());
+    expected.extend(pairs(&ch, texts.iter().map(|t| t.to_string())));
+    for text in &texts {
+        expected.extend([&ch, &other].map(|c| (c.clone(), text.to_string())));
+    }
+    expected.extend(pairs(&ch, ["one", "two"].map(String::from)));
+    let got = listener.drain(&ch);
+    assert!(got == expected, "lost, reordered or altered");
 }
