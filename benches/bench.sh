@@ -2,19 +2,23 @@
 # How much does `pgpubsub bench` itself cost? Compare its send rate (--batch 1000 --senders 1
 # --listeners 1) with pgbench running the same batched statement (one transaction of 1000
 # distinct 64-byte payloads through unnest + pg_notify) on the same throwaway server, in the
-# same run, interleaved ROUNDS times so that other load on the machine hits all alike.
+# same run. Each round runs all three (in an order that reverses every other round, so none
+# always runs in another's wake) and gives one ratio per baseline; the median ratio of ROUNDS
+# rounds is judged, with its range: runs swing by +-15 % on a shared 2-core machine.
 #
-# Two baselines: pgbench while a bare sqlx listener (examples/notify_sink.rs) drains the
-# channel, which is like for like (the server feeds one listener in both), and pgbench alone,
-# the strict one (pgpubsub also pays for its listener's backend and for checking every payload).
+# Two baselines: pgbench alone, which is the goal's ("pgbench's rate for the same batched
+# statement"), and pgbench while a bare sqlx listener (examples/notify_sink.rs) drains the
+# channel, which is like for like (the server feeds one listener in both). On a 2-core machine
+# with PostgreSQL 15 the second often measured faster than pgbench alone (by up to 30 %), so
+# it can be the stricter comparison; both are printed.
 #
-#   benches/bench.sh                 DURATION=5s ROUNDS=3 by default
+#   benches/bench.sh                 DURATION=5s ROUNDS=5 by default
 #   DURATION=10s ROUNDS=5 benches/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 BATCH=1000
 SIZE=64
 # Debian's /usr/bin/pgbench is a wrapper that wants a cluster; the real binary is off PATH.
@@ -69,18 +73,28 @@ run_pgpubsub() {
     --duration "$DURATION" --json | jq '.send_rate.total | floor'
 }
 
-alone=() listened=() ours=()
+by_listened=() by_alone=()
 for round in $(seq "$ROUNDS"); do
-  alone+=("$(run_pgbench)")
-  listened+=("$(run_pgbench_listened)")
-  ours+=("$(run_pgpubsub)")
+  if ((round % 2)); then
+    alone=$(run_pgbench); listened=$(run_pgbench_listened); ours=$(run_pgpubsub)
+  else
+    ours=$(run_pgpubsub); listened=$(run_pgbench_listened); alone=$(run_pgbench)
+  fi
+  by_listened+=("$(awk -v o="$ours" -v b="$listened" 'BEGIN { print o / b }')")
+  by_alone+=("$(awk -v o="$ours" -v b="$alone" 'BEGIN { print o / b }')")
   printf 'round %d: pgbench %s/s, pgbench + bare listener %s/s, pgpubsub bench %s/s\n' \
-    "$round" "${alone[-1]}" "${listened[-1]}" "${ours[-1]}"
+    "$round" "$alone" "$listened" "$ours"
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-awk -v a="$(median "${alone[@]}")" -v l="$(median "${listened[@]}")" -v o="$(median "${ours[@]}")" 'BEGIN {
-  printf "median notifications/s: pgbench %d, pgbench + bare listener %d, pgpubsub bench %d\n", a, l, o
-  printf "pgpubsub bench / (pgbench + bare listener): %.1f%% (target >= 85%%)\n", 100 * o / l
-  printf "pgpubsub bench / pgbench alone:             %.1f%%\n", 100 * o / a
-}'
+# summary NAME TARGET RATIO...: the median ratio in percent, with the range.
+summary() {
+  local name=$1 target=$2; shift 2
+  printf '%s\n' "$@" | sort -g | awk -v name="$name" -v target="$target" '
+    { v[NR] = $1 }
+    END {
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "pgpubsub bench / %-27s %5.1f%% [%.1f-%.1f%%]%s\n", name ":", 100 * m,
+        100 * v[1], 100 * v[NR], target ? sprintf(" (goal >= %d%%)", target) : " (like for like)" }'
+}
+summary "pgbench alone" 85 "${by_alone[@]}"
+summary "(pgbench + bare listener)" 0 "${by_listened[@]}"
