@@ -36,7 +36,7 @@ pub async fn run(args: &NotifyArgs, verbose: bool, signals: &mut Signals) -> Res
     if verbose {
         note(settings.describe());
     }
-    let mut sender = match signals.guard(Sender::connect(settings)).await {
+    let mut sender = match signals.guard(Sender::connect(settings, verbose)).await {
         Ok(sender) => sender?,
         Err(signal) => return Ok(signal.exit()),
     };

@@ -14,7 +14,7 @@ use super::batch::Batch;
 use super::report::{counted, Totals};
 use super::sql::{bound, prepare, render, render_all, Statements};
 use crate::connect::ConnSettings;
-use crate::error::warn;
+use crate::error::{note, warn};
 use anyhow::anyhow;
 use futures::TryStreamExt;
 use sqlx::postgres::PgConnection;
@@ -83,18 +83,21 @@ pub struct Sender {
     prepared: bool,
     /// Prepared until prepared statements turn out to come and go between round trips.
     statements: Statements,
+    /// Whether to say so when that happens.
+    verbose: bool,
     pub totals: Totals,
 }
 
 impl Sender {
     /// Connect once up front, so a wrong target fails before any input is read.
-    pub async fn connect(settings: ConnSettings) -> anyhow::Result<Self> {
+    pub async fn connect(settings: ConnSettings, verbose: bool) -> anyhow::Result<Self> {
         let conn = settings.connect().await?;
         Ok(Sender {
             settings,
             conn,
             prepared: false,
             statements: Statements::Prepared,
+            verbose,
             totals: Totals::new(),
         })
     }
@@ -111,6 +114,9 @@ impl Sender {
             let Err(err) = result else {
                 return Ok(());
             };
+            if self.statements == Statements::Prepared && self.give_up_prepared(&err).await {
+                continue;
+            }
             let first = rest.first().and_then(Batch::first_line).unwrap_or_default();
             let reason = self.settings.explain(&err);
             if retried {
@@ -118,16 +124,6 @@ impl Sender {
             }
             retried = true;
             let pending = rest.iter().map(|b| b.messages.len() as u64).sum();
-            let reason = match pooled(&err) {
-                Some(message) => {
-                    self.statements = Statements::Inline;
-                    format!(
-                        "{message}: prepared statements come and go between transactions here, \
-                         as behind a transaction-mode pooler; sending without them"
-                    )
-                }
-                None => reason,
-            };
             warn(format!(
                 "sending failed ({reason}); reconnecting to resend {} once",
                 counted(pending, "notification")
@@ -138,6 +134,28 @@ impl Sender {
             };
             self.prepared = false;
         }
+    }
+
+    /// After `err`, switch to statements written out in full if it says prepared statements
+    /// come and go between transactions (a transaction-mode pooler), and end the failed
+    /// transaction; whether the unacknowledged batches can simply be sent again, which does
+    /// not use up the one resend after a real failure.
+    async fn give_up_prepared(&mut self, err: &sqlx::Error) -> bool {
+        let Some(message) = pooled(err) else {
+            return false;
+        };
+        self.statements = Statements::Inline;
+        if self.verbose {
+            note(format!(
+                "{message}: prepared statements come and go between transactions here (a \
+                 transaction-mode pooler?); sending statements written out in full"
+            ));
+        }
+        // The failed EXECUTE left its transaction block open, or there is none to end.
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.conn)
+            .await
+            .is_ok()
     }
 
     /// One round trip (`sql` is `batches` rendered, if at hand): how many batches were
