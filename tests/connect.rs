@@ -268,11 +268,7 @@ fn wrong_password_fails_without_showing_it() {
 
 #[test]
 fn connection_refused_is_one_line_naming_the_target() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let out = pgpubsub_bare()
         .args([
             "conninfo",

@@ -786,8 +786,7 @@ fn as_postgres(program: &str) -> Command {
         .and_then(|dirs| dirs.flatten().map(|d| d.path().join("bin")).max())
         .expect("PostgreSQL server binaries under /usr/lib/postgresql");
     let program = bindir.join(program);
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         let mut cmd = Command::new("runuser");
         cmd.args(["-u", "postgres", "--"]).arg(program);
         cmd
@@ -815,7 +814,7 @@ fn a_hot_standby_is_refused_with_a_clear_error() {
     psql_at(&primary.url, "SELECT pg_reload_conf()");
 
     let dir = tempfile::tempdir().unwrap();
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         run_ok(Command::new("chown").arg("postgres").arg(dir.path()));
     }
     let data = dir.path().join("standby");
@@ -827,11 +826,7 @@ fn a_hot_standby_is_refused_with_a_clear_error() {
             .args(["--checkpoint=fast", "-R", "-D"])
             .arg(&data),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1",
         dir.path().display()

@@ -314,8 +314,7 @@ impl ConnSettings {
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 Some("28P01") => format!("password authentication failed for user \"{user}\""),
                 Some("3D000") => format!("database \"{database}\" does not exist"),
-                // One connection's prepared statements met on another: a pooler mixes sessions.
-                Some("42P05" | "26000") => format!("{}: {POOLER_HINT}", db.message()),
+                _ if pooler_symptom(err).is_some() => format!("{}: {POOLER_HINT}", db.message()),
                 _ if db.message().contains("unsupported startup parameter") => format!(
                     "{} (PgBouncer? list it in ignore_startup_parameters)",
                     db.message()
@@ -347,6 +346,19 @@ impl ConnSettings {
             sqlx::Error::Tls(tls) => format!("TLS error: {}", chain(tls.as_ref())),
             other => chain(other),
         }
+    }
+}
+
+/// The server's message when `err` says a prepared statement is missing or already exists:
+/// on a connection of its own pgpubsub never causes either, but behind a transaction-mode
+/// pooler one client's statements meet another's, or each transaction may run in another
+/// server session.
+pub fn pooler_symptom(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("26000" | "42P05")) => {
+            Some(db.message())
+        }
+        _ => None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 
 /// Ask for a password on the controlling terminal, without echo.
 pub fn password(user: &str) -> Result<String, Error> {
-    let _quiet = EchoOff::on_terminal();
+    let _quiet = Silenced::on_terminal();
     rpassword::prompt_password(format!("Password for user {user}: ")).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Interrupted {
             Error::Interrupted
@@ -20,14 +20,14 @@ pub fn password(user: &str) -> Result<String, Error> {
 }
 
 /// `/dev/tty` in the mode rpassword reads in (no echo, keys one at a time, Ctrl-C as a key)
-/// for as long as it lives; the previous settings come back on drop. Best effort: without a terminal there is nothing to silence and rpassword reports
-/// the missing terminal itself.
-struct EchoOff {
+/// for as long as it lives; the previous settings come back on drop. Best effort: without a
+/// terminal there is nothing to silence, and rpassword reports the missing terminal itself.
+struct Silenced {
     tty: File,
     saved: libc::termios,
 }
 
-impl EchoOff {
+impl Silenced {
     fn on_terminal() -> Option<Self> {
         let tty = File::options()
             .read(true)
@@ -49,11 +49,11 @@ impl EchoOff {
         if unsafe { libc::tcsetattr(tty.as_raw_fd(), libc::TCSANOW, &quiet) } != 0 {
             return None;
         }
-        Some(EchoOff { tty, saved })
+        Some(Silenced { tty, saved })
     }
 }
 
-impl Drop for EchoOff {
+impl Drop for Silenced {
     fn drop(&mut self) {
         // SAFETY: restores the settings read from this same descriptor.
         unsafe { libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSANOW, &self.saved) };

@@ -13,7 +13,7 @@
 use super::batch::Batch;
 use super::report::{counted, Totals};
 use super::sql::{bound, prepare, render, render_all, Statements};
-use crate::connect::ConnSettings;
+use crate::connect::{pooler_symptom, ConnSettings};
 use crate::error::{note, warn};
 use anyhow::anyhow;
 use futures::TryStreamExt;
@@ -141,7 +141,7 @@ impl Sender {
     /// transaction; whether the unacknowledged batches can simply be sent again, which does
     /// not use up the one resend after a real failure.
     async fn give_up_prepared(&mut self, err: &sqlx::Error) -> bool {
-        let Some(message) = pooled(err) else {
+        let Some(message) = pooler_symptom(err) else {
             return false;
         };
         self.statements = Statements::Inline;
@@ -221,17 +221,5 @@ impl Sender {
                 Err(err) => return (done, Err(err)),
             }
         }
-    }
-}
-
-/// The server's message when `err` says a prepared statement is missing or already exists:
-/// on a connection of its own pgpubsub never causes either, but behind a transaction-mode
-/// pooler each transaction may run in another server session.
-fn pooled(err: &sqlx::Error) -> Option<&str> {
-    match err {
-        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("26000" | "42P05")) => {
-            Some(db.message())
-        }
-        _ => None,
     }
 }

@@ -58,7 +58,8 @@ impl Statement {
         let (before, middle, after) = match statements {
             Statements::Prepared => {
                 sql.push_str("EXECUTE ");
-                (self.name, ",", ")")
+                sql.push_str(self.name);
+                ("(", ",", ")")
             }
             Statements::Inline => {
                 let (before, rest) = self.text.split_once("$1").expect("$1 in statement");
@@ -67,9 +68,6 @@ impl Statement {
             }
         };
         sql.push_str(before);
-        if statements == Statements::Prepared {
-            sql.push('(');
-        }
         first(sql);
         sql.push_str(middle);
         second(sql);

@@ -48,6 +48,21 @@ pub fn url_with_db(db: &str) -> String {
     url.to_string()
 }
 
+/// A loopback TCP port nothing listens on (free a moment ago).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether the tests run as root, where PostgreSQL and PgBouncer must run as `postgres`.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// The shared sandbox, when the tests run on one (tests of Unix sockets need its directory).
 pub fn shared_sandbox() -> Option<&'static Sandbox> {
     match shared() {
@@ -327,11 +342,7 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
     let dir = tempfile::tempdir().unwrap();
     let readable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
     std::fs::set_permissions(dir.path(), readable).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let users = dir.path().join("users.txt");
     std::fs::write(&users, "\"postgres\" \"\"\n").unwrap();
     let ini = dir.path().join("pgbouncer.ini");
@@ -349,8 +360,7 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
     .unwrap();
     let mut cmd = Command::new(binary);
     cmd.arg(&ini).stdout(Stdio::null()).stderr(Stdio::null());
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         // PgBouncer refuses to run as root; the files above are world-readable.
         let id = |flag| {
             let out = Command::new("id")
