@@ -443,7 +443,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --no-reconnect --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --no-reconnect --keepalive --on-gap --on-gap-required --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,6 +478,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --keepalive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-gap)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -45,6 +45,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap -d 'After every reconnect, before any new notification is handled, run CMD (with sh -c) to resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen\'s. A failure is reported and listening goes on' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
@@ -59,6 +60,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l raw -d 'Pri
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s 0 -l null -d 'End records with NUL instead of newline (for `xargs -0`, `read -d \'\'`)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l events -d 'With --json: also write connection events (listening, disconnected, reconnected)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l no-reconnect -d 'Exit 1 when the connection is lost instead of reconnecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap-required -d 'With --on-gap: a failing CMD stops the listener (exit 1)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'

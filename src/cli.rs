@@ -152,7 +152,8 @@ Records end with a newline, or a NUL with -0. On a terminal, payloads are saniti
 
 Connection loss: pgpubsub reconnects (backoff doubling up to --reconnect-max), listens again and
 reports the gap on stderr, and in the output with --events --json. Notifications sent while it was
-disconnected are lost: PostgreSQL keeps none for absent listeners.
+disconnected are lost: PostgreSQL keeps none for absent listeners. --on-gap CMD then runs before
+anything new is printed, so a consumer can reload what it caches from the tables.
 
 Examples:
   pgpubsub listen -d mydb jobs
@@ -160,6 +161,7 @@ Examples:
   pgpubsub listen jobs | while IFS=$'\\t' read -r channel payload; do ...; done
   pgpubsub listen -c 1 --timeout 30s job_done      wait for one notification, at most 30 s
   pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
+  pgpubsub listen --on-gap './reload.sh' jobs      resync after every reconnect
 
 ",
     environment!(),
@@ -387,6 +389,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
           default_value = "30s", value_parser = humantime::parse_duration)]
     pub keepalive: Duration,
+
+    /// After every reconnect, before any new notification is handled, run CMD (with sh -c) to
+    /// resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen's.
+    /// A failure is reported and listening goes on.
+    #[arg(
+        long,
+        value_name = "CMD",
+        help_heading = "Connection loss",
+        conflicts_with = "no_reconnect"
+    )]
+    pub on_gap: Option<String>,
+
+    /// With --on-gap: a failing CMD stops the listener (exit 1).
+    #[arg(long, help_heading = "Connection loss", requires = "on_gap")]
+    pub on_gap_required: bool,
 
     #[command(flatten)]
     pub conn: ConnArgs,

@@ -564,20 +564,6 @@ fn exec_runs_a_command_per_notification_in_order_and_survives_failures() {
     assert!(payloads[2].ends_with("|three") && payloads[3] == "lines");
 }
 
-/// Terminate the backend(s) with this application_name; returns how many.
-fn kill_backends(url: &str, app: &str) -> u32 {
-    psql_at(
-        url,
-        &format!(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE application_name = '{app}'"
-        ),
-    )
-    .trim()
-    .parse()
-    .unwrap()
-}
-
 #[test]
 fn no_reconnect_exits_1_on_connection_loss() {
     let ch = channel("noreco");

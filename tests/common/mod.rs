@@ -392,3 +392,17 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
         _dir: dir,
     })
 }
+
+/// Terminate the backend(s) with this application_name; returns how many.
+pub fn kill_backends(url: &str, app: &str) -> u32 {
+    psql_at(
+        url,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = '{app}'"
+        ),
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}

@@ -1,0 +1,122 @@
+//! `listen --on-gap CMD` against a real server: the test kills the listener's backend and
+//! checks that the hook runs once per reconnect, with PGPUBSUB_DOWN_MS and PGPUBSUB_REASON,
+//! and before anything received on the new connection is printed.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+/// How long any awaited condition may take before the test fails (generous: CI is slow).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The lines of a pipe, read by a thread.
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// `pgpubsub listen ARGS` with its backend named `app`; returns the child, stdout and stderr
+/// lines, once it listens.
+fn listen(app: &str, args: &[&str]) -> (Child, Receiver<String>, Receiver<String>) {
+    let mut child = clean(Command::new(BIN))
+        .env("DATABASE_URL", format!("{}?application_name={app}", url()))
+        .args(["-v", "listen", "--reconnect-max", "200ms"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    until(&err, "listening on");
+    (child, out, err)
+}
+
+/// Wait for a line containing `needle`; returns it.
+fn until(lines: &Receiver<String>, needle: &str) -> String {
+    loop {
+        let line = lines
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn the_hook_runs_once_per_reconnect_before_anything_new_is_printed() {
+    let ch = channel("gap");
+    let app = format!("ongap_{}", std::process::id());
+    // The hook sends a notification itself, then waits, then prints: were listen to print
+    // what the new connection received before the hook finished, "after" would come first.
+    let hook = format!(
+        "psql -X -q -d '{}' -c \"NOTIFY {ch}, 'after'\" && sleep 0.3 && \
+         echo \"gap|$PGPUBSUB_DOWN_MS|$PGPUBSUB_REASON\"",
+        url()
+    );
+    let (mut child, out, err) = listen(&app, &["--on-gap", &hook, &ch]);
+    send_notifications(url(), &[(&ch, "before")]);
+    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tbefore"));
+    for _ in 0..2 {
+        assert!(kill_backends(url(), &app) >= 1);
+        let lost = until(&err, "connection lost: ");
+        until(&err, "reconnected after");
+        let gap = out.recv_timeout(PATIENCE).unwrap();
+        let fields: Vec<&str> = gap.splitn(3, '|').collect();
+        assert_eq!(fields[0], "gap", "the hook's line comes first: {gap}");
+        fields[1]
+            .parse::<u64>()
+            .expect("PGPUBSUB_DOWN_MS is milliseconds");
+        assert!(
+            !fields[2].is_empty() && lost.contains(fields[2]),
+            "PGPUBSUB_REASON is the reported cause: {gap} / {lost}"
+        );
+        assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tafter"));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    let rest: Vec<String> = out.iter().collect();
+    assert!(rest.is_empty(), "no further hook run: {rest:?}");
+}
+
+#[test]
+fn a_failing_hook_is_reported_and_stops_the_listener_only_when_required() {
+    let ch = channel("gapfail");
+    let app = format!("ongapfail_{}", std::process::id());
+    let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", &ch]);
+    assert!(kill_backends(url(), &app) >= 1);
+    let warning = until(&err, "--on-gap");
+    assert!(
+        warning.contains("7") && warning.contains("listening on"),
+        "{warning}"
+    );
+    assert!(
+        kill_backends(url(), &app) >= 1,
+        "still listening after a failed hook"
+    );
+    until(&err, "--on-gap");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+
+    let app = format!("ongapreq_{}", std::process::id());
+    let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", "--on-gap-required", &ch]);
+    assert!(kill_backends(url(), &app) >= 1);
+    let error = until(&err, "--on-gap");
+    assert!(error.contains("--on-gap-required"), "{error}");
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
