@@ -30,6 +30,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
             cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand request 'Send a request on a channel and print the reply (or replies) to stdout'
+            cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -180,6 +182,50 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgpubsub;request'= {
+            cand --file 'Send the whole content of this file as the body'
+            cand --timeout 'How long to wait for the replies to a request; exit 3 when they do not all arrive'
+            cand --replies 'Gather N replies (from N responders) per request, printing each as it arrives'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;reply'= {
+            cand --exec 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply'
+            cand --sql 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)'
+            cand --concurrency 'Requests handled at once; further requests wait for a free slot'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgpubsub;generate'= {
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -195,6 +241,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
             cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand request 'Send a request on a channel and print the reply (or replies) to stdout'
+            cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -209,6 +257,10 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;conninfo'= {
         }
         &'pgpubsub;help;sandbox'= {
+        }
+        &'pgpubsub;help;request'= {
+        }
+        &'pgpubsub;help;reply'= {
         }
         &'pgpubsub;help;generate'= {
         }

@@ -10,7 +10,7 @@ use sqlx::{Connection, PgConnection};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,20 +48,6 @@ fn listen_at(url: &str, args: &[&str]) -> Listen {
 /// `listen_at` the shared test server.
 fn listen(args: &[&str]) -> Listen {
     listen_at(url(), args)
-}
-
-/// The lines of a pipe, read by a thread.
-fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 impl Listen {

@@ -5,30 +5,35 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 /// How long any awaited condition may take before the test fails (generous: CI is slow).
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// The lines of a pipe, read by a thread.
-fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+/// A listener that gets SIGTERM when dropped, so a failing test leaves no process behind.
+struct Listener(Child);
+
+impl Listener {
+    fn stop(&mut self) -> Option<i32> {
+        // SAFETY: signalling our own child, not yet reaped.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        self.0.wait().unwrap().code()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.stop();
         }
-    });
-    rx
+    }
 }
 
 /// `pgpubsub listen ARGS` with its backend named `app`; returns the child, stdout and stderr
 /// lines, once it listens.
-fn listen(app: &str, args: &[&str]) -> (Child, Receiver<String>, Receiver<String>) {
+fn listen(app: &str, args: &[&str]) -> (Listener, Receiver<String>, Receiver<String>) {
     let mut child = clean(Command::new(BIN))
         .env("DATABASE_URL", format!("{}?application_name={app}", url()))
         .args(["-v", "listen", "--reconnect-max", "200ms"])
@@ -41,7 +46,7 @@ fn listen(app: &str, args: &[&str]) -> (Child, Receiver<String>, Receiver<String
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
     until(&err, "listening on");
-    (child, out, err)
+    (Listener(child), out, err)
 }
 
 /// Wait for a line containing `needle`; returns it.
@@ -86,9 +91,7 @@ fn the_hook_runs_once_per_reconnect_before_anything_new_is_printed() {
         );
         assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tafter"));
     }
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert_eq!(child.stop(), Some(143));
     let rest: Vec<String> = out.iter().collect();
     assert!(rest.is_empty(), "no further hook run: {rest:?}");
 }
@@ -109,14 +112,12 @@ fn a_failing_hook_is_reported_and_stops_the_listener_only_when_required() {
         "still listening after a failed hook"
     );
     until(&err, "--on-gap");
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert_eq!(child.stop(), Some(143));
 
     let app = format!("ongapreq_{}", std::process::id());
     let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", "--on-gap-required", &ch]);
     assert!(kill_backends(url(), &app) >= 1);
     let error = until(&err, "--on-gap");
     assert!(error.contains("--on-gap-required"), "{error}");
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert_eq!(child.0.wait().unwrap().code(), Some(1));
 }
