@@ -2,50 +2,27 @@
 //! can try `listen` and `notify` in two terminals with nothing but PostgreSQL's binaries.
 //! Stdout gets only the `export DATABASE_URL=...` line (easy to capture); the rest is on stderr.
 
-use crate::cli::SandboxArgs;
-use crate::ephemeral::{Config, Server, Tls};
-use crate::error::{note, stdout_error, Exit, Result};
-use crate::signals::Signals;
+use crate::app::Context;
+use crate::ephemeral::{Config, Server};
+use crate::error::{note, stdout_error, Error, Exit, Result};
 use std::io::Write;
 
-/// Start the server, announce it, wait for a stop signal, remove it.
-pub async fn run(args: &SandboxArgs, signals: &mut Signals, out: &mut impl Write) -> Result<Exit> {
-    let tls = match (&args.ssl_cert, &args.ssl_key) {
-        (Some(cert), Some(key)) => Some(Tls {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
-    let config = Config {
-        tls,
-        port: args.port,
-    };
-    let server = match signals.guard(Server::start(&config)).await {
-        Ok(started) => started?,
-        Err(signal) => return Ok(signal.exit()),
-    };
-    let announced = announce(&server, out);
-    let stop = match announced {
-        Ok(()) => Ok(signals.recv().await.exit()),
+/// Start the server (as `config` says), announce it, wait for a stop signal, remove it. It
+/// only ever ends by that signal (or a failure).
+pub async fn run(config: &Config, ctx: &mut Context) -> Result<Exit> {
+    let server = ctx.throwaway(config).await?;
+    let stopped = match announce(&server, &mut ctx.stdout()) {
+        Ok(()) => Err(Error::Stopped(ctx.signals.recv().await)),
         Err(err) => Err(err),
     };
-    let dir = server.dir().display().to_string();
-    server.stop()?;
-    note(format!("throwaway server stopped; {dir} removed"));
-    stop
+    Context::remove(server)?;
+    stopped
 }
 
 fn announce(server: &Server, out: &mut impl Write) -> Result<()> {
     writeln!(out, "export DATABASE_URL={}", server.url())
         .and_then(|()| out.flush())
         .map_err(stdout_error)?;
-    note(format!(
-        "throwaway PostgreSQL {} on 127.0.0.1:{} (data, socket and log in {})",
-        server.version(),
-        server.port(),
-        server.dir().display()
-    ));
     note(format!("connect with: psql {}", server.url()));
     note("stop it with Ctrl-C: the server and all its data are then removed");
     Ok(())
