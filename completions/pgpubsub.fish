@@ -49,7 +49,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -69,7 +69,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s d -l dbname
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -98,7 +98,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -114,7 +114,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -126,7 +126,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbna
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
