@@ -86,7 +86,9 @@ impl Read for UntilStopped {
 }
 
 /// SIGINT and SIGTERM reported on a pipe (one byte, the signal number) for as long as this
-/// lives, beside the handlers already installed (tokio's, which still see the signal).
+/// lives, beside the handlers already installed (tokio's, which still see the signal). `app`
+/// installs those before any command runs; without them a stop signal would be ignored once
+/// this is dropped (signal-hook-registry does not restore the default action).
 struct StopSignals {
     read: File,
     write: OwnedFd,
