@@ -292,9 +292,16 @@ The server lives in a temporary directory (trust authentication, a Unix socket i
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 
+--detach prints the export line once the server accepts connections and returns; the server
+keeps running under a background pgpubsub process (in a session of its own) until
+`pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
+its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+
 Examples:
   pgpubsub sandbox               then, in another terminal, paste the export line and run
                                  pgpubsub listen chan0   /   pgpubsub notify chan0 hello
+  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
+  pgpubsub sandbox --stop        stop the one DATABASE_URL points at
 
 ",
     exit_codes!()
@@ -647,6 +654,25 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+
+    /// Print the export line once the server accepts connections and return, leaving the server
+    /// running in the background (stop it with --stop).
+    #[arg(long)]
+    pub detach: bool,
+
+    /// Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub idle_stop: Option<Duration>,
+
+    /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
+    /// and remove its files.
+    #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+    pub stop: Option<Option<String>>,
+
+    /// Internal: run as the supervisor of a detached sandbox.
+    #[arg(long, hide = true, conflicts_with = "detach")]
+    pub supervise: bool,
 }
 
 /// `pgpubsub request`: one request (or one per stdin line), its replies to stdout.
