@@ -767,7 +767,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__sandbox)
-            opts="-v -V --port --ssl-cert --ssl-key --color --verbose --help --version"
+            opts="-v -V --port --ssl-cert --ssl-key --detach --idle-stop --stop --supervise --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +782,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --ssl-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-stop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stop)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -52,7 +52,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -73,7 +73,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s d -l dbname
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -102,7 +102,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -118,7 +118,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -130,7 +130,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbna
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -141,9 +141,13 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s V -l vers
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l port -d 'TCP port on 127.0.0.1 to listen on (default: a free one)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-cert -d 'Serve TLS with this PEM certificate (chain); needs --ssl-key' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-key -d 'Private key (PEM) for --ssl-cert' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l idle-stop -d 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l stop -d 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l detach -d 'Print the export line once the server accepts connections and return, leaving the server running in the background (stop it with --stop)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l supervise -d 'Internal: run as the supervisor of a detached sandbox'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
@@ -154,7 +158,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s d -l dbnam
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -169,7 +173,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"

@@ -107,7 +107,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             notify::run(plan, conn, &mut ctx).await
         }
         Command::Demo(args) => demo::run(demo_settings(args, verbose)?, &mut ctx).await,
-        Command::Sandbox(args) => sandbox::run(&sandbox_config(args), &mut ctx).await,
+        Command::Sandbox(args) => sandbox::run(&sandbox_settings(args), &mut ctx).await,
         Command::Generate(args) => {
             let what = match args.what {
                 Generated::Completions => generate::What::Completions,
@@ -234,14 +234,24 @@ fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
     })
 }
 
-/// `sandbox`'s flags: the throwaway server to start.
-fn sandbox_config(args: SandboxArgs) -> Config {
-    Config {
-        tls: match (args.ssl_cert, args.ssl_key) {
-            (Some(cert), Some(key)) => Some(Tls { cert, key }),
-            _ => None,
+/// `sandbox`'s flags: the throwaway server to start, and how to run it.
+fn sandbox_settings(args: SandboxArgs) -> sandbox::Settings {
+    let mode = match (args.stop, args.detach, args.supervise) {
+        (Some(target), ..) => sandbox::Mode::Stop(target),
+        (None, true, _) => sandbox::Mode::Detach,
+        (None, false, true) => sandbox::Mode::Supervise,
+        (None, false, false) => sandbox::Mode::Foreground,
+    };
+    sandbox::Settings {
+        config: Config {
+            tls: match (args.ssl_cert, args.ssl_key) {
+                (Some(cert), Some(key)) => Some(Tls { cert, key }),
+                _ => None,
+            },
+            port: args.port,
         },
-        port: args.port,
+        idle_stop: args.idle_stop,
+        mode,
     }
 }
 

@@ -32,7 +32,7 @@ const ENVIRONMENT: &str = "Environment:
   PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
   PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
   PGAPPNAME            application_name
-  PGCONNECT_TIMEOUT    seconds to wait for a connection
+  PGCONNECT_TIMEOUT    seconds to wait for a connection (0: no limit)
   NO_COLOR             no color with --color auto";
 
 const ROOT_NOTES: &str = "\
@@ -232,9 +232,16 @@ The server lives in a temporary directory (trust authentication, a Unix socket i
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 
+--detach prints the export line once the server accepts connections and returns; the server
+keeps running under a background pgpubsub process (in a session of its own) until
+`pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
+its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+
 Examples:
   pgpubsub sandbox               then, in another terminal, paste the export line and run
                                  pgpubsub listen chan0   /   pgpubsub notify chan0 hello
+  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
+  pgpubsub sandbox --stop        stop the one DATABASE_URL points at
 
 ";
 
@@ -314,7 +321,8 @@ pub struct ConnArgs {
     #[arg(short = 'U', long, value_name = "USER")]
     pub username: Option<String>,
 
-    /// Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT).
+    /// Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or
+    /// PGCONNECT_TIMEOUT).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub connect_timeout: Option<Duration>,
 
@@ -571,6 +579,25 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+
+    /// Print the export line once the server accepts connections and return, leaving the server
+    /// running in the background (stop it with --stop).
+    #[arg(long)]
+    pub detach: bool,
+
+    /// Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub idle_stop: Option<Duration>,
+
+    /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
+    /// and remove its files.
+    #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+    pub stop: Option<Option<String>>,
+
+    /// Internal: run as the supervisor of a detached sandbox.
+    #[arg(long, hide = true, conflicts_with = "detach")]
+    pub supervise: bool,
 }
 
 /// `pgpubsub request`: one request (or one per stdin line), its replies to stdout.

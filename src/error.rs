@@ -180,6 +180,10 @@ pub enum Error {
     /// signal handlers cannot see. The same as `Stopped(Signal::Interrupt)`.
     #[error("interrupted")]
     Interrupted,
+    /// SIGTERM received where pgpubsub blocks outside the async signal handlers (the password
+    /// prompt).
+    #[error("terminated")]
+    Terminated,
 }
 
 /// Shorthand for results that end in an [`Error`].
@@ -194,6 +198,7 @@ impl Error {
             Error::StdoutClosed => Exit::Success,
             Error::Stopped(signal) => signal.exit(),
             Error::Interrupted => Exit::Interrupted,
+            Error::Terminated => Exit::Terminated,
         }
     }
 }
@@ -219,7 +224,9 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed | Error::Stopped(_) | Error::Interrupted => return err.exit(),
+        Error::StdoutClosed | Error::Stopped(_) | Error::Interrupted | Error::Terminated => {
+            return err.exit()
+        }
     };
     say("", line);
     err.exit()
