@@ -2,9 +2,10 @@
 //! installed before any work starts, then one subcommand runs to an [`Exit`].
 
 use crate::cli::{Cli, ColorChoice, Command};
+use crate::connect::ConnSettings;
 use crate::error::{Exit, Result};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status};
 use anyhow::Context;
 use std::io::IsTerminal;
 
@@ -35,6 +36,25 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
         Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Status(args) => {
+            let settings = status_settings(&args);
+            let conn = ConnSettings::resolve(&args.conn)?;
+            status::run(&settings, &conn, cli.verbose, &mut signals, &mut stdout).await
+        }
+    }
+}
+
+/// `status`'s settings from its flags.
+fn status_settings(args: &crate::cli::StatusArgs) -> status::Settings {
+    status::Settings {
+        watch: args.watch,
+        json: args.json,
+        show_queries: args.show_queries,
+        limits: status::Limits {
+            warn: args.warn,
+            idle_threshold: args.idle_threshold,
+        },
+        terminal: std::io::stdout().is_terminal(),
     }
 }
 

@@ -17,6 +17,10 @@ pub enum Exit {
     Usage = 2,
     /// `listen`: --timeout/--idle-timeout reached before --count was satisfied.
     Timeout = 3,
+    /// `status`: NOTIFY is degraded on the server (queue above --warn, sessions waiting for
+    /// the NOTIFY commit lock, a suspected stalled consumer, or a standby), so that
+    /// `pgpubsub status || alert` works.
+    Degraded = 4,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.

@@ -18,6 +18,7 @@ mod notify;
 mod output;
 mod sandbox;
 mod signals;
+mod status;
 mod unix_user;
 
 use clap::Parser;
