@@ -30,6 +30,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
             cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -178,6 +179,30 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgpubsub;status'= {
+            cand --watch 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped'
+            cand --warn 'Queue usage at or above which the server is degraded, e.g. 50%, 80'
+            cand --idle-threshold 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'Print one JSON object per refresh (fields below)'
+            cand --show-queries 'Show other sessions'' last query (truncated; withheld when it mentions a password)'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgpubsub;generate'= {
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -193,6 +218,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
             cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -207,6 +233,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;conninfo'= {
         }
         &'pgpubsub;help;sandbox'= {
+        }
+        &'pgpubsub;help;status'= {
         }
         &'pgpubsub;help;generate'= {
         }

@@ -126,7 +126,12 @@ fn commit_lock(text: &mut String, health: &Health) {
     let lock = &health.commit_lock;
     line(text, &heading("NOTIFY commit lock").to_string());
     match &lock.holder {
-        Some(holder) => line(text, &format!("  held by {}", session(holder))),
+        Some(holder) => {
+            line(text, &format!("  held by {}", session(holder)));
+            if let Some(why) = holder.wait_event.as_deref().and_then(meaning) {
+                line(text, &format!("  ({why})"));
+            }
+        }
         None if lock.waiters.is_empty() => line(text, "  free"),
         None => line(text, "  released just now"),
     }
@@ -141,6 +146,18 @@ fn commit_lock(text: &mut String, health: &Health) {
         for waiter in &lock.waiters {
             line(text, &format!("    {}", session(waiter)));
         }
+    }
+}
+
+/// What the holder's wait means, for the waits a notifying commit is known to make.
+fn meaning(wait_event: &str) -> Option<&'static str> {
+    match wait_event {
+        "SyncRep" => Some(
+            "SyncRep: its commit waits for a synchronous standby to confirm it; see \
+             synchronous_standby_names and the standbys' health",
+        ),
+        "WALWrite" | "WALSync" => Some("writing its commit to disk: WAL storage is slow"),
+        _ => None,
     }
 }
 
@@ -166,7 +183,7 @@ fn settings(text: &mut String, health: &Health) {
 }
 
 fn heading(name: &str) -> colored::ColoredString {
-    name.bold()
+    format!("{name}:").bold()
 }
 
 /// One session on one line: who, from where, doing what, for how long.
