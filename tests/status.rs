@@ -36,6 +36,12 @@ fn status_json(url: &str, args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// Run `status` (the screen) against `url`, expecting exit `code`; returns what it printed.
+fn status_screen(url: &str, code: i32) -> String {
+    let out = pgpubsub_at(url).arg("status").assert().code(code);
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
 /// Poll `condition` every 20 ms until it holds; fail after [`PATIENCE`].
 fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
@@ -124,14 +130,7 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
         assert_eq!(report["queue"]["max_bytes"], Value::Null);
     }
 
-    let screen = pgpubsub()
-        .arg("status")
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let screen = String::from_utf8(screen).unwrap();
+    let screen = status_screen(url(), 0);
     assert!(screen.starts_with("NOTIFY health: healthy"), "{screen}");
     for part in ["Queue", "NOTIFY commit lock", "synchronous_commit", "fsync"] {
         assert!(screen.contains(part), "no {part} in:\n{screen}");
@@ -193,8 +192,7 @@ fn a_listener_that_stops_reading_is_named_and_exits_4_until_it_drains() {
     assert_eq!(suspect["reason"], "client_write");
     assert_eq!(suspect["application_name"], app.as_str());
     assert_eq!(suspect["wait_event"], "ClientWrite");
-    let screen = pgpubsub_at(url).arg("status").assert().code(4);
-    let screen = String::from_utf8_lossy(&screen.get_output().stdout).to_string();
+    let screen = status_screen(url, 4);
     assert!(screen.contains(&format!("pid {backend}")), "{screen}");
     assert!(
         screen.contains("does not show which sessions LISTEN"),
@@ -271,8 +269,7 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
     assert_eq!(report["server"]["synchronous_standby_names"], "nobody");
     let (_, shown) = status_json(url, &["--show-queries"]);
     assert_eq!(shown["commit_lock"]["holder"]["query"], "COMMIT");
-    let screen = pgpubsub_at(url).arg("status").assert().code(4);
-    let screen = String::from_utf8_lossy(&screen.get_output().stdout).to_string();
+    let screen = status_screen(url, 4);
     assert!(
         screen.contains(&format!("held by pid {holder_pid}")) && screen.contains("SyncRep"),
         "{screen}"
@@ -308,8 +305,7 @@ fn a_role_without_pg_read_all_stats_gets_a_report_and_a_note() {
         .as_str()
         .unwrap()
         .contains("not a member of pg_read_all_stats"));
-    let screen = pgpubsub_at(as_role.as_str()).arg("status").assert().code(0);
-    let screen = String::from_utf8_lossy(&screen.get_output().stdout).to_string();
+    let screen = status_screen(as_role.as_str(), 0);
     assert!(screen.contains("Note: role"), "{screen}");
     assert!(screen.contains("NOTIFY commit lock"), "{screen}");
     assert!(!screen.contains("pw"), "{screen}");
