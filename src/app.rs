@@ -1,9 +1,11 @@
 //! The dispatcher: global settings resolved once (color, verbosity), signal handlers
 //! installed before any work starts, then one subcommand runs to an [`Exit`].
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice, Command, ReplyArgs, RequestArgs};
 use crate::connect::ConnSettings;
-use crate::error::{Exit, Result};
+use crate::error::{note, usage, Exit, Result};
+use crate::limits::check_channel;
+use crate::reqrep::{reply, request};
 use crate::signals::Signals;
 use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status};
 use anyhow::Context;
@@ -36,12 +38,67 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
         Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Request(args) => {
+            let settings = request_settings(&args, cli.verbose, stdout.is_terminal())?;
+            let conn = conn_settings(&args.conn, cli.verbose)?;
+            request::run(&settings, &conn, &mut signals, &mut stdout).await
+        }
+        Command::Reply(args) => {
+            let settings = reply_settings(&args, cli.verbose)?;
+            let conn = conn_settings(&args.conn, cli.verbose)?;
+            reply::run(&settings, &conn, &mut signals).await
+        }
         Command::Status(args) => {
             let settings = status_settings(&args);
-            let conn = ConnSettings::resolve(&args.conn)?;
-            status::run(&settings, &conn, cli.verbose, &mut signals, &mut stdout).await
+            let conn = conn_settings(&args.conn, cli.verbose)?;
+            status::run(&settings, &conn, &mut signals, &mut stdout).await
         }
     }
+}
+
+/// Resolve connection flags, saying where they lead with --verbose.
+fn conn_settings(args: &crate::cli::ConnArgs, verbose: bool) -> Result<ConnSettings> {
+    let settings = ConnSettings::resolve(args)?;
+    if verbose {
+        note(settings.describe());
+    }
+    Ok(settings)
+}
+
+fn request_settings(
+    args: &RequestArgs,
+    verbose: bool,
+    terminal: bool,
+) -> Result<request::Settings> {
+    check_channel(&args.channel).map_err(usage)?;
+    let bodies = match (&args.file, args.payload.as_deref()) {
+        (Some(path), _) => request::Bodies::One(notify::read_file(path)?),
+        (None, Some("-")) => request::Bodies::Lines,
+        (None, payload) => request::Bodies::One(payload.unwrap_or_default().to_string()),
+    };
+    Ok(request::Settings {
+        channel: args.channel.clone(),
+        bodies,
+        timeout: args.timeout,
+        replies: args.replies,
+        terminal,
+        verbose,
+    })
+}
+
+fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
+    check_channel(&args.channel).map_err(usage)?;
+    let handler = match (&args.exec, &args.sql) {
+        (Some(command), _) => reply::Handler::Exec(command.clone()),
+        (None, Some(query)) => reply::Handler::Sql(query.clone()),
+        (None, None) => unreachable!("clap requires --exec or --sql"),
+    };
+    Ok(reply::Settings {
+        channel: args.channel.clone(),
+        handler,
+        concurrency: args.concurrency as usize,
+        verbose,
+    })
 }
 
 /// `status`'s settings from its flags.

@@ -101,6 +101,16 @@ impl ConnSettings {
         Self::resolve_with(args, |name| std::env::var(name).ok())
     }
 
+    /// Settings for a target given as one string (a URL, conninfo or database name), as `-d`
+    /// takes it; e.g. the URL a sandbox printed.
+    pub fn for_target(target: &str) -> Result<Self, Error> {
+        let args = ConnArgs {
+            dbname: Some(target.to_string()),
+            ..ConnArgs::default()
+        };
+        Self::resolve(&args)
+    }
+
     fn resolve_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let env = Params::from_env(&var).map_err(usage)?;
         let database_url = var("DATABASE_URL").filter(|v| !v.is_empty());

@@ -10,7 +10,7 @@ mod probe;
 mod screen;
 
 use crate::connect::ConnSettings;
-use crate::error::{note, stdout_error, Exit, Result};
+use crate::error::{stdout_error, Exit, Result};
 use crate::signals::Signals;
 use health::{Health, Reading};
 use std::io::Write;
@@ -60,13 +60,9 @@ impl Settings {
 pub async fn run(
     settings: &Settings,
     conn: &ConnSettings,
-    verbose: bool,
     signals: &mut Signals,
     mut out: impl Write,
 ) -> Result<Exit> {
-    if verbose {
-        note(conn.describe());
-    }
     let mut connection = match signals.guard(conn.connect()).await {
         Ok(connected) => connected.map_err(anyhow::Error::from)?,
         Err(signal) => return Ok(signal.exit()),
