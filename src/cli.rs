@@ -32,7 +32,7 @@ macro_rules! environment {
   PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
   PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
   PGAPPNAME            application_name
-  PGCONNECT_TIMEOUT    seconds to wait for a connection
+  PGCONNECT_TIMEOUT    seconds to wait for a connection (0: no limit)
   NO_COLOR             no color with --color auto"
     };
 }
@@ -448,7 +448,8 @@ pub struct ConnArgs {
     #[arg(short = 'U', long, value_name = "USER")]
     pub username: Option<String>,
 
-    /// Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT).
+    /// Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or
+    /// PGCONNECT_TIMEOUT).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub connect_timeout: Option<Duration>,
 
