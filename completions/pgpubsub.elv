@@ -243,7 +243,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --json 'Print one JSON object per refresh (fields below)'
             cand --show-queries 'Show other sessions'' last query (truncated; withheld when it mentions a password)'
