@@ -14,7 +14,7 @@ use crate::limits::check_channel;
 use crate::output::{Format, Printer, Template};
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, term};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, term};
 use clap::CommandFactory;
 use std::future::Future;
 use std::io::IsTerminal;
@@ -134,6 +134,12 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             let settings = reply_settings(&args, verbose)?;
             let conn = conn_settings(&args.conn, verbose)?;
             reply::run(&settings, &conn, &mut ctx.signals).await
+        }
+        Command::Status(args) => {
+            let settings = status_settings(&args, ctx.terminal());
+            let conn = conn_settings(&args.conn, verbose)?;
+            let mut stdout = ctx.stdout();
+            status::run(&settings, &conn, &mut ctx.signals, &mut stdout).await
         }
     }
 }
@@ -289,4 +295,18 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         concurrency: args.concurrency as usize,
         verbose,
     })
+}
+
+/// `status`'s settings from its flags.
+fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Settings {
+    status::Settings {
+        watch: args.watch,
+        json: args.json,
+        show_queries: args.show_queries,
+        limits: status::Limits {
+            warn: args.warn,
+            idle_threshold: args.idle_threshold,
+        },
+        terminal,
+    }
 }

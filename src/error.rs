@@ -23,6 +23,10 @@ pub enum Exit {
     /// `listen`: --timeout/--idle-timeout reached before --count was satisfied. `request`: no
     /// reply (or fewer than --replies) within --timeout.
     Timeout = 3,
+    /// `status`: NOTIFY is degraded on the server (queue above --warn, sessions waiting for
+    /// the NOTIFY commit lock, a suspected stalled consumer, or a standby), so that
+    /// `pgpubsub status || alert` works.
+    Degraded = 4,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.
@@ -32,11 +36,12 @@ pub enum Exit {
 impl Exit {
     /// Every status, in table order. A new variant goes here too (a unit test checks that
     /// each one has a meaning on the root page).
-    pub const ALL: [Exit; 6] = [
+    pub const ALL: [Exit; 7] = [
         Exit::Success,
         Exit::Failure,
         Exit::Usage,
         Exit::Timeout,
+        Exit::Degraded,
         Exit::Interrupted,
         Exit::Terminated,
     ];
@@ -53,6 +58,9 @@ impl Exit {
             (Exit::Success, Some("listen")) => {
                 "success: --count reached, --timeout or --idle-timeout reached without --count, \
                  or stdout closed"
+            }
+            (Exit::Success, Some("status")) => {
+                "healthy (with --watch: never; it runs until stopped)"
             }
             (Exit::Success, Some("request")) => "every reply arrived and none was an error",
             (Exit::Success, _) => "success (also when stdout is closed early, as by `| head -1`)",
@@ -88,6 +96,7 @@ impl Exit {
             (Exit::Usage, Some("request")) => {
                 "bad usage or bad input (too long for one notification, invalid input line)"
             }
+            (Exit::Usage, Some("status")) => "bad usage",
             (Exit::Usage, _) => "bad usage or bad input found before anything was sent",
             (Exit::Timeout, None) => {
                 "listen: --timeout/--idle-timeout reached before --count was satisfied; \
@@ -100,6 +109,11 @@ impl Exit {
                 "--timeout/--idle-timeout reached before --count was satisfied"
             }
             (Exit::Timeout, _) => return None,
+            (Exit::Degraded, None) => {
+                "status: NOTIFY is degraded on the server (see its verdict line)"
+            }
+            (Exit::Degraded, Some("status")) => "degraded: see the reasons on the verdict line",
+            (Exit::Degraded, _) => return None,
             (Exit::Interrupted, Some("listen")) => {
                 "stopped by SIGINT (Ctrl-C), after printing every notification already received"
             }
