@@ -24,7 +24,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Sandbox(args) => sandbox::run(&args, &mut signals, &mut stdout).await,
         Command::Conninfo(args) => match signals
-            .guard(conninfo::run(&args.conn, cli.verbose, &mut stdout))
+            .guard(conninfo::run((&args.conn).into(), cli.verbose, &mut stdout))
             .await
         {
             Ok(result) => result,
@@ -35,6 +35,19 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
         Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+    }
+}
+
+impl From<&crate::cli::ConnArgs> for crate::connect::Flags {
+    fn from(args: &crate::cli::ConnArgs) -> Self {
+        crate::connect::Flags {
+            dbname: args.dbname.clone(),
+            host: args.host.clone(),
+            port: args.port.map(|p| p.to_string()),
+            user: args.username.clone(),
+            connect_timeout: args.connect_timeout,
+            prompt: args.password,
+        }
     }
 }
 

@@ -39,7 +39,7 @@ pub async fn run(
 ) -> Result<Exit> {
     let started = Instant::now();
     let plan = Plan::resolve(args, std::io::stdout().is_terminal())?;
-    let settings = ConnSettings::resolve(&args.conn)?;
+    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("listen")?;
     if verbose {
         note(settings.describe());
     }
@@ -51,7 +51,12 @@ pub async fn run(
         Err(signal) => return Ok(signal.exit()),
     };
     if verbose {
-        note(format!("listening on {} channel(s)", plan.channels.len()));
+        session.passed.iter().for_each(note);
+        note(format!(
+            "listening on {} channel(s) on {}",
+            plan.channels.len(),
+            session.host
+        ));
     }
     let mut listener = Listener {
         plan,
@@ -278,12 +283,17 @@ impl<W: Write> Listener<W> {
             match opened {
                 Ok(session) => {
                     let down = down_since.elapsed();
+                    if self.verbose {
+                        session.passed.iter().for_each(note);
+                    }
                     note(format!(
-                        "reconnected after {}; notifications sent while disconnected are lost",
-                        humantime::format_duration(Duration::from_millis(down.as_millis() as u64))
+                        "reconnected after {} to {}; notifications sent while disconnected are lost",
+                        humantime::format_duration(Duration::from_millis(down.as_millis() as u64)),
+                        session.host
                     ));
                     self.event(&Event::Reconnected {
                         down_ms: down.as_millis(),
+                        host: &session.host,
                     })?;
                     return Ok(Flow::Resume(session));
                 }

@@ -91,7 +91,7 @@ pub struct Sender {
 impl Sender {
     /// Connect once up front, so a wrong target fails before any input is read.
     pub async fn connect(settings: ConnSettings, verbose: bool) -> anyhow::Result<Self> {
-        let conn = settings.connect().await?;
+        let conn = settings.connect().await?.conn;
         Ok(Sender {
             settings,
             conn,
@@ -128,8 +128,9 @@ impl Sender {
                 "sending failed ({reason}); reconnecting to resend {} once",
                 counted(pending, "notification")
             ));
+            // Host selection runs again: after a failover the resend reaches the new primary.
             self.conn = match self.settings.connect().await {
-                Ok(conn) => conn,
+                Ok(connected) => connected.conn,
                 Err(err) => return Err(anyhow!(err).context(self.totals.unsent(first))),
             };
             self.prepared = false;
