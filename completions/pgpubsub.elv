@@ -30,6 +30,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
             cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand request 'Send a request on a channel and print the reply (or replies) to stdout'
+            cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -42,6 +44,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --idle-timeout 'Stop after DURATION without a notification; exit 3 if --count was not reached by then'
             cand --reconnect-max 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)'
             cand --keepalive 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off'
+            cand --on-gap 'After every reconnect, before any new notification is handled, run CMD (with sh -c) to resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen''s. A failure is reported and listening goes on'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -59,6 +62,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --null 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)'
             cand --events 'With --json: also write connection events (listening, disconnected, reconnected)'
             cand --no-reconnect 'Exit 1 when the connection is lost instead of reconnecting'
+            cand --on-gap-required 'With --on-gap: a failing CMD stops the listener (exit 1)'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -171,7 +175,55 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'TCP port on 127.0.0.1 to listen on (default: a free one)'
             cand --ssl-cert 'Serve TLS with this PEM certificate (chain); needs --ssl-key'
             cand --ssl-key 'Private key (PEM) for --ssl-cert'
+            cand --idle-stop 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s'
+            cand --stop 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --detach 'Print the export line once the server accepts connections and return, leaving the server running in the background (stop it with --stop)'
+            cand --supervise 'Internal: run as the supervisor of a detached sandbox'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;request'= {
+            cand --file 'Send the whole content of this file as the body'
+            cand --timeout 'How long to wait for the replies to a request; exit 3 when they do not all arrive'
+            cand --replies 'Gather N replies (from N responders) per request, printing each as it arrives'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;reply'= {
+            cand --exec 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply'
+            cand --sql 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)'
+            cand --concurrency 'Requests handled at once; further requests wait for a free slot'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
             cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
             cand --help 'Print help (`-h` is --host, as in psql)'
@@ -193,6 +245,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand demo 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
             cand conninfo 'Connect and show the session the server sees: database, user, address, version, TLS'
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+            cand request 'Send a request on a channel and print the reply (or replies) to stdout'
+            cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -207,6 +261,10 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;conninfo'= {
         }
         &'pgpubsub;help;sandbox'= {
+        }
+        &'pgpubsub;help;request'= {
+        }
+        &'pgpubsub;help;reply'= {
         }
         &'pgpubsub;help;generate'= {
         }

@@ -1,8 +1,11 @@
 //! The dispatcher: global settings resolved once (color, verbosity), signal handlers
 //! installed before any work starts, then one subcommand runs to an [`Exit`].
 
-use crate::cli::{Cli, ColorChoice, Command};
-use crate::error::{Exit, Result};
+use crate::cli::{Cli, ColorChoice, Command, ReplyArgs, RequestArgs};
+use crate::connect::ConnSettings;
+use crate::error::{note, usage, Exit, Result};
+use crate::limits::check_channel;
+use crate::reqrep::{reply, request};
 use crate::signals::Signals;
 use crate::{bench, conninfo, demo, generate, listen, notify, sandbox};
 use anyhow::Context;
@@ -35,6 +38,16 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
         Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Request(args) => {
+            let settings = request_settings(&args, cli.verbose, stdout.is_terminal())?;
+            let conn = conn_settings(&args.conn, "request", cli.verbose)?;
+            request::run(&settings, &conn, &mut signals, &mut stdout).await
+        }
+        Command::Reply(args) => {
+            let settings = reply_settings(&args, cli.verbose)?;
+            let conn = conn_settings(&args.conn, "reply", cli.verbose)?;
+            reply::run(&settings, &conn, &mut signals).await
+        }
     }
 }
 
@@ -49,6 +62,56 @@ impl From<&crate::cli::ConnArgs> for crate::connect::Flags {
             prompt: args.password,
         }
     }
+}
+
+/// Resolve connection flags for `command`, which LISTENs or NOTIFYs (so standbys are passed
+/// over), saying where they lead with --verbose.
+fn conn_settings(
+    args: &crate::cli::ConnArgs,
+    command: &str,
+    verbose: bool,
+) -> Result<ConnSettings> {
+    let settings = ConnSettings::resolve(args)?.for_notifications(command)?;
+    if verbose {
+        note(settings.describe());
+    }
+    Ok(settings)
+}
+
+fn request_settings(
+    args: &RequestArgs,
+    verbose: bool,
+    terminal: bool,
+) -> Result<request::Settings> {
+    check_channel(&args.channel).map_err(usage)?;
+    let bodies = match (&args.file, args.payload.as_deref()) {
+        (Some(path), _) => request::Bodies::One(notify::read_file(path)?),
+        (None, Some("-")) => request::Bodies::Lines,
+        (None, payload) => request::Bodies::One(payload.unwrap_or_default().to_string()),
+    };
+    Ok(request::Settings {
+        channel: args.channel.clone(),
+        bodies,
+        timeout: args.timeout,
+        replies: args.replies,
+        terminal,
+        verbose,
+    })
+}
+
+fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
+    check_channel(&args.channel).map_err(usage)?;
+    let handler = match (&args.exec, &args.sql) {
+        (Some(command), _) => reply::Handler::Exec(command.clone()),
+        (None, Some(query)) => reply::Handler::Sql(query.clone()),
+        (None, None) => unreachable!("clap requires --exec or --sql"),
+    };
+    Ok(reply::Settings {
+        channel: args.channel.clone(),
+        handler,
+        concurrency: args.concurrency as usize,
+        verbose,
+    })
 }
 
 /// Decide once whether anything pgpubsub prints may be colored.

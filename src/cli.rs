@@ -74,9 +74,11 @@ Limits:
 ",
     "Exit status:
   0    success (also when stdout is closed early, as by `| head -1`)
-  1    runtime failure (connection, server error, I/O); bench: notifications lost
+  1    runtime failure (connection, server error, I/O); bench: notifications lost;
+       request: the responder answered with an error
   2    bad usage or bad input (see each subcommand: what was sent, if anything)
-  3    listen: --timeout/--idle-timeout reached before --count was satisfied
+  3    listen: --timeout/--idle-timeout reached before --count was satisfied;
+       request: no reply (or fewer than --replies) within --timeout
   130  stopped by SIGINT (Ctrl-C), after cleaning up
   143  stopped by SIGTERM, after cleaning up"
 );
@@ -141,6 +143,12 @@ pub enum Command {
     /// Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL.
     #[command(disable_help_flag = true, after_help = SANDBOX_AFTER_HELP)]
     Sandbox(SandboxArgs),
+    /// Send a request on a channel and print the reply (or replies) to stdout.
+    #[command(disable_help_flag = true, after_help = REQUEST_AFTER_HELP)]
+    Request(RequestArgs),
+    /// Answer requests on a channel with a shell command or a SQL query.
+    #[command(disable_help_flag = true, after_help = REPLY_AFTER_HELP)]
+    Reply(ReplyArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
@@ -160,7 +168,8 @@ Records end with a newline, or a NUL with -0. On a terminal, payloads are saniti
 
 Connection loss: pgpubsub reconnects (backoff doubling up to --reconnect-max), listens again and
 reports the gap on stderr, and in the output with --events --json. Notifications sent while it was
-disconnected are lost: PostgreSQL keeps none for absent listeners.
+disconnected are lost: PostgreSQL keeps none for absent listeners. --on-gap CMD then runs before
+anything new is printed, so a consumer can reload what it caches from the tables.
 
 Examples:
   pgpubsub listen -d mydb jobs
@@ -168,6 +177,7 @@ Examples:
   pgpubsub listen jobs | while IFS=$'\\t' read -r channel payload; do ...; done
   pgpubsub listen -c 1 --timeout 30s job_done      wait for one notification, at most 30 s
   pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
+  pgpubsub listen --on-gap './reload.sh' jobs      resync after every reconnect
 
 ",
     environment!(),
@@ -290,9 +300,86 @@ The server lives in a temporary directory (trust authentication, a Unix socket i
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 
+--detach prints the export line once the server accepts connections and returns; the server
+keeps running under a background pgpubsub process (in a session of its own) until
+`pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
+its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+
 Examples:
   pgpubsub sandbox               then, in another terminal, paste the export line and run
                                  pgpubsub listen chan0   /   pgpubsub notify chan0 hello
+  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
+  pgpubsub sandbox --stop        stop the one DATABASE_URL points at
+
+",
+    exit_codes!()
+);
+
+/// The request/reply envelope, shared by both pages.
+macro_rules! envelope {
+    () => {
+        "Envelope (JSON, one notification each; unknown fields are ignored):
+  request, on CHANNEL     {\"reply_to\":\"pgpubsub_reply_…\",\"id\":\"1\",\"body\":\"hello\"}
+  reply, on reply_to      {\"id\":\"1\",\"body\":\"HELLO\"}
+  error reply             {\"id\":\"1\",\"error\":\"tail of stderr\",\"status\":3}   (status optional)
+Anything that can run pg_notify can answer, e.g. a plpgsql function (see README)."
+    };
+}
+
+const REQUEST_AFTER_HELP: &str = concat!(
+    "\
+The reply channel is private to this run and is listened on before the request is sent, so no
+reply can be missed. Each reply body is printed as it arrives, followed by a newline unless it
+ends with one (sanitized on a terminal). An error reply is printed on stderr. A request is never
+resent: if the connection drops, request exits 1. With PAYLOAD `-`, every line of stdin is one
+request, sent after the previous one's replies.
+
+",
+    envelope!(),
+    "
+
+Examples:
+  pgpubsub request svc hello                      one request, one reply
+  pgpubsub request svc --file job.json --timeout 30s
+  pgpubsub request --replies 3 census ''          gather three replies
+  seq 100 | pgpubsub request square -             one request per line
+
+",
+    environment!(),
+    "
+
+Exit status (with `-`: the first request that did not succeed):
+  0    every reply arrived and none was an error
+  1    the responder answered with an error; or a runtime failure (connection, I/O)
+  2    bad usage or bad input (too long for one notification, invalid input line)
+  3    no reply (or fewer than --replies) within --timeout
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM"
+);
+
+const REPLY_AFTER_HELP: &str = concat!(
+    "\
+--exec CMD runs `sh -c CMD` per request with the body on stdin (never in the command line: any
+role that can connect can send requests) and PGPUBSUB_CHANNEL, PGPUBSUB_REQUEST_ID in the
+environment. Its stdout is the reply body; a failure (non-zero exit) sends an error reply with
+the exit status and the tail of its stderr. A reply too big for one notification becomes an error
+reply that says so. --sql QUERY runs QUERY with the request envelope (text) as $1; it answers by
+itself with pg_notify (a server error becomes an error reply). Notifications that are not request
+envelopes are reported and skipped. The connection is kept as listen keeps it: reconnect with
+backoff, gaps reported. SIGINT/SIGTERM: stop taking requests, finish those in progress, exit.
+
+",
+    envelope!(),
+    "
+
+Examples:
+  pgpubsub reply svc --exec 'tr a-z A-Z'
+  pgpubsub reply svc --exec ./handle.sh --concurrency 8
+  pgpubsub reply svc --sql 'SELECT svc_answer($1::jsonb)'
+
+",
+    environment!(),
+    "
 
 ",
     exit_codes!()
@@ -395,6 +482,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
           default_value = "30s", value_parser = humantime::parse_duration)]
     pub keepalive: Duration,
+
+    /// After every reconnect, before any new notification is handled, run CMD (with sh -c) to
+    /// resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen's.
+    /// A failure is reported and listening goes on.
+    #[arg(
+        long,
+        value_name = "CMD",
+        help_heading = "Connection loss",
+        conflicts_with = "no_reconnect"
+    )]
+    pub on_gap: Option<String>,
+
+    /// With --on-gap: a failing CMD stops the listener (exit 1).
+    #[arg(long, help_heading = "Connection loss", requires = "on_gap")]
+    pub on_gap_required: bool,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -560,6 +662,78 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+
+    /// Print the export line once the server accepts connections and return, leaving the server
+    /// running in the background (stop it with --stop).
+    #[arg(long)]
+    pub detach: bool,
+
+    /// Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub idle_stop: Option<Duration>,
+
+    /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
+    /// and remove its files.
+    #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+    pub stop: Option<Option<String>>,
+
+    /// Internal: run as the supervisor of a detached sandbox.
+    #[arg(long, hide = true, conflicts_with = "detach")]
+    pub supervise: bool,
+}
+
+/// `pgpubsub request`: one request (or one per stdin line), its replies to stdout.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Channel the responder listens on (case is kept exactly).
+    #[arg(value_name = "CHANNEL")]
+    pub channel: String,
+
+    /// Request body (default: empty); `-` sends one request per line of stdin.
+    #[arg(value_name = "PAYLOAD", conflicts_with = "file")]
+    pub payload: Option<String>,
+
+    /// Send the whole content of this file as the body.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// How long to wait for the replies to a request; exit 3 when they do not all arrive.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
+    pub timeout: Duration,
+
+    /// Gather N replies (from N responders) per request, printing each as it arrives.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub replies: u64,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `pgpubsub reply`: answer requests until stopped.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("responder").required(true))]
+pub struct ReplyArgs {
+    /// Channel to answer requests on (case is kept exactly).
+    #[arg(value_name = "CHANNEL")]
+    pub channel: String,
+
+    /// Answer with `sh -c CMD`: request body on stdin, its stdout is the reply.
+    #[arg(long, value_name = "CMD", group = "responder")]
+    pub exec: Option<String>,
+
+    /// Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify).
+    #[arg(long, value_name = "QUERY", group = "responder")]
+    pub sql: Option<String>,
+
+    /// Requests handled at once; further requests wait for a free slot.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub concurrency: u32,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 /// `pgpubsub generate`: completions and man pages from this very definition.

@@ -10,12 +10,14 @@ use std::io::Write;
 pub enum Exit {
     /// Everything asked for was done.
     Success = 0,
-    /// A runtime failure: connection, server error, I/O.
+    /// A runtime failure: connection, server error, I/O. `request`: the responder answered
+    /// with an error.
     Failure = 1,
     /// Bad usage or bad input. Found before anything was sent, except for a notify stream,
     /// which skips invalid lines, sends the rest and then reports them with this status.
     Usage = 2,
-    /// `listen`: --timeout/--idle-timeout reached before --count was satisfied.
+    /// `listen`: --timeout/--idle-timeout reached before --count was satisfied. `request`: no
+    /// reply (or fewer than --replies) within --timeout.
     Timeout = 3,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,

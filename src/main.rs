@@ -16,6 +16,7 @@ mod limits;
 mod listen;
 mod notify;
 mod output;
+mod reqrep;
 mod sandbox;
 mod signals;
 mod unix_user;

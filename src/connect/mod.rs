@@ -122,6 +122,15 @@ impl ConnSettings {
         resolve::resolve(&flags.into(), &|name| std::env::var(name).ok())
     }
 
+    /// Settings for a target given as one string (a URL, conninfo or database name), as `-d`
+    /// takes it; e.g. the URL a sandbox printed.
+    pub fn for_target(target: &str) -> Result<Self, Error> {
+        Self::resolve(Flags {
+            dbname: Some(target.to_string()),
+            ..Flags::default()
+        })
+    }
+
     /// Settings for a server pgpubsub started itself (see `ephemeral`).
     pub fn for_options(options: PgConnectOptions, endpoint: String) -> Self {
         let candidate = Candidate {
@@ -165,14 +174,32 @@ impl ConnSettings {
         }
     }
 
-    /// The same settings, in use on `candidate`.
+    /// The settings of `candidate` alone: what selection chose (its role already checked), or
+    /// what it tries next.
     fn on(&self, candidate: &Candidate) -> Self {
         ConnSettings {
             options: candidate.options.clone(),
             target: candidate.target.clone(),
             password: candidate.password,
-            ..self.clone()
+            timeout: self.timeout,
+            choice: Arc::new(Choice {
+                candidates: vec![candidate.clone()],
+                attrs: Attrs::Any,
+                attrs_defaulted: false,
+                shuffle: false,
+                sources: self.choice.sources.clone(),
+            }),
         }
+    }
+
+    /// Settings on one host, for a listener or pool that connects on its own: these when
+    /// there is nothing to choose, else the host that selection chooses now (with a
+    /// connection of its own, closed again).
+    pub async fn chosen(&self) -> Result<ConnSettings, ConnectError> {
+        if self.choice.candidates.len() == 1 && self.choice.attrs == Attrs::Any {
+            return Ok(self.clone());
+        }
+        Ok(self.connect().await?.settings)
     }
 
     /// For `listen`, `notify` and `bench` (named by `command`): LISTEN and NOTIFY need a

@@ -7,6 +7,7 @@
 //! task stops reading, and the backlog stays in the server's queue instead of our memory.
 
 use crate::connect::{ConnSettings, POOLER_HINT};
+use crate::error::{note, warn};
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgListener, PgNotification};
 use sqlx::Connection;
@@ -110,6 +111,53 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.reader.abort();
+    }
+}
+
+/// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// After `failure` lost a session: report it, then open a new session on `channels`, with
+/// capped exponential backoff (up to `max`), saying once per new kind of failure why not yet,
+/// and finally how long the gap was. Returns the new session and the downtime. Cancel-safe:
+/// callers race it against their signals and timers. Shared by every room that listens
+/// (`listen`, `reply`), so all of them follow one set of reconnection rules.
+pub async fn reopen(
+    settings: &ConnSettings,
+    channels: &[String],
+    ping_limit: Duration,
+    max: Duration,
+    failure: &Failure,
+    verbose: bool,
+) -> (Session, Duration) {
+    let down_since = tokio::time::Instant::now();
+    warn(format!("connection lost: {failure:#}; reconnecting"));
+    let mut delay = Duration::ZERO;
+    let mut last_error = String::new();
+    loop {
+        tokio::time::sleep(delay).await;
+        match Session::open(settings, channels, ping_limit).await {
+            Ok(session) => {
+                let down = down_since.elapsed();
+                if verbose {
+                    session.passed.iter().for_each(note);
+                }
+                note(format!(
+                    "reconnected after {} to {}; notifications sent while disconnected are lost",
+                    humantime::format_duration(Duration::from_millis(down.as_millis() as u64)),
+                    session.host
+                ));
+                return (session, down);
+            }
+            Err(err) => {
+                let text = format!("{err:#}");
+                if text != last_error || verbose {
+                    note(format!("still disconnected: {text}"));
+                    last_error = text;
+                }
+                delay = (delay * 2).clamp(FIRST_BACKOFF, max.max(FIRST_BACKOFF));
+            }
+        }
     }
 }
 
