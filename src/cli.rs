@@ -405,7 +405,8 @@ pub struct ConnArgs {
     #[arg(short = 'U', long, value_name = "USER")]
     pub username: Option<String>,
 
-    /// Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT).
+    /// Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or
+    /// PGCONNECT_TIMEOUT).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub connect_timeout: Option<Duration>,
 

@@ -48,6 +48,10 @@ pub enum Error {
     /// signal handlers cannot see.
     #[error("interrupted")]
     Interrupted,
+    /// SIGTERM received where pgpubsub blocks outside the async signal handlers (the password
+    /// prompt).
+    #[error("terminated")]
+    Terminated,
 }
 
 /// Shorthand for results that end in an [`Error`].
@@ -61,6 +65,7 @@ impl Error {
             Error::Runtime(_) => Exit::Failure,
             Error::StdoutClosed => Exit::Success,
             Error::Interrupted => Exit::Interrupted,
+            Error::Terminated => Exit::Terminated,
         }
     }
 }
@@ -86,7 +91,7 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed | Error::Interrupted => return err.exit(),
+        Error::StdoutClosed | Error::Interrupted | Error::Terminated => return err.exit(),
     };
     let _ = writeln!(std::io::stderr().lock(), "pgpubsub: {line}");
     err.exit()

@@ -8,6 +8,7 @@ mod keywords;
 mod params;
 mod pgpass;
 mod prompt;
+mod reasons;
 mod resolve;
 mod select;
 mod service;
@@ -325,8 +326,15 @@ impl ConnSettings {
     /// One line for a sqlx connection error, in the words psql users know.
     pub fn explain(&self, err: &sqlx::Error) -> String {
         let Target { database, user, .. } = &self.target;
+        let sslmode = sslmode_name(self.options.get_ssl_mode());
         match err {
             sqlx::Error::Database(db) => match db.code().as_deref() {
+                // sqlx answers a password request with an empty password rather than failing
+                // as libpq does; PostgreSQL never accepts an empty one, so this is psql's case.
+                Some("28P01") if matches!(self.password, PasswordSource::None) => format!(
+                    "no password supplied, and the server requires one for user \"{user}\" \
+                     (give it with -W, PGPASSWORD or ~/.pgpass)"
+                ),
                 Some("28P01") => format!("password authentication failed for user \"{user}\""),
                 Some("3D000") => format!("database \"{database}\" does not exist"),
                 _ if pooler_symptom(err).is_some() => format!("{}: {POOLER_HINT}", db.message()),
@@ -344,11 +352,13 @@ impl ConnSettings {
                 std::io::ErrorKind::NotFound if self.options.get_socket().is_some() => {
                     "no such socket file (is the server running locally?)".into()
                 }
+                std::io::ErrorKind::UnexpectedEof => reasons::closed(io, self.options.get_port()),
                 // rustls reports handshake and certificate failures as invalid data.
                 std::io::ErrorKind::InvalidData
                     if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable) =>
                 {
-                    format!("TLS error: {io}")
+                    reasons::certificate(io, self.options.get_host(), sslmode)
+                        .unwrap_or_else(|| format!("TLS error: {io}"))
                 }
                 _ if io.to_string().contains("lookup address") => {
                     format!(
@@ -358,6 +368,10 @@ impl ConnSettings {
                 }
                 _ => io.to_string(),
             },
+            sqlx::Error::Protocol(message) => reasons::protocol(message, self.options.get_port()),
+            sqlx::Error::Tls(tls) if tls.to_string() == "server does not support TLS" => {
+                reasons::no_tls(sslmode)
+            }
             sqlx::Error::Tls(tls) => format!("TLS error: {}", chain(tls.as_ref())),
             other => chain(other),
         }

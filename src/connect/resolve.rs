@@ -129,7 +129,8 @@ fn build(
     })?
     .unwrap_or(false);
     let timeout = match typed(p, "connect_timeout", parse_seconds)? {
-        Some(Duration::MAX) => None,
+        // 0 means no limit, as in libpq.
+        Some(t) if t.is_zero() => None,
         Some(t) => Some(t),
         None => Some(DEFAULT_CONNECT_TIMEOUT),
     };
@@ -373,20 +374,16 @@ fn parse_sslmode(text: &str) -> Result<PgSslMode, String> {
     })
 }
 
-/// libpq's connect_timeout: whole seconds; 0 means wait forever. A humantime value ("5s") is
-/// accepted too since that is what `--connect-timeout` takes.
+/// libpq's connect_timeout: whole seconds, where zero or a negative number means wait forever
+/// (kept as zero, which is what `--connect-timeout 0` gives too). A humantime value ("5s") is
+/// accepted as well since that is what `--connect-timeout` takes.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let timeout = match text.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
+    match text.parse::<i64>() {
+        Ok(secs) => Ok(Duration::from_secs(u64::try_from(secs).unwrap_or(0))),
         Err(_) => humantime::parse_duration(text)
-            .map_err(|_| format!("connect_timeout {text:?} is not a number of seconds"))?,
-    };
-    Ok(if timeout.is_zero() {
-        Duration::MAX
-    } else {
-        timeout
-    })
+            .map_err(|_| format!("connect_timeout {text:?} is not a number of seconds")),
+    }
 }
 
 /// The run-time parameters of libpq's `options` (`-c name=value`, `-cname=value` or
@@ -552,10 +549,11 @@ mod tests {
     }
 
     #[test]
-    fn connect_timeout_zero_waits_forever() {
-        assert_eq!(parse_seconds("0"), Ok(Duration::MAX));
-        assert_eq!(parse_seconds("0s"), Ok(Duration::MAX));
-        assert_eq!(parse_seconds("3"), Ok(Duration::from_secs(3)));
+    fn connect_timeout_zero_or_negative_is_no_limit() {
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds("-1"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds(" 5 "), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_seconds("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_seconds("soon").is_err());
     }
 }
