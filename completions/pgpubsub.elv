@@ -32,6 +32,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
+            cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -230,6 +231,30 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgpubsub;status'= {
+            cand --watch 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped'
+            cand --warn 'Queue usage at or above which the server is degraded, e.g. 50%, 80'
+            cand --idle-threshold 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'Print one JSON object per refresh (fields below)'
+            cand --show-queries 'Show other sessions'' last query (truncated; withheld when it mentions a password)'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgpubsub;generate'= {
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -247,6 +272,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
+            cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -265,6 +291,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;request'= {
         }
         &'pgpubsub;help;reply'= {
+        }
+        &'pgpubsub;help;status'= {
         }
         &'pgpubsub;help;generate'= {
         }

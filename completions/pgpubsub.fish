@@ -38,6 +38,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "conninfo" -d 'Con
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l format -d 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)' -r
@@ -181,19 +182,37 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s W -l passwor
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l watch -d 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l warn -d 'Queue usage at or above which the server is degraded, e.g. 50%, 80' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l idle-threshold -d 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l json -d 'Print one JSON object per refresh (fields below)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l show-queries -d 'Show other sessions\' last query (truncated; withheld when it mentions a password)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

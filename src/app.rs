@@ -7,7 +7,7 @@ use crate::error::{note, usage, Exit, Result};
 use crate::limits::check_channel;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status};
 use anyhow::Context;
 use std::io::IsTerminal;
 
@@ -47,6 +47,11 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             let settings = reply_settings(&args, cli.verbose)?;
             let conn = conn_settings(&args.conn, "reply", cli.verbose)?;
             reply::run(&settings, &conn, &mut signals).await
+        }
+        Command::Status(args) => {
+            let settings = status_settings(&args);
+            let conn = conn_settings(&args.conn, cli.verbose)?;
+            status::run(&settings, &conn, &mut signals, &mut stdout).await
         }
     }
 }
@@ -112,6 +117,20 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         concurrency: args.concurrency as usize,
         verbose,
     })
+}
+
+/// `status`'s settings from its flags.
+fn status_settings(args: &crate::cli::StatusArgs) -> status::Settings {
+    status::Settings {
+        watch: args.watch,
+        json: args.json,
+        show_queries: args.show_queries,
+        limits: status::Limits {
+            warn: args.warn,
+            idle_threshold: args.idle_threshold,
+        },
+        terminal: std::io::stdout().is_terminal(),
+    }
 }
 
 /// Decide once whether anything pgpubsub prints may be colored.

@@ -19,6 +19,10 @@ pub enum Exit {
     /// `listen`: --timeout/--idle-timeout reached before --count was satisfied. `request`: no
     /// reply (or fewer than --replies) within --timeout.
     Timeout = 3,
+    /// `status`: NOTIFY is degraded on the server (queue above --warn, sessions waiting for
+    /// the NOTIFY commit lock, a suspected stalled consumer, or a standby), so that
+    /// `pgpubsub status || alert` works.
+    Degraded = 4,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.

@@ -19,6 +19,7 @@ mod output;
 mod reqrep;
 mod sandbox;
 mod signals;
+mod status;
 mod unix_user;
 
 use clap::Parser;

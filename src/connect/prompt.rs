@@ -18,9 +18,10 @@ use std::os::fd::{AsRawFd, OwnedFd};
 pub fn password(user: &str) -> Result<String, Error> {
     let unreadable =
         |e: std::io::Error| usage(format!("cannot read the password from the terminal: {e}"));
+    // Watched first, so that no moment of the prompt misses a signal.
+    let stops = StopSignals::watch().map_err(unreadable)?;
     let _quiet = Silenced::on_terminal();
     let tty = File::open("/dev/tty").map_err(unreadable)?;
-    let stops = StopSignals::watch().map_err(unreadable)?;
     let config = rpassword::ConfigBuilder::new()
         .input_reader(UntilStopped { tty, stops })
         .build();

@@ -138,3 +138,56 @@ pub fn no_tls(sslmode: &str) -> String {
          (sslmode=prefer connects without TLS)"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_errors_lose_the_module_path() {
+        let other = protocol(
+            "unsupported authentication method: Gss (sqlx_postgres::x:1)",
+            1,
+        );
+        assert_eq!(
+            other,
+            "protocol error: unsupported authentication method: Gss"
+        );
+    }
+
+    #[test]
+    fn an_answer_to_sslrequest_other_than_s_or_n_is_not_postgres() {
+        let http = protocol(
+            "unexpected response from SSLRequest: 0x48 (sqlx_postgres::c:9)",
+            80,
+        );
+        assert_eq!(http, not_postgres(80));
+        // No byte at all: the server hung up.
+        let none = protocol(
+            "unexpected response from SSLRequest: 0x00 (sqlx_postgres::c:9)",
+            80,
+        );
+        assert_eq!(none, CLOSED);
+    }
+
+    #[test]
+    fn a_hang_up_after_a_fragment_is_not_postgres() {
+        let eof = |text: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, text);
+        let fragment = eof("expected to read 1414811696 bytes, got 66 bytes at EOF");
+        assert_eq!(closed(&fragment, 8080), not_postgres(8080));
+        assert_eq!(
+            closed(&eof("expected to read 5 bytes, got 0 bytes at EOF"), 1),
+            CLOSED
+        );
+    }
+
+    #[test]
+    fn certificate_names_are_bare_and_quoted() {
+        let names = [
+            "DnsName(\"db\u{202e}x\")".to_string(),
+            "IpAddress(10.0.0.1)".into(),
+        ];
+        assert_eq!(presented_names(&names), "\"db\\u{202e}x\", \"10.0.0.1\"");
+        assert_eq!(presented_names(&[]), "no host name");
+    }
+}
