@@ -50,7 +50,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Status(args) => {
             let settings = status_settings(&args);
-            let conn = conn_settings(&args.conn, cli.verbose)?;
+            let conn = conn_settings(&args.conn, "status", cli.verbose)?;
             status::run(&settings, &conn, &mut signals, &mut stdout).await
         }
     }

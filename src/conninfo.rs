@@ -37,7 +37,7 @@ pub async fn run(flags: Flags, verbose: bool, out: &mut impl Write) -> Result<Ex
     if verbose {
         note(settings.describe());
     }
-    let connected = settings.connect().await.map_err(anyhow::Error::from)?;
+    let connected = settings.select().await.map_err(anyhow::Error::from)?;
     if verbose {
         connected.passed.iter().for_each(note);
     }

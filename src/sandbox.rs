@@ -173,7 +173,7 @@ impl Idle {
     /// Client sessions other than ours.
     async fn clients(&mut self) -> Option<i64> {
         if self.conn.is_none() {
-            self.conn = self.settings.connect().await.ok().map(|c| c.conn);
+            self.conn = self.settings.connect().await.ok();
         }
         let conn = self.conn.as_mut()?;
         let count = sqlx::query_scalar(

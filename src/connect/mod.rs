@@ -200,7 +200,7 @@ impl ConnSettings {
         if self.choice.candidates.len() == 1 && self.choice.attrs == Attrs::Any {
             return Ok(self.clone());
         }
-        Ok(self.connect().await?.settings)
+        Ok(self.select().await?.settings)
     }
 
     /// For `listen`, `notify` and `bench` (named by `command`): LISTEN and NOTIFY need a

@@ -94,10 +94,16 @@ pub struct Connected {
 }
 
 impl ConnSettings {
+    /// One connection on the host that selection chooses (see [`ConnSettings::select`]).
+    pub async fn connect(&self) -> Result<PgConnection, ConnectError> {
+        Ok(self.select().await?.conn)
+    }
+
     /// Open one connection on the first candidate that accepts it and fits
     /// `target_session_attrs`, or explain why none did: one line for a single host, a line
-    /// per host tried otherwise.
-    pub async fn connect(&self) -> Result<Connected, ConnectError> {
+    /// per host tried otherwise. Also the settings in use on that host, for listeners and
+    /// pools that must land on the same server.
+    pub async fn select(&self) -> Result<Connected, ConnectError> {
         let choice = &self.choice;
         let mut order: Vec<&Candidate> = choice.candidates.iter().collect();
         if choice.shuffle {

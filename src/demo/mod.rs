@@ -151,7 +151,7 @@ struct Connections {
 impl Connections {
     async fn open(settings: &ConnSettings) -> Result<Connections> {
         // The first connection gives the human one-line error if the server is unreachable.
-        let connected = settings.connect().await.map_err(anyhow::Error::from)?;
+        let connected = settings.select().await.map_err(anyhow::Error::from)?;
         // The pool connects to the host selection chose.
         let pool = PgPoolOptions::new()
             .max_connections(3)

@@ -177,7 +177,7 @@ async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listenin
     // retry a refused connection until its timeout and then only say "timed out"). Its
     // queries are unnamed statements, so a pooler that lends the same server connection to
     // both does not see two statements of one name before the probe can tell what it is.
-    let connected = settings.connect().await?;
+    let connected = settings.select().await?;
     let (mut probe, settings) = (connected.conn, &connected.settings);
     let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
     let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")

@@ -91,7 +91,7 @@ pub struct Sender {
 impl Sender {
     /// Connect once up front, so a wrong target fails before any input is read.
     pub async fn connect(settings: ConnSettings, verbose: bool) -> anyhow::Result<Self> {
-        let conn = settings.connect().await?.conn;
+        let conn = settings.connect().await?;
         Ok(Sender {
             settings,
             conn,
@@ -130,7 +130,7 @@ impl Sender {
             ));
             // Host selection runs again: after a failover the resend reaches the new primary.
             self.conn = match self.settings.connect().await {
-                Ok(connected) => connected.conn,
+                Ok(conn) => conn,
                 Err(err) => return Err(anyhow!(err).context(self.totals.unsent(first))),
             };
             self.prepared = false;

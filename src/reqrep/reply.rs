@@ -308,7 +308,7 @@ impl Conns {
         let idle = self.idle.lock().expect("never poisoned").pop();
         match idle {
             Some(conn) => Ok(conn),
-            None => Ok(self.settings.connect().await?.conn),
+            None => Ok(self.settings.connect().await?),
         }
     }
 

@@ -145,7 +145,7 @@ async fn locate(target: &str) -> Result<PathBuf> {
             });
     }
     let settings = ConnSettings::for_target(target)?;
-    let mut conn = settings.connect().await.map_err(anyhow::Error::from)?.conn;
+    let mut conn = settings.connect().await.map_err(anyhow::Error::from)?;
     let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
         .fetch_one(&mut conn)
         .await
