@@ -353,6 +353,14 @@ impl ConnSettings {
                     "no such socket file (is the server running locally?)".into()
                 }
                 std::io::ErrorKind::UnexpectedEof => reasons::closed(io, self.options.get_port()),
+                // sqlx reads these files only once the server has agreed to TLS, and does not
+                // say which one it could not read.
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable)
+                        && self.options.get_socket().is_none() =>
+                {
+                    format!("cannot read the file given as sslrootcert, sslcert or sslkey: {io}")
+                }
                 // rustls reports handshake and certificate failures as invalid data.
                 std::io::ErrorKind::InvalidData
                     if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable) =>
