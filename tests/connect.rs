@@ -166,17 +166,6 @@ fn unix_socket_directory_as_host() {
     assert_eq!(conninfo_field(&out, "server_address"), "unix socket");
 }
 
-/// A role that must authenticate with a password over TCP.
-fn password_role() -> &'static (String, String) {
-    static ROLE: OnceLock<(String, String)> = OnceLock::new();
-    ROLE.get_or_init(|| {
-        let role = format!("pw_role_{}", std::process::id());
-        let password = format!("Sekr1t-{}", std::process::id());
-        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
-        (role, password)
-    })
-}
-
 fn write_passfile(dir: &std::path::Path, line: &str, mode: u32) -> std::path::PathBuf {
     let path = dir.join("pgpass");
     let mut file = std::fs::File::create(&path).unwrap();
@@ -590,19 +579,13 @@ fn a_port_that_is_not_postgres_is_named() {
     let modes = ["prefer", "disable"];
     let (server, port) = http_port(modes.len());
     for sslmode in modes {
-        let stderr = pgpubsub_bare()
-            .args(["conninfo", "-U", "alice", "-d"])
-            .arg(format!(
-                "host=127.0.0.1 port={port} dbname=shop sslmode={sslmode}"
-            ))
-            .timeout(Duration::from_secs(10))
-            .assert()
-            .code(1)
-            .get_output()
-            .stderr
-            .clone();
+        let conninfo_text = format!("host=127.0.0.1 port={port} dbname=shop sslmode={sslmode}");
+        let stderr = connect_error(
+            &["-U", "alice", "-d", &conninfo_text],
+            &format!("127.0.0.1:{port}"),
+        );
         assert_eq!(
-            String::from_utf8(stderr).unwrap().trim_end(),
+            stderr.trim_end(),
             format!(
                 "pgpubsub: could not connect to 127.0.0.1:{port} (database \"shop\", user \
                  \"alice\"): the server did not answer like PostgreSQL (is another service \
@@ -693,16 +676,13 @@ fn tls_sandbox(cert: &std::path::Path, key: &std::path::Path) -> Sandbox {
     ])
 }
 
-/// The error of `conninfo` connecting to `sandbox` at `host` with `sslmode` and `sslrootcert`:
-/// one line naming the target, without library internals.
-fn tls_error(sandbox: &Sandbox, host: &str, sslmode: &str, root: &std::path::Path) -> String {
-    let port = port_of(&sandbox.url);
+/// The one-line error of `conninfo ARGS` (and no other settings), which must name `target`
+/// (`host:port`) and no library internals.
+fn connect_error(args: &[&str], target: &str) -> String {
     let stderr = pgpubsub_bare()
-        .args(["conninfo", "-d"])
-        .arg(format!(
-            "host={host} port={port} user=postgres sslmode={sslmode} sslrootcert={}",
-            root.display()
-        ))
+        .arg("conninfo")
+        .args(args)
+        .timeout(Duration::from_secs(10))
         .assert()
         .code(1)
         .get_output()
@@ -711,14 +691,23 @@ fn tls_error(sandbox: &Sandbox, host: &str, sslmode: &str, root: &std::path::Pat
     let stderr = String::from_utf8(stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with(&format!("pgpubsub: could not connect to {host}:{port} ")),
+        stderr.starts_with(&format!("pgpubsub: could not connect to {target} ")),
         "{stderr}"
     );
-    assert!(
-        !stderr.contains("rustls") && !stderr.contains("::"),
-        "{stderr}"
-    );
+    for internal in ["sqlx", "rustls", "::"] {
+        assert!(!stderr.contains(internal), "{stderr}");
+    }
     stderr
+}
+
+/// The error of `conninfo` connecting to `sandbox` at `host` with `sslmode` and `sslrootcert`.
+fn tls_error(sandbox: &Sandbox, host: &str, sslmode: &str, root: &std::path::Path) -> String {
+    let port = port_of(&sandbox.url);
+    let conninfo_text = format!(
+        "host={host} port={port} user=postgres sslmode={sslmode} sslrootcert={}",
+        root.display()
+    );
+    connect_error(&["-d", &conninfo_text], &format!("{host}:{port}"))
 }
 
 #[test]
@@ -864,4 +853,29 @@ fn sigterm_at_the_password_prompt_ends_it_and_restores_the_terminal() {
     for off in ["-echo ", "-icanon", "-isig"] {
         assert!(!screen.contains(off), "{off} left set: {screen}");
     }
+}
+
+#[test]
+fn an_unreadable_tls_file_is_named_as_a_setting() {
+    // A server that agrees to TLS, so that the client reads its certificate files.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let _ = std::io::Read::read(&mut stream, &mut [0u8; 8]);
+        let _ = stream.write_all(b"S");
+        // Hold the connection until the client gives up.
+        let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
+    });
+    let missing = tempfile::tempdir().unwrap().path().join("root.crt");
+    let conninfo_text = format!(
+        "host=127.0.0.1 port={port} sslmode=verify-full sslrootcert={}",
+        missing.display()
+    );
+    let stderr = connect_error(&["-d", &conninfo_text], &format!("127.0.0.1:{port}"));
+    assert!(
+        stderr.contains("cannot read the file given as sslrootcert, sslcert or sslkey"),
+        "{stderr}"
+    );
+    server.join().unwrap();
 }
