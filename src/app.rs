@@ -98,12 +98,12 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Listen(args) => {
             let settings = listen_settings(&args, ctx.terminal())?;
-            let conn = conn_settings(&args.conn, verbose)?;
+            let conn = conn_settings(&args.conn, "listen", verbose)?;
             listen::run(settings, conn, &mut ctx).await
         }
         Command::Notify(args) => {
             let plan = notify::Plan::new(notify_settings(&args)?)?;
-            let conn = conn_settings(&args.conn, verbose)?;
+            let conn = conn_settings(&args.conn, "notify", verbose)?;
             notify::run(plan, conn, &mut ctx).await
         }
         Command::Demo(args) => demo::run(demo_settings(args, verbose)?, &mut ctx).await,
@@ -117,7 +117,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Conninfo(args) => {
             let mut stdout = ctx.stdout();
-            ctx.guard(conninfo::run(&args.conn, verbose, &mut stdout))
+            ctx.guard(conninfo::run((&args.conn).into(), verbose, &mut stdout))
                 .await
         }
         Command::Bench(args) => {
@@ -126,27 +126,41 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Request(args) => {
             let settings = request_settings(&args, verbose, ctx.terminal())?;
-            let conn = conn_settings(&args.conn, verbose)?;
+            let conn = conn_settings(&args.conn, "request", verbose)?;
             let mut stdout = ctx.stdout();
             request::run(&settings, &conn, &mut ctx.signals, &mut stdout).await
         }
         Command::Reply(args) => {
             let settings = reply_settings(&args, verbose)?;
-            let conn = conn_settings(&args.conn, verbose)?;
+            let conn = conn_settings(&args.conn, "reply", verbose)?;
             reply::run(&settings, &conn, &mut ctx.signals).await
         }
         Command::Status(args) => {
             let settings = status_settings(&args, ctx.terminal());
-            let conn = conn_settings(&args.conn, verbose)?;
+            let conn = conn_settings(&args.conn, "status", verbose)?;
             let mut stdout = ctx.stdout();
             status::run(&settings, &conn, &mut ctx.signals, &mut stdout).await
         }
     }
 }
 
-/// Resolve connection flags, saying where they lead with --verbose.
-fn conn_settings(args: &ConnArgs, verbose: bool) -> Result<ConnSettings> {
-    let settings = ConnSettings::resolve(args)?;
+impl From<&ConnArgs> for crate::connect::Flags {
+    fn from(args: &ConnArgs) -> Self {
+        crate::connect::Flags {
+            dbname: args.dbname.clone(),
+            host: args.host.clone(),
+            port: args.port.map(|p| p.to_string()),
+            user: args.username.clone(),
+            connect_timeout: args.connect_timeout,
+            prompt: args.password,
+        }
+    }
+}
+
+/// Resolve connection flags for `command`, which LISTENs or NOTIFYs (so standbys are passed
+/// over), saying where they lead with --verbose.
+fn conn_settings(args: &ConnArgs, command: &str, verbose: bool) -> Result<ConnSettings> {
+    let settings = ConnSettings::resolve(args)?.for_notifications(command)?;
     if verbose {
         note(settings.describe());
     }
@@ -229,7 +243,7 @@ fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
 /// `demo`'s flags: the user's server if any connection setting names one, else a throwaway.
 fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
     let conn = if connect::target_given(&args.conn) {
-        Some(conn_settings(&args.conn, verbose)?)
+        Some(conn_settings(&args.conn, "demo", verbose)?)
     } else {
         None
     };

@@ -166,17 +166,6 @@ fn unix_socket_directory_as_host() {
     assert_eq!(conninfo_field(&out, "server_address"), "unix socket");
 }
 
-/// A role that must authenticate with a password over TCP.
-fn password_role() -> &'static (String, String) {
-    static ROLE: OnceLock<(String, String)> = OnceLock::new();
-    ROLE.get_or_init(|| {
-        let role = format!("pw_role_{}", std::process::id());
-        let password = format!("Sekr1t-{}", std::process::id());
-        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
-        (role, password)
-    })
-}
-
 fn write_passfile(dir: &std::path::Path, line: &str, mode: u32) -> std::path::PathBuf {
     let path = dir.join("pgpass");
     let mut file = std::fs::File::create(&path).unwrap();
@@ -405,7 +394,9 @@ fn make_ca(
             "req",
             "-x509",
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-days",
             "2",
@@ -642,7 +633,9 @@ fn signed_cert(
         &[
             "req",
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-subj",
             "/CN=pgpubsub test server",
@@ -766,13 +759,19 @@ fn tls_wrong_host_name_is_explained() {
 fn tls_expired_certificate_is_explained() {
     let dir = tempfile::tempdir().unwrap();
     let (ca, _, _) = make_ca(dir.path(), "dated");
-    let made = std::time::SystemTime::now();
     let (cert, key) = signed_cert(dir.path(), "dated", "expired", "DNS:localhost", "0");
-    // Valid up to the second it was made: wait until that second is over.
-    while made.elapsed().unwrap() < Duration::from_millis(2100) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let second = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let signed = second();
     let sandbox = tls_sandbox(&cert, &key);
+    // Valid up to the second it was signed in: connect once that second is over.
+    while second() <= signed {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let stderr = tls_error(&sandbox, "localhost", "verify-full", &ca);
     stop_sandbox(&sandbox);
     assert!(

@@ -37,7 +37,12 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
         .guard(Session::open(&settings, &plan.channels, plan.ping_limit()))
         .await?;
     if verbose {
-        note(format!("listening on {} channel(s)", plan.channels.len()));
+        session.passed.iter().for_each(note);
+        note(format!(
+            "listening on {} channel(s) on {}",
+            plan.channels.len(),
+            session.host
+        ));
     }
     let mut listener = Listener {
         plan,
@@ -267,6 +272,7 @@ impl<W: Write> Listener<W> {
         };
         self.event(&Event::Reconnected {
             down_ms: down.as_millis(),
+            host: &session.host,
         })?;
         if let Some(hook) = &self.plan.on_gap {
             if let Some(exit) = gap::run(hook, down, &reason, signals).await? {
