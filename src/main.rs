@@ -16,9 +16,11 @@ mod limits;
 mod listen;
 mod notify;
 mod output;
+mod pg;
 mod reqrep;
 mod sandbox;
 mod signals;
+mod trigger;
 mod unix_user;
 
 use clap::Parser;
