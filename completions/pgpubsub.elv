@@ -33,6 +33,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
+            cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -54,7 +55,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --json 'Print one JSON object per line: channel, payload, pid, received_at'
             cand --payload-json 'With --json: embed a payload that is valid JSON as a JSON value, not a string'
@@ -83,7 +84,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --stdin 'Read one payload per line from stdin (the same as PAYLOAD `-`)'
             cand --from-json 'Read NDJSON from stdin, one {"channel": ..., "payload": ...} object per line, as `listen --json` writes it; objects with an "event" key are skipped'
@@ -120,7 +121,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --json 'Print one JSON object (fields below) instead of the table'
             cand --ephemeral 'Run against a throwaway server started (and removed) for this run'
@@ -143,7 +144,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
@@ -162,7 +163,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
@@ -176,7 +177,11 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'TCP port on 127.0.0.1 to listen on (default: a free one)'
             cand --ssl-cert 'Serve TLS with this PEM certificate (chain); needs --ssl-key'
             cand --ssl-key 'Private key (PEM) for --ssl-cert'
+            cand --idle-stop 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s'
+            cand --stop 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --detach 'Print the export line once the server accepts connections and return, leaving the server running in the background (stop it with --stop)'
+            cand --supervise 'Internal: run as the supervisor of a detached sandbox'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
             cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
             cand --help 'Print help (`-h` is --host, as in psql)'
@@ -195,7 +200,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
@@ -217,7 +222,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
@@ -251,7 +256,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --allow-no-key 'Accept a table without a primary key (an over-long row then arrives without any key)'
             cand --dry-run 'Print the SQL transaction that would run, and change nothing'
@@ -272,7 +277,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --json 'One JSON object per line: schema, table, channel, events, columns, key, triggers, function'
             cand -W 'Prompt for the password (without echo) before connecting'
@@ -293,7 +298,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'Server port'
             cand -U 'User name to connect as'
             cand --username 'User name to connect as'
-            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --dry-run 'Print the SQL transaction that would run, and change nothing'
             cand -W 'Prompt for the password (without echo) before connecting'
@@ -318,6 +323,30 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         }
         &'pgpubsub;trigger;help;help'= {
         }
+        &'pgpubsub;status'= {
+            cand --watch 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped'
+            cand --warn 'Queue usage at or above which the server is degraded, e.g. 50%, 80'
+            cand --idle-threshold 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'Print one JSON object per refresh (fields below)'
+            cand --show-queries 'Show other sessions'' last query (truncated; withheld when it mentions a password)'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgpubsub;generate'= {
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -336,6 +365,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
+            cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -365,6 +395,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;trigger;list'= {
         }
         &'pgpubsub;help;trigger;remove'= {
+        }
+        &'pgpubsub;help;status'= {
         }
         &'pgpubsub;help;generate'= {
         }

@@ -11,7 +11,7 @@ use crate::pg::quote::{parse_list, TableName};
 use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, trigger};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, trigger};
 use anyhow::Context;
 use std::io::IsTerminal;
 
@@ -62,6 +62,11 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
                 Ok(result) => result,
                 Err(signal) => Ok(signal.exit()),
             }
+        }
+        Command::Status(args) => {
+            let settings = status_settings(&args);
+            let conn = conn_settings(&args.conn, cli.verbose)?;
+            status::run(&settings, &conn, &mut signals, &mut stdout).await
         }
     }
 }
@@ -165,6 +170,20 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
         },
     };
     Ok(trigger::Settings { action, terminal })
+}
+
+/// `status`'s settings from its flags.
+fn status_settings(args: &crate::cli::StatusArgs) -> status::Settings {
+    status::Settings {
+        watch: args.watch,
+        json: args.json,
+        show_queries: args.show_queries,
+        limits: status::Limits {
+            warn: args.warn,
+            idle_threshold: args.idle_threshold,
+        },
+        terminal: std::io::stdout().is_terminal(),
+    }
 }
 
 /// Decide once whether anything pgpubsub prints may be colored.

@@ -32,7 +32,7 @@ macro_rules! environment {
   PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
   PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
   PGAPPNAME            application_name
-  PGCONNECT_TIMEOUT    seconds to wait for a connection
+  PGCONNECT_TIMEOUT    seconds to wait for a connection (0: no limit)
   NO_COLOR             no color with --color auto"
     };
 }
@@ -48,6 +48,7 @@ Examples:
   pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
   pgpubsub bench --ephemeral             throughput, latency and loss on a throwaway server
   pgpubsub trigger add orders            notify channel orders of every row change (JSON)
+  pgpubsub status -d mydb || alert       is NOTIFY healthy, and who is holding it back?
 
 Delivery guarantees (PostgreSQL's, made visible):
   - Not durable: a notification reaches only sessions listening when it commits. Across a
@@ -72,6 +73,7 @@ Limits:
   2    bad usage or bad input (see each subcommand: what was sent, if anything)
   3    listen: --timeout/--idle-timeout reached before --count was satisfied;
        request: no reply (or fewer than --replies) within --timeout
+  4    status: NOTIFY is degraded on the server
   130  stopped by SIGINT (Ctrl-C), after cleaning up
   143  stopped by SIGTERM, after cleaning up"
 );
@@ -145,6 +147,9 @@ pub enum Command {
     /// Turn a table's row changes into notifications: add, list or remove pgpubsub's trigger.
     #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
     Trigger(TriggerArgs),
+    /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
+    #[command(disable_help_flag = true, after_help = STATUS_AFTER_HELP)]
+    Status(StatusArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
@@ -296,9 +301,16 @@ The server lives in a temporary directory (trust authentication, a Unix socket i
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 
+--detach prints the export line once the server accepts connections and returns; the server
+keeps running under a background pgpubsub process (in a session of its own) until
+`pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
+its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+
 Examples:
   pgpubsub sandbox               then, in another terminal, paste the export line and run
                                  pgpubsub listen chan0   /   pgpubsub notify chan0 hello
+  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
+  pgpubsub sandbox --stop        stop the one DATABASE_URL points at
 
 ",
     exit_codes!()
@@ -374,6 +386,52 @@ Examples:
     exit_codes!()
 );
 
+const STATUS_AFTER_HELP: &str = concat!(
+    "\
+One screen: the notification queue's usage (with --watch its growth and the time until full), the
+sessions suspected of holding the queue back (blocked writing to their client, or idle in a
+transaction past --idle-threshold; PostgreSQL does not show which sessions LISTEN, so these are
+suspects, and \"last ran LISTEN\" is said when visible), the session holding the NOTIFY commit
+lock with its wait (e.g. SyncRep) and the sessions waiting for it, the settings behind them, and a
+verdict. Only read-only catalog queries, in a read-only session. A role that is not a member of
+pg_read_all_stats sees other roles' sessions without state, wait or query: the report says so.
+Other sessions' query text is shown only with --show-queries (truncated; never one that mentions
+a password).
+
+Degraded (exit 4) when: the queue is at or above --warn; a session waits for the commit lock; a
+suspect holds the (non-empty) queue back; the server is a standby.
+
+--json prints one object per refresh, one per line, with these fields (durations in seconds):
+  time (RFC 3339), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
+  server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
+  queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
+    --watch), full_in_s}
+  suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
+  commit_lock{holder (SESSION or null), waiters[]{SESSION}}
+  visibility{role, all_sessions, hidden_sessions}, notes[]
+  SESSION: pid, user, application_name, client_addr (\"local\" for a socket), state,
+    wait_event_type, wait_event, state_for_s, last_ran_listen, query (--show-queries only);
+    null where this role may not see them
+
+Examples:
+  pgpubsub status -d mydb
+  pgpubsub status -d mydb || alert          exit 4 when degraded
+  pgpubsub status --watch 2s                redraw every 2 s (a line per refresh when piped)
+  pgpubsub status --json | jq .commit_lock.holder.wait_event
+
+",
+    environment!(),
+    "
+
+Exit status:
+  0    healthy (with --watch: never; it runs until stopped)
+  1    runtime failure (connection, server error, I/O)
+  2    bad usage
+  4    degraded: see the reasons on the verdict line
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM"
+);
+
 /// How to reach the server, psql-style. Flattened into every subcommand that connects.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Connection options")]
@@ -394,7 +452,8 @@ pub struct ConnArgs {
     #[arg(short = 'U', long, value_name = "USER")]
     pub username: Option<String>,
 
-    /// Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT).
+    /// Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or
+    /// PGCONNECT_TIMEOUT).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub connect_timeout: Option<Duration>,
 
@@ -651,6 +710,25 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+
+    /// Print the export line once the server accepts connections and return, leaving the server
+    /// running in the background (stop it with --stop).
+    #[arg(long)]
+    pub detach: bool,
+
+    /// Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub idle_stop: Option<Duration>,
+
+    /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
+    /// and remove its files.
+    #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+    pub stop: Option<Option<String>>,
+
+    /// Internal: run as the supervisor of a detached sandbox.
+    #[arg(long, hide = true, conflicts_with = "detach")]
+    pub supervise: bool,
 }
 
 /// `pgpubsub request`: one request (or one per stdin line), its replies to stdout.
@@ -870,4 +948,43 @@ pub struct TriggerRemoveArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// `pgpubsub status`: NOTIFY's health on one server.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line
+    /// per refresh when piped.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub watch: Option<Duration>,
+
+    /// Print one JSON object per refresh (fields below).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Queue usage at or above which the server is degraded, e.g. 50%, 80.
+    #[arg(long, value_name = "PERCENT", default_value = "50%", value_parser = percentage)]
+    pub warn: f64,
+
+    /// A session idle in a transaction longer than this is a suspect (while the queue is not
+    /// empty).
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub idle_threshold: Duration,
+
+    /// Show other sessions' last query (truncated; withheld when it mentions a password).
+    #[arg(long)]
+    pub show_queries: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// A percentage from 0 to 100, with or without `%`, as a fraction from 0 to 1.
+fn percentage(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+        _ => Err("must be a percentage from 0 to 100, e.g. 50%".to_string()),
+    }
 }

@@ -19,6 +19,10 @@ pub enum Exit {
     /// `listen`: --timeout/--idle-timeout reached before --count was satisfied. `request`: no
     /// reply (or fewer than --replies) within --timeout.
     Timeout = 3,
+    /// `status`: NOTIFY is degraded on the server (queue above --warn, sessions waiting for
+    /// the NOTIFY commit lock, a suspected stalled consumer, or a standby), so that
+    /// `pgpubsub status || alert` works.
+    Degraded = 4,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.
@@ -48,6 +52,10 @@ pub enum Error {
     /// signal handlers cannot see.
     #[error("interrupted")]
     Interrupted,
+    /// SIGTERM received where pgpubsub blocks outside the async signal handlers (the password
+    /// prompt).
+    #[error("terminated")]
+    Terminated,
 }
 
 /// Shorthand for results that end in an [`Error`].
@@ -61,6 +69,7 @@ impl Error {
             Error::Runtime(_) => Exit::Failure,
             Error::StdoutClosed => Exit::Success,
             Error::Interrupted => Exit::Interrupted,
+            Error::Terminated => Exit::Terminated,
         }
     }
 }
@@ -86,7 +95,7 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed | Error::Interrupted => return err.exit(),
+        Error::StdoutClosed | Error::Interrupted | Error::Terminated => return err.exit(),
     };
     let _ = writeln!(std::io::stderr().lock(), "pgpubsub: {line}");
     err.exit()

@@ -20,6 +20,7 @@ mod pg;
 mod reqrep;
 mod sandbox;
 mod signals;
+mod status;
 mod trigger;
 mod unix_user;
 

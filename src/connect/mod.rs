@@ -5,6 +5,7 @@
 mod params;
 mod pgpass;
 mod prompt;
+mod reasons;
 
 use crate::cli::ConnArgs;
 use crate::error::{self, usage, Error};
@@ -101,6 +102,16 @@ impl ConnSettings {
         Self::resolve_with(args, |name| std::env::var(name).ok())
     }
 
+    /// Settings for a target given as one string (a URL, conninfo or database name), as `-d`
+    /// takes it; e.g. the URL a sandbox printed.
+    pub fn for_target(target: &str) -> Result<Self, Error> {
+        let args = ConnArgs {
+            dbname: Some(target.to_string()),
+            ..ConnArgs::default()
+        };
+        Self::resolve(&args)
+    }
+
     fn resolve_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let env = Params::from_env(&var).map_err(usage)?;
         let database_url = var("DATABASE_URL").filter(|v| !v.is_empty());
@@ -191,7 +202,8 @@ impl ConnSettings {
         Ok(ConnSettings {
             options,
             timeout: match p.connect_timeout {
-                Some(Duration::MAX) => None,
+                // 0 means no limit, as in libpq.
+                Some(t) if t.is_zero() => None,
                 Some(t) => Some(t),
                 None => Some(DEFAULT_CONNECT_TIMEOUT),
             },
@@ -310,8 +322,15 @@ impl ConnSettings {
     /// One line for a sqlx connection error, in the words psql users know.
     pub fn explain(&self, err: &sqlx::Error) -> String {
         let Target { database, user, .. } = &self.target;
+        let sslmode = sslmode_name(self.options.get_ssl_mode());
         match err {
             sqlx::Error::Database(db) => match db.code().as_deref() {
+                // sqlx answers a password request with an empty password rather than failing
+                // as libpq does; PostgreSQL never accepts an empty one, so this is psql's case.
+                Some("28P01") if matches!(self.password, PasswordSource::None) => format!(
+                    "no password supplied, and the server requires one for user \"{user}\" \
+                     (give it with -W, PGPASSWORD or ~/.pgpass)"
+                ),
                 Some("28P01") => format!("password authentication failed for user \"{user}\""),
                 Some("3D000") => format!("database \"{database}\" does not exist"),
                 _ if pooler_symptom(err).is_some() => format!("{}: {POOLER_HINT}", db.message()),
@@ -329,11 +348,21 @@ impl ConnSettings {
                 std::io::ErrorKind::NotFound if self.options.get_socket().is_some() => {
                     "no such socket file (is the server running locally?)".into()
                 }
+                std::io::ErrorKind::UnexpectedEof => reasons::closed(io, self.options.get_port()),
+                // sqlx reads these files only once the server has agreed to TLS, and does not
+                // say which one it could not read.
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable)
+                        && self.options.get_socket().is_none() =>
+                {
+                    format!("cannot read the file given as sslrootcert, sslcert or sslkey: {io}")
+                }
                 // rustls reports handshake and certificate failures as invalid data.
                 std::io::ErrorKind::InvalidData
                     if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable) =>
                 {
-                    format!("TLS error: {io}")
+                    reasons::certificate(io, self.options.get_host(), sslmode)
+                        .unwrap_or_else(|| format!("TLS error: {io}"))
                 }
                 _ if io.to_string().contains("lookup address") => {
                     format!(
@@ -343,6 +372,10 @@ impl ConnSettings {
                 }
                 _ => io.to_string(),
             },
+            sqlx::Error::Protocol(message) => reasons::protocol(message, self.options.get_port()),
+            sqlx::Error::Tls(tls) if tls.to_string() == "server does not support TLS" => {
+                reasons::no_tls(sslmode)
+            }
             sqlx::Error::Tls(tls) => format!("TLS error: {}", chain(tls.as_ref())),
             other => chain(other),
         }

@@ -164,13 +164,13 @@ fn parse_sslmode(text: &str) -> Result<PgSslMode, String> {
     })
 }
 
-/// libpq's connect_timeout: whole seconds; 0 means wait forever. A humantime value ("5s") is
-/// accepted too since that is what `--connect-timeout` takes.
+/// libpq's connect_timeout: whole seconds, where zero or a negative number means wait forever
+/// (kept as zero, which is what `--connect-timeout 0` gives too). A humantime value ("5s") is
+/// accepted as well since that is what `--connect-timeout` takes.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(0) => Ok(Duration::MAX),
-        Ok(secs) => Ok(Duration::from_secs(secs)),
+    match text.parse::<i64>() {
+        Ok(secs) => Ok(Duration::from_secs(u64::try_from(secs).unwrap_or(0))),
         Err(_) => humantime::parse_duration(text)
             .map_err(|_| format!("connect_timeout {text:?} is not a number of seconds")),
     }
@@ -334,6 +334,15 @@ mod tests {
         assert_eq!(p.connect_timeout, Some(Duration::from_secs(3)));
         let err = Params::from_env(|k| (k == "PGPORT").then(|| "x".to_string())).unwrap_err();
         assert!(err.starts_with("PGPORT"), "{err}");
+    }
+
+    #[test]
+    fn connect_timeout_zero_or_negative_is_no_limit() {
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds("-1"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds(" 5 "), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_seconds("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_seconds("soon").is_err());
     }
 
     #[test]

@@ -140,9 +140,10 @@ fn decode(notification: &PgNotification) -> Option<Request> {
         Ok(request) => Some(request),
         Err(reason) => {
             warn(format!(
-                "skipped a notification from pid {} on channel {}: {reason}",
+                "skipped a notification from pid {} on channel {}: {}",
                 notification.process_id(),
-                sanitize(notification.channel())
+                sanitize(notification.channel()),
+                sanitize(&reason)
             ));
             None
         }

@@ -199,8 +199,9 @@ impl<'a> Asker<'a> {
                     sanitize(&reply.id)
                 )),
                 Err(reason) => warn(format!(
-                    "ignored a notification on the reply channel from pid {}: {reason}",
-                    notification.process_id()
+                    "ignored a notification on the reply channel from pid {}: {}",
+                    notification.process_id(),
+                    sanitize(&reason)
                 )),
             }
         }
