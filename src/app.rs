@@ -31,7 +31,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Sandbox(args) => sandbox::run(&args, &mut signals, &mut stdout).await,
         Command::Conninfo(args) => match signals
-            .guard(conninfo::run(&args.conn, cli.verbose, &mut stdout))
+            .guard(conninfo::run((&args.conn).into(), cli.verbose, &mut stdout))
             .await
         {
             Ok(result) => result,
@@ -44,12 +44,12 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Request(args) => {
             let settings = request_settings(&args, cli.verbose, stdout.is_terminal())?;
-            let conn = conn_settings(&args.conn, cli.verbose)?;
+            let conn = conn_settings(&args.conn, "request", cli.verbose)?;
             request::run(&settings, &conn, &mut signals, &mut stdout).await
         }
         Command::Reply(args) => {
             let settings = reply_settings(&args, cli.verbose)?;
-            let conn = conn_settings(&args.conn, cli.verbose)?;
+            let conn = conn_settings(&args.conn, "reply", cli.verbose)?;
             reply::run(&settings, &conn, &mut signals).await
         }
         Command::Trigger(args) => {
@@ -65,15 +65,33 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Status(args) => {
             let settings = status_settings(&args);
-            let conn = conn_settings(&args.conn, cli.verbose)?;
+            let conn = conn_settings(&args.conn, "status", cli.verbose)?;
             status::run(&settings, &conn, &mut signals, &mut stdout).await
         }
     }
 }
 
-/// Resolve connection flags, saying where they lead with --verbose.
-fn conn_settings(args: &crate::cli::ConnArgs, verbose: bool) -> Result<ConnSettings> {
-    let settings = ConnSettings::resolve(args)?;
+impl From<&crate::cli::ConnArgs> for crate::connect::Flags {
+    fn from(args: &crate::cli::ConnArgs) -> Self {
+        crate::connect::Flags {
+            dbname: args.dbname.clone(),
+            host: args.host.clone(),
+            port: args.port.map(|p| p.to_string()),
+            user: args.username.clone(),
+            connect_timeout: args.connect_timeout,
+            prompt: args.password,
+        }
+    }
+}
+
+/// Resolve connection flags for `command`, which LISTENs or NOTIFYs (so standbys are passed
+/// over), saying where they lead with --verbose.
+fn conn_settings(
+    args: &crate::cli::ConnArgs,
+    command: &str,
+    verbose: bool,
+) -> Result<ConnSettings> {
+    let settings = ConnSettings::resolve(args)?.for_notifications(command)?;
     if verbose {
         note(settings.describe());
     }

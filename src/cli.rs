@@ -21,18 +21,26 @@ macro_rules! exit_codes {
 macro_rules! environment {
     () => {
         "Environment:
-  Connection settings are taken from the strongest source that gives them: command-line flags,
-  then DATABASE_URL (a URL or conninfo string), then the libpq environment, then defaults
+  Connection settings are taken from the strongest source that gives them, as in libpq:
+  command-line flags and -d, then DATABASE_URL (a URL or conninfo string), then the service
+  file section named by service=NAME or PGSERVICE, then the libpq environment, then defaults
   (the local socket if a server has one, else localhost; port 5432; your OS user name as user
-  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout).
-  PGHOST, PGHOSTADDR   host name, IP address or Unix-socket directory
-  PGPORT               port
+  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout). Every
+  libpq keyword and PG* variable is honoured or refused by name (README: libpq keywords).
+  PGHOST, PGHOSTADDR   host names, IP addresses or Unix-socket directories (a,b,c: tried in order)
+  PGPORT               port, or one port per host (5432,5433)
   PGUSER, PGDATABASE   user and database
   PGPASSWORD           password (PGPASSFILE, else ~/.pgpass, is read when none is given)
+  PGSERVICE            service name, looked up in PGSERVICEFILE (else ~/.pg_service.conf),
+                       then in PGSYSCONFDIR/pg_service.conf
+  PGTARGETSESSIONATTRS any, read-write, read-only, primary, standby, prefer-standby
+                       (listen/notify/bench skip standbys when several hosts are given)
+  PGLOADBALANCEHOSTS   random: try the hosts in random order
   PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
   PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
   PGAPPNAME            application_name
-  PGCONNECT_TIMEOUT    seconds to wait for a connection (0: no limit)
+  PGOPTIONS            run-time parameters, e.g. -c search_path=app
+  PGCONNECT_TIMEOUT    seconds to wait for each host (0: forever)
   NO_COLOR             no color with --color auto"
     };
 }

@@ -166,17 +166,6 @@ fn unix_socket_directory_as_host() {
     assert_eq!(conninfo_field(&out, "server_address"), "unix socket");
 }
 
-/// A role that must authenticate with a password over TCP.
-fn password_role() -> &'static (String, String) {
-    static ROLE: OnceLock<(String, String)> = OnceLock::new();
-    ROLE.get_or_init(|| {
-        let role = format!("pw_role_{}", std::process::id());
-        let password = format!("Sekr1t-{}", std::process::id());
-        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
-        (role, password)
-    })
-}
-
 fn write_passfile(dir: &std::path::Path, line: &str, mode: u32) -> std::path::PathBuf {
     let path = dir.join("pgpass");
     let mut file = std::fs::File::create(&path).unwrap();

@@ -54,7 +54,7 @@ pub async fn run(
     };
     let settings = match &server {
         Some(server) => server.settings(),
-        None => ConnSettings::resolve(&args.conn)?,
+        None => ConnSettings::resolve(&args.conn)?.for_notifications("bench")?,
     };
     if verbose {
         note(settings.describe());
@@ -132,7 +132,9 @@ impl Connections {
     async fn open(workload: &Workload, settings: &ConnSettings) -> Result<Self> {
         // The first connection goes through the usual path, so that an unreachable server or
         // a wrong password reads exactly as for every other subcommand.
-        let mut control = settings.connect().await.map_err(anyhow::Error::from)?;
+        let connected = settings.select().await.map_err(anyhow::Error::from)?;
+        // Every other connection goes to the host selection chose.
+        let (mut control, settings) = (connected.conn, &connected.settings);
         let server_version: String = sqlx::query_scalar("SHOW server_version")
             .fetch_one(&mut control)
             .await

@@ -38,7 +38,7 @@ pub async fn run(
 ) -> Result<Exit> {
     let started = Instant::now();
     let plan = Plan::resolve(args, std::io::stdout().is_terminal())?;
-    let settings = ConnSettings::resolve(&args.conn)?;
+    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("listen")?;
     if verbose {
         note(settings.describe());
     }
@@ -50,7 +50,12 @@ pub async fn run(
         Err(signal) => return Ok(signal.exit()),
     };
     if verbose {
-        note(format!("listening on {} channel(s)", plan.channels.len()));
+        session.passed.iter().for_each(note);
+        note(format!(
+            "listening on {} channel(s) on {}",
+            plan.channels.len(),
+            session.host
+        ));
     }
     let mut listener = Listener {
         plan,
@@ -280,6 +285,7 @@ impl<W: Write> Listener<W> {
         };
         self.event(&Event::Reconnected {
             down_ms: down.as_millis(),
+            host: &session.host,
         })?;
         if let Some(hook) = &self.plan.on_gap {
             if let Some(exit) = gap::run(hook, down, &reason, signals).await? {

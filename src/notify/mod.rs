@@ -32,7 +32,7 @@ enum Plan {
 /// Resolve the flags, connect, send, and report.
 pub async fn run(args: &NotifyArgs, verbose: bool, signals: &mut Signals) -> Result<Exit> {
     let plan = plan(args)?;
-    let settings = ConnSettings::resolve(&args.conn)?;
+    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("notify")?;
     if verbose {
         note(settings.describe());
     }

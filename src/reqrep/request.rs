@@ -87,7 +87,7 @@ fn envelope(reply_to: &str, id: u64, body: &str) -> Result<String, String> {
 /// One connection that listens on the reply channel and sends the requests.
 struct Asker<'a> {
     settings: &'a Settings,
-    conn: &'a ConnSettings,
+    conn: ConnSettings,
     listener: PgListener,
     reply_to: String,
 }
@@ -98,6 +98,8 @@ impl<'a> Asker<'a> {
         conn: &'a ConnSettings,
         reply_to: String,
     ) -> Result<Asker<'a>> {
+        // With several hosts, host selection picks the server first.
+        let conn = conn.chosen().await.map_err(anyhow::Error::from)?;
         let listener = conn
             .listener(std::slice::from_ref(&reply_to))
             .await

@@ -393,6 +393,17 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
     })
 }
 
+/// A role that must authenticate with a password over TCP.
+pub fn password_role() -> &'static (String, String) {
+    static ROLE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    ROLE.get_or_init(|| {
+        let role = format!("pw_role_{}", std::process::id());
+        let password = format!("Sekr1t-{}", std::process::id());
+        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
+        (role, password)
+    })
+}
+
 /// Terminate the backend(s) with this application_name; returns how many.
 pub fn kill_backends(url: &str, app: &str) -> u32 {
     psql_at(
