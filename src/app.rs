@@ -54,7 +54,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Trigger(args) => {
             let settings = trigger_settings(&args, stdout.is_terminal())?;
-            let conn = conn_settings(trigger_conn(&args), cli.verbose)?;
+            let conn = conn_settings(trigger_conn(&args), "trigger", cli.verbose)?;
             match signals
                 .guard(trigger::run(&settings, &conn, &mut stdout))
                 .await
