@@ -83,6 +83,9 @@ impl Exit {
             (Exit::Failure, Some("request")) => {
                 "the responder answered with an error; or a runtime failure (connection, I/O)"
             }
+            (Exit::Failure, Some("trigger")) => {
+                "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
+            }
             (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
             (Exit::Usage, None) => {
                 "bad usage or bad input found before anything was sent; for notify reading \
@@ -97,6 +100,11 @@ impl Exit {
                 "bad usage or bad input (too long for one notification, invalid input line)"
             }
             (Exit::Usage, Some("status")) => "bad usage",
+            (Exit::Usage, Some("trigger")) => {
+                "bad usage or bad input; nothing was changed: no such table or column, no primary \
+                 key without --allow-no-key, a channel over 63 bytes, an object of that name not \
+                 pgpubsub's"
+            }
             (Exit::Usage, _) => "bad usage or bad input found before anything was sent",
             (Exit::Timeout, None) => {
                 "listen: --timeout/--idle-timeout reached before --count was satisfied; \
@@ -120,6 +128,9 @@ impl Exit {
             (Exit::Interrupted, Some("notify")) => {
                 "stopped by SIGINT (Ctrl-C), after reporting what was committed"
             }
+            (Exit::Interrupted, Some("trigger")) => {
+                "stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent"
+            }
             (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
             (Exit::Terminated, Some("listen")) => {
                 "stopped by SIGTERM, after printing every notification already received"
@@ -127,6 +138,7 @@ impl Exit {
             (Exit::Terminated, Some("notify")) => {
                 "stopped by SIGTERM, after reporting what was committed"
             }
+            (Exit::Terminated, Some("trigger")) => "stopped by SIGTERM; as for SIGINT",
             (Exit::Terminated, _) => "stopped by SIGTERM, after cleaning up",
         })
     }

@@ -16,11 +16,13 @@ mod limits;
 mod listen;
 mod notify;
 mod output;
+mod pg;
 mod reqrep;
 mod sandbox;
 mod signals;
 mod status;
 mod term;
+mod trigger;
 mod unix_user;
 
 use clap::Parser;
