@@ -268,14 +268,16 @@ pub fn note(msg: impl std::fmt::Display) {
     say("", msg);
 }
 
-/// One `pgpubsub: ...` line on stderr. Messages quote untrusted text (server errors, channel
-/// names, payloads), so they go through the one sanitizer: one inert line each.
+/// One `pgpubsub: ...` message on stderr. Messages quote untrusted text (server errors,
+/// channel names, payloads), so each line goes through the one sanitizer; the line breaks of a
+/// message that lists several things (one line per host tried) are kept.
 fn say(prefix: &str, msg: impl std::fmt::Display) {
     let text = msg.to_string();
+    let lines: Vec<_> = text.split('\n').map(sanitize).collect();
     let _ = writeln!(
         std::io::stderr().lock(),
         "pgpubsub: {prefix}{}",
-        sanitize(&text)
+        lines.join("\n")
     );
 }
 
