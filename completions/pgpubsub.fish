@@ -36,6 +36,9 @@ complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "bench" -d 'Benchm
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l format -d 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)' -r
@@ -45,11 +48,12 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap -d 'After every reconnect, before any new notification is handled, run CMD (with sh -c) to resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen\'s. A failure is reported and listening goes on' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -59,6 +63,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l raw -d 'Pri
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s 0 -l null -d 'End records with NUL instead of newline (for `xargs -0`, `read -d \'\'`)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l events -d 'With --json: also write connection events (listening, disconnected, reconnected)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l no-reconnect -d 'Exit 1 when the connection is lost instead of reconnecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap-required -d 'With --on-gap: a failing CMD stops the listener (exit 1)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'
@@ -69,7 +74,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s d -l dbname
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -103,7 +108,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -121,7 +126,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -133,7 +138,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbna
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s p -l port -d 'Server port' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s U -l username -d 'User name to connect as' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
@@ -144,23 +149,77 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s V -l vers
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l port -d 'TCP port on 127.0.0.1 to listen on (default: a free one)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-cert -d 'Serve TLS with this PEM certificate (chain); needs --ssl-key' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-key -d 'Private key (PEM) for --ssl-cert' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l idle-stop -d 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l stop -d 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l detach -d 'Print the export line once the server accepts connections and return, leaving the server running in the background (stop it with --stop)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l supervise -d 'Internal: run as the supervisor of a detached sandbox'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l file -d 'Send the whole content of this file as the body' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d 'How long to wait for the replies to a request; exit 3 when they do not all arrive' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l replies -d 'Gather N replies (from N responders) per request, printing each as it arrives' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l exec -d 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l sql -d 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l concurrency -d 'Requests handled at once; further requests wait for a free slot' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l watch -d 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l warn -d 'Queue usage at or above which the server is degraded, e.g. 50%, 80' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l idle-threshold -d 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l json -d 'Print one JSON object per refresh (fields below)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l show-queries -d 'Show other sessions\' last query (truncated; withheld when it mentions a password)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply status generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

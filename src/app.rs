@@ -1,11 +1,13 @@
 //! The dispatcher: global settings resolved once (color, verbosity), signal handlers
 //! installed before any work starts, then one subcommand runs to an [`Exit`].
 
-use crate::cli::{BenchArgs, Cli, ColorChoice, Command};
+use crate::cli::{BenchArgs, Cli, ColorChoice, Command, ReplyArgs, RequestArgs};
 use crate::connect::ConnSettings;
-use crate::error::{Exit, Result};
+use crate::error::{note, usage, Exit, Result};
+use crate::limits::check_channel;
+use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status};
 use anyhow::Context;
 use std::io::IsTerminal;
 
@@ -25,7 +27,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Sandbox(args) => sandbox::run(&args, &mut signals, &mut stdout).await,
         Command::Conninfo(args) => match signals
-            .guard(conninfo::run(&args.conn, cli.verbose, &mut stdout))
+            .guard(conninfo::run((&args.conn).into(), cli.verbose, &mut stdout))
             .await
         {
             Ok(result) => result,
@@ -39,6 +41,98 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             bench::run(&settings, cli.verbose, &mut signals, &mut stdout).await
         }
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Request(args) => {
+            let settings = request_settings(&args, cli.verbose, stdout.is_terminal())?;
+            let conn = conn_settings(&args.conn, "request", cli.verbose)?;
+            request::run(&settings, &conn, &mut signals, &mut stdout).await
+        }
+        Command::Reply(args) => {
+            let settings = reply_settings(&args, cli.verbose)?;
+            let conn = conn_settings(&args.conn, "reply", cli.verbose)?;
+            reply::run(&settings, &conn, &mut signals).await
+        }
+        Command::Status(args) => {
+            let settings = status_settings(&args);
+            let conn = conn_settings(&args.conn, "status", cli.verbose)?;
+            status::run(&settings, &conn, &mut signals, &mut stdout).await
+        }
+    }
+}
+
+impl From<&crate::cli::ConnArgs> for crate::connect::Flags {
+    fn from(args: &crate::cli::ConnArgs) -> Self {
+        crate::connect::Flags {
+            dbname: args.dbname.clone(),
+            host: args.host.clone(),
+            port: args.port.map(|p| p.to_string()),
+            user: args.username.clone(),
+            connect_timeout: args.connect_timeout,
+            prompt: args.password,
+        }
+    }
+}
+
+/// Resolve connection flags for `command`, which LISTENs or NOTIFYs (so standbys are passed
+/// over), saying where they lead with --verbose.
+fn conn_settings(
+    args: &crate::cli::ConnArgs,
+    command: &str,
+    verbose: bool,
+) -> Result<ConnSettings> {
+    let settings = ConnSettings::resolve(args)?.for_notifications(command)?;
+    if verbose {
+        note(settings.describe());
+    }
+    Ok(settings)
+}
+
+fn request_settings(
+    args: &RequestArgs,
+    verbose: bool,
+    terminal: bool,
+) -> Result<request::Settings> {
+    check_channel(&args.channel).map_err(usage)?;
+    let bodies = match (&args.file, args.payload.as_deref()) {
+        (Some(path), _) => request::Bodies::One(notify::read_file(path)?),
+        (None, Some("-")) => request::Bodies::Lines,
+        (None, payload) => request::Bodies::One(payload.unwrap_or_default().to_string()),
+    };
+    Ok(request::Settings {
+        channel: args.channel.clone(),
+        bodies,
+        timeout: args.timeout,
+        replies: args.replies,
+        terminal,
+        verbose,
+    })
+}
+
+fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
+    check_channel(&args.channel).map_err(usage)?;
+    let handler = match (&args.exec, &args.sql) {
+        (Some(command), _) => reply::Handler::Exec(command.clone()),
+        (None, Some(query)) => reply::Handler::Sql(query.clone()),
+        (None, None) => unreachable!("clap requires --exec or --sql"),
+    };
+    Ok(reply::Settings {
+        channel: args.channel.clone(),
+        handler,
+        concurrency: args.concurrency as usize,
+        verbose,
+    })
+}
+
+/// `status`'s settings from its flags.
+fn status_settings(args: &crate::cli::StatusArgs) -> status::Settings {
+    status::Settings {
+        watch: args.watch,
+        json: args.json,
+        show_queries: args.show_queries,
+        limits: status::Limits {
+            warn: args.warn,
+            idle_threshold: args.idle_threshold,
+        },
+        terminal: std::io::stdout().is_terminal(),
     }
 }
 
@@ -88,7 +182,7 @@ fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
         },
         server: match args.ephemeral {
             true => None,
-            false => Some(ConnSettings::resolve(&args.conn)?),
+            false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
         },
     })
 }

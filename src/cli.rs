@@ -21,18 +21,26 @@ macro_rules! exit_codes {
 macro_rules! environment {
     () => {
         "Environment:
-  Connection settings are taken from the strongest source that gives them: command-line flags,
-  then DATABASE_URL (a URL or conninfo string), then the libpq environment, then defaults
+  Connection settings are taken from the strongest source that gives them, as in libpq:
+  command-line flags and -d, then DATABASE_URL (a URL or conninfo string), then the service
+  file section named by service=NAME or PGSERVICE, then the libpq environment, then defaults
   (the local socket if a server has one, else localhost; port 5432; your OS user name as user
-  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout).
-  PGHOST, PGHOSTADDR   host name, IP address or Unix-socket directory
-  PGPORT               port
+  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout). Every
+  libpq keyword and PG* variable is honoured or refused by name (README: libpq keywords).
+  PGHOST, PGHOSTADDR   host names, IP addresses or Unix-socket directories (a,b,c: tried in order)
+  PGPORT               port, or one port per host (5432,5433)
   PGUSER, PGDATABASE   user and database
   PGPASSWORD           password (PGPASSFILE, else ~/.pgpass, is read when none is given)
+  PGSERVICE            service name, looked up in PGSERVICEFILE (else ~/.pg_service.conf),
+                       then in PGSYSCONFDIR/pg_service.conf
+  PGTARGETSESSIONATTRS any, read-write, read-only, primary, standby, prefer-standby
+                       (listen/notify/bench skip standbys when several hosts are given)
+  PGLOADBALANCEHOSTS   random: try the hosts in random order
   PGSSLMODE            disable, allow, prefer, require, verify-ca, verify-full
   PGSSLROOTCERT        CA certificate for verify-ca/verify-full (PGSSLCERT, PGSSLKEY: client)
   PGAPPNAME            application_name
-  PGCONNECT_TIMEOUT    seconds to wait for a connection
+  PGOPTIONS            run-time parameters, e.g. -c search_path=app
+  PGCONNECT_TIMEOUT    seconds to wait for each host (0: forever)
   NO_COLOR             no color with --color auto"
     };
 }
@@ -47,6 +55,7 @@ Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'  send one notification
   pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
   pgpubsub bench --ephemeral             throughput, latency and loss on a throwaway server
+  pgpubsub status -d mydb || alert       is NOTIFY healthy, and who is holding it back?
 
 Delivery guarantees (PostgreSQL's, made visible):
   - Not durable: a notification reaches only sessions listening when it commits. Across a
@@ -66,9 +75,12 @@ Limits:
 ",
     "Exit status:
   0    success (also when stdout is closed early, as by `| head -1`)
-  1    runtime failure (connection, server error, I/O); bench: notifications lost
+  1    runtime failure (connection, server error, I/O); bench: notifications lost;
+       request: the responder answered with an error
   2    bad usage or bad input (see each subcommand: what was sent, if anything)
-  3    listen: --timeout/--idle-timeout reached before --count was satisfied
+  3    listen: --timeout/--idle-timeout reached before --count was satisfied;
+       request: no reply (or fewer than --replies) within --timeout
+  4    status: NOTIFY is degraded on the server
   130  stopped by SIGINT (Ctrl-C), after cleaning up
   143  stopped by SIGTERM, after cleaning up"
 );
@@ -133,6 +145,15 @@ pub enum Command {
     /// Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL.
     #[command(disable_help_flag = true, after_help = SANDBOX_AFTER_HELP)]
     Sandbox(SandboxArgs),
+    /// Send a request on a channel and print the reply (or replies) to stdout.
+    #[command(disable_help_flag = true, after_help = REQUEST_AFTER_HELP)]
+    Request(RequestArgs),
+    /// Answer requests on a channel with a shell command or a SQL query.
+    #[command(disable_help_flag = true, after_help = REPLY_AFTER_HELP)]
+    Reply(ReplyArgs),
+    /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
+    #[command(disable_help_flag = true, after_help = STATUS_AFTER_HELP)]
+    Status(StatusArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
@@ -152,7 +173,8 @@ Records end with a newline, or a NUL with -0. On a terminal, payloads are saniti
 
 Connection loss: pgpubsub reconnects (backoff doubling up to --reconnect-max), listens again and
 reports the gap on stderr, and in the output with --events --json. Notifications sent while it was
-disconnected are lost: PostgreSQL keeps none for absent listeners.
+disconnected are lost: PostgreSQL keeps none for absent listeners. --on-gap CMD then runs before
+anything new is printed, so a consumer can reload what it caches from the tables.
 
 Examples:
   pgpubsub listen -d mydb jobs
@@ -160,6 +182,7 @@ Examples:
   pgpubsub listen jobs | while IFS=$'\\t' read -r channel payload; do ...; done
   pgpubsub listen -c 1 --timeout 30s job_done      wait for one notification, at most 30 s
   pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
+  pgpubsub listen --on-gap './reload.sh' jobs      resync after every reconnect
 
 ",
     environment!(),
@@ -309,12 +332,135 @@ The server lives in a temporary directory (trust authentication, a Unix socket i
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 
+--detach prints the export line once the server accepts connections and returns; the server
+keeps running under a background pgpubsub process (in a session of its own) until
+`pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
+its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+
 Examples:
   pgpubsub sandbox               then, in another terminal, paste the export line and run
                                  pgpubsub listen chan0   /   pgpubsub notify chan0 hello
+  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
+  pgpubsub sandbox --stop        stop the one DATABASE_URL points at
 
 ",
     exit_codes!()
+);
+
+/// The request/reply envelope, shared by both pages.
+macro_rules! envelope {
+    () => {
+        "Envelope (JSON, one notification each; unknown fields are ignored):
+  request, on CHANNEL     {\"reply_to\":\"pgpubsub_reply_…\",\"id\":\"1\",\"body\":\"hello\"}
+  reply, on reply_to      {\"id\":\"1\",\"body\":\"HELLO\"}
+  error reply             {\"id\":\"1\",\"error\":\"tail of stderr\",\"status\":3}   (status optional)
+Anything that can run pg_notify can answer, e.g. a plpgsql function (see README)."
+    };
+}
+
+const REQUEST_AFTER_HELP: &str = concat!(
+    "\
+The reply channel is private to this run and is listened on before the request is sent, so no
+reply can be missed. Each reply body is printed as it arrives, followed by a newline unless it
+ends with one (sanitized on a terminal). An error reply is printed on stderr. A request is never
+resent: if the connection drops, request exits 1. With PAYLOAD `-`, every line of stdin is one
+request, sent after the previous one's replies.
+
+",
+    envelope!(),
+    "
+
+Examples:
+  pgpubsub request svc hello                      one request, one reply
+  pgpubsub request svc --file job.json --timeout 30s
+  pgpubsub request --replies 3 census ''          gather three replies
+  seq 100 | pgpubsub request square -             one request per line
+
+",
+    environment!(),
+    "
+
+Exit status (with `-`: the first request that did not succeed):
+  0    every reply arrived and none was an error
+  1    the responder answered with an error; or a runtime failure (connection, I/O)
+  2    bad usage or bad input (too long for one notification, invalid input line)
+  3    no reply (or fewer than --replies) within --timeout
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM"
+);
+
+const REPLY_AFTER_HELP: &str = concat!(
+    "\
+--exec CMD runs `sh -c CMD` per request with the body on stdin (never in the command line: any
+role that can connect can send requests) and PGPUBSUB_CHANNEL, PGPUBSUB_REQUEST_ID in the
+environment. Its stdout is the reply body; a failure (non-zero exit) sends an error reply with
+the exit status and the tail of its stderr. A reply too big for one notification becomes an error
+reply that says so. --sql QUERY runs QUERY with the request envelope (text) as $1; it answers by
+itself with pg_notify (a server error becomes an error reply). Notifications that are not request
+envelopes are reported and skipped. The connection is kept as listen keeps it: reconnect with
+backoff, gaps reported. SIGINT/SIGTERM: stop taking requests, finish those in progress, exit.
+
+",
+    envelope!(),
+    "
+
+Examples:
+  pgpubsub reply svc --exec 'tr a-z A-Z'
+  pgpubsub reply svc --exec ./handle.sh --concurrency 8
+  pgpubsub reply svc --sql 'SELECT svc_answer($1::jsonb)'
+
+",
+    environment!(),
+    "
+
+",
+    exit_codes!()
+);
+
+const STATUS_AFTER_HELP: &str = concat!(
+    "\
+One screen: the notification queue's usage (with --watch its growth and the time until full), the
+sessions suspected of holding the queue back (blocked writing to their client, or idle in a
+transaction past --idle-threshold; PostgreSQL does not show which sessions LISTEN, so these are
+suspects, and \"last ran LISTEN\" is said when visible), the session holding the NOTIFY commit
+lock with its wait (e.g. SyncRep) and the sessions waiting for it, the settings behind them, and a
+verdict. Only read-only catalog queries, in a read-only session. A role that is not a member of
+pg_read_all_stats sees other roles' sessions without state, wait or query: the report says so.
+Other sessions' query text is shown only with --show-queries (truncated; never one that mentions
+a password).
+
+Degraded (exit 4) when: the queue is at or above --warn; a session waits for the commit lock; a
+suspect holds the (non-empty) queue back; the server is a standby.
+
+--json prints one object per refresh, one per line, with these fields (durations in seconds):
+  time (RFC 3339), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
+  server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
+  queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
+    --watch), full_in_s}
+  suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
+  commit_lock{holder (SESSION or null), waiters[]{SESSION}}
+  visibility{role, all_sessions, hidden_sessions}, notes[]
+  SESSION: pid, user, application_name, client_addr (\"local\" for a socket), state,
+    wait_event_type, wait_event, state_for_s, last_ran_listen, query (--show-queries only);
+    null where this role may not see them
+
+Examples:
+  pgpubsub status -d mydb
+  pgpubsub status -d mydb || alert          exit 4 when degraded
+  pgpubsub status --watch 2s                redraw every 2 s (a line per refresh when piped)
+  pgpubsub status --json | jq .commit_lock.holder.wait_event
+
+",
+    environment!(),
+    "
+
+Exit status:
+  0    healthy (with --watch: never; it runs until stopped)
+  1    runtime failure (connection, server error, I/O)
+  2    bad usage
+  4    degraded: see the reasons on the verdict line
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM"
 );
 
 /// How to reach the server, psql-style. Flattened into every subcommand that connects.
@@ -337,7 +483,8 @@ pub struct ConnArgs {
     #[arg(short = 'U', long, value_name = "USER")]
     pub username: Option<String>,
 
-    /// Give up connecting after this long, e.g. 5s, 500ms (default 10s, or PGCONNECT_TIMEOUT).
+    /// Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or
+    /// PGCONNECT_TIMEOUT).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub connect_timeout: Option<Duration>,
 
@@ -414,6 +561,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
           default_value = "30s", value_parser = humantime::parse_duration)]
     pub keepalive: Duration,
+
+    /// After every reconnect, before any new notification is handled, run CMD (with sh -c) to
+    /// resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen's.
+    /// A failure is reported and listening goes on.
+    #[arg(
+        long,
+        value_name = "CMD",
+        help_heading = "Connection loss",
+        conflicts_with = "no_reconnect"
+    )]
+    pub on_gap: Option<String>,
+
+    /// With --on-gap: a failing CMD stops the listener (exit 1).
+    #[arg(long, help_heading = "Connection loss", requires = "on_gap")]
+    pub on_gap_required: bool,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -667,6 +829,78 @@ pub struct SandboxArgs {
     /// Private key (PEM) for --ssl-cert.
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
+
+    /// Print the export line once the server accepts connections and return, leaving the server
+    /// running in the background (stop it with --stop).
+    #[arg(long)]
+    pub detach: bool,
+
+    /// Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub idle_stop: Option<Duration>,
+
+    /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
+    /// and remove its files.
+    #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+    pub stop: Option<Option<String>>,
+
+    /// Internal: run as the supervisor of a detached sandbox.
+    #[arg(long, hide = true, conflicts_with = "detach")]
+    pub supervise: bool,
+}
+
+/// `pgpubsub request`: one request (or one per stdin line), its replies to stdout.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Channel the responder listens on (case is kept exactly).
+    #[arg(value_name = "CHANNEL")]
+    pub channel: String,
+
+    /// Request body (default: empty); `-` sends one request per line of stdin.
+    #[arg(value_name = "PAYLOAD", conflicts_with = "file")]
+    pub payload: Option<String>,
+
+    /// Send the whole content of this file as the body.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// How long to wait for the replies to a request; exit 3 when they do not all arrive.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
+    pub timeout: Duration,
+
+    /// Gather N replies (from N responders) per request, printing each as it arrives.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub replies: u64,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `pgpubsub reply`: answer requests until stopped.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("responder").required(true))]
+pub struct ReplyArgs {
+    /// Channel to answer requests on (case is kept exactly).
+    #[arg(value_name = "CHANNEL")]
+    pub channel: String,
+
+    /// Answer with `sh -c CMD`: request body on stdin, its stdout is the reply.
+    #[arg(long, value_name = "CMD", group = "responder")]
+    pub exec: Option<String>,
+
+    /// Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify).
+    #[arg(long, value_name = "QUERY", group = "responder")]
+    pub sql: Option<String>,
+
+    /// Requests handled at once; further requests wait for a free slot.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub concurrency: u32,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 /// `pgpubsub generate`: completions and man pages from this very definition.
@@ -688,6 +922,45 @@ pub enum Generated {
     Completions,
     /// pgpubsub.1 and one page per subcommand.
     Man,
+}
+
+/// `pgpubsub status`: NOTIFY's health on one server.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line
+    /// per refresh when piped.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub watch: Option<Duration>,
+
+    /// Print one JSON object per refresh (fields below).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Queue usage at or above which the server is degraded, e.g. 50%, 80.
+    #[arg(long, value_name = "PERCENT", default_value = "50%", value_parser = percentage)]
+    pub warn: f64,
+
+    /// A session idle in a transaction longer than this is a suspect (while the queue is not
+    /// empty).
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = humantime::parse_duration)]
+    pub idle_threshold: Duration,
+
+    /// Show other sessions' last query (truncated; withheld when it mentions a password).
+    #[arg(long)]
+    pub show_queries: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// A percentage from 0 to 100, with or without `%`, as a fraction from 0 to 1.
+fn percentage(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+        _ => Err("must be a percentage from 0 to 100, e.g. 50%".to_string()),
+    }
 }
 
 #[cfg(test)]

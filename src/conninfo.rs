@@ -1,9 +1,9 @@
 //! `pgpubsub conninfo`: connect and show what the server says about the session (psql's
-//! `\conninfo`, plus TLS and recovery state). It is how a user checks which of their settings
-//! won before blaming LISTEN, and how the tests prove connection precedence server-side.
+//! `\conninfo`, plus TLS and recovery state), and which host was chosen. It is how a user
+//! checks which of their settings won (with `-v`: where each came from, and why hosts were
+//! passed over) before blaming LISTEN, and how the tests prove precedence server-side.
 
-use crate::cli::ConnArgs;
-use crate::connect::ConnSettings;
+use crate::connect::{ConnSettings, Flags};
 use crate::error::{note, stdout_error, Exit, Result};
 use anyhow::Context;
 use sqlx::Row;
@@ -31,13 +31,18 @@ const FIELDS: [&str; 8] = [
     "in_recovery",
 ];
 
-/// Connect with `conn` and print one `name<TAB>value` line per field.
-pub async fn run(conn: &ConnArgs, verbose: bool, out: &mut impl Write) -> Result<Exit> {
-    let settings = ConnSettings::resolve(conn)?;
+/// Connect with `flags` and print the chosen host, then one `name<TAB>value` line per field.
+pub async fn run(flags: Flags, verbose: bool, out: &mut impl Write) -> Result<Exit> {
+    let settings = ConnSettings::resolve(flags)?;
     if verbose {
         note(settings.describe());
     }
-    let mut connection = settings.connect().await.map_err(anyhow::Error::from)?;
+    let connected = settings.select().await.map_err(anyhow::Error::from)?;
+    if verbose {
+        connected.passed.iter().for_each(note);
+    }
+    let mut connection = connected.conn;
+    writeln!(out, "host\t{}", connected.settings.endpoint()).map_err(stdout_error)?;
     let row = sqlx::query(QUERY)
         .fetch_one(&mut connection)
         .await

@@ -125,13 +125,21 @@ impl Server {
         &self.version
     }
 
-    /// Stop the server and remove its directory, reporting anything that went wrong.
+    /// Whether the server has exited by itself (crashed, or killed by someone else).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.process.try_wait(), Ok(Some(_)))
+    }
+
+    /// Stop the server and remove its directory (if someone has not already), reporting
+    /// anything that went wrong.
     pub fn stop(self) -> Result<()> {
         let Server { process, dir, .. } = self;
         process.stop()?;
         let path = dir.path().to_path_buf();
-        dir.close()
-            .with_context(|| format!("cannot remove {}", path.display()))
+        match dir.close() {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            closed => closed.with_context(|| format!("cannot remove {}", path.display())),
+        }
     }
 }
 

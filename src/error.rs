@@ -10,13 +10,19 @@ use std::io::Write;
 pub enum Exit {
     /// Everything asked for was done.
     Success = 0,
-    /// A runtime failure: connection, server error, I/O.
+    /// A runtime failure: connection, server error, I/O. `request`: the responder answered
+    /// with an error.
     Failure = 1,
     /// Bad usage or bad input. Found before anything was sent, except for a notify stream,
     /// which skips invalid lines, sends the rest and then reports them with this status.
     Usage = 2,
-    /// `listen`: --timeout/--idle-timeout reached before --count was satisfied.
+    /// `listen`: --timeout/--idle-timeout reached before --count was satisfied. `request`: no
+    /// reply (or fewer than --replies) within --timeout.
     Timeout = 3,
+    /// `status`: NOTIFY is degraded on the server (queue above --warn, sessions waiting for
+    /// the NOTIFY commit lock, a suspected stalled consumer, or a standby), so that
+    /// `pgpubsub status || alert` works.
+    Degraded = 4,
     /// Stopped by SIGINT (Ctrl-C), after cleaning up.
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.
@@ -46,6 +52,10 @@ pub enum Error {
     /// signal handlers cannot see.
     #[error("interrupted")]
     Interrupted,
+    /// SIGTERM received where pgpubsub blocks outside the async signal handlers (the password
+    /// prompt).
+    #[error("terminated")]
+    Terminated,
 }
 
 /// Shorthand for results that end in an [`Error`].
@@ -59,6 +69,7 @@ impl Error {
             Error::Runtime(_) => Exit::Failure,
             Error::StdoutClosed => Exit::Success,
             Error::Interrupted => Exit::Interrupted,
+            Error::Terminated => Exit::Terminated,
         }
     }
 }
@@ -84,7 +95,7 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed | Error::Interrupted => return err.exit(),
+        Error::StdoutClosed | Error::Interrupted | Error::Terminated => return err.exit(),
     };
     let _ = writeln!(std::io::stderr().lock(), "pgpubsub: {line}");
     err.exit()

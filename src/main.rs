@@ -16,8 +16,10 @@ mod limits;
 mod listen;
 mod notify;
 mod output;
+mod reqrep;
 mod sandbox;
 mod signals;
+mod status;
 mod unix_user;
 
 use clap::Parser;

@@ -27,8 +27,9 @@ pub enum Event<'a> {
     Listening { channels: &'a [String] },
     /// The connection was lost; notifications sent from now on are not received.
     Disconnected { reason: &'a str },
-    /// Listening again after a gap of `down_ms` milliseconds.
-    Reconnected { down_ms: u128 },
+    /// Listening again, on `host` (host selection ran again: after a failover it is the new
+    /// primary), after a gap of `down_ms` milliseconds.
+    Reconnected { down_ms: u128, host: &'a str },
 }
 
 /// The record format chosen on the command line.

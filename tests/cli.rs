@@ -5,7 +5,9 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 
-const SUBCOMMANDS: [&str; 6] = ["listen", "notify", "bench", "demo", "conninfo", "sandbox"];
+const SUBCOMMANDS: [&str; 7] = [
+    "listen", "notify", "bench", "demo", "conninfo", "sandbox", "status",
+];
 
 #[test]
 fn every_help_page_has_options_examples_and_exit_codes() {

@@ -166,17 +166,6 @@ fn unix_socket_directory_as_host() {
     assert_eq!(conninfo_field(&out, "server_address"), "unix socket");
 }
 
-/// A role that must authenticate with a password over TCP.
-fn password_role() -> &'static (String, String) {
-    static ROLE: OnceLock<(String, String)> = OnceLock::new();
-    ROLE.get_or_init(|| {
-        let role = format!("pw_role_{}", std::process::id());
-        let password = format!("Sekr1t-{}", std::process::id());
-        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
-        (role, password)
-    })
-}
-
 fn write_passfile(dir: &std::path::Path, line: &str, mode: u32) -> std::path::PathBuf {
     let path = dir.join("pgpass");
     let mut file = std::fs::File::create(&path).unwrap();
@@ -398,74 +387,35 @@ fn make_ca(
     dir: &std::path::Path,
     name: &str,
 ) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
-    let (cert, key, csr) = (
-        format!("{name}-server.pem"),
-        format!("{name}-server.key"),
-        format!("{name}.csr"),
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name} test CA"),
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+        ],
     );
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
+    let (cert, key) = signed_cert(
+        dir,
+        name,
+        &format!("{name}-server"),
+        "DNS:localhost,IP:127.0.0.1",
         "2",
-        "-subj",
-        &format!("/CN={name} test CA"),
-        "-keyout",
-        &ca_key,
-        "-out",
-        &ca,
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        &key,
-        "-out",
-        &csr,
-    ]);
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        &csr,
-        "-CA",
-        &ca,
-        "-CAkey",
-        &ca_key,
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        &cert,
-    ]);
-    (dir.join(ca), dir.join(cert), dir.join(key))
+    );
+    (dir.join(ca), cert, key)
 }
 
 #[test]
@@ -473,12 +423,7 @@ fn tls_verify_full_checks_the_certificate_authority() {
     let dir = tempfile::tempdir().unwrap();
     let (ca, cert, key) = make_ca(dir.path(), "good");
     let (other_ca, _, _) = make_ca(dir.path(), "other");
-    let sandbox = start_sandbox(&[
-        "--ssl-cert",
-        cert.to_str().unwrap(),
-        "--ssl-key",
-        key.to_str().unwrap(),
-    ]);
+    let sandbox = tls_sandbox(&cert, &key);
     let port = port_of(&sandbox.url).to_string();
     let verify = |root: &std::path::Path| {
         format!(
@@ -500,26 +445,21 @@ fn tls_verify_full_checks_the_certificate_authority() {
             .args(["-h", "localhost", "-p", &port, "-U", "postgres"]),
     );
     assert!(conninfo_field(&out, "ssl").starts_with("on (TLS"));
-    let stderr = pgpubsub_bare()
-        .args(["conninfo", "-d", &verify(&other_ca)])
-        .assert()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8(stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stderr = tls_error(&sandbox, "localhost", "verify-full", &other_ca);
     assert!(
-        stderr.contains(&format!("could not connect to localhost:{port}")),
+        stderr.contains("not signed by a trusted CA")
+            && stderr.contains("set sslrootcert to the CA certificate that signed it")
+            && stderr.contains("sslmode=require"),
         "{stderr}"
     );
-    assert!(stderr.contains("TLS error"), "{stderr}");
     // sslmode=require against a server without TLS is refused clearly.
     pgpubsub_conninfo()
         .args(["-d", &format!("{}?sslmode=require", url())])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("TLS"));
+        .stderr(predicate::str::contains(
+            "the server does not accept TLS, but sslmode=require requires it",
+        ));
 }
 
 #[test]
@@ -548,8 +488,20 @@ fn bad_settings_are_usage_errors() {
 /// Run `conninfo -W` as `role` on a terminal (`script` provides one), type `keys` once the
 /// prompt is up, as a person would, and return the exit status and everything the terminal showed.
 fn at_password_prompt(role: &str, keys: &[u8]) -> (std::process::ExitStatus, String) {
+    let (mut child, mut screen) = password_prompt_up(role, "");
+    child.stdin.take().unwrap().write_all(keys).unwrap();
+    std::io::Read::read_to_end(child.stdout.as_mut().unwrap(), &mut screen).unwrap();
+    (
+        child.wait().unwrap(),
+        String::from_utf8_lossy(&screen).into_owned(),
+    )
+}
+
+/// `script` running `conninfo -W` as `role` (then the shell commands `then`), once the prompt
+/// is on its terminal; returns it with what the terminal showed so far.
+fn password_prompt_up(role: &str, then: &str) -> (std::process::Child, Vec<u8>) {
     let command = format!(
-        "{BIN} conninfo -W -h {} -p {} -U {role} -d postgres",
+        "{BIN} conninfo -W -h {} -p {} -U {role} -d postgres{then}",
         host_of(url()),
         port_of(url())
     );
@@ -559,21 +511,16 @@ fn at_password_prompt(role: &str, keys: &[u8]) -> (std::process::ExitStatus, Str
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let stdout = child.stdout.as_mut().unwrap();
     let mut screen = Vec::new();
     let prompt = format!("Password for user {role}:");
     while !String::from_utf8_lossy(&screen).contains(&prompt) {
         let mut buf = [0u8; 256];
-        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        let n = std::io::Read::read(stdout, &mut buf).unwrap();
         assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&screen));
         screen.extend_from_slice(&buf[..n]);
     }
-    child.stdin.take().unwrap().write_all(keys).unwrap();
-    std::io::Read::read_to_end(&mut stdout, &mut screen).unwrap();
-    (
-        child.wait().unwrap(),
-        String::from_utf8_lossy(&screen).into_owned(),
-    )
+    (child, screen)
 }
 
 #[test]
@@ -596,4 +543,349 @@ fn ctrl_c_at_the_password_prompt_exits_130_quietly() {
     assert_eq!(status.code(), Some(130), "{screen}");
     assert!(!screen.contains("pgpubsub:"), "{screen}");
     assert!(!screen.contains(password.as_str()), "{screen}");
+}
+
+#[test]
+fn missing_password_says_how_to_give_one() {
+    let (role, _) = password_role();
+    let stderr = as_role(role).assert().code(1).get_output().stderr.clone();
+    assert_eq!(
+        String::from_utf8(stderr).unwrap().trim_end(),
+        format!(
+            "pgpubsub: could not connect to {}:{} (database \"postgres\", user \"{role}\"): no \
+             password supplied, and the server requires one for user \"{role}\" (give it with -W, \
+             PGPASSWORD or ~/.pgpass)",
+            host_of(url()),
+            port_of(url())
+        )
+    );
+}
+
+/// A loopback port where an HTTP server answers anything with a 400 and hangs up, as another
+/// service on a mistyped port would. Serves `connections` clients.
+fn http_port(connections: usize) -> (std::thread::JoinHandle<()>, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let mut stream = stream.unwrap();
+            let _ = std::io::Read::read(&mut stream, &mut [0u8; 1024]);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (server, port)
+}
+
+#[test]
+fn a_port_that_is_not_postgres_is_named() {
+    let modes = ["prefer", "disable"];
+    let (server, port) = http_port(modes.len());
+    for sslmode in modes {
+        let conninfo_text = format!("host=127.0.0.1 port={port} dbname=shop sslmode={sslmode}");
+        let stderr = connect_error(
+            &["-U", "alice", "-d", &conninfo_text],
+            &format!("127.0.0.1:{port}"),
+        );
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "pgpubsub: could not connect to 127.0.0.1:{port} (database \"shop\", user \
+                 \"alice\"): the server did not answer like PostgreSQL (is another service \
+                 listening on port {port}?)"
+            ),
+            "sslmode={sslmode}"
+        );
+    }
+    server.join().unwrap();
+}
+
+/// Run openssl in `dir`, failing the test with its message.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A server certificate `stem`.pem/.key signed by the CA made by `make_ca` under `ca_name`,
+/// naming only `san` and valid for `days` (0: it expires the second it is made).
+fn signed_cert(
+    dir: &std::path::Path,
+    ca_name: &str,
+    stem: &str,
+    san: &str,
+    days: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key, csr, ext) = (
+        format!("{stem}.pem"),
+        format!("{stem}.key"),
+        format!("{stem}.csr"),
+        format!("{stem}.ext"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=pgpubsub test server",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+    );
+    std::fs::write(dir.join(&ext), format!("subjectAltName={san}\n")).unwrap();
+    let (ca, ca_key) = (format!("{ca_name}-ca.pem"), format!("{ca_name}-ca.key"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            days,
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ],
+    );
+    (dir.join(cert), dir.join(key))
+}
+
+/// A sandbox serving TLS with `cert` and `key`.
+fn tls_sandbox(cert: &std::path::Path, key: &std::path::Path) -> Sandbox {
+    start_sandbox(&[
+        "--ssl-cert",
+        cert.to_str().unwrap(),
+        "--ssl-key",
+        key.to_str().unwrap(),
+    ])
+}
+
+/// The one-line error of `conninfo ARGS` (and no other settings), which must name `target`
+/// (`host:port`) and no library internals.
+fn connect_error(args: &[&str], target: &str) -> String {
+    let stderr = pgpubsub_bare()
+        .arg("conninfo")
+        .args(args)
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("pgpubsub: could not connect to {target} ")),
+        "{stderr}"
+    );
+    for internal in ["sqlx", "rustls", "::"] {
+        assert!(!stderr.contains(internal), "{stderr}");
+    }
+    stderr
+}
+
+/// The error of `conninfo` connecting to `sandbox` at `host` with `sslmode` and `sslrootcert`.
+fn tls_error(sandbox: &Sandbox, host: &str, sslmode: &str, root: &std::path::Path) -> String {
+    let port = port_of(&sandbox.url);
+    let conninfo_text = format!(
+        "host={host} port={port} user=postgres sslmode={sslmode} sslrootcert={}",
+        root.display()
+    );
+    connect_error(&["-d", &conninfo_text], &format!("{host}:{port}"))
+}
+
+#[test]
+fn tls_self_signed_ca_as_server_certificate_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    // The server presents the CA certificate itself (CA:TRUE), trusted as its own root.
+    let (ca, _, _) = make_ca(dir.path(), "self");
+    let sandbox = tls_sandbox(&ca, &dir.path().join("self-ca.key"));
+    let stderr = tls_error(&sandbox, "localhost", "verify-full", &ca);
+    stop_sandbox(&sandbox);
+    assert!(
+        stderr.contains("the server's certificate is a CA certificate")
+            && stderr.contains("sslrootcert")
+            && stderr.contains("sslmode=require"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tls_wrong_host_name_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, _, _) = make_ca(dir.path(), "named");
+    let (cert, key) = signed_cert(dir.path(), "named", "elsewhere", "DNS:db.invalid", "2");
+    let sandbox = tls_sandbox(&cert, &key);
+    let stderr = tls_error(&sandbox, "127.0.0.1", "verify-full", &ca);
+    assert!(
+        stderr.contains("the server's certificate is for \"db.invalid\", not \"127.0.0.1\"")
+            && stderr.contains("sslmode=verify-ca"),
+        "{stderr}"
+    );
+    // The same CA without the name check connects: the name was the only fault.
+    let out = conninfo(bare_conninfo().args([
+        "-d",
+        &format!(
+            "host=127.0.0.1 port={} user=postgres sslmode=verify-ca sslrootcert={}",
+            port_of(&sandbox.url),
+            ca.display()
+        ),
+    ]));
+    assert!(conninfo_field(&out, "ssl").starts_with("on (TLS"));
+    stop_sandbox(&sandbox);
+}
+
+#[test]
+fn tls_expired_certificate_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, _, _) = make_ca(dir.path(), "dated");
+    let (cert, key) = signed_cert(dir.path(), "dated", "expired", "DNS:localhost", "0");
+    let second = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let signed = second();
+    let sandbox = tls_sandbox(&cert, &key);
+    // Valid up to the second it was signed in: connect once that second is over.
+    while second() <= signed {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stderr = tls_error(&sandbox, "localhost", "verify-full", &ca);
+    stop_sandbox(&sandbox);
+    assert!(
+        stderr.contains("the server's certificate expired on ")
+            && stderr.contains("renew it")
+            && stderr.contains("sslmode=require"),
+        "{stderr}"
+    );
+}
+
+/// `conninfo -v ARGS` with PGCONNECT_TIMEOUT=`env_timeout` against a server that never
+/// answers: still waiting after 2 s, and its --verbose line shows no connect timeout.
+fn waits_without_limit(env_timeout: &str, args: &[&str]) {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let mut child = clean(std::process::Command::new(BIN))
+        .env("PGCONNECT_TIMEOUT", env_timeout)
+        .args(["conninfo", "-v", "-h", "127.0.0.1", "-p", &port])
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.contains("connect timeout none"), "{args:?}: {line}");
+    std::thread::sleep(Duration::from_secs(2));
+    let status = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.is_none(), "{args:?} gave up: {status:?}");
+}
+
+#[test]
+fn connect_timeout_zero_means_no_limit() {
+    // A flag or URL zero beats PGCONNECT_TIMEOUT=1, which would end the wait.
+    let cases: [(&str, &[&str]); 3] = [
+        ("1", &["--connect-timeout", "0"]),
+        ("1", &["-d", "postgres:///db?connect_timeout=0"]),
+        ("0", &[]),
+    ];
+    std::thread::scope(|scope| {
+        for (env_timeout, args) in cases {
+            scope.spawn(move || waits_without_limit(env_timeout, args));
+        }
+    });
+}
+
+/// The processes below `pid` (children, grandchildren...) named `name`.
+fn descendants_named(pid: u32, name: &str) -> Vec<u32> {
+    let parent_of = |p: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        stat.rsplit_once(") ")?.1.split(' ').nth(1)?.parse().ok()
+    };
+    let under = |mut p: u32| loop {
+        match parent_of(p) {
+            Some(parent) if parent == pid => return true,
+            Some(parent) if parent > 1 => p = parent,
+            _ => return false,
+        }
+    };
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&p| under(p))
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .collect()
+}
+
+#[test]
+fn sigterm_at_the_password_prompt_ends_it_and_restores_the_terminal() {
+    let (role, _) = password_role();
+    let (mut child, mut screen) = password_prompt_up(role, "; echo \"exit=$?\"; stty -a");
+    let pids = descendants_named(child.id(), "pgpubsub");
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    // SAFETY: signalling the process this test started.
+    unsafe { libc::kill(pids[0] as i32, libc::SIGTERM) };
+    std::io::Read::read_to_end(child.stdout.as_mut().unwrap(), &mut screen).unwrap();
+    child.wait().unwrap();
+    let screen = String::from_utf8_lossy(&screen);
+    assert!(screen.contains("exit=143"), "{screen}");
+    assert!(!screen.contains("pgpubsub:"), "{screen}");
+    // The shell's terminal echoes and reads lines again.
+    for off in ["-echo ", "-icanon", "-isig"] {
+        assert!(!screen.contains(off), "{off} left set: {screen}");
+    }
+}
+
+#[test]
+fn an_unreadable_tls_file_is_named_as_a_setting() {
+    // A server that agrees to TLS, so that the client reads its certificate files.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let _ = std::io::Read::read(&mut stream, &mut [0u8; 8]);
+        let _ = stream.write_all(b"S");
+        // Hold the connection until the client gives up.
+        let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
+    });
+    let missing = tempfile::tempdir().unwrap().path().join("root.crt");
+    let conninfo_text = format!(
+        "host=127.0.0.1 port={port} sslmode=verify-full sslrootcert={}",
+        missing.display()
+    );
+    let stderr = connect_error(&["-d", &conninfo_text], &format!("127.0.0.1:{port}"));
+    assert!(
+        stderr.contains("cannot read the file given as sslrootcert, sslcert or sslkey"),
+        "{stderr}"
+    );
+    server.join().unwrap();
 }

@@ -10,7 +10,7 @@ use sqlx::{Connection, PgConnection};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,20 +48,6 @@ fn listen_at(url: &str, args: &[&str]) -> Listen {
 /// `listen_at` the shared test server.
 fn listen(args: &[&str]) -> Listen {
     listen_at(url(), args)
-}
-
-/// The lines of a pipe, read by a thread.
-fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 impl Listen {
@@ -562,20 +548,6 @@ fn exec_runs_a_command_per_notification_in_order_and_survives_failures() {
     assert!(payloads[0].starts_with(&format!("{ch}|")) && payloads[0].ends_with("|one"));
     assert!(payloads[1].ends_with("|fail"));
     assert!(payloads[2].ends_with("|three") && payloads[3] == "lines");
-}
-
-/// Terminate the backend(s) with this application_name; returns how many.
-fn kill_backends(url: &str, app: &str) -> u32 {
-    psql_at(
-        url,
-        &format!(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE application_name = '{app}'"
-        ),
-    )
-    .trim()
-    .parse()
-    .unwrap()
 }
 
 #[test]

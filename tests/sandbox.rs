@@ -102,3 +102,114 @@ fn missing_server_binaries_give_one_line_saying_what_to_install() {
         "{stderr}"
     );
 }
+
+/// A detached sandbox: its URL and directory, from `pgpubsub sandbox --detach ARGS`, which
+/// must have returned with the server still running.
+fn detach(args: &[&str]) -> (String, std::path::PathBuf) {
+    let out = clean(Command::new(BIN))
+        .args(["sandbox", "--detach"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let url = stdout
+        .strip_prefix("export DATABASE_URL=")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("one export line: {stdout:?}"))
+        .to_string();
+    let dir = psql_at(&url, "SHOW data_directory");
+    let dir = std::path::Path::new(dir.trim())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(stderr.contains(&dir.display().to_string()), "{stderr}");
+    (url, dir)
+}
+
+/// Whether `pid` runs: a zombie (exited, not yet reaped by its new parent) does not.
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+        !state.starts_with('Z') && !state.starts_with('X')
+    })
+}
+
+/// The pid of the supervisor that keeps the sandbox in `dir`.
+fn supervisor_pid(dir: &std::path::Path) -> i32 {
+    std::fs::read_to_string(dir.join("supervisor.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Wait (bounded) until the sandbox in `dir` is gone: no directory, no server, no supervisor.
+fn assert_gone(dir: &std::path::Path, postmaster: i32, supervisor: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (dir.exists() || running(postmaster) || running(supervisor))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!dir.exists(), "{} still exists", dir.display());
+    assert!(!running(postmaster), "postgres {postmaster} still running");
+    assert!(
+        !running(supervisor),
+        "supervisor {supervisor} still running"
+    );
+}
+
+#[test]
+fn a_detached_sandbox_serves_until_stopped_by_url_or_directory() {
+    for by_dir in [false, true] {
+        let (url, dir) = detach(&[]);
+        assert_eq!(psql_at(&url, "SELECT 40 + 2").trim(), "42");
+        let (postmaster, supervisor) = (postmaster_pid(&dir), supervisor_pid(&dir));
+        assert!(running(postmaster) && running(supervisor));
+        let target = if by_dir {
+            dir.display().to_string()
+        } else {
+            url.clone()
+        };
+        let out = clean(Command::new(BIN))
+            .args(["sandbox", "--stop", &target])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // --stop returns once everything is gone.
+        assert!(!dir.exists() && !running(postmaster) && !running(supervisor));
+        assert_gone(&dir, postmaster, supervisor);
+    }
+}
+
+#[test]
+fn idle_stop_stops_a_detached_sandbox_once_the_last_client_leaves() {
+    let (url, dir) = detach(&["--idle-stop", "1s"]);
+    let (postmaster, supervisor) = (postmaster_pid(&dir), supervisor_pid(&dir));
+    // A client connected for twice the idle limit keeps it alive: its query succeeds.
+    let client = clean(Command::new("psql"))
+        .args(["-X", "-q", "-d", &url, "-c", "SELECT pg_sleep(2)"])
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "stopped while a client was connected: {}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    assert_gone(&dir, postmaster, supervisor);
+}
+
+#[test]
+fn a_detached_sandbox_never_outlives_its_directory() {
+    let (_url, dir) = detach(&[]);
+    let (postmaster, supervisor) = (postmaster_pid(&dir), supervisor_pid(&dir));
+    std::fs::remove_dir_all(dir.join("data")).unwrap();
+    assert_gone(&dir, postmaster, supervisor);
+}

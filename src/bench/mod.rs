@@ -198,10 +198,12 @@ async fn measure_run(
 ) -> Result<Result<(Report, Option<Signal>), Signal>> {
     // The first connection goes through the usual path, so that an unreachable server or a
     // wrong password reads exactly as for every other subcommand.
-    let mut control = match signals.guard(settings.connect()).await {
-        Ok(conn) => conn.map_err(anyhow::Error::from)?,
+    let connected = match signals.guard(settings.select()).await {
+        Ok(connected) => connected.map_err(anyhow::Error::from)?,
         Err(signal) => return Ok(Err(signal)),
     };
+    // Every other connection goes to the host selection chose.
+    let (mut control, settings) = (connected.conn, &connected.settings);
     let server = ServerFacts::read(&mut control).await?;
     let table = match workload.writers {
         Some(_) => {

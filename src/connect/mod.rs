@@ -1,24 +1,46 @@
-//! From flags and environment to a live connection. Settings are resolved once, with psql's
-//! precedence (flags > DATABASE_URL > libpq environment > defaults), and every failure is
-//! turned into one human line that names the target and never the password.
+//! From flags and environment to a live connection on the right server. Settings are
+//! resolved once, as libpq resolves them (flags > `-d` > DATABASE_URL > service file > libpq
+//! environment > defaults), into a list of candidate hosts; every connection then runs host
+//! selection over that list (see `select`), so a reconnect after a failover finds the new
+//! primary. Every failure is turned into words that name the target and never the password.
 
+mod keywords;
 mod params;
 mod pgpass;
 mod prompt;
+mod reasons;
+mod resolve;
+mod select;
+mod service;
 
-use crate::cli::ConnArgs;
-use crate::error::{self, usage, Error};
-use params::Params;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgSslMode};
-use sqlx::Connection;
+use crate::error::Error;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgSslMode};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-pub use params::redact;
+pub use select::Attrs;
 
 /// How long to wait for a connection when nobody said (libpq waits forever; a CLI should not).
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connection flags every subcommand shares, as plain values (the clap definition is
+/// converted into this by `app`, so this room never sees clap).
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `-d`: a database name, a URL or a conninfo string.
+    pub dbname: Option<String>,
+    /// `-h`: host names, addresses or socket directories, comma-separated.
+    pub host: Option<String>,
+    /// `-p`: one port, or one per host, comma-separated.
+    pub port: Option<String>,
+    /// `-U`.
+    pub user: Option<String>,
+    /// `--connect-timeout`.
+    pub connect_timeout: Option<Duration>,
+    /// `-W`: prompt for the password.
+    pub prompt: bool,
+}
 
 /// Where a password came from, for `--verbose` (the password itself is never shown).
 #[derive(Debug, Clone, Copy)]
@@ -29,15 +51,38 @@ enum PasswordSource {
     PassFile,
 }
 
-/// Resolved connection settings: everything needed to connect, and to describe the target in
-/// messages.
+/// Resolved connection settings: the candidate hosts and how to choose among them, and the
+/// host in use (the first candidate until a connection chose one; see [`Connected`]), which
+/// is what pools, listeners and messages use.
 #[derive(Debug, Clone)]
 pub struct ConnSettings {
     options: PgConnectOptions,
     timeout: Option<Duration>,
     target: Target,
     password: PasswordSource,
-    urls: Vec<String>,
+    choice: Arc<Choice>,
+}
+
+/// One candidate host, ready to connect to.
+#[derive(Debug, Clone)]
+struct Candidate {
+    options: PgConnectOptions,
+    target: Target,
+    password: PasswordSource,
+}
+
+/// What host selection works from: every candidate in the order given, and the rules.
+#[derive(Debug, Clone)]
+struct Choice {
+    candidates: Vec<Candidate>,
+    attrs: Attrs,
+    /// Whether `attrs` was chosen by pgpubsub rather than the user (see
+    /// [`ConnSettings::for_notifications`]).
+    attrs_defaulted: bool,
+    /// `load_balance_hosts=random`: try the candidates in random order.
+    shuffle: bool,
+    /// Every setting with its source, for `--verbose` (passwords redacted).
+    sources: String,
 }
 
 /// Who we are connecting to, as shown in messages: endpoint, database and user.
@@ -58,172 +103,137 @@ impl fmt::Display for Target {
     }
 }
 
-/// A connection attempt that failed, already explained for a human.
+/// A connection attempt that failed, already explained for a human: one line for one host,
+/// or a line per host tried when there were several.
 #[derive(Debug, thiserror::Error)]
-#[error("could not connect to {target}: {reason}")]
-pub struct ConnectError {
-    target: Target,
-    reason: String,
-}
-
-/// The environment variables that name a server (the others only tune a connection).
-const TARGET_VARS: [&str; 6] = [
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGDATABASE",
-    "PGUSER",
-];
+#[error("{0}")]
+pub struct ConnectError(String);
 
 /// Whether the user said which server to use, by a flag (-d/-h/-p/-U) or the environment.
 /// Commands that can run on a throwaway server (`demo`, `bench`) start one only when nothing
 /// was said, rather than guessing at a local default server the user never asked for.
-pub fn target_given(args: &ConnArgs) -> bool {
-    target_given_with(args, |name| std::env::var(name).ok())
-}
-
-fn target_given_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> bool {
-    let flags = args.dbname.is_some()
-        || args.host.is_some()
-        || args.port.is_some()
-        || args.username.is_some();
-    // An empty variable counts as unset, as in `resolve`.
-    flags
-        || TARGET_VARS
-            .iter()
-            .any(|name| var(name).is_some_and(|v| !v.is_empty()))
+pub fn target_given(flags: impl Into<Flags>) -> bool {
+    resolve::target_given(&flags.into(), &|name| std::env::var(name).ok())
 }
 
 impl ConnSettings {
-    /// Resolve `args` against DATABASE_URL, the libpq environment and `~/.pgpass`.
-    pub fn resolve(args: &ConnArgs) -> Result<Self, Error> {
-        Self::resolve_with(args, |name| std::env::var(name).ok())
+    /// Resolve `flags` against DATABASE_URL, service files, the libpq environment and the
+    /// password file.
+    pub fn resolve(flags: impl Into<Flags>) -> Result<Self, Error> {
+        resolve::resolve(&flags.into(), &|name| std::env::var(name).ok())
     }
 
-    fn resolve_with(args: &ConnArgs, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let env = Params::from_env(&var).map_err(usage)?;
-        let database_url = var("DATABASE_URL").filter(|v| !v.is_empty());
-        let from_url = source("DATABASE_URL", database_url.as_deref())?;
-        let from_d = source("-d/--dbname", args.dbname.as_deref())?;
-        let flags = Params {
-            host: args.host.clone(),
-            port: args.port,
-            user: args.username.clone(),
-            connect_timeout: args.connect_timeout,
-            ..Params::default()
-        };
-        let p = flags.over(from_d).over(from_url).over(env);
-        // For --verbose: the connection strings used, passwords redacted.
-        let urls = [
-            ("DATABASE_URL=", database_url.as_deref()),
-            ("--dbname ", args.dbname.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(label, text)| {
-            text.filter(|t| t.contains('=') || params::is_url(t))
-                .map(|t| format!("{label}{}", redact(t)))
-        })
-        .collect();
-        Self::build(p, args.password, &var, urls)
-    }
-
-    fn build(
-        p: Params,
-        prompt: bool,
-        var: &impl Fn(&str) -> Option<String>,
-        urls: Vec<String>,
-    ) -> Result<Self, Error> {
-        let port = p.port.unwrap_or(5432);
-        let host = p.host.unwrap_or_else(|| default_host(port));
-        let user = p.user.unwrap_or_else(os_user);
-        let database = p.dbname.unwrap_or_else(|| user.clone());
-        let (password, source) = if prompt {
-            (Some(prompt::password(&user)?), PasswordSource::Prompt)
-        } else if let Some(given) = p.password {
-            (Some(given), PasswordSource::Given)
-        } else {
-            let lookup = pgpass::Lookup {
-                host: &host,
-                port,
-                dbname: &database,
-                user: &user,
-            };
-            match passfile(var).and_then(|file| pgpass::find(&file, &lookup, error::warn)) {
-                Some(found) => (Some(found), PasswordSource::PassFile),
-                None => (None, PasswordSource::None),
-            }
-        };
-
-        let mut options = PgConnectOptions::new_without_pgpass()
-            .port(port)
-            .username(&user)
-            .database(&database)
-            .ssl_mode(p.sslmode.unwrap_or(PgSslMode::Prefer))
-            .application_name(p.application_name.as_deref().unwrap_or("pgpubsub"));
-        options = if host.starts_with('/') {
-            options.socket(&host)
-        } else {
-            options.host(&host)
-        };
-        if let Some(password) = &password {
-            options = options.password(password);
-        }
-        if let Some(cert) = &p.sslrootcert {
-            options = options.ssl_root_cert(cert);
-        }
-        if let Some(cert) = &p.sslcert {
-            options = options.ssl_client_cert(cert);
-        }
-        if let Some(key) = &p.sslkey {
-            options = options.ssl_client_key(key);
-        }
-        let endpoint = if host.starts_with('/') {
-            format!(
-                "socket {}",
-                Path::new(&host).join(format!(".s.PGSQL.{port}")).display()
-            )
-        } else if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-        Ok(ConnSettings {
-            options,
-            timeout: match p.connect_timeout {
-                Some(Duration::MAX) => None,
-                Some(t) => Some(t),
-                None => Some(DEFAULT_CONNECT_TIMEOUT),
-            },
-            target: Target {
-                endpoint,
-                database,
-                user,
-            },
-            password: source,
-            urls,
+    /// Settings for a target given as one string (a URL, conninfo or database name), as `-d`
+    /// takes it; e.g. the URL a sandbox printed.
+    pub fn for_target(target: &str) -> Result<Self, Error> {
+        Self::resolve(Flags {
+            dbname: Some(target.to_string()),
+            ..Flags::default()
         })
     }
 
     /// Settings for a server pgpubsub started itself (see `ephemeral`).
     pub fn for_options(options: PgConnectOptions, endpoint: String) -> Self {
-        let target = Target {
-            endpoint,
-            database: options.get_database().unwrap_or("postgres").to_string(),
-            user: options.get_username().to_string(),
-        };
-        ConnSettings {
+        let candidate = Candidate {
+            target: Target {
+                endpoint,
+                database: options.get_database().unwrap_or("postgres").to_string(),
+                user: options.get_username().to_string(),
+            },
             options,
-            timeout: Some(DEFAULT_CONNECT_TIMEOUT),
-            target,
             password: PasswordSource::None,
-            urls: Vec::new(),
+        };
+        ConnSettings::from_candidates(
+            vec![candidate],
+            Some(DEFAULT_CONNECT_TIMEOUT),
+            Choice {
+                candidates: Vec::new(),
+                attrs: Attrs::Any,
+                attrs_defaulted: false,
+                shuffle: false,
+                sources: String::new(),
+            },
+        )
+    }
+
+    /// Settings over `candidates` (at least one), in use on the first.
+    fn from_candidates(
+        candidates: Vec<Candidate>,
+        timeout: Option<Duration>,
+        choice: Choice,
+    ) -> Self {
+        let first = candidates[0].clone();
+        ConnSettings {
+            options: first.options,
+            timeout,
+            target: first.target,
+            password: first.password,
+            choice: Arc::new(Choice {
+                candidates,
+                ..choice
+            }),
         }
     }
 
-    /// The sqlx options, for pools and listeners that connect on their own.
+    /// The settings of `candidate` alone: what selection chose (its role already checked), or
+    /// what it tries next.
+    fn on(&self, candidate: &Candidate) -> Self {
+        ConnSettings {
+            options: candidate.options.clone(),
+            target: candidate.target.clone(),
+            password: candidate.password,
+            timeout: self.timeout,
+            choice: Arc::new(Choice {
+                candidates: vec![candidate.clone()],
+                attrs: Attrs::Any,
+                attrs_defaulted: false,
+                shuffle: false,
+                sources: self.choice.sources.clone(),
+            }),
+        }
+    }
+
+    /// Settings on one host, for a listener or pool that connects on its own: these when
+    /// there is nothing to choose, else the host that selection chooses now (with a
+    /// connection of its own, closed again).
+    pub async fn chosen(&self) -> Result<ConnSettings, ConnectError> {
+        if self.choice.candidates.len() == 1 && self.choice.attrs == Attrs::Any {
+            return Ok(self.clone());
+        }
+        Ok(self.select().await?.settings)
+    }
+
+    /// For `listen`, `notify` and `bench` (named by `command`): LISTEN and NOTIFY need a
+    /// primary, since standbys refuse both. With several hosts and no target_session_attrs
+    /// from the user, standbys are passed over; asking for a standby is a usage error.
+    pub fn for_notifications(mut self, command: &str) -> Result<Self, Error> {
+        let choice = Arc::make_mut(&mut self.choice);
+        match choice.attrs {
+            Attrs::Standby | Attrs::PreferStandby if !choice.attrs_defaulted => {
+                Err(crate::error::usage(format!(
+                    "{command} needs a primary: standbys refuse LISTEN and NOTIFY, so \
+                     target_session_attrs={} cannot work (use read-write or primary)",
+                    choice.attrs
+                )))
+            }
+            Attrs::Any if choice.candidates.len() > 1 => {
+                choice.attrs = Attrs::Primary;
+                choice.attrs_defaulted = true;
+                Ok(self)
+            }
+            _ => Ok(self),
+        }
+    }
+
+    /// The sqlx options of the host in use, for pools and listeners that connect on their
+    /// own.
     pub fn options(&self) -> &PgConnectOptions {
         &self.options
+    }
+
+    /// The host in use, as messages name it (`host:port`, or the socket file).
+    pub fn endpoint(&self) -> &str {
+        &self.target.endpoint
     }
 
     /// The same settings under another `application_name` (so that a role of pgpubsub's, such
@@ -231,13 +241,17 @@ impl ConnSettings {
     pub fn with_application_name(&self, name: &str) -> Self {
         let mut settings = self.clone();
         settings.options = settings.options.application_name(name);
+        for candidate in &mut Arc::make_mut(&mut settings.choice).candidates {
+            candidate.options = candidate.options.clone().application_name(name);
+        }
         settings
     }
 
-    /// A `PgListener` on one dedicated connection that sqlx never replaces behind our back:
-    /// a lost connection surfaces as an error on the next read (sqlx would otherwise reconnect
-    /// silently and hide the gap), so the caller owns reconnecting and reporting it. Returns
-    /// once the server has confirmed LISTEN on every channel.
+    /// A `PgListener` on one dedicated connection to the host in use, that sqlx never
+    /// replaces behind our back: a lost connection surfaces as an error on the next read
+    /// (sqlx would otherwise reconnect silently and hide the gap), so the caller owns
+    /// reconnecting and reporting it. Returns once the server has confirmed LISTEN on every
+    /// channel.
     pub async fn listener(&self, channels: &[String]) -> Result<PgListener, sqlx::Error> {
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -258,8 +272,8 @@ impl ConnSettings {
         Ok(listener)
     }
 
-    /// What `--verbose` says before connecting: the target and where settings came from,
-    /// with every password redacted.
+    /// What `--verbose` says before connecting, on one line: the target, the selection
+    /// rules, and where every setting came from, with every password redacted.
     pub fn describe(&self) -> String {
         let password = match self.password {
             PasswordSource::None => "no password",
@@ -270,48 +284,57 @@ impl ConnSettings {
         let timeout = self.timeout.map_or("none".to_string(), |t| {
             humantime::format_duration(t).to_string()
         });
+        let choice = &self.choice;
+        let target = if choice.candidates.len() > 1 {
+            let hosts: Vec<&str> = choice
+                .candidates
+                .iter()
+                .map(|c| c.target.endpoint.as_str())
+                .collect();
+            format!(
+                "the first fitting host of {} (database \"{}\", user \"{}\")",
+                hosts.join(", "),
+                self.target.database,
+                self.target.user
+            )
+        } else {
+            self.target.to_string()
+        };
         let mut text = format!(
-            "connecting to {}, sslmode {}, application_name {}, connect timeout {timeout}, {password}",
-            self.target,
+            "connecting to {target}, sslmode {}, application_name {}, connect timeout {timeout}, {password}",
             sslmode_name(self.options.get_ssl_mode()),
             self.options.get_application_name().unwrap_or(""),
         );
-        for url in &self.urls {
-            text.push_str(&format!("; from {url}"));
+        if choice.attrs != Attrs::Any || choice.candidates.len() > 1 {
+            text.push_str(&format!(", target_session_attrs {}", choice.attrs));
+            if choice.attrs_defaulted {
+                text.push_str(" (with several hosts: standbys refuse LISTEN and NOTIFY)");
+            }
+            if choice.shuffle {
+                text.push_str(", hosts in random order");
+            }
         }
+        text.push_str(&choice.sources);
         text
     }
 
-    /// Open one connection, within the connect timeout, or explain why not.
-    pub async fn connect(&self) -> Result<PgConnection, ConnectError> {
-        let attempt = PgConnection::connect_with(&self.options);
-        let result = match self.timeout {
-            Some(limit) => match tokio::time::timeout(limit, attempt).await {
-                Ok(result) => result,
-                Err(_) => {
-                    return Err(self.failure(format!(
-                        "timed out after {}",
-                        humantime::format_duration(limit)
-                    )))
-                }
-            },
-            None => attempt.await,
-        };
-        result.map_err(|err| self.failure(self.explain(&err)))
-    }
-
+    /// The same failure for the host in use, as an error.
     fn failure(&self, reason: String) -> ConnectError {
-        ConnectError {
-            target: self.target.clone(),
-            reason,
-        }
+        ConnectError(format!("could not connect to {}: {reason}", self.target))
     }
 
     /// One line for a sqlx connection error, in the words psql users know.
     pub fn explain(&self, err: &sqlx::Error) -> String {
         let Target { database, user, .. } = &self.target;
+        let sslmode = sslmode_name(self.options.get_ssl_mode());
         match err {
             sqlx::Error::Database(db) => match db.code().as_deref() {
+                // sqlx answers a password request with an empty password rather than failing
+                // as libpq does; PostgreSQL never accepts an empty one, so this is psql's case.
+                Some("28P01") if matches!(self.password, PasswordSource::None) => format!(
+                    "no password supplied, and the server requires one for user \"{user}\" \
+                     (give it with -W, PGPASSWORD or ~/.pgpass)"
+                ),
                 Some("28P01") => format!("password authentication failed for user \"{user}\""),
                 Some("3D000") => format!("database \"{database}\" does not exist"),
                 _ if pooler_symptom(err).is_some() => format!("{}: {POOLER_HINT}", db.message()),
@@ -329,11 +352,21 @@ impl ConnSettings {
                 std::io::ErrorKind::NotFound if self.options.get_socket().is_some() => {
                     "no such socket file (is the server running locally?)".into()
                 }
+                std::io::ErrorKind::UnexpectedEof => reasons::closed(io, self.options.get_port()),
+                // sqlx reads these files only once the server has agreed to TLS, and does not
+                // say which one it could not read.
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable)
+                        && self.options.get_socket().is_none() =>
+                {
+                    format!("cannot read the file given as sslrootcert, sslcert or sslkey: {io}")
+                }
                 // rustls reports handshake and certificate failures as invalid data.
                 std::io::ErrorKind::InvalidData
                     if !matches!(self.options.get_ssl_mode(), PgSslMode::Disable) =>
                 {
-                    format!("TLS error: {io}")
+                    reasons::certificate(io, self.options.get_host(), sslmode)
+                        .unwrap_or_else(|| format!("TLS error: {io}"))
                 }
                 _ if io.to_string().contains("lookup address") => {
                     format!(
@@ -343,6 +376,10 @@ impl ConnSettings {
                 }
                 _ => io.to_string(),
             },
+            sqlx::Error::Protocol(message) => reasons::protocol(message, self.options.get_port()),
+            sqlx::Error::Tls(tls) if tls.to_string() == "server does not support TLS" => {
+                reasons::no_tls(sslmode)
+            }
             sqlx::Error::Tls(tls) => format!("TLS error: {}", chain(tls.as_ref())),
             other => chain(other),
         }
@@ -368,14 +405,6 @@ pub const POOLER_HINT: &str =
      in between? LISTEN needs a session; connect to the server directly or through a \
      session-mode pool";
 
-/// The settings held by DATABASE_URL or `-d` (a URL, a conninfo string or a database name);
-/// a malformed one is a usage error naming `label`.
-fn source(label: &str, text: Option<&str>) -> Result<Params, Error> {
-    text.map_or(Ok(Params::default()), |text| {
-        Params::from_dbname_arg(text).map_err(|e| usage(format!("{label}: {e}")))
-    })
-}
-
 /// An error and its sources on one line.
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
@@ -399,84 +428,5 @@ fn sslmode_name(mode: PgSslMode) -> &'static str {
         PgSslMode::Require => "require",
         PgSslMode::VerifyCa => "verify-ca",
         PgSslMode::VerifyFull => "verify-full",
-    }
-}
-
-/// libpq's default: the local socket when a server has one in a usual place, else localhost.
-fn default_host(port: u16) -> String {
-    [
-        "/var/run/postgresql",
-        "/run/postgresql",
-        "/tmp",
-        "/private/tmp",
-    ]
-    .into_iter()
-    .find(|dir| Path::new(dir).join(format!(".s.PGSQL.{port}")).exists())
-    .unwrap_or("localhost")
-    .to_string()
-}
-
-/// The user name libpq would default to: the effective OS user.
-fn os_user() -> String {
-    crate::unix_user::effective()
-        .map(|u| u.name)
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "postgres".to_string())
-}
-
-fn passfile(var: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    var("PGPASSFILE")
-        .filter(|f| !f.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").map(|home| Path::new(&home).join(".pgpass")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env<'a>(pairs: &'a [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn nothing_said_means_no_target() {
-        assert!(!target_given_with(&ConnArgs::default(), env(&[])));
-        // Variables that only tune a connection do not pick a server.
-        let tuning = [
-            ("PGPASSWORD", "x"),
-            ("PGAPPNAME", "a"),
-            ("PGSSLMODE", "require"),
-        ];
-        assert!(!target_given_with(&ConnArgs::default(), env(&tuning)));
-        // Nor does an empty variable.
-        assert!(!target_given_with(
-            &ConnArgs::default(),
-            env(&[("PGHOST", "")])
-        ));
-    }
-
-    #[test]
-    fn any_flag_or_target_variable_is_a_target() {
-        let with = |f: fn(&mut ConnArgs)| {
-            let mut args = ConnArgs::default();
-            f(&mut args);
-            target_given_with(&args, env(&[]))
-        };
-        assert!(with(|a| a.dbname = Some("db".into())));
-        assert!(with(|a| a.host = Some("h".into())));
-        assert!(with(|a| a.port = Some(5432)));
-        assert!(with(|a| a.username = Some("u".into())));
-        for name in TARGET_VARS {
-            assert!(
-                target_given_with(&ConnArgs::default(), env(&[(name, "x")])),
-                "{name}"
-            );
-        }
     }
 }

@@ -40,7 +40,7 @@ pub async fn run(
     out: impl Write,
 ) -> Result<Exit> {
     if connect::target_given(&args.conn) {
-        let settings = ConnSettings::resolve(&args.conn)?;
+        let settings = ConnSettings::resolve(&args.conn)?.for_notifications("demo")?;
         return walkthrough(args, verbose, &settings, None, signals, out).await;
     }
     note("no connection settings given: starting a throwaway PostgreSQL server");
@@ -151,11 +151,13 @@ struct Connections {
 impl Connections {
     async fn open(settings: &ConnSettings) -> Result<Connections> {
         // The first connection gives the human one-line error if the server is unreachable.
-        let session = settings.connect().await.map_err(anyhow::Error::from)?;
+        let connected = settings.select().await.map_err(anyhow::Error::from)?;
+        // The pool connects to the host selection chose.
         let pool = PgPoolOptions::new()
             .max_connections(3)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_lazy_with(settings.options().clone());
+            .connect_lazy_with(connected.settings.options().clone());
+        let session = connected.conn;
         Ok(Connections { pool, session })
     }
 

@@ -5,12 +5,13 @@
 //! any exit.
 
 mod exec;
+mod gap;
 mod plan;
-mod session;
+pub mod session;
 
 use crate::cli::ListenArgs;
 use crate::connect::ConnSettings;
-use crate::error::{note, stdout_error, warn, Error, Exit, Result};
+use crate::error::{note, stdout_error, Error, Exit, Result};
 use crate::output::{stdout_closed, Event, Record, Sink};
 use crate::signals::Signals;
 use plan::{Handler, Plan};
@@ -21,8 +22,6 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, Sleep};
 
-/// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Most batches handled between two looks at signals and timers.
 const MAX_READY: usize = 8;
 /// How long a stop signal may keep us writing out what had already arrived.
@@ -39,7 +38,7 @@ pub async fn run(
 ) -> Result<Exit> {
     let started = Instant::now();
     let plan = Plan::resolve(args, std::io::stdout().is_terminal())?;
-    let settings = ConnSettings::resolve(&args.conn)?;
+    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("listen")?;
     if verbose {
         note(settings.describe());
     }
@@ -51,7 +50,12 @@ pub async fn run(
         Err(signal) => return Ok(signal.exit()),
     };
     if verbose {
-        note(format!("listening on {} channel(s)", plan.channels.len()));
+        session.passed.iter().for_each(note);
+        note(format!(
+            "listening on {} channel(s) on {}",
+            plan.channels.len(),
+            session.host
+        ));
     }
     let mut listener = Listener {
         plan,
@@ -239,7 +243,8 @@ impl<W: Write> Listener<W> {
     }
 
     /// The connection is gone (everything it delivered has been handled): report the gap and
-    /// open a new session with capped exponential backoff (unless --no-reconnect).
+    /// open a new session with capped exponential backoff (unless --no-reconnect), then run
+    /// the --on-gap hook before anything the new session receives is handled.
     async fn reconnect(
         &mut self,
         lost: Session,
@@ -247,56 +252,47 @@ impl<W: Write> Listener<W> {
         signals: &mut Signals,
         mut stop: Pin<&mut Sleep>,
     ) -> Result<Flow> {
-        let down_since = Instant::now();
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
         let Some(max) = self.plan.reconnect_max else {
             return Err(failure.context("connection lost (--no-reconnect)").into());
         };
-        warn(format!("connection lost: {failure:#}; reconnecting"));
         let reason = format!("{failure:#}");
         self.event(&Event::Disconnected { reason: &reason })?;
-        let mut delay = Duration::ZERO;
-        let mut last_error = String::new();
-        loop {
-            let attempt = async {
-                tokio::time::sleep(delay).await;
-                Session::open(&self.settings, &self.plan.channels, self.plan.ping_limit()).await
-            };
-            let opened = tokio::select! {
-                biased;
-                signal = signals.recv() => return Ok(Flow::Stop(signal.exit())),
-                _ = &mut stop => {
-                    if let Some(exit) = self.stop_due() {
-                        return Ok(Flow::Stop(exit));
+        let (session, down) = {
+            let reopening = session::reopen(
+                &self.settings,
+                &self.plan.channels,
+                self.plan.ping_limit(),
+                max,
+                &failure,
+                self.verbose,
+            );
+            tokio::pin!(reopening);
+            loop {
+                tokio::select! {
+                    biased;
+                    signal = signals.recv() => return Ok(Flow::Stop(signal.exit())),
+                    _ = &mut stop => {
+                        if let Some(exit) = self.stop_due() {
+                            return Ok(Flow::Stop(exit));
+                        }
+                        stop.as_mut().reset(self.next_stop());
                     }
-                    stop.as_mut().reset(self.next_stop());
-                    continue;
-                }
-                opened = attempt => opened,
-            };
-            match opened {
-                Ok(session) => {
-                    let down = down_since.elapsed();
-                    note(format!(
-                        "reconnected after {}; notifications sent while disconnected are lost",
-                        humantime::format_duration(Duration::from_millis(down.as_millis() as u64))
-                    ));
-                    self.event(&Event::Reconnected {
-                        down_ms: down.as_millis(),
-                    })?;
-                    return Ok(Flow::Resume(session));
-                }
-                Err(err) => {
-                    let text = format!("{err:#}");
-                    if text != last_error || self.verbose {
-                        note(format!("still disconnected: {text}"));
-                        last_error = text;
-                    }
-                    delay = (delay * 2).clamp(FIRST_BACKOFF, max.max(FIRST_BACKOFF));
+                    reopened = &mut reopening => break reopened,
                 }
             }
+        };
+        self.event(&Event::Reconnected {
+            down_ms: down.as_millis(),
+            host: &session.host,
+        })?;
+        if let Some(hook) = &self.plan.on_gap {
+            if let Some(exit) = gap::run(hook, down, &reason, signals).await? {
+                return Ok(Flow::Stop(exit));
+            }
         }
+        Ok(Flow::Resume(session))
     }
 
     fn count_reached(&self) -> bool {

@@ -2,6 +2,7 @@
 //! format chosen, stop conditions and reconnection settled. Bad input ends here with exit 2,
 //! before the server could truncate a long channel name behind our back.
 
+use super::gap::Hook;
 use crate::cli::ListenArgs;
 use crate::error::{usage, warn, Error};
 use crate::limits::check_channel;
@@ -30,6 +31,8 @@ pub struct Plan {
     pub reconnect_max: Option<Duration>,
     /// Idle time before a keepalive query; `None` when off.
     pub keepalive: Option<Duration>,
+    /// Run after every reconnect, before anything new is handled.
+    pub on_gap: Option<Hook>,
 }
 
 /// The keepalive interval when keepalive is off; a session still needs one.
@@ -53,6 +56,10 @@ impl Plan {
             idle_timeout: args.idle_timeout,
             reconnect_max: (!args.no_reconnect).then_some(args.reconnect_max),
             keepalive: (!args.keepalive.is_zero()).then_some(args.keepalive),
+            on_gap: args.on_gap.clone().map(|command| Hook {
+                command,
+                required: args.on_gap_required,
+            }),
         })
     }
 }

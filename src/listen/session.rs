@@ -7,6 +7,7 @@
 //! task stops reading, and the backlog stays in the server's queue instead of our memory.
 
 use crate::connect::{ConnSettings, POOLER_HINT};
+use crate::error::{note, warn};
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgListener, PgNotification};
 use sqlx::Connection;
@@ -42,6 +43,10 @@ pub struct Session {
     items: mpsc::Receiver<Item>,
     requests: Arc<Requests>,
     reader: tokio::task::JoinHandle<()>,
+    /// The host that host selection chose, as messages name it.
+    pub host: String,
+    /// The hosts passed over before it, with why (for `--verbose`).
+    pub passed: Vec<String>,
 }
 
 /// What the printer may ask of the reader.
@@ -60,24 +65,20 @@ impl Session {
         channels: &[String],
         ping_limit: Duration,
     ) -> Result<Session, Failure> {
-        let (listener, early) = listen(settings, channels).await?;
+        let (listener, early, on, passed) = listen(settings, channels).await?;
         let (tx, items) = mpsc::channel(READ_AHEAD);
         if !early.is_empty() {
             // Room is certain: the channel is new and READ_AHEAD is at least one.
             let _ = tx.try_send(Item::Batch(early));
         }
         let requests = Arc::new(Requests::default());
-        let reader = tokio::spawn(read(
-            listener,
-            tx,
-            requests.clone(),
-            ping_limit,
-            settings.clone(),
-        ));
+        let reader = tokio::spawn(read(listener, tx, requests.clone(), ping_limit, on.clone()));
         Ok(Session {
             items,
             requests,
             reader,
+            host: on.endpoint().to_string(),
+            passed,
         })
     }
 
@@ -113,22 +114,72 @@ impl Drop for Session {
     }
 }
 
+/// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// After `failure` lost a session: report it, then open a new session on `channels`, with
+/// capped exponential backoff (up to `max`), saying once per new kind of failure why not yet,
+/// and finally how long the gap was. Returns the new session and the downtime. Cancel-safe:
+/// callers race it against their signals and timers. Shared by every room that listens
+/// (`listen`, `reply`), so all of them follow one set of reconnection rules.
+pub async fn reopen(
+    settings: &ConnSettings,
+    channels: &[String],
+    ping_limit: Duration,
+    max: Duration,
+    failure: &Failure,
+    verbose: bool,
+) -> (Session, Duration) {
+    let down_since = tokio::time::Instant::now();
+    warn(format!("connection lost: {failure:#}; reconnecting"));
+    let mut delay = Duration::ZERO;
+    let mut last_error = String::new();
+    loop {
+        tokio::time::sleep(delay).await;
+        match Session::open(settings, channels, ping_limit).await {
+            Ok(session) => {
+                let down = down_since.elapsed();
+                if verbose {
+                    session.passed.iter().for_each(note);
+                }
+                note(format!(
+                    "reconnected after {} to {}; notifications sent while disconnected are lost",
+                    humantime::format_duration(Duration::from_millis(down.as_millis() as u64)),
+                    session.host
+                ));
+                return (session, down);
+            }
+            Err(err) => {
+                let text = format!("{err:#}");
+                if text != last_error || verbose {
+                    note(format!("still disconnected: {text}"));
+                    last_error = text;
+                }
+                delay = (delay * 2).clamp(FIRST_BACKOFF, max.max(FIRST_BACKOFF));
+            }
+        }
+    }
+}
+
 /// How long the delivery probe may take; on a direct connection it arrives within
 /// milliseconds.
 const PROBE_LIMIT: Duration = Duration::from_secs(5);
 
-/// Open the listening connection and verify it; also the notifications for `channels` that
-/// arrived while it was being verified, in order.
-async fn listen(
-    settings: &ConnSettings,
-    channels: &[String],
-) -> Result<(PgListener, Vec<PgNotification>), Failure> {
+/// The listening connection, verified; the notifications for `channels` that arrived while
+/// it was being verified, in order; the settings in use on the chosen host; the hosts passed
+/// over.
+type Listening = (PgListener, Vec<PgNotification>, ConnSettings, Vec<String>);
+
+/// Open the listening connection on the host that selection chooses (from scratch, every
+/// time: after a failover that is the new primary) and verify it.
+async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listening, Failure> {
     // A plain connection first: it fails fast with psql-like words (the pool used below would
     // retry a refused connection until its timeout and then only say "timed out"). Its
     // queries are unnamed statements, so a pooler that lends the same server connection to
     // both does not see two statements of one name before the probe can tell what it is.
+    let connected = settings.select().await?;
+    let (mut probe, settings) = (connected.conn, &connected.settings);
     let explain = |e: sqlx::Error| anyhow!(settings.explain(&e));
-    let mut probe = settings.connect().await?;
     let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
         .persistent(false)
         .fetch_one(&mut probe)
@@ -156,7 +207,7 @@ async fn listen(
     }
     let early = probe_delivery(&mut listener, &mut probe, settings).await?;
     let _ = probe.close().await;
-    Ok((listener, early))
+    Ok((listener, early, connected.settings, connected.passed))
 }
 
 /// Prove delivery end to end: a notification sent from another connection must reach this

@@ -5,7 +5,7 @@
 mod batch;
 mod report;
 mod send;
-mod source;
+pub mod source;
 mod sql;
 mod stream;
 
@@ -32,7 +32,7 @@ enum Plan {
 /// Resolve the flags, connect, send, and report.
 pub async fn run(args: &NotifyArgs, verbose: bool, signals: &mut Signals) -> Result<Exit> {
     let plan = plan(args)?;
-    let settings = ConnSettings::resolve(&args.conn)?;
+    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("notify")?;
     if verbose {
         note(settings.describe());
     }
@@ -135,7 +135,8 @@ fn one_shot(args: &NotifyArgs, channels: &[Arc<str>]) -> Result<Batch> {
     Ok(Batch::of(messages))
 }
 
-fn read_file(path: &std::path::Path) -> Result<String> {
+/// The whole content of `path` as one payload (also `request --file`).
+pub fn read_file(path: &std::path::Path) -> Result<String> {
     let bytes = std::fs::read(path)
         .map_err(|e| usage(format!("cannot read --file {}: {e}", path.display())))?;
     String::from_utf8(bytes)

@@ -128,6 +128,7 @@ impl Sender {
                 "sending failed ({reason}); reconnecting to resend {} once",
                 counted(pending, "notification")
             ));
+            // Host selection runs again: after a failover the resend reaches the new primary.
             self.conn = match self.settings.connect().await {
                 Ok(conn) => conn,
                 Err(err) => return Err(anyhow!(err).context(self.totals.unsent(first))),

@@ -392,3 +392,41 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
         _dir: dir,
     })
 }
+
+/// A role that must authenticate with a password over TCP.
+pub fn password_role() -> &'static (String, String) {
+    static ROLE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    ROLE.get_or_init(|| {
+        let role = format!("pw_role_{}", std::process::id());
+        let password = format!("Sekr1t-{}", std::process::id());
+        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
+        (role, password)
+    })
+}
+
+/// Terminate the backend(s) with this application_name; returns how many.
+pub fn kill_backends(url: &str, app: &str) -> u32 {
+    psql_at(
+        url,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = '{app}'"
+        ),
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+/// The lines of a pipe, read by a thread (for waiting on a child's output with a timeout).
+pub fn lines(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -1,0 +1,318 @@
+//! `pgpubsub reply`: answer every request on a channel, by a shell command or a SQL query.
+//! Requests are untrusted (any role that can connect may notify any channel), so a body only
+//! ever reaches a command on its stdin, and a query as a bind parameter, never inside the
+//! command or SQL text. The listening connection follows `listen`'s reconnection rules (its
+//! very session and reopen code); replies go out on a few connections of their own.
+
+use super::envelope::{Answer, Reply, Request};
+use crate::connect::ConnSettings;
+use crate::error::{note, warn, Error, Exit, Result};
+use crate::listen::session::{self, Item, Session};
+use crate::output::sanitize;
+use crate::signals::{Signal, Signals};
+use anyhow::anyhow;
+use sqlx::postgres::{PgConnection, PgNotification};
+use sqlx::AssertSqlSafe;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How a request is answered.
+#[derive(Debug, Clone)]
+pub enum Handler {
+    /// `sh -c CMD`, body on stdin; its stdout is the reply, its failure an error reply.
+    Exec(String),
+    /// A query run with the whole request envelope as `$1`; it answers by itself (e.g. a
+    /// plpgsql function calling `pg_notify`); its error becomes an error reply.
+    Sql(String),
+}
+
+/// Everything `reply` needs, decided from the flags.
+#[derive(Debug)]
+pub struct Settings {
+    pub channel: String,
+    pub handler: Handler,
+    /// Requests handled at once; more wait in the server's queue.
+    pub concurrency: usize,
+    pub verbose: bool,
+}
+
+/// Longest wait between reconnection attempts, as `listen`'s default.
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// Idle time before a keepalive query, as `listen`'s default.
+const KEEPALIVE: Duration = Duration::from_secs(30);
+/// How much of a failed command's stderr goes into its error reply.
+const STDERR_TAIL: usize = 1000;
+
+/// Answer requests until SIGINT/SIGTERM, then finish those in progress and exit 130/143.
+pub async fn run(settings: &Settings, conn: &ConnSettings, signals: &mut Signals) -> Result<Exit> {
+    let channels = [settings.channel.clone()];
+    let mut session = match signals
+        .guard(Session::open(conn, &channels, KEEPALIVE))
+        .await
+    {
+        Ok(opened) => opened.map_err(Error::Runtime)?,
+        Err(signal) => return Ok(signal.exit()),
+    };
+    if settings.verbose {
+        note(format!(
+            "answering requests on channel {}",
+            sanitize(&settings.channel)
+        ));
+    }
+    let responder = Arc::new(Responder {
+        handler: settings.handler.clone(),
+        channel: settings.channel.clone(),
+        conns: Conns::new(conn.clone()),
+        verbose: settings.verbose,
+    });
+    let slots = Arc::new(Semaphore::new(settings.concurrency));
+    let mut tasks = JoinSet::new();
+    let signal = 'serve: loop {
+        let item = tokio::select! {
+            biased;
+            signal = signals.recv() => break signal,
+            item = session.recv() => item,
+            () = tokio::time::sleep(KEEPALIVE) => {
+                session.ping();
+                continue;
+            }
+        };
+        match item {
+            Item::Batch(batch) => {
+                for notification in batch {
+                    let Some(request) = decode(&notification) else {
+                        continue;
+                    };
+                    let slot = tokio::select! {
+                        biased;
+                        signal = signals.recv() => break 'serve signal,
+                        slot = slots.clone().acquire_owned() => slot.expect("never closed"),
+                    };
+                    let responder = responder.clone();
+                    tasks.spawn(async move {
+                        responder.answer(request).await;
+                        drop(slot);
+                    });
+                }
+            }
+            Item::Lost(failure) => {
+                drop(session);
+                let reopening = session::reopen(
+                    conn,
+                    &channels,
+                    KEEPALIVE,
+                    RECONNECT_MAX,
+                    &failure,
+                    settings.verbose,
+                );
+                session = match signals.guard(reopening).await {
+                    Ok((session, _down)) => session,
+                    Err(signal) => break signal,
+                };
+            }
+            Item::Drained => {}
+        }
+        while tasks.try_join_next().is_some() {}
+    };
+    finish(tasks, signal, signals).await
+}
+
+/// Wait for the requests in progress to be answered; a second signal stops at once.
+async fn finish(mut tasks: JoinSet<()>, signal: Signal, signals: &mut Signals) -> Result<Exit> {
+    if !tasks.is_empty() {
+        note(format!(
+            "finishing {} request(s) in progress (signal again to stop at once)",
+            tasks.len()
+        ));
+    }
+    let all = async { while tasks.join_next().await.is_some() {} };
+    let _ = signals.guard(all).await;
+    Ok(signal.exit())
+}
+
+/// The request in `notification`, or `None` after reporting why it is not one.
+fn decode(notification: &PgNotification) -> Option<Request> {
+    match Request::decode(notification.payload()) {
+        Ok(request) => Some(request),
+        Err(reason) => {
+            warn(format!(
+                "skipped a notification from pid {} on channel {}: {}",
+                notification.process_id(),
+                sanitize(notification.channel()),
+                sanitize(&reason)
+            ));
+            None
+        }
+    }
+}
+
+/// What every request task shares.
+struct Responder {
+    handler: Handler,
+    channel: String,
+    conns: Conns,
+    verbose: bool,
+}
+
+impl Responder {
+    /// Handle one request to the end: run the handler, send the reply, report failures.
+    async fn answer(&self, request: Request) {
+        let started = tokio::time::Instant::now();
+        let outcome = match &self.handler {
+            Handler::Exec(command) => {
+                let answer = self.exec(command, &request).await;
+                let text = Reply::encode(&request.id, answer);
+                self.send(&request.reply_to, &text).await
+            }
+            Handler::Sql(query) => self.sql(query, &request).await,
+        };
+        match outcome {
+            Ok(()) if self.verbose => note(format!(
+                "answered request {} in {:.3} ms",
+                sanitize(&request.id),
+                started.elapsed().as_secs_f64() * 1e3
+            )),
+            Ok(()) => {}
+            Err(err) => warn(format!(
+                "request {} on {}: {err:#}",
+                sanitize(&request.id),
+                sanitize(&request.reply_to)
+            )),
+        }
+    }
+
+    /// Run the command with the body on stdin; its stdout, or an error answer.
+    async fn exec(&self, command: &str, request: &Request) -> Answer {
+        let spawned = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env("PGPUBSUB_CHANNEL", &self.channel)
+            .env("PGPUBSUB_REQUEST_ID", &request.id)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(err) => return failed(format!("the responder cannot run sh: {err}"), None),
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            // A body fits in a pipe's buffer; a command that does not read it is no failure.
+            let _ = stdin.write_all(request.body.as_bytes()).await;
+        }
+        let output = match child.wait_with_output().await {
+            Ok(output) => output,
+            Err(err) => return failed(format!("cannot wait for the command: {err}"), None),
+        };
+        if !output.status.success() {
+            let tail = tail(&output.stderr);
+            warn(format!(
+                "request {}: command failed ({}): {}",
+                sanitize(&request.id),
+                output.status,
+                sanitize(&tail)
+            ));
+            let message = if tail.is_empty() {
+                format!("command failed ({})", output.status)
+            } else {
+                tail
+            };
+            return failed(message, output.status.code());
+        }
+        match String::from_utf8(output.stdout) {
+            Ok(body) => Answer::Body(body),
+            Err(_) => failed("the command's output is not valid UTF-8".to_string(), None),
+        }
+    }
+
+    /// Run the query with the request envelope as `$1`; an error is sent back as an error
+    /// reply.
+    async fn sql(&self, query: &str, request: &Request) -> anyhow::Result<()> {
+        let envelope = serde_json::to_string(request).expect("strings always serialize");
+        let mut conn = self.conns.take().await?;
+        // The operator's own SQL text; the untrusted request is only ever the parameter.
+        let ran = sqlx::query(AssertSqlSafe(query.to_string()))
+            .bind(envelope)
+            .execute(&mut conn)
+            .await;
+        match ran {
+            Ok(_) => {
+                self.conns.give(conn);
+                Ok(())
+            }
+            Err(sqlx::Error::Database(db)) => {
+                self.conns.give(conn);
+                let message = format!("query failed: {}", db.message());
+                warn(format!(
+                    "request {}: {}",
+                    sanitize(&request.id),
+                    sanitize(&message)
+                ));
+                let text = Reply::encode(&request.id, failed(message, None));
+                self.send(&request.reply_to, &text).await
+            }
+            Err(err) => Err(anyhow!(self.conns.settings.explain(&err))),
+        }
+    }
+
+    /// Send a reply on `reply_to`.
+    async fn send(&self, reply_to: &str, text: &str) -> anyhow::Result<()> {
+        let mut conn = self.conns.take().await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(reply_to)
+            .bind(text)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| anyhow!("cannot send the reply: {}", self.conns.settings.explain(&e)))?;
+        self.conns.give(conn);
+        Ok(())
+    }
+}
+
+fn failed(message: String, status: Option<i32>) -> Answer {
+    Answer::Error { message, status }
+}
+
+/// The end of a command's stderr: its last STDERR_TAIL bytes (from a character boundary),
+/// without surrounding whitespace.
+fn tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let mut start = text.len().saturating_sub(STDERR_TAIL);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].trim().to_string()
+}
+
+/// The connections replies and queries go out on: one per request in progress at most, kept
+/// for the next request, dropped when they fail (the next request opens a new one).
+struct Conns {
+    settings: ConnSettings,
+    idle: Mutex<Vec<PgConnection>>,
+}
+
+impl Conns {
+    fn new(settings: ConnSettings) -> Self {
+        Conns {
+            settings,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn take(&self) -> anyhow::Result<PgConnection> {
+        let idle = self.idle.lock().expect("never poisoned").pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => Ok(self.settings.connect().await?),
+        }
+    }
+
+    fn give(&self, conn: PgConnection) {
+        self.idle.lock().expect("never poisoned").push(conn);
+    }
+}

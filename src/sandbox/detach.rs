@@ -1,0 +1,194 @@
+//! `sandbox --detach` and `sandbox --stop`. A detached sandbox is pgpubsub itself, re-run as a
+//! hidden supervisor in a session of its own (no terminal to lose, no Ctrl-C from the shell
+//! that started it): it starts the server, hands the `export` line back through a pipe, lets go
+//! of that pipe (so `eval "$(pgpubsub sandbox --detach)"` returns), and then watches the server
+//! like a foreground sandbox does, until `--stop` sends it SIGTERM, `--idle-stop` fires, or its
+//! directory disappears. Its pid is in its directory, where `--stop` finds it.
+
+use crate::connect::ConnSettings;
+use crate::error::{note, usage, Error, Exit, Result};
+use anyhow::{anyhow, Context};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The hidden flag that makes `pgpubsub sandbox` the detached supervisor.
+pub const SUPERVISE_FLAG: &str = "--supervise";
+/// The supervisor's pid, in the sandbox's directory.
+const PID_FILE: &str = "supervisor.pid";
+/// How long `--stop` waits for the supervisor to stop the server and remove its files.
+const STOP_LIMIT: Duration = Duration::from_secs(30);
+
+/// Start the supervisor with `args` (the sandbox's own flags), relay what it says while the
+/// server starts, and return once it has let go: exit 0 after the `export` line, else its
+/// failure.
+pub fn spawn(args: &[OsString], out: &mut impl Write) -> Result<Exit> {
+    let exe = std::env::current_exe().context("cannot find the pgpubsub executable")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("sandbox")
+        .arg(SUPERVISE_FLAG)
+        .args(args)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe; it runs in the child between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("cannot start the sandbox supervisor")?;
+    let stderr = child.stderr.take().expect("piped");
+    let relay = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut text);
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    });
+    let mut export = String::new();
+    let _ = BufReader::new(child.stdout.take().expect("piped")).read_line(&mut export);
+    let _ = relay.join();
+    if !export.starts_with("export ") {
+        // The supervisor failed and has said why on the relayed stderr.
+        child
+            .wait()
+            .context("cannot wait for the sandbox supervisor")?;
+        return Ok(Exit::Failure);
+    }
+    out.write_all(export.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(crate::error::stdout_error)?;
+    Ok(Exit::Success)
+}
+
+/// In the supervisor, once the server runs: record our pid where `--stop` looks.
+pub fn write_pid(dir: &Path) -> Result<()> {
+    std::fs::write(dir.join(PID_FILE), format!("{}\n", std::process::id()))
+        .with_context(|| format!("cannot write {}", dir.join(PID_FILE).display()))?;
+    Ok(())
+}
+
+/// In the supervisor, after the announcement: let go of the pipes to the starting process, so
+/// that it (and a `$(...)` around it) can finish.
+pub fn release_stdio() -> Result<()> {
+    // SAFETY: plain fd calls on a path literal and the standard descriptors.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null < 0 {
+            return Err(
+                anyhow!("cannot open /dev/null: {}", std::io::Error::last_os_error()).into(),
+            );
+        }
+        libc::dup2(null, libc::STDOUT_FILENO);
+        libc::dup2(null, libc::STDERR_FILENO);
+        libc::close(null);
+    }
+    Ok(())
+}
+
+/// `sandbox --stop [URL|DIR]`: find the detached sandbox, ask its supervisor to stop, and wait
+/// until the server is gone and its directory removed.
+pub async fn stop(target: Option<&str>) -> Result<Exit> {
+    let target = match target {
+        Some(target) => target.to_string(),
+        None => std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| {
+                usage("--stop needs the URL or directory of the sandbox (or DATABASE_URL)")
+            })?,
+    };
+    let dir = locate(&target).await?;
+    let pid = supervisor(&dir)?;
+    // SAFETY: kill with a pid just checked to be a pgpubsub sandbox supervisor.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+        return Err(anyhow!(
+            "cannot signal the sandbox supervisor (pid {pid}): {}",
+            std::io::Error::last_os_error()
+        )
+        .into());
+    }
+    let deadline = Instant::now() + STOP_LIMIT;
+    while dir.exists() || running(pid) {
+        if Instant::now() > deadline {
+            return Err(anyhow!(
+                "the sandbox supervisor (pid {pid}) did not stop within {}",
+                humantime::format_duration(STOP_LIMIT)
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    note(format!("sandbox stopped; {} removed", dir.display()));
+    Ok(Exit::Success)
+}
+
+/// The sandbox directory named by `target`: the directory itself or its `data` directory, or
+/// a URL of the server, which is asked for its data directory.
+async fn locate(target: &str) -> Result<PathBuf> {
+    let path = Path::new(target);
+    if path.is_dir() {
+        return [path, path.parent().unwrap_or(path)]
+            .into_iter()
+            .find(|dir| dir.join(PID_FILE).is_file())
+            .map(Path::to_path_buf)
+            .ok_or_else(|| {
+                usage(format!(
+                    "{target} is not the directory of a detached sandbox"
+                ))
+            });
+    }
+    let settings = ConnSettings::for_target(target)?;
+    let mut conn = settings.connect().await.map_err(anyhow::Error::from)?;
+    let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| anyhow!(settings.explain(&e)))?;
+    let dir = Path::new(&data).parent().unwrap_or(Path::new("/"));
+    if !dir.join(PID_FILE).is_file() {
+        return Err(usage(format!(
+            "the server at {target} is not a detached pgpubsub sandbox (no {PID_FILE} next to \
+             its data directory {data})"
+        )));
+    }
+    Ok(dir.to_path_buf())
+}
+
+/// The supervisor's pid from `dir`, checked to be a running pgpubsub sandbox supervisor (a pid
+/// file can outlive its process, and pids are reused).
+fn supervisor(dir: &Path) -> Result<i32> {
+    let file = dir.join(PID_FILE);
+    let pid: i32 = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("{} does not hold a pid", file.display()))?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let is_supervisor = cmdline
+        .split(|&b| b == 0)
+        .any(|arg| arg == SUPERVISE_FLAG.as_bytes());
+    if !is_supervisor || !running(pid) {
+        return Err(Error::Runtime(anyhow!(
+            "no sandbox supervisor runs as pid {pid} (from {}); remove the directory by hand",
+            file.display()
+        )));
+    }
+    Ok(pid)
+}
+
+/// Whether `pid` runs (a zombie, exited and waiting for its new parent to reap it, does not).
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesized command name, which may itself hold ") ".
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X')),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,181 @@
+//! `pgpubsub status`: is LISTEN/NOTIFY healthy on this server, and who is holding it back?
+//! PostgreSQL only hints at the two ways NOTIFY fails (a queue that fills behind a session that
+//! stopped reading, and commits piling up behind the lock a notifying commit holds until it is
+//! flushed); this reads the catalog views that show them (`probe`), judges what they say
+//! (`health`) and prints it for a person (`screen`) or a program (`--json`), once or every
+//! `--watch` period. The exit status is the verdict, so `pgpubsub status || alert` works.
+
+mod health;
+mod probe;
+mod screen;
+
+use crate::connect::ConnSettings;
+use crate::error::{stdout_error, Exit, Result};
+use crate::signals::Signals;
+use health::{Health, Reading};
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+pub use health::Limits;
+
+/// What `status` was asked to do, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Refresh every period until stopped; `None` reports once.
+    pub watch: Option<Duration>,
+    /// One JSON object per refresh instead of the screen.
+    pub json: bool,
+    /// Include other sessions' (truncated) query text.
+    pub show_queries: bool,
+    pub limits: Limits,
+    /// Stdout is a terminal: redraw in place, and sanitize JSON strings too.
+    pub terminal: bool,
+}
+
+/// How each refresh is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// The full report, once (or appended per refresh: never chosen with --watch).
+    Screen,
+    /// The full report redrawn in place on a terminal.
+    Redraw,
+    /// One summary line per refresh (piped --watch).
+    Line,
+    /// One JSON object per line; `sanitize` on a terminal.
+    Json { sanitize: bool },
+}
+
+impl Settings {
+    fn style(&self) -> Style {
+        match (self.json, self.watch.is_some(), self.terminal) {
+            (true, _, terminal) => Style::Json { sanitize: terminal },
+            (false, false, _) => Style::Screen,
+            (false, true, true) => Style::Redraw,
+            (false, true, false) => Style::Line,
+        }
+    }
+}
+
+/// Report once (exit 0 healthy, 4 degraded), or every `--watch` period until a stop signal.
+pub async fn run(
+    settings: &Settings,
+    conn: &ConnSettings,
+    signals: &mut Signals,
+    mut out: impl Write,
+) -> Result<Exit> {
+    let mut connection = match signals.guard(conn.connect()).await {
+        Ok(connected) => connected.map_err(anyhow::Error::from)?,
+        Err(signal) => return Ok(signal.exit()),
+    };
+    probe::prepare(&mut connection).await?;
+    let style = settings.style();
+    let mut previous: Option<Reading> = None;
+    loop {
+        let taken = probe::take(
+            &mut connection,
+            settings.limits.idle_threshold,
+            settings.show_queries,
+        );
+        let snapshot = match signals.guard(taken).await {
+            Ok(snapshot) => snapshot?,
+            Err(signal) => return Ok(signal.exit()),
+        };
+        let health = Health::judge(snapshot, SystemTime::now(), previous, &settings.limits);
+        write(&mut out, style, &health)?;
+        let Some(period) = settings.watch else {
+            return Ok(health.verdict.exit());
+        };
+        previous = Some(health.reading);
+        if let Err(signal) = signals.guard(tokio::time::sleep(period)).await {
+            return Ok(signal.exit());
+        }
+    }
+}
+
+/// Write one refresh and flush it, so that a watcher sees it at once.
+fn write(out: &mut impl Write, style: Style, health: &Health) -> Result<()> {
+    let written = match style {
+        Style::Screen => out.write_all(screen::render(health).as_bytes()),
+        Style::Redraw => redraw(out, &screen::render(health)),
+        Style::Line => out.write_all(screen::summary(health).as_bytes()),
+        Style::Json { sanitize } => json(out, health, sanitize),
+    };
+    written.and_then(|()| out.flush()).map_err(stdout_error)
+}
+
+/// Overwrite the previous report from the top-left corner, clearing what it left behind,
+/// without blanking the screen first (which would flicker).
+fn redraw(out: &mut impl Write, report: &str) -> std::io::Result<()> {
+    let mut frame = String::from("\x1b[H");
+    for line in report.lines() {
+        frame.push_str(line);
+        frame.push_str("\x1b[K\n");
+    }
+    frame.push_str("\x1b[J");
+    out.write_all(frame.as_bytes())
+}
+
+/// One JSON object on one line. On a terminal every string is sanitized, as listen does for
+/// payloads; piped, strings are exact (JSON escaping keeps them on one line).
+fn json(out: &mut impl Write, health: &Health, sanitize: bool) -> std::io::Result<()> {
+    let mut value = serde_json::to_value(health)?;
+    if sanitize {
+        sanitize_strings(&mut value);
+    }
+    serde_json::to_writer(&mut *out, &value)?;
+    out.write_all(b"\n")
+}
+
+fn sanitize_strings(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(clean) = crate::output::sanitize(text) {
+                *text = clean;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(sanitize_strings),
+        Value::Object(fields) => fields.values_mut().for_each(sanitize_strings),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_sanitized_for_a_terminal_only() {
+        let mut value = serde_json::json!({"a": ["x\u{1b}[2J"], "b": {"c": "\u{9b}"}, "n": 1});
+        sanitize_strings(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"a": ["x\\u{1b}[2J"], "b": {"c": "\\u{9b}"}, "n": 1})
+        );
+    }
+
+    #[test]
+    fn the_style_follows_json_watch_and_terminal() {
+        let settings = |json, watch: Option<u64>, terminal| Settings {
+            watch: watch.map(Duration::from_millis),
+            json,
+            show_queries: false,
+            limits: Limits {
+                warn: 0.5,
+                idle_threshold: Duration::from_secs(10),
+            },
+            terminal,
+        };
+        assert_eq!(settings(false, None, true).style(), Style::Screen);
+        assert_eq!(settings(false, Some(200), true).style(), Style::Redraw);
+        assert_eq!(settings(false, Some(200), false).style(), Style::Line);
+        assert_eq!(
+            settings(true, Some(200), true).style(),
+            Style::Json { sanitize: true }
+        );
+        assert_eq!(
+            settings(true, None, false).style(),
+            Style::Json { sanitize: false }
+        );
+    }
+}

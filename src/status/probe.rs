@@ -1,0 +1,248 @@
+//! What the server says, read with three catalog queries and nothing else: no writes, no
+//! table locks beyond the catalog reads every SELECT makes, so `status` is safe to run on a
+//! server that is already in trouble. Each refresh is one [`Snapshot`]; judging it is
+//! `health`'s job.
+
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::Row;
+use std::time::Duration;
+
+/// Server-wide facts and the queue, from one row.
+const FACTS: &str = "\
+SELECT current_setting('server_version'),
+       pg_is_in_recovery(),
+       current_setting('synchronous_commit'),
+       current_setting('synchronous_standby_names'),
+       current_setting('fsync'),
+       pg_notification_queue_usage(),
+       current_setting('max_notify_queue_pages', true)::int8 * current_setting('block_size')::int8,
+       current_user::text,
+       pg_has_role('pg_read_all_stats', 'USAGE'),
+       (SELECT count(*) FROM pg_stat_activity
+         WHERE usesysid IS NOT NULL AND pid <> pg_backend_pid()
+           AND NOT pg_has_role('pg_read_all_stats', 'USAGE')
+           AND NOT pg_has_role(usesysid, 'USAGE'))";
+
+/// The columns that describe one session, from `pg_stat_activity a`; `$1` says whether to
+/// include (a truncated) query text. Null where the role may not see them.
+macro_rules! session_columns {
+    () => {
+        r"a.pid, a.usename::text, a.application_name,
+          CASE WHEN a.client_port = -1 THEN 'local' ELSE host(a.client_addr) END,
+          a.state, a.wait_event_type, a.wait_event,
+          extract(epoch FROM now() - a.state_change)::float8,
+          CASE WHEN a.state IS NOT NULL THEN a.query ~* '^\s*LISTEN\M' END,
+          CASE WHEN $1 AND a.state IS NOT NULL THEN left(a.query, 1000) END"
+    };
+}
+
+/// Sessions that may hold the queue back: blocked writing to their client, or idle in a
+/// transaction (a session reads notifications only between transactions) for longer than `$2`
+/// seconds.
+const SUSPECTS: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    "
+       FROM pg_stat_activity a
+      WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+        AND (a.wait_event = 'ClientWrite'
+             OR (a.state LIKE 'idle in transaction%'
+                 AND a.state_change < now() - make_interval(secs => $2)))
+      ORDER BY a.state_change, a.pid"
+);
+
+/// The lock a notifying commit takes on the whole database cluster, as `pg_locks` shows it:
+/// the holder first, then the waiters, longest waiting first.
+const COMMIT_LOCK: &str = concat!(
+    "SELECT l.granted, l.pid, ",
+    session_columns!(),
+    "
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'object' AND l.database = 0
+        AND l.classid = 'pg_database'::regclass AND l.objid = 0 AND l.objsubid = 0
+        AND l.mode = 'AccessExclusiveLock'
+      ORDER BY l.granted DESC, a.state_change, l.pid"
+);
+
+/// One refresh's raw facts.
+pub struct Snapshot {
+    pub server: Server,
+    /// `pg_notification_queue_usage()`: the fraction of the queue in use, 0 to 1.
+    pub usage: f64,
+    /// `max_notify_queue_pages` in bytes (PostgreSQL 17+).
+    pub max_bytes: Option<i64>,
+    pub visibility: Visibility,
+    /// Candidate slow consumers (ClientWrite, or idle in transaction past the threshold).
+    pub candidates: Vec<Session>,
+    /// The commit lock's holders (normally one) and waiters.
+    pub holders: Vec<Session>,
+    pub waiters: Vec<Session>,
+}
+
+/// The settings that decide how NOTIFY behaves on this server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Server {
+    pub version: String,
+    /// A standby (in recovery): LISTEN and NOTIFY are refused there.
+    pub in_recovery: bool,
+    pub synchronous_commit: String,
+    pub synchronous_standby_names: String,
+    pub fsync: String,
+}
+
+/// What the connected role can see of other sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Visibility {
+    pub role: String,
+    /// Superuser or member of pg_read_all_stats: every session's state, wait and query.
+    pub all_sessions: bool,
+    /// Sessions of other roles whose state, wait and query are hidden from this role.
+    pub hidden_sessions: i64,
+}
+
+/// One server session as `pg_stat_activity` shows it to this role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub pid: i32,
+    pub user: Option<String>,
+    pub application_name: Option<String>,
+    /// The client's IP address, or "local" for a Unix socket.
+    pub client_addr: Option<String>,
+    pub state: Option<String>,
+    pub wait_event_type: Option<String>,
+    pub wait_event: Option<String>,
+    /// Seconds since the session entered its current state.
+    pub state_for_s: Option<f64>,
+    /// Whether its last statement was LISTEN (null when the role may not see it).
+    pub last_ran_listen: Option<bool>,
+    /// Its last statement, with `--show-queries` only: truncated, and withheld when it
+    /// mentions a password.
+    pub query: Option<String>,
+}
+
+/// The longest query text shown with `--show-queries`, in characters.
+const QUERY_CHARS: usize = 200;
+
+impl Session {
+    /// Decode the `session_columns!()` that start at column `at` (the pid may come from pg_locks
+    /// when the activity row is gone).
+    fn from_row(row: &PgRow, at: usize, pid: i32) -> sqlx::Result<Session> {
+        Ok(Session {
+            pid,
+            user: row.try_get(at + 1)?,
+            application_name: row.try_get(at + 2)?,
+            client_addr: row.try_get(at + 3)?,
+            state: row.try_get(at + 4)?,
+            wait_event_type: row.try_get(at + 5)?,
+            wait_event: row.try_get(at + 6)?,
+            state_for_s: row.try_get(at + 7)?,
+            last_ran_listen: row.try_get(at + 8)?,
+            query: row.try_get::<Option<String>, _>(at + 9)?.map(shown_query),
+        })
+    }
+}
+
+/// Query text as `--show-queries` shows it: at most [`QUERY_CHARS`] characters, and nothing
+/// of a statement that mentions a password (`ALTER ROLE ... PASSWORD '...'`).
+fn shown_query(query: String) -> String {
+    if query.to_lowercase().contains("password") {
+        return "(withheld: it mentions a password)".to_string();
+    }
+    match query.char_indices().nth(QUERY_CHARS) {
+        Some((end, _)) => format!("{}…", &query[..end]),
+        None => query,
+    }
+}
+
+/// Make this session unable to change anything or to wait long behind a lock, whatever the
+/// role's defaults say.
+pub async fn prepare(conn: &mut PgConnection) -> anyhow::Result<()> {
+    sqlx::query(
+        "SELECT set_config('default_transaction_read_only', 'on', false),
+                set_config('lock_timeout', '2s', false),
+                set_config('statement_timeout', '10s', false)",
+    )
+    .execute(conn)
+    .await
+    .context("cannot prepare the session")?;
+    Ok(())
+}
+
+/// Read one snapshot; `idle_threshold` decides which idle-in-transaction sessions count.
+pub async fn take(
+    conn: &mut PgConnection,
+    idle_threshold: Duration,
+    show_queries: bool,
+) -> anyhow::Result<Snapshot> {
+    let facts = sqlx::query(FACTS)
+        .fetch_one(&mut *conn)
+        .await
+        .context("cannot read the server's settings and queue usage")?;
+    let candidates = sqlx::query(SUSPECTS)
+        .bind(show_queries)
+        .bind(idle_threshold.as_secs_f64())
+        .fetch_all(&mut *conn)
+        .await
+        .context("cannot read pg_stat_activity")?
+        .iter()
+        .map(|row| Session::from_row(row, 0, row.try_get(0)?))
+        .collect::<sqlx::Result<Vec<_>>>()
+        .context("unexpected reply from pg_stat_activity")?;
+    let (mut holders, mut waiters) = (Vec::new(), Vec::new());
+    for row in sqlx::query(COMMIT_LOCK)
+        .bind(show_queries)
+        .fetch_all(&mut *conn)
+        .await
+        .context("cannot read pg_locks")?
+    {
+        let session = Session::from_row(&row, 2, row.try_get(1)?)
+            .context("unexpected reply from pg_locks")?;
+        let granted: bool = row.try_get(0).context("unexpected reply from pg_locks")?;
+        if granted { &mut holders } else { &mut waiters }.push(session);
+    }
+    decode_facts(&facts, candidates, holders, waiters).context("unexpected reply from the server")
+}
+
+fn decode_facts(
+    row: &PgRow,
+    candidates: Vec<Session>,
+    holders: Vec<Session>,
+    waiters: Vec<Session>,
+) -> sqlx::Result<Snapshot> {
+    Ok(Snapshot {
+        server: Server {
+            version: row.try_get(0)?,
+            in_recovery: row.try_get(1)?,
+            synchronous_commit: row.try_get(2)?,
+            synchronous_standby_names: row.try_get(3)?,
+            fsync: row.try_get(4)?,
+        },
+        usage: row.try_get(5)?,
+        max_bytes: row.try_get(6)?,
+        visibility: Visibility {
+            role: row.try_get(7)?,
+            all_sessions: row.try_get(8)?,
+            hidden_sessions: row.try_get(9)?,
+        },
+        candidates,
+        holders,
+        waiters,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_truncated_and_passwords_withheld() {
+        assert_eq!(shown_query("LISTEN jobs".into()), "LISTEN jobs");
+        let long = "x".repeat(QUERY_CHARS + 5);
+        let shown = shown_query(long);
+        assert_eq!(shown.chars().count(), QUERY_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        assert!(!shown_query("ALTER ROLE a PASSWORD 'secret'".into()).contains("secret"));
+    }
+}

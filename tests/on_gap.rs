@@ -1,0 +1,123 @@
+//! `listen --on-gap CMD` against a real server: the test kills the listener's backend and
+//! checks that the hook runs once per reconnect, with PGPUBSUB_DOWN_MS and PGPUBSUB_REASON,
+//! and before anything received on the new connection is printed.
+
+mod common;
+
+use common::*;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+/// How long any awaited condition may take before the test fails (generous: CI is slow).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A listener that gets SIGTERM when dropped, so a failing test leaves no process behind.
+struct Listener(Child);
+
+impl Listener {
+    fn stop(&mut self) -> Option<i32> {
+        // SAFETY: signalling our own child, not yet reaped.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        self.0.wait().unwrap().code()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+/// `pgpubsub listen ARGS` with its backend named `app`; returns the child, stdout and stderr
+/// lines, once it listens.
+fn listen(app: &str, args: &[&str]) -> (Listener, Receiver<String>, Receiver<String>) {
+    let mut child = clean(Command::new(BIN))
+        .env("DATABASE_URL", format!("{}?application_name={app}", url()))
+        .args(["-v", "listen", "--reconnect-max", "200ms"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    until(&err, "listening on");
+    (Listener(child), out, err)
+}
+
+/// Wait for a line containing `needle`; returns it.
+fn until(lines: &Receiver<String>, needle: &str) -> String {
+    loop {
+        let line = lines
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn the_hook_runs_once_per_reconnect_before_anything_new_is_printed() {
+    let ch = channel("gap");
+    let app = format!("ongap_{}", std::process::id());
+    // The hook sends a notification itself, then waits, then prints: were listen to print
+    // what the new connection received before the hook finished, "after" would come first.
+    let hook = format!(
+        "psql -X -q -d '{}' -c \"NOTIFY {ch}, 'after'\" && sleep 0.3 && \
+         echo \"gap|$PGPUBSUB_DOWN_MS|$PGPUBSUB_REASON\"",
+        url()
+    );
+    let (mut child, out, err) = listen(&app, &["--on-gap", &hook, &ch]);
+    send_notifications(url(), &[(&ch, "before")]);
+    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tbefore"));
+    for _ in 0..2 {
+        assert!(kill_backends(url(), &app) >= 1);
+        let lost = until(&err, "connection lost: ");
+        until(&err, "reconnected after");
+        let gap = out.recv_timeout(PATIENCE).unwrap();
+        let fields: Vec<&str> = gap.splitn(3, '|').collect();
+        assert_eq!(fields[0], "gap", "the hook's line comes first: {gap}");
+        fields[1]
+            .parse::<u64>()
+            .expect("PGPUBSUB_DOWN_MS is milliseconds");
+        assert!(
+            !fields[2].is_empty() && lost.contains(fields[2]),
+            "PGPUBSUB_REASON is the reported cause: {gap} / {lost}"
+        );
+        assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tafter"));
+    }
+    assert_eq!(child.stop(), Some(143));
+    let rest: Vec<String> = out.iter().collect();
+    assert!(rest.is_empty(), "no further hook run: {rest:?}");
+}
+
+#[test]
+fn a_failing_hook_is_reported_and_stops_the_listener_only_when_required() {
+    let ch = channel("gapfail");
+    let app = format!("ongapfail_{}", std::process::id());
+    let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", &ch]);
+    assert!(kill_backends(url(), &app) >= 1);
+    let warning = until(&err, "--on-gap");
+    assert!(
+        warning.contains("7") && warning.contains("listening on"),
+        "{warning}"
+    );
+    assert!(
+        kill_backends(url(), &app) >= 1,
+        "still listening after a failed hook"
+    );
+    until(&err, "--on-gap");
+    assert_eq!(child.stop(), Some(143));
+
+    let app = format!("ongapreq_{}", std::process::id());
+    let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", "--on-gap-required", &ch]);
+    assert!(kill_backends(url(), &app) >= 1);
+    let error = until(&err, "--on-gap");
+    assert!(error.contains("--on-gap-required"), "{error}");
+    assert_eq!(child.0.wait().unwrap().code(), Some(1));
+}
