@@ -276,7 +276,7 @@ impl SenderThread {
         .context("cannot start a sender thread")?;
         match ready.await {
             Ok(Ok(())) => Ok(SenderThread { go, done }),
-            Ok(Err(err)) => Err(anyhow::Error::from(err).into()),
+            Ok(Err(err)) => Err(anyhow!("sender: {err}").into()),
             Err(_) => Err(anyhow!("a sender thread failed to start").into()),
         }
     }
