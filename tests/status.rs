@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use sqlx::{Connection, PgConnection};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
@@ -137,70 +138,125 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
     }
 }
 
-#[test]
-fn a_listener_that_stops_reading_is_named_and_exits_4_until_it_drains() {
-    let server = start_sandbox(&[]);
-    let url = server.url.as_str();
-    let chan = channel("stalled");
-    let app = channel("stalled_listener");
+/// A `pgpubsub listen` on `chan`, past its readiness line, whose server session is named `app`;
+/// its stdout is drained by a thread (which reads nothing while the process is stopped).
+fn stoppable_listener(url: &str, chan: &str, app: &str) -> Child {
     let mut listener = clean(Command::new(BIN))
         .env("DATABASE_URL", url)
-        .env("PGAPPNAME", &app)
-        .args(["-v", "listen", &chan])
+        .env("PGAPPNAME", app)
+        .args(["-v", "listen", chan])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(listener.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "listen ended");
-    }
-    // Drain the listener's stdout on a thread: while it is stopped nothing is read anyway.
+    let stderr = lines(listener.stderr.take().unwrap());
+    while !stderr
+        .recv_timeout(PATIENCE)
+        .expect("listen ended")
+        .contains("listening on")
+    {}
     let mut stdout = listener.stdout.take().unwrap();
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let backend = pids_where(url, &format!("application_name = '{app}'"))[0];
+    listener
+}
+
+/// A session that listens on `chan`, then sits idle in a transaction whose last statement was
+/// another LISTEN: it receives nothing until the transaction ends. Returns it and its pid.
+fn idle_in_transaction_listener(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+) -> (PgConnection, i64) {
+    runtime.block_on(async {
+        let mut conn = PgConnection::connect(url).await.unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        for sql in [
+            "LISTEN status_stalled",
+            "BEGIN",
+            "LISTEN status_stalled_too",
+        ] {
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        }
+        (conn, i64::from(pid))
+    })
+}
+
+/// Find the suspect with `pid` in a `--json` report.
+fn suspect(report: &Value, pid: i64) -> &Value {
+    report["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["pid"] == pid)
+        .unwrap_or_else(|| panic!("pid {pid} is not a suspect: {report:#}"))
+}
+
+#[test]
+fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
+    // Filling the queue is server-wide: this test has a server of its own.
+    let server = start_sandbox(&[]);
+    let url = server.url.as_str();
+    let chan = "status_stalled";
+    let app = channel("stalled_listener");
+    let mut listener = stoppable_listener(url, chan, &app);
+    let stopped = pids_where(url, &format!("application_name = '{app}'"))[0];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (in_transaction, idle) = idle_in_transaction_listener(&runtime, url);
 
     signal(listener.id(), libc::SIGSTOP);
-    // Fill until the listener's server session blocks writing to its stopped client.
+    // Fill until the stopped listener's server session blocks writing to its client.
     let payload = "x".repeat(7000);
-    let batch: Vec<(String, String)> = (0..500)
-        .map(|i| (chan.clone(), format!("{payload}{i}")))
-        .collect();
+    let batch: Vec<(&str, String)> = (0..500).map(|i| (chan, format!("{payload}{i}"))).collect();
     wait_for("the listener's session to block in ClientWrite", || {
         send_notifications(url, &batch);
         !pids_where(
             url,
-            &format!("pid = {backend} AND wait_event = 'ClientWrite'"),
+            &format!("pid = {stopped} AND wait_event = 'ClientWrite'"),
         )
         .is_empty()
     });
 
-    let (code, report) = status_json(url, &[]);
-    assert_eq!(code, 4, "{report:#}");
+    let threshold = ["--idle-threshold", "100ms"];
+    let mut report = Value::Null;
+    wait_for("both sessions to be suspects", || {
+        let code;
+        (code, report) = status_json(url, &threshold);
+        assert_eq!(code, 4, "{report:#}");
+        report["suspects"].as_array().unwrap().len() == 2
+    });
     assert_eq!(report["verdict"], "degraded");
     assert!(
         report["queue"]["usage"].as_f64().unwrap() > 0.0,
         "{report:#}"
     );
-    let suspects = report["suspects"].as_array().unwrap();
-    let suspect = suspects
-        .iter()
-        .find(|s| s["pid"] == backend)
-        .unwrap_or_else(|| panic!("pid {backend} is not a suspect: {report:#}"));
-    assert_eq!(suspect["reason"], "client_write");
-    assert_eq!(suspect["application_name"], app.as_str());
-    assert_eq!(suspect["wait_event"], "ClientWrite");
+    let client_write = suspect(&report, stopped);
+    assert_eq!(client_write["reason"], "client_write");
+    assert_eq!(client_write["application_name"], app.as_str());
+    assert_eq!(client_write["wait_event"], "ClientWrite");
+    let in_tx = suspect(&report, idle);
+    assert_eq!(in_tx["reason"], "idle_in_transaction");
+    assert_eq!(in_tx["state"], "idle in transaction");
+    assert_eq!(in_tx["last_ran_listen"], true);
+    // The default threshold (10s) is not reached yet: only the stopped client is suspected.
+    let (_, default) = status_json(url, &[]);
+    assert_eq!(pids(&default["suspects"]), vec![stopped], "{default:#}");
     let screen = status_screen(url, 4);
-    assert!(screen.contains(&format!("pid {backend}")), "{screen}");
+    assert!(screen.contains(&format!("pid {stopped}")), "{screen}");
     assert!(
         screen.contains("does not show which sessions LISTEN"),
         "{screen}"
     );
 
+    watch_sees_the_queue_grow(url, &batch);
+
     signal(listener.id(), libc::SIGCONT);
-    wait_for("status to be healthy once the listener drained", || {
+    runtime.block_on(in_transaction.close()).unwrap();
+    wait_for("status to be healthy once the listeners drained", || {
         pgpubsub_at(url)
             .arg("status")
             .output()
@@ -212,6 +268,31 @@ fn a_listener_that_stops_reading_is_named_and_exits_4_until_it_drains() {
     signal(listener.id(), libc::SIGINT);
     listener.wait().unwrap();
     stop_sandbox(&server);
+}
+
+/// With --watch, a queue that keeps filling shows a growth rate and a time until full.
+fn watch_sees_the_queue_grow(url: &str, batch: &[(&str, String)]) {
+    let mut watch = clean(Command::new(BIN))
+        .env("DATABASE_URL", url)
+        .args(["status", "--watch", "300ms", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reports = lines(watch.stdout.take().unwrap());
+    let next = || -> Value {
+        serde_json::from_str(&reports.recv_timeout(PATIENCE).expect("no refresh")).unwrap()
+    };
+    assert_eq!(next()["queue"]["growth_per_s"], Value::Null);
+    let mut report = Value::Null;
+    wait_for("a refresh that saw the queue grow", || {
+        send_notifications(url, batch);
+        report = next();
+        report["queue"]["growth_per_s"].as_f64().unwrap() > 0.0
+    });
+    let full_in = report["queue"]["full_in_s"].as_f64().unwrap();
+    assert!(full_in > 0.0, "{report:#}");
+    signal(watch.id(), libc::SIGINT);
+    watch.wait().unwrap();
 }
 
 #[test]
@@ -355,4 +436,39 @@ fn piped_watch_prints_one_line_per_refresh() {
     assert!(first.contains(" healthy queue 0%"), "{first}");
     assert!(!first.contains("/s)"), "a rate from one reading: {first}");
     assert!(second.contains(" healthy queue 0% (+0%/s)"), "{second}");
+}
+
+#[test]
+fn watch_on_a_terminal_redraws_in_place_until_ctrl_c() {
+    let command = format!("{BIN} status --color never --watch 200ms");
+    let mut script = clean(Command::new("script"))
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    let mut stdout = script.stdout.take().unwrap();
+    let mut screen = Vec::new();
+    let frames = |screen: &[u8]| String::from_utf8_lossy(screen).matches("\x1b[H").count();
+    while frames(&screen) < 3 {
+        let mut buf = [0u8; 4096];
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&screen));
+        screen.extend_from_slice(&buf[..n]);
+    }
+    // Ctrl-C typed on the terminal.
+    std::io::Write::write_all(script.stdin.as_mut().unwrap(), b"\x03").unwrap();
+    let status = script.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status}");
+    let screen = String::from_utf8_lossy(&screen);
+    let frame = screen.split("\x1b[H").nth(2).unwrap();
+    assert!(
+        frame.starts_with("NOTIFY health: healthy\x1b[K"),
+        "{frame:?}"
+    );
+    assert!(
+        frame.contains("\x1b[J"),
+        "what the last frame left is not cleared"
+    );
 }

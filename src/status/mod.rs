@@ -139,3 +139,43 @@ fn sanitize_strings(value: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_sanitized_for_a_terminal_only() {
+        let mut value = serde_json::json!({"a": ["x\u{1b}[2J"], "b": {"c": "\u{9b}"}, "n": 1});
+        sanitize_strings(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"a": ["x\\u{1b}[2J"], "b": {"c": "\\u{9b}"}, "n": 1})
+        );
+    }
+
+    #[test]
+    fn the_style_follows_json_watch_and_terminal() {
+        let settings = |json, watch: Option<u64>, terminal| Settings {
+            watch: watch.map(Duration::from_millis),
+            json,
+            show_queries: false,
+            limits: Limits {
+                warn: 0.5,
+                idle_threshold: Duration::from_secs(10),
+            },
+            terminal,
+        };
+        assert_eq!(settings(false, None, true).style(), Style::Screen);
+        assert_eq!(settings(false, Some(200), true).style(), Style::Redraw);
+        assert_eq!(settings(false, Some(200), false).style(), Style::Line);
+        assert_eq!(
+            settings(true, Some(200), true).style(),
+            Style::Json { sanitize: true }
+        );
+        assert_eq!(
+            settings(true, None, false).style(),
+            Style::Json { sanitize: false }
+        );
+    }
+}

@@ -272,6 +272,30 @@ mod tests {
     }
 
     #[test]
+    fn untrusted_text_is_defused() {
+        colored::control::set_override(false);
+        let evil = Session {
+            pid: 7,
+            user: Some("eve".into()),
+            application_name: Some("app\u{1b}[2J\u{9b}x".into()),
+            client_addr: Some("local".into()),
+            state: Some("idle".into()),
+            wait_event_type: None,
+            wait_event: None,
+            state_for_s: Some(2.0),
+            last_ran_listen: Some(true),
+            query: Some("LISTEN \u{202e}jobs".into()),
+        };
+        let line = session(&evil);
+        assert!(!line.contains(['\u{1b}', '\u{9b}', '\u{202e}']), "{line:?}");
+        assert_eq!(
+            line,
+            "pid 7  user eve  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
+             last ran LISTEN  query: LISTEN \\u{202e}jobs"
+        );
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(bytes_human(1048576 * 8192), "8 GB");
         assert_eq!(bytes_human(3 * 1024 * 1024 / 2), "1.5 MB");
