@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL')
             [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Send a request on a channel and print the reply (or replies) to stdout')
             [CompletionResult]::new('reply', 'reply', [CompletionResultType]::ParameterValue, 'Answer requests on a channel with a shell command or a SQL query')
+            [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -243,9 +244,109 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgpubsub;trigger' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Install (or replace) the notify trigger on a table, in one transaction')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the triggers pgpubsub installed: table, channel, events, columns')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Drop pgpubsub''s trigger(s) from a table, and nothing else')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgpubsub;trigger;add' {
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channel to notify (default: the table''s name; case is kept exactly)')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Row changes that notify, comma-separated')
+            [CompletionResult]::new('--columns', '--columns', [CompletionResultType]::ParameterName, 'Send only these columns of new/old, comma-separated, in SQL syntax (''id,"Total"'')')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--allow-no-key', '--allow-no-key', [CompletionResultType]::ParameterName, 'Accept a table without a primary key (an over-long row then arrives without any key)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the SQL transaction that would run, and change nothing')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;trigger;list' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per line: schema, table, channel, events, columns, key, triggers, function')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;trigger;remove' {
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Only the trigger for this channel (default: every pgpubsub trigger on the table)')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the SQL transaction that would run, and change nothing')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;trigger;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Install (or replace) the notify trigger on a table, in one transaction')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the triggers pgpubsub installed: table, channel, events, columns')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Drop pgpubsub''s trigger(s) from a table, and nothing else')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgpubsub;trigger;help;add' {
+            break
+        }
+        'pgpubsub;trigger;help;list' {
+            break
+        }
+        'pgpubsub;trigger;help;remove' {
+            break
+        }
+        'pgpubsub;trigger;help;help' {
+            break
+        }
         'pgpubsub;status' {
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped')
-            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Queue usage at or above which the server is degraded, e.g. 50%, 80')
+            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Queue usage above which the server is degraded, e.g. 50%, 80')
             [CompletionResult]::new('--idle-threshold', '--idle-threshold', [CompletionResultType]::ParameterName, 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
@@ -286,6 +387,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL')
             [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Send a request on a channel and print the reply (or replies) to stdout')
             [CompletionResult]::new('reply', 'reply', [CompletionResultType]::ParameterValue, 'Answer requests on a channel with a shell command or a SQL query')
+            [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -313,6 +415,21 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             break
         }
         'pgpubsub;help;reply' {
+            break
+        }
+        'pgpubsub;help;trigger' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Install (or replace) the notify trigger on a table, in one transaction')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the triggers pgpubsub installed: table, channel, events, columns')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Drop pgpubsub''s trigger(s) from a table, and nothing else')
+            break
+        }
+        'pgpubsub;help;trigger;add' {
+            break
+        }
+        'pgpubsub;help;trigger;list' {
+            break
+        }
+        'pgpubsub;help;trigger;remove' {
             break
         }
         'pgpubsub;help;status' {

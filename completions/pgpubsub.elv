@@ -32,6 +32,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
+            cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
             cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -231,9 +232,100 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgpubsub;trigger'= {
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Install (or replace) the notify trigger on a table, in one transaction'
+            cand list 'Show the triggers pgpubsub installed: table, channel, events, columns'
+            cand remove 'Drop pgpubsub''s trigger(s) from a table, and nothing else'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;trigger;add'= {
+            cand --channel 'Channel to notify (default: the table''s name; case is kept exactly)'
+            cand --events 'Row changes that notify, comma-separated'
+            cand --columns 'Send only these columns of new/old, comma-separated, in SQL syntax (''id,"Total"'')'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --allow-no-key 'Accept a table without a primary key (an over-long row then arrives without any key)'
+            cand --dry-run 'Print the SQL transaction that would run, and change nothing'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;trigger;list'= {
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'One JSON object per line: schema, table, channel, events, columns, key, triggers, function'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;trigger;remove'= {
+            cand --channel 'Only the trigger for this channel (default: every pgpubsub trigger on the table)'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port'
+            cand --port 'Server port'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --dry-run 'Print the SQL transaction that would run, and change nothing'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;trigger;help'= {
+            cand add 'Install (or replace) the notify trigger on a table, in one transaction'
+            cand list 'Show the triggers pgpubsub installed: table, channel, events, columns'
+            cand remove 'Drop pgpubsub''s trigger(s) from a table, and nothing else'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;trigger;help;add'= {
+        }
+        &'pgpubsub;trigger;help;list'= {
+        }
+        &'pgpubsub;trigger;help;remove'= {
+        }
+        &'pgpubsub;trigger;help;help'= {
+        }
         &'pgpubsub;status'= {
             cand --watch 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped'
-            cand --warn 'Queue usage at or above which the server is degraded, e.g. 50%, 80'
+            cand --warn 'Queue usage above which the server is degraded, e.g. 50%, 80'
             cand --idle-threshold 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
@@ -272,6 +364,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand sandbox 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
+            cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
             cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -291,6 +384,17 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;request'= {
         }
         &'pgpubsub;help;reply'= {
+        }
+        &'pgpubsub;help;trigger'= {
+            cand add 'Install (or replace) the notify trigger on a table, in one transaction'
+            cand list 'Show the triggers pgpubsub installed: table, channel, events, columns'
+            cand remove 'Drop pgpubsub''s trigger(s) from a table, and nothing else'
+        }
+        &'pgpubsub;help;trigger;add'= {
+        }
+        &'pgpubsub;help;trigger;list'= {
+        }
+        &'pgpubsub;help;trigger;remove'= {
         }
         &'pgpubsub;help;status'= {
         }

@@ -1,13 +1,17 @@
 //! The dispatcher: global settings resolved once (color, verbosity), signal handlers
 //! installed before any work starts, then one subcommand runs to an [`Exit`].
 
-use crate::cli::{Cli, ColorChoice, Command, ReplyArgs, RequestArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, ReplyArgs, RequestArgs, TriggerAction, TriggerArgs, TriggerEvent,
+};
 use crate::connect::ConnSettings;
 use crate::error::{note, usage, Exit, Result};
 use crate::limits::check_channel;
+use crate::pg::quote::{parse_list, TableName};
+use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status};
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, trigger};
 use anyhow::Context;
 use std::io::IsTerminal;
 
@@ -47,6 +51,17 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             let settings = reply_settings(&args, cli.verbose)?;
             let conn = conn_settings(&args.conn, "reply", cli.verbose)?;
             reply::run(&settings, &conn, &mut signals).await
+        }
+        Command::Trigger(args) => {
+            let settings = trigger_settings(&args, stdout.is_terminal())?;
+            let conn = conn_settings(trigger_conn(&args), "trigger", cli.verbose)?;
+            match signals
+                .guard(trigger::run(&settings, &conn, &mut stdout))
+                .await
+            {
+                Ok(result) => result,
+                Err(signal) => Ok(signal.exit()),
+            }
         }
         Command::Status(args) => {
             let settings = status_settings(&args);
@@ -117,6 +132,62 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         concurrency: args.concurrency as usize,
         verbose,
     })
+}
+
+fn trigger_conn(args: &TriggerArgs) -> &crate::cli::ConnArgs {
+    match &args.action {
+        TriggerAction::Add(a) => &a.conn,
+        TriggerAction::List(a) => &a.conn,
+        TriggerAction::Remove(a) => &a.conn,
+    }
+}
+
+fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Settings> {
+    let table = |text: &str| TableName::parse(text).map_err(usage);
+    let channel = |c: &Option<String>| -> Result<Option<String>> {
+        if let Some(c) = c {
+            check_channel(c).map_err(usage)?;
+        }
+        Ok(c.clone())
+    };
+    let action = match &args.action {
+        TriggerAction::Add(a) => {
+            let mut events: Vec<Event> = a
+                .events
+                .iter()
+                .map(|e| match e {
+                    TriggerEvent::Insert => Event::Insert,
+                    TriggerEvent::Update => Event::Update,
+                    TriggerEvent::Delete => Event::Delete,
+                    TriggerEvent::Truncate => Event::Truncate,
+                })
+                .collect();
+            events.sort();
+            events.dedup();
+            trigger::Action::Add(trigger::Add {
+                table: table(&a.table)?,
+                channel: channel(&a.channel)?,
+                events,
+                columns: a
+                    .columns
+                    .as_deref()
+                    .map(|c| parse_list(c, ',').map_err(|e| usage(format!("--columns: {e}"))))
+                    .transpose()?,
+                allow_no_key: a.allow_no_key,
+                dry_run: a.dry_run,
+            })
+        }
+        TriggerAction::List(a) => trigger::Action::List {
+            table: a.table.as_deref().map(table).transpose()?,
+            json: a.json,
+        },
+        TriggerAction::Remove(a) => trigger::Action::Remove {
+            table: table(&a.table)?,
+            channel: channel(&a.channel)?,
+            dry_run: a.dry_run,
+        },
+    };
+    Ok(trigger::Settings { action, terminal })
 }
 
 /// `status`'s settings from its flags.

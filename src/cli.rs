@@ -55,6 +55,7 @@ Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'  send one notification
   pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
   pgpubsub bench --ephemeral             throughput, latency and loss on a throwaway server
+  pgpubsub trigger add orders            notify channel orders of every row change (JSON)
   pgpubsub status -d mydb || alert       is NOTIFY healthy, and who is holding it back?
 
 Delivery guarantees (PostgreSQL's, made visible):
@@ -151,6 +152,9 @@ pub enum Command {
     /// Answer requests on a channel with a shell command or a SQL query.
     #[command(disable_help_flag = true, after_help = REPLY_AFTER_HELP)]
     Reply(ReplyArgs),
+    /// Turn a table's row changes into notifications: add, list or remove pgpubsub's trigger.
+    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    Trigger(TriggerArgs),
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
     #[command(disable_help_flag = true, after_help = STATUS_AFTER_HELP)]
     Status(StatusArgs),
@@ -402,11 +406,11 @@ pg_read_all_stats sees other roles' sessions without state, wait or query: the r
 Other sessions' query text is shown only with --show-queries (truncated; never one that mentions
 a password).
 
-Degraded (exit 4) when: the queue is at or above --warn; a session waits for the commit lock; a
-suspect holds the (non-empty) queue back; the server is a standby.
+Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits for the commit
+lock; a suspect holds the (non-empty) queue back; the server is a standby.
 
 --json prints one object per refresh, one per line, with these fields (durations in seconds):
-  time (RFC 3339), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
+  time (RFC 3339, UTC, ms), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
   server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
   queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
     --watch), full_in_s}
@@ -809,6 +813,151 @@ pub enum Generated {
     Man,
 }
 
+const TRIGGER_AFTER_HELP: &str = concat!(
+    "\
+Payload (one JSON object per row change, on the channel, sent at commit):
+  {\"schema\",\"table\",\"op\",\"new\",\"old\"}   op is INSERT, UPDATE, DELETE or TRUNCATE; new is
+                                      the row after (INSERT, UPDATE), old the row before
+                                      (UPDATE, DELETE), as row_to_json writes it, or only
+                                      --columns; TRUNCATE is one event per statement, without rows
+  A payload that would reach 8000 bytes (PostgreSQL's limit, in the database encoding) is sent
+  with new/old holding the primary key columns only and \"truncated\": true, so the write never
+  fails: fetch the row by its key. Without a key (--allow-no-key), or if even the key is too
+  long, it is {\"schema\",\"table\",\"op\",\"truncated\":true}.
+
+Objects: one plpgsql function per table and channel, in the table's schema, and its triggers
+(pgpubsub_row_CHANNEL for rows, pgpubsub_truncate_CHANNEL for TRUNCATE), each with a COMMENT
+starting \"pgpubsub trigger\" that list and remove go by: other triggers are never touched.
+`add` again for the same table and channel replaces them; `remove` drops them, and the function
+with its last trigger. TABLE is SQL syntax, as in psql: orders, app.orders, 'app.\"Order Lines\"'
+(unquoted names fold to lower case; search_path applies without a schema).
+
+Examples:
+  pgpubsub trigger add orders && pgpubsub listen --json --payload-json orders | jq .new.id
+  pgpubsub trigger add app.orders --channel order_events --events insert,update --columns id,status
+  pgpubsub trigger add orders --dry-run > migrations/042_orders_notify.sql
+  pgpubsub trigger list --json
+  pgpubsub trigger remove orders
+
+",
+    environment!(),
+    "
+
+Exit status:
+  0    success
+  1    runtime failure (connection, server error, I/O; not the table's owner; a standby)
+  2    bad usage or bad input; nothing was changed: no such table or column, no primary key
+       without --allow-no-key, a channel over 63 bytes, an object of that name not pgpubsub's
+  130  stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent
+  143  stopped by SIGTERM; as for SIGINT"
+);
+
+/// `pgpubsub trigger`: the three actions.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TriggerAction,
+}
+
+/// `pgpubsub trigger add|list|remove`.
+#[derive(Debug, Subcommand)]
+pub enum TriggerAction {
+    /// Install (or replace) the notify trigger on a table, in one transaction.
+    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    Add(TriggerAddArgs),
+    /// Show the triggers pgpubsub installed: table, channel, events, columns.
+    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    List(TriggerListArgs),
+    /// Drop pgpubsub's trigger(s) from a table, and nothing else.
+    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    Remove(TriggerRemoveArgs),
+}
+
+/// The row changes `trigger add --events` can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TriggerEvent {
+    /// A row inserted (new).
+    Insert,
+    /// A row updated (new and old).
+    Update,
+    /// A row deleted (old).
+    Delete,
+    /// The table truncated (one event per statement).
+    Truncate,
+}
+
+/// `pgpubsub trigger add`.
+#[derive(Debug, Args)]
+pub struct TriggerAddArgs {
+    /// The table: name or schema.name, in SQL syntax (quote mixed case: 'app."Orders"').
+    #[arg(value_name = "TABLE")]
+    pub table: String,
+
+    /// Channel to notify (default: the table's name; case is kept exactly).
+    #[arg(long, value_name = "CHANNEL")]
+    pub channel: Option<String>,
+
+    /// Row changes that notify, comma-separated.
+    #[arg(
+        long,
+        value_name = "EVENTS",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "insert,update,delete,truncate"
+    )]
+    pub events: Vec<TriggerEvent>,
+
+    /// Send only these columns of new/old, comma-separated, in SQL syntax ('id,"Total"').
+    #[arg(long, value_name = "COLUMNS")]
+    pub columns: Option<String>,
+
+    /// Accept a table without a primary key (an over-long row then arrives without any key).
+    #[arg(long)]
+    pub allow_no_key: bool,
+
+    /// Print the SQL transaction that would run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `pgpubsub trigger list`.
+#[derive(Debug, Args)]
+pub struct TriggerListArgs {
+    /// Only this table's triggers.
+    #[arg(value_name = "TABLE")]
+    pub table: Option<String>,
+
+    /// One JSON object per line: schema, table, channel, events, columns, key, triggers, function.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `pgpubsub trigger remove`.
+#[derive(Debug, Args)]
+pub struct TriggerRemoveArgs {
+    /// The table.
+    #[arg(value_name = "TABLE")]
+    pub table: String,
+
+    /// Only the trigger for this channel (default: every pgpubsub trigger on the table).
+    #[arg(long, value_name = "CHANNEL")]
+    pub channel: Option<String>,
+
+    /// Print the SQL transaction that would run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
 /// `pgpubsub status`: NOTIFY's health on one server.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -821,7 +970,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Queue usage at or above which the server is degraded, e.g. 50%, 80.
+    /// Queue usage above which the server is degraded, e.g. 50%, 80.
     #[arg(long, value_name = "PERCENT", default_value = "50%", value_parser = percentage)]
     pub warn: f64,
 

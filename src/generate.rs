@@ -33,12 +33,17 @@ pub fn run(args: &GenerateArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// `pgpubsub.1` and `pgpubsub-SUBCOMMAND.1` for every visible subcommand.
+/// `pgpubsub.1` and `pgpubsub-SUBCOMMAND.1` for every visible subcommand (and nested one).
 fn man_pages(dir: &Path) -> std::io::Result<()> {
     let mut root = Cli::command().disable_help_subcommand(true);
     root.build();
-    let pages = std::iter::once(root.clone())
-        .chain(root.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    // Nested subcommands (`trigger add`) get pages of their own, where their options are.
+    let pages = std::iter::once(root.clone()).chain(
+        root.get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .flat_map(|s| std::iter::once(s).chain(s.get_subcommands()))
+            .cloned(),
+    );
     for cmd in pages {
         let man = Man::new(cmd.clone());
         let mut page = Vec::new();

@@ -16,10 +16,12 @@ mod limits;
 mod listen;
 mod notify;
 mod output;
+mod pg;
 mod reqrep;
 mod sandbox;
 mod signals;
 mod status;
+mod trigger;
 mod unix_user;
 
 use clap::Parser;

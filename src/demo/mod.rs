@@ -18,6 +18,7 @@ use crate::cli::DemoArgs;
 use crate::connect::{self, ConnSettings};
 use crate::ephemeral::{Config, Server};
 use crate::error::{note, warn, Exit, Result};
+use crate::pg::quote::qualified;
 use crate::signals::Signals;
 use narrate::Narrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
@@ -131,11 +132,15 @@ impl Names {
                 format!("chan{i}")
             }
         };
+        let channels = [channel(0), channel(1), channel(2)];
+        let table = format!("pgpubsub_demo_items_{pid}");
+        // Step 7's trigger reports on the second channel, under the names `trigger add` uses.
+        let generated = crate::pg::trigger::Names::new(&table, &channels[1]);
         Names {
-            channels: [channel(0), channel(1), channel(2)],
-            table: format!("pgpubsub_demo_items_{pid}"),
-            function: format!("pgpubsub_demo_notify_{pid}"),
-            trigger: format!("pgpubsub_demo_trigger_{pid}"),
+            channels,
+            table,
+            function: generated.function,
+            trigger: generated.row_trigger,
             shared,
         }
     }
@@ -166,8 +171,9 @@ impl Connections {
     async fn close(self, names: &Names) {
         let Connections { pool, mut session } = self;
         let drop_sql = format!(
-            "DROP TABLE IF EXISTS pg_temp.{}; DROP FUNCTION IF EXISTS pg_temp.{}()",
-            names.table, names.function
+            "DROP TABLE IF EXISTS {}; DROP FUNCTION IF EXISTS {}()",
+            qualified("pg_temp", &names.table),
+            qualified("pg_temp", &names.function)
         );
         let dropped = tokio::time::timeout(
             CLEANUP_TIMEOUT,
