@@ -11,13 +11,13 @@
 # Goal (issue 14): generated/hand-written cost <= 1.10, cost being the time per INSERT
 # (hand-written tps / generated tps).
 #
-#   benches/trigger.sh                 (ROUNDS=5 SECONDS_EACH=5 by default; needs pgbench, psql, jq)
+#   benches/trigger.sh                 (ROUNDS=9 SECONDS_EACH=3 by default; needs pgbench, psql, jq)
 #   benches/trigger.sh path/to/pgpubsub
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-5}
-SECONDS_EACH=${SECONDS_EACH:-5}
+ROUNDS=${ROUNDS:-9}
+SECONDS_EACH=${SECONDS_EACH:-3}
 CLIENTS=${CLIENTS:-"1 4"}
 PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1)}
 PSQL=${PSQL:-psql}
@@ -31,7 +31,7 @@ BIN=${1:-$(cargo build --release --quiet --bin pgpubsub --message-format=json |
 work=$(mktemp -d)
 env -u DATABASE_URL "$BIN" sandbox >"$work/url" 2>"$work/sandbox.log" &
 sandbox=$!
-trap 'kill "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -qs DATABASE_URL "$work/url"; do
     kill -0 "$sandbox" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
     sleep 0.1

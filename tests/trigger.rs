@@ -379,6 +379,12 @@ fn a_role_that_does_not_own_the_table_is_told_so_and_nothing_is_installed() {
             f.sql
         )));
     assert_eq!(f.catalog(), before);
+    // Looking is not changing: any role may list.
+    pgpubsub()
+        .env("DATABASE_URL", as_role.as_str())
+        .args(["trigger", "list", &f.arg])
+        .assert()
+        .success();
 }
 
 #[test]
