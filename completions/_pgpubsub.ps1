@@ -346,7 +346,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         }
         'pgpubsub;status' {
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped')
-            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Queue usage at or above which the server is degraded, e.g. 50%, 80')
+            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Queue usage above which the server is degraded, e.g. 50%, 80')
             [CompletionResult]::new('--idle-threshold', '--idle-threshold', [CompletionResultType]::ParameterName, 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')

@@ -325,7 +325,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         }
         &'pgpubsub;status'= {
             cand --watch 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped'
-            cand --warn 'Queue usage at or above which the server is degraded, e.g. 50%, 80'
+            cand --warn 'Queue usage above which the server is degraded, e.g. 50%, 80'
             cand --idle-threshold 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'

@@ -406,11 +406,11 @@ pg_read_all_stats sees other roles' sessions without state, wait or query: the r
 Other sessions' query text is shown only with --show-queries (truncated; never one that mentions
 a password).
 
-Degraded (exit 4) when: the queue is at or above --warn; a session waits for the commit lock; a
-suspect holds the (non-empty) queue back; the server is a standby.
+Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits for the commit
+lock; a suspect holds the (non-empty) queue back; the server is a standby.
 
 --json prints one object per refresh, one per line, with these fields (durations in seconds):
-  time (RFC 3339), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
+  time (RFC 3339, UTC, ms), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
   server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
   queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
     --watch), full_in_s}
@@ -970,7 +970,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Queue usage at or above which the server is degraded, e.g. 50%, 80.
+    /// Queue usage above which the server is degraded, e.g. 50%, 80.
     #[arg(long, value_name = "PERCENT", default_value = "50%", value_parser = percentage)]
     pub warn: f64,
 

@@ -313,10 +313,14 @@ async fn initdb(bindir: &Path, data: &Path, owner: Option<&User>) -> Result<()> 
 
 /// Authentication and server settings. The superuser, and anyone on the private socket, is
 /// trusted; other roles (made by tests or users with a password) must use it over TCP, so that
-/// password handling can be tried for real. Durability is off: nothing here is worth an fsync.
+/// password handling can be tried for real. The superuser may also replicate, so that a
+/// streaming standby can be made of it (`pg_basebackup -R`, as the failover tests and
+/// benchmark do). Durability is off: nothing here is worth an fsync.
 fn configure(data: &Path, config: &Config, owner: Option<&User>) -> Result<()> {
     let hba = "\
 local all all trust
+local replication postgres trust
+host replication postgres 127.0.0.1/32 trust
 host all postgres 127.0.0.1/32 trust
 host all postgres ::1/128 trust
 host all all 127.0.0.1/32 scram-sha-256

@@ -131,6 +131,10 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
         assert_eq!(report["queue"]["max_bytes"], Value::Null);
     }
 
+    pgpubsub()
+        .args(["status", "--warn", "101%"])
+        .assert()
+        .code(2);
     let screen = status_screen(url(), 0);
     assert!(screen.starts_with("NOTIFY health: healthy"), "{screen}");
     for part in ["Queue", "NOTIFY commit lock", "synchronous_commit", "fsync"] {
@@ -242,6 +246,11 @@ fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
     assert_eq!(in_tx["reason"], "idle_in_transaction");
     assert_eq!(in_tx["state"], "idle in transaction");
     assert_eq!(in_tx["last_ran_listen"], true);
+    let (_, warned) = status_json(url, &["--warn", "0"]);
+    assert!(
+        warned["reasons"][0].as_str().unwrap().starts_with("queue "),
+        "{warned:#}"
+    );
     // The default threshold (10s) is not reached yet: only the stopped client is suspected.
     let (_, default) = status_json(url, &[]);
     assert_eq!(pids(&default["suspects"]), vec![stopped], "{default:#}");
@@ -301,6 +310,7 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
     let server = start_sandbox(&[]);
     let url = server.url.as_str();
     psql_at(url, "CREATE TABLE status_lock_test (id int)");
+    psql_at(url, "CREATE ROLE status_watcher LOGIN PASSWORD 'pw'");
     psql_at(url, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
     psql_at(url, "SELECT pg_reload_conf()");
     wait_for("the reload to take effect", || {
@@ -356,6 +366,18 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
         "{screen}"
     );
     assert!(screen.contains("2 waiting"), "{screen}");
+
+    // A role without pg_read_all_stats still sees who holds the lock and who waits (pg_locks
+    // is public), though not what they wait on.
+    let mut watcher = url::Url::parse(url).unwrap();
+    watcher.set_username("status_watcher").unwrap();
+    watcher.set_password(Some("pw")).unwrap();
+    let (code, limited) = status_json(watcher.as_str(), &[]);
+    assert_eq!(code, 4, "{limited:#}");
+    assert_eq!(limited["commit_lock"]["holder"]["pid"], holder_pid);
+    assert_eq!(limited["commit_lock"]["holder"]["wait_event"], Value::Null);
+    assert_eq!(pids(&limited["commit_lock"]["waiters"]), waiter_pids);
+    assert_eq!(limited["visibility"]["all_sessions"], false);
 
     psql_at(url, "ALTER SYSTEM RESET synchronous_standby_names");
     psql_at(url, "SELECT pg_reload_conf()");

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 /// The thresholds that turn facts into a verdict.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Queue usage (a fraction, 0 to 1) at or above which the server is degraded.
+    /// Queue usage (a fraction, 0 to 1) above which the server is degraded.
     pub warn: f64,
     /// How long a session may sit idle in a transaction before it is a suspect.
     pub idle_threshold: Duration,
@@ -127,7 +127,7 @@ impl Health {
         };
         let reasons = reasons(&snapshot.server, &queue, &suspects, &commit_lock, limits);
         Health {
-            time: humantime::format_rfc3339_seconds(at).to_string(),
+            time: humantime::format_rfc3339_millis(at).to_string(),
             verdict: if reasons.is_empty() {
                 Verdict::Healthy
             } else {
@@ -191,7 +191,7 @@ fn reasons(
     if server.in_recovery {
         reasons.push("the server is a standby: LISTEN/NOTIFY cannot run here".to_string());
     }
-    if queue.usage >= limits.warn {
+    if queue.usage > limits.warn {
         reasons.push(format!(
             "queue {} full (warn at {})",
             percent(queue.usage),

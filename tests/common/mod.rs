@@ -358,23 +358,9 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
         ),
     )
     .unwrap();
-    let mut cmd = Command::new(binary);
+    // PgBouncer refuses to run as root; the files above are world-readable.
+    let mut cmd = as_server_owner(Command::new(binary));
     cmd.arg(&ini).stdout(Stdio::null()).stderr(Stdio::null());
-    if is_root() {
-        // PgBouncer refuses to run as root; the files above are world-readable.
-        let id = |flag| {
-            let out = Command::new("id")
-                .args([flag, "postgres"])
-                .output()
-                .unwrap();
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap()
-        };
-        cmd.uid(id("-u")).gid(id("-g"));
-    }
     let child = cmd.spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -418,6 +404,25 @@ pub fn kill_backends(url: &str, app: &str) -> u32 {
     .unwrap()
 }
 
+/// Start `cmd` with stdout and stderr piped, each read line by line by a thread.
+pub fn spawn_with_lines(
+    mut cmd: Command,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    (child, out, err)
+}
+
 /// The lines of a pipe, read by a thread (for waiting on a child's output with a timeout).
 pub fn lines(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -429,4 +434,178 @@ pub fn lines(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Rece
         }
     });
     rx
+}
+
+/// The directory of PostgreSQL's server binaries (`pg_basebackup`, `postgres`): where
+/// `pg_config` says, else the newest `/usr/lib/postgresql/*/bin`.
+fn server_bindir() -> PathBuf {
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        .filter(|dir| dir.join("postgres").is_file());
+    from_pg_config.unwrap_or_else(|| {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("no PostgreSQL server binaries")
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|dir| dir.join("postgres").is_file())
+            .collect();
+        dirs.sort();
+        dirs.pop().expect("no PostgreSQL server binaries")
+    })
+}
+
+/// The `postgres` OS user's uid and gid, which server processes run as under root.
+fn postgres_ids() -> (u32, u32) {
+    let id = |flag| {
+        let out = Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    (id("-u"), id("-g"))
+}
+
+/// A command that runs as the `postgres` OS user when the tests run as root (PostgreSQL
+/// refuses root).
+fn as_server_owner(mut cmd: Command) -> Command {
+    if is_root() {
+        let (uid, gid) = postgres_ids();
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
+}
+
+/// Whether `url` answers a query.
+pub fn answers(url: &str) -> bool {
+    clean(Command::new("psql"))
+        .args(["-X", "-q", "-A", "-t", "-d", url, "-c", "SELECT 1"])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+/// Wait (up to 60 s) until `url` answers a query.
+pub fn wait_until_answers(url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !answers(url) {
+        assert!(std::time::Instant::now() < deadline, "{url} never answered");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A streaming standby of a sandbox: a base backup (`pg_basebackup -R -X stream`) started as
+/// a hot standby on a port of its own, root-safe like the sandbox (the server runs as
+/// `postgres` under root). Dropping it stops the server and removes its directory.
+pub struct Standby {
+    pub url: String,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child: a fast shutdown, then reap it.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Make and start a standby of the server on `primary_port` with its socket in `socket_dir`
+/// (a sandbox or a standby made of one: their hba lets the superuser replicate over the
+/// socket), on `port` or a free one, and wait until it answers queries.
+pub fn start_standby(socket_dir: &Path, primary_port: u16, port: Option<u16>) -> Standby {
+    let bindir = server_bindir();
+    let dir = tempfile::tempdir().unwrap();
+    if is_root() {
+        let (uid, gid) = postgres_ids();
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+    }
+    let data = dir.path().join("data");
+    let out = as_server_owner(clean(Command::new(bindir.join("pg_basebackup"))))
+        .arg("-D")
+        .arg(&data)
+        .args(["-R", "-X", "stream", "-U", "postgres", "-p"])
+        .arg(primary_port.to_string())
+        .arg("-h")
+        .arg(socket_dir)
+        .output()
+        .expect("cannot run pg_basebackup");
+    assert!(
+        out.status.success(),
+        "pg_basebackup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = port.unwrap_or_else(free_port);
+    let log = std::fs::File::create(dir.path().join("postgres.log")).unwrap();
+    let mut cmd = as_server_owner(Command::new(bindir.join("postgres")));
+    cmd.arg("-D")
+        .arg(&data)
+        .arg("-k")
+        .arg(dir.path())
+        .args(["-p", &port.to_string(), "-h", "127.0.0.1"])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe. The server quits if the test binary dies.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().expect("cannot start the standby");
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    wait_until_answers(&url);
+    Standby {
+        url,
+        port,
+        dir,
+        child,
+    }
+}
+
+/// A primary (a sandbox of its own) and a streaming standby of it, for tests that stop and
+/// promote servers. Both are torn down on drop.
+pub struct Pair {
+    pub primary: Sandbox,
+    pub standby: Standby,
+}
+
+impl Pair {
+    /// Start both and wait until the standby is replaying the primary's WAL.
+    pub fn start() -> Pair {
+        let primary = start_sandbox(&[]);
+        let standby = start_standby(&primary.dir, port_of(&primary.url), None);
+        let recovering = psql_at(&standby.url, "SELECT pg_is_in_recovery()");
+        assert_eq!(recovering.trim(), "t", "the standby is not in recovery");
+        Pair { primary, standby }
+    }
+
+    /// Stop the primary as a crash would (`pg_ctl stop -m immediate`: SIGQUIT).
+    pub fn crash_primary(&self) {
+        let postmaster = postmaster_pid(&self.primary.dir);
+        // SAFETY: signalling the primary's postmaster, a process of this test run.
+        unsafe { libc::kill(postmaster, libc::SIGQUIT) };
+        assert_postmaster_gone(postmaster);
+    }
+
+    /// Promote the standby (`pg_ctl promote`), returning once it accepts writes.
+    pub fn promote(&self) {
+        let promoted = psql_at(&self.standby.url, "SELECT pg_promote(true, 60)");
+        assert_eq!(promoted.trim(), "t", "promotion failed");
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        stop_sandbox(&self.primary);
+    }
 }
