@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
@@ -201,6 +202,16 @@ fn listen_follows_the_primary_through_a_failover() {
         })
     };
     next_with(&out, "\"payload\"");
+    // A long-lived `notify -` stream, connected to the old primary.
+    let mut stream = clean(Command::new(BIN))
+        .args(["notify", "-d", &target, &ch, "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stream_in = stream.stdin.take().unwrap();
+    writeln!(stream_in, "stream-before").unwrap();
+    next_with(&out, "stream-before");
 
     pair.crash_primary();
     next_with(&out, "\"disconnected\"");
@@ -225,6 +236,15 @@ fn listen_follows_the_primary_through_a_failover() {
     assert!(said.contains(&format!("to 127.0.0.1:{new}")), "{said}");
     sending.store(false, Ordering::Relaxed);
     sender.join().unwrap();
+
+    // The stream's one resend after the failure goes through host selection too.
+    writeln!(stream_in, "stream-after").unwrap();
+    next_with(&out, "stream-after");
+    drop(stream_in);
+    let stream = stream.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&stream.stderr);
+    assert_eq!(stream.status.code(), Some(0), "{said}");
+    assert!(said.contains("reconnecting to resend"), "{said}");
 
     // notify with the same string reaches the new primary.
     pgpubsub_bare()

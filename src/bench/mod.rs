@@ -21,7 +21,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use measure::{Listener, ListenerResult};
 use report::{Outcome, Report, RunFacts};
 use sqlx::postgres::{PgConnection, PgListener};
-use sqlx::Connection;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -348,13 +347,11 @@ impl Running {
 
 /// A sender connection, named so that it can be told apart in `pg_stat_activity`.
 async fn connect_sender(settings: &ConnSettings) -> Result<PgConnection> {
-    let options = settings
-        .options()
-        .clone()
-        .application_name(SENDER_APPLICATION);
-    PgConnection::connect_with(&options)
+    settings
+        .with_application_name(SENDER_APPLICATION)
+        .connect()
         .await
-        .map_err(|err| anyhow!("sender: {}", settings.explain(&err)).into())
+        .map_err(|err| anyhow!("sender: {err}").into())
 }
 
 /// The progress line on stderr; hidden unless stderr is a terminal.

@@ -14,7 +14,7 @@ mod select;
 mod service;
 
 use crate::error::Error;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgSslMode};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgSslMode};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -225,12 +225,6 @@ impl ConnSettings {
         }
     }
 
-    /// The sqlx options of the host in use, for pools and listeners that connect on their
-    /// own.
-    pub fn options(&self) -> &PgConnectOptions {
-        &self.options
-    }
-
     /// The host in use, as messages name it (`host:port`, or the socket file).
     pub fn endpoint(&self) -> &str {
         &self.target.endpoint
@@ -247,6 +241,21 @@ impl ConnSettings {
         settings
     }
 
+    /// A pool of up to `max_connections` to the host in use, connecting when first used,
+    /// each connection within the connect timeout.
+    pub fn pool(&self, max_connections: u32) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(self.acquire_timeout())
+            .connect_lazy_with(self.options.clone())
+    }
+
+    /// The connect timeout as a pool's acquire timeout: "no limit" as a year, since sqlx adds
+    /// it to an Instant, which Duration::MAX would overflow.
+    fn acquire_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(365 * 24 * 3600))
+    }
+
     /// A `PgListener` on one dedicated connection to the host in use, that sqlx never
     /// replaces behind our back: a lost connection surfaces as an error on the next read
     /// (sqlx would otherwise reconnect silently and hide the gap), so the caller owns
@@ -257,8 +266,7 @@ impl ConnSettings {
             .max_connections(1)
             .max_lifetime(None)
             .idle_timeout(None)
-            // "No limit" as a year: sqlx adds the timeout to an Instant, which MAX would overflow.
-            .acquire_timeout(self.timeout.unwrap_or(Duration::from_secs(365 * 24 * 3600)))
+            .acquire_timeout(self.acquire_timeout())
             .connect_lazy_with(self.options.clone());
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.eager_reconnect(false);

@@ -21,7 +21,7 @@ use crate::error::{note, warn, Exit, Result};
 use crate::pg::quote::qualified;
 use crate::signals::Signals;
 use narrate::Narrator;
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection};
 use std::io::Write;
 use std::time::Duration;
@@ -158,10 +158,7 @@ impl Connections {
         // The first connection gives the human one-line error if the server is unreachable.
         let connected = settings.select().await.map_err(anyhow::Error::from)?;
         // The pool connects to the host selection chose.
-        let pool = PgPoolOptions::new()
-            .max_connections(3)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_lazy_with(connected.settings.options().clone());
+        let pool = connected.settings.pool(3);
         let session = connected.conn;
         Ok(Connections { pool, session })
     }
