@@ -437,7 +437,9 @@ Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits 
 lock; a suspect holds the (non-empty) queue back; the server is a standby.
 
 --json prints one object per refresh, one per line, with these fields (durations in seconds):
-  time (RFC 3339, UTC, ms), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
+  time (RFC 3339, UTC, ms), verdict (\"healthy\", \"degraded\", or with --watch \"unknown\":
+    the server could not be read, and the object has only time, verdict and reasons)
+  reasons[] (why degraded or unknown)
   server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
   queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
     --watch), full_in_s}
@@ -459,7 +461,8 @@ Examples:
     "
 
 Exit status:
-  0    healthy (with --watch: never; it runs until stopped)
+  0    healthy (with --watch: never; it runs until stopped, reconnecting when the connection
+       is lost and reporting \"unknown\" while the server cannot be read)
   1    runtime failure (connection, server error, I/O)
   2    bad usage
   4    degraded: see the reasons on the verdict line
