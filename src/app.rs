@@ -4,8 +4,8 @@
 //! (installed before any work starts), verbosity, stdout and the throwaway-server start.
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs, ReplyArgs,
-    RequestArgs, SandboxArgs, TriggerAction, TriggerArgs, TriggerEvent,
+    BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs,
+    ReplyArgs, RequestArgs, SandboxArgs, TriggerAction, TriggerArgs, TriggerEvent,
 };
 use crate::connect::{self, ConnSettings};
 use crate::ephemeral::{Config, Server, Tls};
@@ -123,8 +123,9 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
                 .await
         }
         Command::Bench(args) => {
+            let settings = bench_settings(&args)?;
             let mut stdout = ctx.stdout();
-            bench::run(&args, verbose, &mut ctx.signals, &mut stdout).await
+            bench::run(&settings, verbose, &mut ctx.signals, &mut stdout).await
         }
         Command::Request(args) => {
             let settings = request_settings(&args, verbose, ctx.terminal())?;
@@ -387,4 +388,40 @@ fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Set
         },
         terminal,
     }
+}
+/// `bench`'s flags as its settings; the connection settings are resolved here too (unless the
+/// run is on a throwaway server), so that a bad one is reported before anything starts.
+fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
+    Ok(bench::Settings {
+        senders: args.senders,
+        listeners: args.listeners,
+        channels: args.channels,
+        payload_size: args.payload_size,
+        batch: args.batch,
+        messages: args.messages,
+        duration: args.duration,
+        rate: args.rate,
+        warmup: args.warmup,
+        drain_timeout: args.drain_timeout,
+        idle_listeners: args.idle_listeners,
+        stalled_listener: args.stalled_listener,
+        writers: args.writers.map(|sessions| bench::WritersPlan {
+            sessions,
+            notify_every: args.notify_every,
+        }),
+        sweep: args.sweep.map(|(from, to)| bench::SweepPlan {
+            from,
+            to,
+            p99_target: args.p99_target,
+        }),
+        format: match (args.json, args.csv) {
+            (true, _) => bench::Format::Json,
+            (_, true) => bench::Format::Csv,
+            _ => bench::Format::Table,
+        },
+        server: match args.ephemeral {
+            true => None,
+            false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
+        },
+    })
 }

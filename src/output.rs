@@ -5,7 +5,9 @@
 //! says so); terminal output is sanitized, since a payload is untrusted input and escape
 //! sequences could rewrite the screen.
 
-use crate::term::sanitize;
+/// The one sanitizer lives in `term`; printers here (and rooms that print records) reach it
+/// through this path too.
+pub use crate::term::sanitize;
 use colored::Colorize;
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};

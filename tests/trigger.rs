@@ -379,6 +379,12 @@ fn a_role_that_does_not_own_the_table_is_told_so_and_nothing_is_installed() {
             f.sql
         )));
     assert_eq!(f.catalog(), before);
+    // Looking is not changing: any role may list.
+    pgpubsub()
+        .env("DATABASE_URL", as_role.as_str())
+        .args(["trigger", "list", &f.arg])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -388,11 +394,22 @@ fn mistakes_are_explained_and_change_nothing() {
         "CREATE TABLE \"{s}\".nokey (a int); CREATE VIEW \"{s}\".v AS SELECT 1 AS a",
         s = f.schema
     ));
+    // A trigger of the user's under the name pgpubsub would use for channel `theirs`.
+    psql(&format!(
+        "CREATE FUNCTION \"{s}\".f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+         CREATE TRIGGER pgpubsub_row_theirs AFTER INSERT ON {t} FOR EACH ROW EXECUTE FUNCTION \"{s}\".f()",
+        s = f.schema,
+        t = f.sql
+    ));
     let before = f.catalog();
     let nokey = format!("\"{}\".nokey", f.schema);
     let view = format!("\"{}\".v", f.schema);
     let long = "c".repeat(64);
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &[&f.arg, "--channel", "theirs"],
+            "trigger pgpubsub_row_theirs already exists and was not made by pgpubsub",
+        ),
         (&[&format!("\"{}\".missing", f.schema)], "does not exist"),
         (
             &[&f.arg, "--columns", "id,nope"],
