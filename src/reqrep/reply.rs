@@ -316,3 +316,16 @@ impl Conns {
         self.idle.lock().expect("never poisoned").push(conn);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stderr_tail_is_the_end_cut_at_a_character() {
+        assert_eq!(tail(b"  one\ntwo\n"), "one\ntwo");
+        let long = format!("{}{}", "é".repeat(STDERR_TAIL), "end");
+        let cut = tail(long.as_bytes());
+        assert!(cut.len() <= STDERR_TAIL && cut.ends_with("end"), "{cut}");
+    }
+}

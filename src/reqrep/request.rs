@@ -270,3 +270,15 @@ fn first_failure(so_far: Exit, next: Exit) -> Exit {
         so_far
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_channels_are_valid_and_fresh() {
+        let (a, b) = (fresh_channel(), fresh_channel());
+        assert_ne!(a, b);
+        crate::limits::check_channel(&a).unwrap();
+    }
+}

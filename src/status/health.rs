@@ -33,6 +33,9 @@ pub enum Verdict {
     Healthy,
     /// Exit 4: at least one reason.
     Degraded,
+    /// `--watch` only: this refresh could not read the server (the reason says why); the next
+    /// one tries again.
+    Unknown,
 }
 
 impl Verdict {
@@ -41,6 +44,7 @@ impl Verdict {
         match self {
             Verdict::Healthy => Exit::Success,
             Verdict::Degraded => Exit::Degraded,
+            Verdict::Unknown => Exit::Failure,
         }
     }
 }
@@ -63,6 +67,31 @@ pub struct Health {
     pub notes: Vec<String>,
     #[serde(skip)]
     pub reading: Reading,
+}
+
+/// A refresh that could not read the server: only `time`, `verdict` ("unknown") and
+/// `reasons` (the error).
+#[derive(Debug, Serialize)]
+pub struct Unknown {
+    pub time: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+}
+
+impl Unknown {
+    /// The refresh at `at` that failed with `err`.
+    pub fn new(at: SystemTime, err: &anyhow::Error) -> Unknown {
+        Unknown {
+            time: timestamp(at),
+            verdict: Verdict::Unknown,
+            reasons: vec![format!("{err:#}")],
+        }
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds: several `--watch` refreshes may share a second.
+fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 /// The notification queue.
@@ -127,7 +156,7 @@ impl Health {
         };
         let reasons = reasons(&snapshot.server, &queue, &suspects, &commit_lock, limits);
         Health {
-            time: humantime::format_rfc3339_millis(at).to_string(),
+            time: timestamp(at),
             verdict: if reasons.is_empty() {
                 Verdict::Healthy
             } else {

@@ -12,7 +12,9 @@ mod screen;
 use crate::connect::ConnSettings;
 use crate::error::{stdout_error, Exit, Result};
 use crate::signals::Signals;
-use health::{Health, Reading};
+use health::{Health, Reading, Unknown, Verdict};
+use probe::Snapshot;
+use sqlx::postgres::PgConnection;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
@@ -63,42 +65,115 @@ pub async fn run(
     signals: &mut Signals,
     mut out: impl Write,
 ) -> Result<Exit> {
-    let mut connection = match signals.guard(conn.connect()).await {
-        Ok(connected) => connected.map_err(anyhow::Error::from)?,
-        Err(signal) => return Ok(signal.exit()),
+    let mut link = Link {
+        conn,
+        session: None,
     };
-    probe::prepare(&mut connection).await?;
+    // The first connection must succeed: a mistyped host should not be watched forever.
+    match signals.guard(link.open()).await {
+        Ok(opened) => drop(opened?),
+        Err(signal) => return Ok(signal.exit()),
+    }
     let style = settings.style();
     let mut previous: Option<Reading> = None;
     loop {
-        let taken = probe::take(
-            &mut connection,
-            settings.limits.idle_threshold,
-            settings.show_queries,
-        );
-        let snapshot = match signals.guard(taken).await {
-            Ok(snapshot) => snapshot?,
+        let snapshot = match signals.guard(link.snapshot(settings)).await {
+            Ok(snapshot) => snapshot,
             Err(signal) => return Ok(signal.exit()),
         };
-        let health = Health::judge(snapshot, SystemTime::now(), previous, &settings.limits);
-        write(&mut out, style, &health)?;
-        let Some(period) = settings.watch else {
-            return Ok(health.verdict.exit());
+        let at = SystemTime::now();
+        let frame = match (snapshot, settings.watch) {
+            (Ok(snapshot), _) => Frame::Judged(Box::new(Health::judge(
+                snapshot,
+                at,
+                previous,
+                &settings.limits,
+            ))),
+            (Err(err), None) => return Err(err.into()),
+            (Err(err), Some(_)) => Frame::Unknown(Unknown::new(at, &err)),
         };
-        previous = Some(health.reading);
+        write(&mut out, style, &frame)?;
+        previous = match &frame {
+            Frame::Judged(health) => Some(health.reading),
+            Frame::Unknown(_) => None,
+        };
+        let Some(period) = settings.watch else {
+            return Ok(frame.verdict().exit());
+        };
         if let Err(signal) = signals.guard(tokio::time::sleep(period)).await {
             return Ok(signal.exit());
         }
     }
 }
 
+/// The one connection `status` reads through, reopened (with host selection, so a failover
+/// is followed) when it is lost.
+struct Link<'a> {
+    conn: &'a ConnSettings,
+    session: Option<PgConnection>,
+}
+
+impl Link<'_> {
+    /// Connect and make the session read-only, unless already connected.
+    async fn open(&mut self) -> anyhow::Result<&mut PgConnection> {
+        if self.session.is_none() {
+            let mut session = self.conn.connect().await?;
+            probe::prepare(&mut session).await?;
+            self.session = Some(session);
+        }
+        Ok(self.session.as_mut().expect("just opened"))
+    }
+
+    /// One snapshot. A failure is tried once more on a new connection at once, so that a
+    /// killed backend or a restarted server costs no refresh.
+    async fn snapshot(&mut self, settings: &Settings) -> anyhow::Result<Snapshot> {
+        let limits = &settings.limits;
+        if let Some(session) = &mut self.session {
+            let taken = probe::take(session, limits.idle_threshold, settings.show_queries).await;
+            if taken.is_ok() {
+                return taken;
+            }
+            self.session = None;
+        }
+        let session = self.open().await?;
+        let taken = probe::take(session, limits.idle_threshold, settings.show_queries).await;
+        if taken.is_err() {
+            self.session = None;
+        }
+        taken
+    }
+}
+
+/// What one refresh shows.
+enum Frame {
+    Judged(Box<Health>),
+    /// `--watch` only: this refresh could not read the server.
+    Unknown(Unknown),
+}
+
+impl Frame {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Frame::Judged(health) => health.verdict,
+            Frame::Unknown(unknown) => unknown.verdict,
+        }
+    }
+}
+
 /// Write one refresh and flush it, so that a watcher sees it at once.
-fn write(out: &mut impl Write, style: Style, health: &Health) -> Result<()> {
+fn write(out: &mut impl Write, style: Style, frame: &Frame) -> Result<()> {
+    let (report, summary) = match frame {
+        Frame::Judged(health) => (screen::render(health), screen::summary(health)),
+        Frame::Unknown(unknown) => (screen::unknown(unknown), screen::unknown_line(unknown)),
+    };
     let written = match style {
-        Style::Screen => out.write_all(screen::render(health).as_bytes()),
-        Style::Redraw => redraw(out, &screen::render(health)),
-        Style::Line => out.write_all(screen::summary(health).as_bytes()),
-        Style::Json { sanitize } => json(out, health, sanitize),
+        Style::Screen => out.write_all(report.as_bytes()),
+        Style::Redraw => redraw(out, &report),
+        Style::Line => out.write_all(summary.as_bytes()),
+        Style::Json { sanitize } => match frame {
+            Frame::Judged(health) => json(out, health, sanitize),
+            Frame::Unknown(unknown) => json(out, unknown, sanitize),
+        },
     };
     written.and_then(|()| out.flush()).map_err(stdout_error)
 }
@@ -117,8 +192,12 @@ fn redraw(out: &mut impl Write, report: &str) -> std::io::Result<()> {
 
 /// One JSON object on one line. On a terminal every string is sanitized, as listen does for
 /// payloads; piped, strings are exact (JSON escaping keeps them on one line).
-fn json(out: &mut impl Write, health: &Health, sanitize: bool) -> std::io::Result<()> {
-    let mut value = serde_json::to_value(health)?;
+fn json(
+    out: &mut impl Write,
+    frame: &impl serde::Serialize,
+    sanitize: bool,
+) -> std::io::Result<()> {
+    let mut value = serde_json::to_value(frame)?;
     if sanitize {
         sanitize_strings(&mut value);
     }

@@ -3,7 +3,7 @@
 //! names, addresses, query text, even settings) passes through the one sanitizer, since any
 //! role can choose its application_name and any session its query text.
 
-use super::health::{percent, trim, Health, Suspect, SuspectReason, Verdict};
+use super::health::{percent, trim, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
 use crate::output::sanitize;
 use colored::Colorize;
@@ -47,6 +47,26 @@ pub fn summary(health: &Health) -> String {
     text
 }
 
+/// The report of a `--watch` refresh that could not read the server.
+pub fn unknown(unknown: &Unknown) -> String {
+    format!(
+        "NOTIFY health: {}: {}\n  {}\n",
+        verdict_word(unknown.verdict),
+        sanitize(&unknown.reasons.join("; ")),
+        unknown.time.dimmed()
+    )
+}
+
+/// The one-line form of [`unknown`].
+pub fn unknown_line(unknown: &Unknown) -> String {
+    format!(
+        "{} {}: {}\n",
+        unknown.time,
+        verdict_word(unknown.verdict),
+        sanitize(&unknown.reasons.join("; "))
+    )
+}
+
 fn line(text: &mut String, content: &str) {
     text.push_str(content);
     text.push('\n');
@@ -56,6 +76,7 @@ fn verdict_word(verdict: Verdict) -> colored::ColoredString {
     match verdict {
         Verdict::Healthy => "healthy".green().bold(),
         Verdict::Degraded => "degraded".red().bold(),
+        Verdict::Unknown => "unknown".yellow().bold(),
     }
 }
 
