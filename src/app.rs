@@ -2,7 +2,8 @@
 //! installed before any work starts, then one subcommand runs to an [`Exit`].
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ReplyArgs, RequestArgs, TriggerAction, TriggerArgs, TriggerEvent,
+    BenchArgs, Cli, ColorChoice, Command, ReplyArgs, RequestArgs, TriggerAction, TriggerArgs,
+    TriggerEvent,
 };
 use crate::connect::ConnSettings;
 use crate::error::{note, usage, Exit, Result};
@@ -40,7 +41,10 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Generate(args) => generate::run(&args),
         Command::Listen(args) => listen::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
-        Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Bench(args) => {
+            let settings = bench_settings(&args)?;
+            bench::run(&settings, cli.verbose, &mut signals, &mut stdout).await
+        }
         Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
         Command::Request(args) => {
             let settings = request_settings(&args, cli.verbose, stdout.is_terminal())?;
@@ -216,4 +220,41 @@ fn init_color(choice: ColorChoice) {
         }
     };
     colored::control::set_override(on);
+}
+
+/// `bench`'s flags as its settings; the connection settings are resolved here too (unless the
+/// run is on a throwaway server), so that a bad one is reported before anything starts.
+fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
+    Ok(bench::Settings {
+        senders: args.senders,
+        listeners: args.listeners,
+        channels: args.channels,
+        payload_size: args.payload_size,
+        batch: args.batch,
+        messages: args.messages,
+        duration: args.duration,
+        rate: args.rate,
+        warmup: args.warmup,
+        drain_timeout: args.drain_timeout,
+        idle_listeners: args.idle_listeners,
+        stalled_listener: args.stalled_listener,
+        writers: args.writers.map(|sessions| bench::WritersPlan {
+            sessions,
+            notify_every: args.notify_every,
+        }),
+        sweep: args.sweep.map(|(from, to)| bench::SweepPlan {
+            from,
+            to,
+            p99_target: args.p99_target,
+        }),
+        format: match (args.json, args.csv) {
+            (true, _) => bench::Format::Json,
+            (_, true) => bench::Format::Csv,
+            _ => bench::Format::Table,
+        },
+        server: match args.ephemeral {
+            true => None,
+            false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
+        },
+    })
 }

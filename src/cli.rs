@@ -246,21 +246,48 @@ notifications are printed prominently and make the exit status 1. After sending,
 the partial report (exit status 130 unless something was lost). Rates count the measured phase
 (after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
 
+With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled
+time to within microseconds, and latency counts from the schedule, so a stall is not hidden. How
+late the senders actually left is reported as the sender lag; when it is a good part of the
+latency a warning says so (the figures are then the client's as much as the server's).
+
+Scenarios (each adds to the report): --idle-listeners N (sessions listening on channels no one
+notifies), --writers N [--notify-every K] (the write path without and with NOTIFY, instead of the
+senders; a table of the run's is created and dropped), --stalled-listener (a session in an open
+transaction: queue growth and time until full; released at the end), --sweep FROM..TO (one
+open-loop step per rate, doubling; --p99-target D names the highest rate that met it).
+
 --json prints one object with these fields (rates in notifications/s, MB = 10^6 payload bytes,
 latencies in microseconds; null when nothing was measured):
   workload{senders, listeners, channels, payload_size, batch, messages, duration_s, rate,
-    warmup_s}  as asked (messages, duration_s, rate null when not given)
-  server_version, interrupted, drain_timed_out, duration_s (the measured sending time)
+    warmup_s, idle_listeners, stalled_listener, writers, notify_every}  as asked (messages,
+    duration_s, rate, writers, notify_every null when not given)
+  server_version, server{version, synchronous_commit, fsync, max_notify_queue_pages}
+  interrupted, drain_timed_out, duration_s (the measured sending time)
   sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
   send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
-  latency_us{min, p50, p90, p99, p99_9, max, mean}
+  latency_us{min, p50, p90, p99, p99_9, max, mean}, sender_lag_us{same fields}
+  schedule_kept (null without --rate)
   peak_queue_usage (fraction of the server's notification queue, 0 to 1)
   warmup{sent, received}, errors[] (one line per failed connection)
+  stalled_listener{queue_usage_start, queue_usage_end, growth_per_s, time_to_full_s, released,
+    queue_usage_after}  (null without --stalled-listener)
+  writers{sessions, notify_every, without_notify{commits, commits_per_s, latency_p50_us,
+    latency_p99_us}, with_notify{same}, commit_rate_ratio, p50_ratio, p99_ratio}  (or null)
+With --sweep: server_version, server, interrupted, p99_target_us, highest_rate_meeting_target,
+  steps[]{target_rate, achieved_rate, p50_us, p90_us, p99_us, p99_9_us, max_us, lost,
+  sender_lag_p99_us, met_target}
+
+--csv prints a header, then one row per percentile (percentile, latency_us, sender_lag_us), or
+with --sweep one row per step (the steps' fields above).
 
 Examples:
   pgpubsub bench --ephemeral                          on a throwaway server
   pgpubsub bench -d mydb --senders 4 --listeners 2 --batch 100 --duration 10s
   pgpubsub bench -d mydb --rate 5000/s --duration 30s --warmup 5s --json | jq .latency_us
+  pgpubsub bench -d mydb --sweep 1k..128k --p99-target 10ms
+  pgpubsub bench -d mydb --writers 8 --notify-every 10
+  pgpubsub bench -d mydb --rate 2k --idle-listeners 50 --stalled-listener
 
 ",
     environment!(),
@@ -632,8 +659,7 @@ pub struct BenchArgs {
     pub channels: u32,
 
     /// Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded.
-    #[arg(long, value_name = "BYTES", default_value_t = 64,
-          value_parser = crate::bench::workload::parse_payload_size)]
+    #[arg(long, value_name = "BYTES", default_value_t = 64, value_parser = parse_payload_size)]
     pub payload_size: usize,
 
     /// Notifications per transaction (distinct payloads, so none is folded).
@@ -652,7 +678,7 @@ pub struct BenchArgs {
 
     /// Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the
     /// scheduled send time so stalls are not hidden (default: as fast as possible).
-    #[arg(long, value_name = "R/s", value_parser = crate::bench::workload::parse_rate)]
+    #[arg(long, value_name = "R/s", value_parser = parse_rate)]
     pub rate: Option<f64>,
 
     /// Send (and check) for this long before measuring, e.g. 2s.
@@ -664,9 +690,48 @@ pub struct BenchArgs {
           value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
 
-    /// Print one JSON object (fields below) instead of the table.
+    /// Scenario: also hold N sessions listening on channels no one notifies (on PostgreSQL 18
+    /// and older each one is woken for every notifying commit).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=10000))]
+    pub idle_listeners: u32,
+
+    /// Scenario: N sessions insert one row per transaction as fast as they can, one phase
+    /// without and one with NOTIFY (each --duration long, default 5s); compares commits/s and
+    /// commit latency. Instead of the senders.
+    #[arg(long, value_name = "N", conflicts_with_all = ["senders", "rate", "messages", "sweep", "batch"],
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub writers: Option<u32>,
+
+    /// With --writers: a NOTIFY in every K-th transaction of the second phase.
+    #[arg(long, value_name = "K", requires = "writers", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub notify_every: u32,
+
+    /// Scenario: one more listener whose session sits in an open transaction, so the
+    /// notification queue grows; reports the growth and when the queue would be full, then
+    /// releases it.
     #[arg(long)]
+    pub stalled_listener: bool,
+
+    /// Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step
+    /// --duration long, default 2s); one row per step.
+    #[arg(long, value_name = "FROM..TO", value_parser = parse_sweep,
+          conflicts_with_all = ["rate", "messages"])]
+    pub sweep: Option<(f64, f64)>,
+
+    /// With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms.
+    #[arg(long, value_name = "DURATION", requires = "sweep", value_parser = positive_duration)]
+    pub p99_target: Option<Duration>,
+
+    /// Print one JSON object (fields below) instead of the table.
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+
+    /// Print CSV with a header: one row per percentile (latency and sender lag, in
+    /// microseconds), or per step of a --sweep.
+    #[arg(long)]
+    pub csv: bool,
 
     /// Run against a throwaway server started (and removed) for this run.
     #[arg(long, conflicts_with_all = ["dbname", "host", "port", "username", "password"])]
@@ -674,6 +739,56 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// `--payload-size`: a number of bytes within the server's limit (bench checks the room its
+/// header needs).
+fn parse_payload_size(text: &str) -> Result<usize, String> {
+    let max = crate::limits::MAX_PAYLOAD_BYTES;
+    match text.parse::<usize>() {
+        Ok(size) if size <= max => Ok(size),
+        Ok(_) => Err(format!("must be at most {max} bytes (PostgreSQL's limit)")),
+        Err(_) => Err(format!("{text:?} is not a number of bytes")),
+    }
+}
+
+/// `--rate`: `N`, `N/s` or `N/min`, a positive total rate in notifications per second; `N`
+/// may end in k (thousands) or M (millions).
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let (number, per) = match text.split_once('/') {
+        Some((number, unit)) => match unit {
+            "s" | "sec" => (number, 1.0),
+            "m" | "min" => (number, 60.0),
+            _ => return Err(format!("unknown unit {unit:?}: use N/s or N/min")),
+        },
+        None => (text, 1.0),
+    };
+    let number = number.trim();
+    let (digits, scale) = match number.strip_suffix(['k', 'K']) {
+        Some(digits) => (digits, 1e3),
+        None => match number.strip_suffix('M') {
+            Some(digits) => (digits, 1e6),
+            None => (number, 1.0),
+        },
+    };
+    match digits.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n * scale / per),
+        _ => Err(format!(
+            "{text:?} is not a positive rate such as 1000/s or 5k"
+        )),
+    }
+}
+
+/// `--sweep FROM..TO`: two rates (as --rate takes them), FROM no higher than TO.
+fn parse_sweep(text: &str) -> Result<(f64, f64), String> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?} is not a range such as 1k..128k"))?;
+    let (from, to) = (parse_rate(from)?, parse_rate(to)?);
+    if from > to {
+        return Err(format!("{text:?} goes down: FROM must not exceed TO"));
+    }
+    Ok((from, to))
 }
 
 /// `pgpubsub demo`: the narrated walkthrough.
@@ -997,5 +1112,30 @@ fn percentage(text: &str) -> Result<f64, String> {
     match number.parse::<f64>() {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
         _ => Err("must be a percentage from 0 to 100, e.g. 50%".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_values_parse() {
+        assert_eq!(parse_rate("1000/s"), Ok(1000.0));
+        assert_eq!(parse_rate("250"), Ok(250.0));
+        assert_eq!(parse_rate("600/min"), Ok(10.0));
+        assert_eq!(parse_rate("5k"), Ok(5000.0));
+        assert_eq!(parse_rate("1.5M/s"), Ok(1_500_000.0));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("5/h").is_err());
+        assert_eq!(parse_payload_size("43"), Ok(43));
+        assert_eq!(parse_payload_size("7999"), Ok(7999));
+        assert!(parse_payload_size("8000").is_err());
+        assert!(parse_payload_size("big").is_err());
+        assert_eq!(parse_sweep("1k..128k"), Ok((1000.0, 128_000.0)));
+        assert_eq!(parse_sweep("500..500/s"), Ok((500.0, 500.0)));
+        assert!(parse_sweep("2k..1k").is_err());
+        assert!(parse_sweep("1k-2k").is_err());
     }
 }
