@@ -199,7 +199,7 @@ Every payload carries its sender, sequence number and send time; each listener c
 notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
 notifications are printed prominently and make the exit status 1. After sending, the run waits
 (at most --drain-timeout) for listeners that fell behind. Ctrl-C stops sending, drains and prints
-the partial report (exit status 130 unless something was lost). Rates count the measured phase
+the partial report (then ends by SIGINT, unless something was lost: exit 1). Rates count the measured phase
 (after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
 
 With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled

@@ -1,7 +1,8 @@
 //! pgpubsub: PostgreSQL LISTEN/NOTIFY as a first-class pub/sub from the shell.
 //!
-//! `main` only parses, runs and turns the outcome into an exit code; everything else lives in the
-//! modules below, one concern each (see `app` for the dispatcher).
+//! `main` only parses, runs and turns the outcome into an exit code (or, after a stop signal,
+//! into ending by that signal); everything else lives in the modules below, one concern each
+//! (see `app` for the dispatcher).
 
 mod app;
 mod bench;
@@ -33,5 +34,6 @@ fn main() -> std::process::ExitCode {
         Ok(exit) => exit,
         Err(err) => error::report(&err),
     };
+    signals::end_by(exit);
     exit.into()
 }

@@ -56,10 +56,10 @@ fn next_with(rx: &Receiver<String>, needle: &str) -> String {
     }
 }
 
-fn stop(mut child: Child) -> Option<i32> {
+fn stop(mut child: Child) -> std::process::ExitStatus {
     // SAFETY: signalling a child we spawned and have not reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    child.wait().unwrap().code()
+    child.wait().unwrap()
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn target_session_attrs_choose_the_server_whichever_is_listed_first() {
         .assert()
         .success();
     next_with(&out, "via-selection");
-    assert_eq!(stop(listener), Some(130));
+    assert_eq!(stop(listener), killed_by(libc::SIGINT));
 
     // Asking listen for a standby is a usage error that says why.
     let err = pgpubsub_bare()
@@ -268,5 +268,5 @@ fn listen_follows_the_primary_through_a_failover() {
         "{stderr}"
     );
     drop(comeback);
-    assert_eq!(stop(listener), Some(130));
+    assert_eq!(stop(listener), killed_by(libc::SIGINT));
 }
