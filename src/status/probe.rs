@@ -34,7 +34,8 @@ macro_rules! session_columns {
           a.state, a.wait_event_type, a.wait_event,
           extract(epoch FROM now() - a.state_change)::float8,
           CASE WHEN a.state IS NOT NULL THEN a.query ~* '^\s*LISTEN\M' END,
-          CASE WHEN $1 AND a.state IS NOT NULL THEN left(a.query, 1000) END"
+          CASE WHEN $1 AND a.state IS NOT NULL THEN left(a.query, 1000) END,
+          a.datname::text"
     };
 }
 
@@ -117,6 +118,8 @@ pub struct Session {
     pub pid: i32,
     /// The session's role.
     pub user: Option<String>,
+    /// Its database: the queue and the commit lock are shared by all databases of a server.
+    pub database: Option<String>,
     /// What the client called itself (any client may choose it: untrusted text).
     pub application_name: Option<String>,
     /// The client's IP address, or "local" for a Unix socket.
@@ -154,6 +157,7 @@ impl Session {
             state_for_s: row.try_get(at + 7)?,
             last_ran_listen: row.try_get(at + 8)?,
             query: row.try_get::<Option<String>, _>(at + 9)?.map(shown_query),
+            database: row.try_get(at + 10)?,
         })
     }
 }
