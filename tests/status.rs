@@ -548,3 +548,22 @@ fn watch_survives_a_killed_session_and_a_server_restart_saying_unknown_meanwhile
     watch.wait().unwrap();
     stop_sandbox(&restarted);
 }
+
+#[test]
+fn a_standby_is_degraded_because_listen_and_notify_cannot_run_there() {
+    let pair = Pair::start();
+    let (code, report) = status_json(&pair.standby.url, &[]);
+    assert_eq!(code, 4, "{report:#}");
+    assert_eq!(report["server"]["in_recovery"], true);
+    assert!(
+        report["reasons"][0].as_str().unwrap().contains("standby"),
+        "{report:#}"
+    );
+    let screen = status_screen(&pair.standby.url, 4);
+    assert!(
+        screen.contains("standby: LISTEN/NOTIFY cannot run here"),
+        "{screen}"
+    );
+    // The primary of the pair is fine.
+    status_screen(&pair.primary.url, 0);
+}
