@@ -1,26 +1,26 @@
 //! The command-line definition: every flag and its help text, nothing else. It is the single
 //! source for `--help`, and later for completions and man pages, so wording lives here only.
 
+use crate::error::Exit;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The exit-status table, shared by every `--help` page.
-macro_rules! exit_codes {
-    () => {
-        "Exit status:
-  0    success
-  1    runtime failure (connection, server error, I/O)
-  2    bad usage or bad input found before anything was sent
-  130  stopped by SIGINT (Ctrl-C), after cleaning up
-  143  stopped by SIGTERM, after cleaning up"
-    };
+/// A page's epilogue: its notes, then (for pages that connect) where connection settings come
+/// from, then its exit statuses, generated from [`Exit`] so that no table can drift.
+fn after_help(notes: &str, command: Option<&str>, connects: bool) -> String {
+    let mut text = notes.trim_end().to_string();
+    if connects {
+        text.push_str("\n\n");
+        text.push_str(ENVIRONMENT);
+    }
+    text.push_str("\n\n");
+    text.push_str(&Exit::help_table(command));
+    text
 }
 
 /// Where connection settings come from, shared by every page of a subcommand that connects.
-macro_rules! environment {
-    () => {
-        "Environment:
+const ENVIRONMENT: &str = "Environment:
   Connection settings are taken from the strongest source that gives them, as in libpq:
   command-line flags and -d, then DATABASE_URL (a URL or conninfo string), then the service
   file section named by service=NAME or PGSERVICE, then the libpq environment, then defaults
@@ -41,12 +41,9 @@ macro_rules! environment {
   PGAPPNAME            application_name
   PGOPTIONS            run-time parameters, e.g. -c search_path=app
   PGCONNECT_TIMEOUT    seconds to wait for each host (0: forever)
-  NO_COLOR             no color with --color auto"
-    };
-}
+  NO_COLOR             no color with --color auto";
 
-const ROOT_AFTER_HELP: &str = concat!(
-    "\
+const ROOT_NOTES: &str = "\
 Examples:
   pgpubsub demo                          narrated walkthrough on a throwaway server
   pgpubsub sandbox                       throwaway server to play with; prints DATABASE_URL
@@ -69,22 +66,7 @@ Limits:
   Channel names are 1 to 63 bytes; pgpubsub keeps their case exactly (psql's unquoted
   `NOTIFY Foo` means channel foo). Payloads are at most 7999 bytes.
 
-",
-    environment!(),
-    "
-
-",
-    "Exit status:
-  0    success (also when stdout is closed early, as by `| head -1`)
-  1    runtime failure (connection, server error, I/O); bench: notifications lost;
-       request: the responder answered with an error
-  2    bad usage or bad input (see each subcommand: what was sent, if anything)
-  3    listen: --timeout/--idle-timeout reached before --count was satisfied;
-       request: no reply (or fewer than --replies) within --timeout
-  4    status: NOTIFY is degraded on the server
-  130  stopped by SIGINT (Ctrl-C), after cleaning up
-  143  stopped by SIGTERM, after cleaning up"
-);
+";
 
 /// PostgreSQL LISTEN/NOTIFY as a first-class pub/sub from the shell.
 #[derive(Debug, Parser)]
@@ -92,7 +74,7 @@ Limits:
     name = "pgpubsub",
     version,
     about,
-    after_help = ROOT_AFTER_HELP,
+    after_help = after_help(ROOT_NOTES, None, true),
     disable_help_flag = true,
     propagate_version = true
 )]
@@ -129,42 +111,41 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Stream notifications from one or more channels to stdout.
-    #[command(disable_help_flag = true, after_help = LISTEN_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(LISTEN_NOTES, Some("listen"), true))]
     Listen(ListenArgs),
     /// Send notifications: one from the command line, or one per line of stdin.
-    #[command(disable_help_flag = true, after_help = NOTIFY_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(NOTIFY_NOTES, Some("notify"), true))]
     Notify(NotifyArgs),
     /// Benchmark LISTEN/NOTIFY throughput, latency and loss on a server.
-    #[command(disable_help_flag = true, after_help = BENCH_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(BENCH_NOTES, Some("bench"), true))]
     Bench(BenchArgs),
     /// A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise).
-    #[command(disable_help_flag = true, after_help = DEMO_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(DEMO_NOTES, Some("demo"), false))]
     Demo(DemoArgs),
     /// Connect and show the session the server sees: database, user, address, version, TLS.
-    #[command(disable_help_flag = true, after_help = CONNINFO_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(CONNINFO_NOTES, Some("conninfo"), true))]
     Conninfo(ConninfoArgs),
     /// Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL.
-    #[command(disable_help_flag = true, after_help = SANDBOX_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(SANDBOX_NOTES, Some("sandbox"), false))]
     Sandbox(SandboxArgs),
     /// Send a request on a channel and print the reply (or replies) to stdout.
-    #[command(disable_help_flag = true, after_help = REQUEST_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(REQUEST_NOTES, Some("request"), true))]
     Request(RequestArgs),
     /// Answer requests on a channel with a shell command or a SQL query.
-    #[command(disable_help_flag = true, after_help = REPLY_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(REPLY_NOTES, Some("reply"), true))]
     Reply(ReplyArgs),
     /// Turn a table's row changes into notifications: add, list or remove pgpubsub's trigger.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Trigger(TriggerArgs),
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
-    #[command(disable_help_flag = true, after_help = STATUS_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(STATUS_NOTES, Some("status"), true))]
     Status(StatusArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
 }
 
-const LISTEN_AFTER_HELP: &str = concat!(
-    "\
+const LISTEN_NOTES: &str = "\
 Output: one record per notification, flushed as soon as no further notification is ready.
   text (default)  on a terminal: time, channel, sender pid, payload (control characters shown
                   escaped); piped: CHANNEL<TAB>PAYLOAD with \\, newline, tab and CR escaped as
@@ -188,22 +169,9 @@ Examples:
   pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
   pgpubsub listen --on-gap './reload.sh' jobs      resync after every reconnect
 
-",
-    environment!(),
-    "
+";
 
-Exit status:
-  0    success: --count reached, --timeout or --idle-timeout reached without --count,
-       or stdout closed
-  1    runtime failure (connection, server error, I/O; connection lost with --no-reconnect)
-  2    bad usage or bad input found before anything was sent
-  3    --timeout/--idle-timeout reached before --count was satisfied
-  130  stopped by SIGINT (Ctrl-C), after printing every notification already received
-  143  stopped by SIGTERM, after printing every notification already received"
-);
-
-const NOTIFY_AFTER_HELP: &str = concat!(
-    "\
+const NOTIFY_NOTES: &str = "\
 With PAYLOAD `-` (or --stdin) every input line is one notification, sent as soon as it is read
 when input is slow and in transactions of up to 1000 lines under load. A transaction never holds
 the same (channel, payload) twice, because PostgreSQL would deliver it once: N lines in, N
@@ -224,21 +192,9 @@ Examples:
   tail -f app.log | pgpubsub notify logs -      one notification per line, as lines come
   pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
 
-",
-    environment!(),
-    "
+";
 
-Exit status:
-  0    success: every notification was sent
-  1    runtime failure (connection, server error, I/O); says how many were committed
-  2    bad usage or bad input: a one-shot sends nothing; a stream skipped the invalid lines
-       (reported by number) and sent the rest, or --strict stopped at the first
-  130  stopped by SIGINT (Ctrl-C), after reporting what was committed
-  143  stopped by SIGTERM, after reporting what was committed"
-);
-
-const BENCH_AFTER_HELP: &str = concat!(
-    "\
+const BENCH_NOTES: &str = "\
 Every payload carries its sender, sequence number and send time; each listener checks that every
 notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
 notifications are printed prominently and make the exit status 1. After sending, the run waits
@@ -289,16 +245,9 @@ Examples:
   pgpubsub bench -d mydb --writers 8 --notify-every 10
   pgpubsub bench -d mydb --rate 2k --idle-listeners 50 --stalled-listener
 
-",
-    environment!(),
-    "
+";
 
-",
-    exit_codes!()
-);
-
-const DEMO_AFTER_HELP: &str = concat!(
-    "\
+const DEMO_NOTES: &str = "\
 Without any connection settings (no -d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT,
 PGDATABASE or PGUSER) the demo starts a throwaway server and removes it at the end. Otherwise it
 uses that server, with channel names unique to this run, and drops the temporary table and trigger
@@ -309,12 +258,9 @@ Examples:
   pgpubsub demo -d mydb                       on your server; removes everything it creates
   pgpubsub demo --interval 200ms --listen-for 1s   the quick version
 
-",
-    exit_codes!()
-);
+";
 
-const CONNINFO_AFTER_HELP: &str = concat!(
-    "\
+const CONNINFO_NOTES: &str = "\
 Prints one `name<TAB>value` line per field, as the server reports it: database, user,
 server_address, server_port, server_version, ssl, application_name, in_recovery.
 
@@ -322,16 +268,9 @@ Examples:
   pgpubsub conninfo -d postgres://alice@db.example/app
   pgpubsub conninfo -v           also show where each setting came from (passwords redacted)
 
-",
-    environment!(),
-    "
+";
 
-",
-    exit_codes!()
-);
-
-const SANDBOX_AFTER_HELP: &str = concat!(
-    "\
+const SANDBOX_NOTES: &str = "\
 The server lives in a temporary directory (trust authentication, a Unix socket in that directory and
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
@@ -347,9 +286,7 @@ Examples:
   eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
   pgpubsub sandbox --stop        stop the one DATABASE_URL points at
 
-",
-    exit_codes!()
-);
+";
 
 /// The request/reply envelope, shared by both pages.
 macro_rules! envelope {
@@ -362,13 +299,14 @@ Anything that can run pg_notify can answer, e.g. a plpgsql function (see README)
     };
 }
 
-const REQUEST_AFTER_HELP: &str = concat!(
+const REQUEST_NOTES: &str = concat!(
     "\
 The reply channel is private to this run and is listened on before the request is sent, so no
 reply can be missed. Each reply body is printed as it arrives, followed by a newline unless it
 ends with one (sanitized on a terminal). An error reply is printed on stderr. A request is never
 resent: if the connection drops, request exits 1. With PAYLOAD `-`, every line of stdin is one
-request, sent after the previous one's replies.
+request, sent after the previous one's replies; the exit status is that of the first request that
+did not succeed.
 
 ",
     envelope!(),
@@ -380,20 +318,10 @@ Examples:
   pgpubsub request --replies 3 census ''          gather three replies
   seq 100 | pgpubsub request square -             one request per line
 
-",
-    environment!(),
-    "
-
-Exit status (with `-`: the first request that did not succeed):
-  0    every reply arrived and none was an error
-  1    the responder answered with an error; or a runtime failure (connection, I/O)
-  2    bad usage or bad input (too long for one notification, invalid input line)
-  3    no reply (or fewer than --replies) within --timeout
-  130  stopped by SIGINT (Ctrl-C)
-  143  stopped by SIGTERM"
+"
 );
 
-const REPLY_AFTER_HELP: &str = concat!(
+const REPLY_NOTES: &str = concat!(
     "\
 --exec CMD runs `sh -c CMD` per request with the body on stdin (never in the command line: any
 role that can connect can send requests) and PGPUBSUB_CHANNEL, PGPUBSUB_REQUEST_ID in the
@@ -413,16 +341,10 @@ Examples:
   pgpubsub reply svc --exec ./handle.sh --concurrency 8
   pgpubsub reply svc --sql 'SELECT svc_answer($1::jsonb)'
 
-",
-    environment!(),
-    "
-
-",
-    exit_codes!()
+"
 );
 
-const STATUS_AFTER_HELP: &str = concat!(
-    "\
+const STATUS_NOTES: &str = "\
 One screen: the notification queue's usage (with --watch its growth and the time until full), the
 sessions suspected of holding the queue back (blocked writing to their client, or idle in a
 transaction past --idle-threshold; PostgreSQL does not show which sessions LISTEN, so these are
@@ -456,19 +378,7 @@ Examples:
   pgpubsub status --watch 2s                redraw every 2 s (a line per refresh when piped)
   pgpubsub status --json | jq .commit_lock.holder.wait_event
 
-",
-    environment!(),
-    "
-
-Exit status:
-  0    healthy (with --watch: never; it runs until stopped, reconnecting when the connection
-       is lost and reporting \"unknown\" while the server cannot be read)
-  1    runtime failure (connection, server error, I/O)
-  2    bad usage
-  4    degraded: see the reasons on the verdict line
-  130  stopped by SIGINT (Ctrl-C)
-  143  stopped by SIGTERM"
-);
+";
 
 /// How to reach the server, psql-style. Flattened into every subcommand that connects.
 #[derive(Debug, Clone, Default, Args)]
@@ -931,8 +841,7 @@ pub enum Generated {
     Man,
 }
 
-const TRIGGER_AFTER_HELP: &str = concat!(
-    "\
+const TRIGGER_NOTES: &str = "\
 Payload (one JSON object per row change, on the channel, sent at commit):
   {\"schema\",\"table\",\"op\",\"new\",\"old\"}   op is INSERT, UPDATE, DELETE or TRUNCATE; new is
                                       the row after (INSERT, UPDATE), old the row before
@@ -957,18 +866,7 @@ Examples:
   pgpubsub trigger list --json
   pgpubsub trigger remove orders
 
-",
-    environment!(),
-    "
-
-Exit status:
-  0    success
-  1    runtime failure (connection, server error, I/O; not the table's owner; a standby)
-  2    bad usage or bad input; nothing was changed: no such table or column, no primary key
-       without --allow-no-key, a channel over 63 bytes, an object of that name not pgpubsub's
-  130  stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent
-  143  stopped by SIGTERM; as for SIGINT"
-);
+";
 
 /// `pgpubsub trigger`: the three actions.
 #[derive(Debug, Args)]
@@ -982,13 +880,13 @@ pub struct TriggerArgs {
 #[derive(Debug, Subcommand)]
 pub enum TriggerAction {
     /// Install (or replace) the notify trigger on a table, in one transaction.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Add(TriggerAddArgs),
     /// Show the triggers pgpubsub installed: table, channel, events, columns.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     List(TriggerListArgs),
     /// Drop pgpubsub's trigger(s) from a table, and nothing else.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Remove(TriggerRemoveArgs),
 }
 

@@ -210,7 +210,7 @@ fn sanitize_strings(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::String(text) => {
-            if let std::borrow::Cow::Owned(clean) = crate::output::sanitize(text) {
+            if let std::borrow::Cow::Owned(clean) = crate::term::sanitize(text) {
                 *text = clean;
             }
         }

@@ -8,9 +8,9 @@ mod list;
 
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, usage, Exit, Result};
-use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{self, Event, Marker, Names, Spec, MAX_COLUMNS};
+use crate::term::sanitize;
 use anyhow::{anyhow, Context};
 use catalog::{Found, Table};
 use sqlx::postgres::PgConnection;
