@@ -100,17 +100,15 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<Exit> {
     let workload = Workload::resolve(settings)?;
-    let throwaway = match &settings.server {
-        Some(_) => None,
+    let (conn, throwaway) = match &settings.server {
+        Some(conn) => (conn.clone(), None),
         None => match signals.guard(Server::start(&Config::default())).await {
-            Ok(started) => Some(started?),
+            Ok(started) => {
+                let server = started?;
+                (server.settings(), Some(server))
+            }
             Err(signal) => return Ok(signal.exit()),
         },
-    };
-    let conn = match (&throwaway, &settings.server) {
-        (Some(server), _) => server.settings(),
-        (None, Some(conn)) => conn.clone(),
-        (None, None) => unreachable!("a throwaway server was started"),
     };
     if verbose {
         note(conn.describe());
