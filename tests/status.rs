@@ -10,7 +10,6 @@ use common::*;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
