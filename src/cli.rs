@@ -186,7 +186,8 @@ and which input line was the first not sent.
 
 Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'
-  pgpubsub notify jobs                          empty payload
+  pgpubsub notify jobs                          empty payload (stdin a terminal or /dev/null)
+  pgpubsub notify jobs --file - < job.json      all of stdin is the payload
   pgpubsub notify jobs done --also audit        same payload to two channels, one transaction
   pgpubsub notify jobs --file job.json          the whole file is the payload
   tail -f app.log | pgpubsub notify logs -      one notification per line, as lines come
@@ -505,7 +506,8 @@ pub struct NotifyArgs {
     #[arg(value_name = "CHANNEL", required_unless_present = "from_json")]
     pub channel: Option<String>,
 
-    /// Payload to send (default: empty); `-` reads one payload per line from stdin.
+    /// Payload to send; `-` reads one payload per line from stdin. Without it the payload is
+    /// empty, unless stdin is a pipe or file: then pgpubsub refuses (exit 2) rather than drop it.
     #[arg(value_name = "PAYLOAD", conflicts_with_all = ["stdin", "file"])]
     pub payload: Option<String>,
 
@@ -517,7 +519,7 @@ pub struct NotifyArgs {
     #[arg(long, conflicts_with = "file")]
     pub stdin: bool,
 
-    /// Send the whole content of this file as one payload.
+    /// Send the whole content of this file as one payload (`-`: all of stdin).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 

@@ -26,10 +26,8 @@ mod term;
 mod trigger;
 mod unix_user;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = app::parse();
     let exit = match app::run(cli) {
         Ok(exit) => exit,
         Err(err) => error::report(&err),
