@@ -536,16 +536,22 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
 
 #[test]
 fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
-    let (report, _) = succeed(pgpubsub().args([
-        "bench",
-        "--sweep",
-        "500..1k",
-        "--duration",
-        "300ms",
-        "--p99-target",
-        "5s",
-        "--json",
-    ]));
+    let db = own_database("bench_sweep");
+    let child = spawn_bench(
+        &db,
+        &[
+            "--sweep",
+            "500..1k",
+            "--duration",
+            "300ms",
+            "--p99-target",
+            "5s",
+            "--idle-listeners",
+            "1",
+        ],
+    );
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}\n{report}");
     let steps = report["steps"].as_array().expect("steps");
     let targets: Vec<f64> = steps
         .iter()
@@ -559,6 +565,7 @@ fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
         assert!(step["met_target"].is_boolean(), "{report}");
     }
     assert!(report["server"]["fsync"].is_string(), "{report}");
+    assert_nothing_left(&db);
 
     let out = pgpubsub()
         .args([
