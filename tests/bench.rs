@@ -532,6 +532,29 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
     );
     assert_eq!(count(&report, "received"), sent, "{report}");
     assert_nothing_left(&db);
+
+    // The CSV spectrum gains both phases' commit latency.
+    let out = pgpubsub()
+        .args(["bench", "--writers", "1", "--duration", "200ms", "--csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = csv_rows(&out);
+    assert_eq!(
+        rows[0],
+        [
+            "percentile",
+            "latency_us",
+            "sender_lag_us",
+            "commit_without_notify_us",
+            "commit_with_notify_us"
+        ]
+    );
+    assert!(rows[1..]
+        .iter()
+        .all(|r| r[3].parse::<u64>().is_ok() && r[4].parse::<u64>().is_ok()));
 }
 
 #[test]
