@@ -369,7 +369,7 @@ lock; a suspect holds the (non-empty) queue back; the server is a standby.
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
-  SESSION: pid, user, application_name, client_addr (\"local\" for a socket), state,
+  SESSION: pid, user, database, application_name, client_addr (\"local\" for a socket), state,
     wait_event_type, wait_event, state_for_s, last_ran_listen, query (--show-queries only);
     null where this role may not see them
 

@@ -29,6 +29,7 @@ pub struct Settings {
     pub json: bool,
     /// Include other sessions' (truncated) query text.
     pub show_queries: bool,
+    /// When the verdict turns degraded.
     pub limits: Limits,
     /// Stdout is a terminal: redraw in place, and sanitize JSON strings too.
     pub terminal: bool,
@@ -37,7 +38,7 @@ pub struct Settings {
 /// How each refresh is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
-    /// The full report, once (or appended per refresh: never chosen with --watch).
+    /// The full report, once.
     Screen,
     /// The full report redrawn in place on a terminal.
     Redraw,
