@@ -146,7 +146,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__bench)
-            opts="-d -h -p -U -W -v -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --json --ephemeral --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +189,26 @@ _pgpubsub() {
                     return 0
                     ;;
                 --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-listeners)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --writers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sweep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --p99-target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

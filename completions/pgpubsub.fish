@@ -100,6 +100,11 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l duration -d 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l rate -d 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l warmup -d 'Send (and check) for this long before measuring, e.g. 2s' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l drain-timeout -d 'After sending, wait at most this long for listeners to receive everything' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l idle-listeners -d 'Scenario: also hold N sessions listening on channels no one notifies (on PostgreSQL 18 and older each one is woken for every notifying commit)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l writers -d 'Scenario: N sessions insert one row per transaction as fast as they can, one phase without and one with NOTIFY (each --duration long, default 5s); compares commits/s and commit latency. Instead of the senders' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l notify-every -d 'With --writers: a NOTIFY in every K-th transaction of the second phase' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l sweep -d 'Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step --duration long, default 2s); one row per step' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l p99-target -d 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port' -r
@@ -108,7 +113,9 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-time
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l stalled-listener -d 'Scenario: one more listener whose session sits in an open transaction, so the notification queue grows; reports the growth and when the queue would be full, then releases it'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l json -d 'Print one JSON object (fields below) instead of the table'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l csv -d 'Print CSV with a header: one row per percentile (latency, sender lag and the writers\' commit latency, in microseconds), or per step of a --sweep'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l ephemeral -d 'Run against a throwaway server started (and removed) for this run'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'

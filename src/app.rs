@@ -1,78 +1,158 @@
-//! The dispatcher: global settings resolved once (color, verbosity), signal handlers
-//! installed before any work starts, then one subcommand runs to an [`Exit`].
+//! The dispatcher and the one config layer between clap and the rooms: global settings resolved
+//! once (color, verbosity), each subcommand's flags turned into that room's plain `Settings`
+//! (no room sees a clap type), and the [`Context`] every subcommand gets: the signal handlers
+//! (installed before any work starts), verbosity, stdout and the throwaway-server start.
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ReplyArgs, RequestArgs, TriggerAction, TriggerArgs, TriggerEvent,
+    BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs,
+    ReplyArgs, RequestArgs, SandboxArgs, TriggerAction, TriggerArgs, TriggerEvent,
 };
-use crate::connect::ConnSettings;
-use crate::error::{note, usage, Exit, Result};
+use crate::connect::{self, ConnSettings};
+use crate::ephemeral::{Config, Server, Tls};
+use crate::error::{note, usage, Error, Exit, Result};
 use crate::limits::check_channel;
+use crate::output::{Format, Printer, Template};
 use crate::pg::quote::{parse_list, TableName};
 use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, trigger};
-use anyhow::Context;
+use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, term, trigger};
+use clap::CommandFactory;
+use std::future::Future;
 use std::io::IsTerminal;
 
 /// Run the parsed command line to completion.
 pub fn run(cli: Cli) -> Result<Exit> {
-    init_color(cli.color);
+    term::init_color(match cli.color {
+        ColorChoice::Auto => None,
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .map_err(|e| anyhow::Error::new(e).context("cannot start the async runtime"))?;
     runtime.block_on(dispatch(cli))
 }
 
+/// What every subcommand needs besides its settings.
+pub struct Context {
+    /// SIGINT/SIGTERM, caught from before the first connection.
+    pub signals: Signals,
+    /// `--verbose`: say on stderr what is being done.
+    pub verbose: bool,
+}
+
+impl Context {
+    /// Stdout, locked for this thread (records are written whole, never interleaved).
+    pub fn stdout(&self) -> std::io::StdoutLock<'static> {
+        std::io::stdout().lock()
+    }
+
+    /// Whether stdout is a terminal (a human layout, sanitized text).
+    pub fn terminal(&self) -> bool {
+        std::io::stdout().is_terminal()
+    }
+
+    /// Run `work` unless a stop signal comes first. On a signal `work` is dropped (its guards
+    /// clean up) and the result is [`Error::Stopped`], which ends the command by that signal.
+    pub async fn guard<T, E: Into<Error>>(
+        &mut self,
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T> {
+        match self.signals.guard(work).await {
+            Ok(done) => done.map_err(Into::into),
+            Err(signal) => Err(Error::Stopped(signal)),
+        }
+    }
+
+    /// Start a throwaway server (interruptible) and say where it is; with --verbose also how
+    /// pgpubsub connects to it. Remove it with [`Context::remove`].
+    pub async fn throwaway(&mut self, config: &Config) -> Result<Server> {
+        let server = self.guard(Server::start(config)).await?;
+        note(format!(
+            "throwaway PostgreSQL {} on 127.0.0.1:{} (data, socket and log in {})",
+            server.version(),
+            server.port(),
+            server.dir().display()
+        ));
+        if self.verbose {
+            note(server.settings().describe());
+        }
+        Ok(server)
+    }
+
+    /// Stop a throwaway server and remove its directory, saying so.
+    pub fn remove(server: Server) -> Result<()> {
+        let dir = server.dir().display().to_string();
+        server.stop()?;
+        note(format!("throwaway server stopped; {dir} removed"));
+        Ok(())
+    }
+}
+
 async fn dispatch(cli: Cli) -> Result<Exit> {
-    let mut signals = Signals::install()?;
-    let mut stdout = std::io::stdout().lock();
+    let mut ctx = Context {
+        signals: Signals::install()?,
+        verbose: cli.verbose,
+    };
+    let verbose = cli.verbose;
     match cli.command {
-        Command::Sandbox(args) => sandbox::run(&args, &mut signals, &mut stdout).await,
-        Command::Conninfo(args) => match signals
-            .guard(conninfo::run((&args.conn).into(), cli.verbose, &mut stdout))
-            .await
-        {
-            Ok(result) => result,
-            Err(signal) => Ok(signal.exit()),
-        },
-        Command::Generate(args) => generate::run(&args),
-        Command::Listen(args) => listen::run(&args, cli.verbose, &mut signals, &mut stdout).await,
-        Command::Notify(args) => notify::run(&args, cli.verbose, &mut signals).await,
-        Command::Bench(args) => bench::run(&args, cli.verbose, &mut signals, &mut stdout).await,
-        Command::Demo(args) => demo::run(&args, cli.verbose, &mut signals, &mut stdout).await,
+        Command::Listen(args) => {
+            let settings = listen_settings(&args, ctx.terminal())?;
+            let conn = conn_settings(&args.conn, "listen", verbose)?;
+            listen::run(settings, conn, &mut ctx).await
+        }
+        Command::Notify(args) => {
+            let plan = notify::Plan::new(notify_settings(&args)?)?;
+            let conn = conn_settings(&args.conn, "notify", verbose)?;
+            notify::run(plan, conn, &mut ctx).await
+        }
+        Command::Demo(args) => demo::run(demo_settings(args, verbose)?, &mut ctx).await,
+        Command::Sandbox(args) => sandbox::run(&sandbox_settings(args), &mut ctx).await,
+        Command::Generate(args) => {
+            let what = match args.what {
+                Generated::Completions => generate::What::Completions,
+                Generated::Man => generate::What::Man,
+            };
+            generate::run(Cli::command(), what, &args.dir)
+        }
+        Command::Conninfo(args) => {
+            let mut stdout = ctx.stdout();
+            ctx.guard(conninfo::run((&args.conn).into(), verbose, &mut stdout))
+                .await
+        }
+        Command::Bench(args) => {
+            let settings = bench_settings(&args)?;
+            let mut stdout = ctx.stdout();
+            bench::run(&settings, verbose, &mut ctx.signals, &mut stdout).await
+        }
         Command::Request(args) => {
-            let settings = request_settings(&args, cli.verbose, stdout.is_terminal())?;
-            let conn = conn_settings(&args.conn, "request", cli.verbose)?;
-            request::run(&settings, &conn, &mut signals, &mut stdout).await
+            let settings = request_settings(&args, verbose, ctx.terminal())?;
+            let conn = conn_settings(&args.conn, "request", verbose)?;
+            request::run(&settings, &conn, &mut ctx).await
         }
         Command::Reply(args) => {
-            let settings = reply_settings(&args, cli.verbose)?;
-            let conn = conn_settings(&args.conn, "reply", cli.verbose)?;
-            reply::run(&settings, &conn, &mut signals).await
+            let settings = reply_settings(&args, verbose)?;
+            let conn = conn_settings(&args.conn, "reply", verbose)?;
+            reply::run(&settings, &conn, &mut ctx).await
         }
         Command::Trigger(args) => {
-            let settings = trigger_settings(&args, stdout.is_terminal())?;
-            let conn = conn_settings(trigger_conn(&args), "trigger", cli.verbose)?;
-            match signals
-                .guard(trigger::run(&settings, &conn, &mut stdout))
-                .await
-            {
-                Ok(result) => result,
-                Err(signal) => Ok(signal.exit()),
-            }
+            let settings = trigger_settings(&args, ctx.terminal())?;
+            let conn = conn_settings(trigger_conn(&args), "trigger", verbose)?;
+            let mut stdout = ctx.stdout();
+            ctx.guard(trigger::run(&settings, &conn, &mut stdout)).await
         }
         Command::Status(args) => {
-            let settings = status_settings(&args);
-            let conn = conn_settings(&args.conn, "status", cli.verbose)?;
-            status::run(&settings, &conn, &mut signals, &mut stdout).await
+            let settings = status_settings(&args, ctx.terminal());
+            let conn = conn_settings(&args.conn, "status", verbose)?;
+            status::run(&settings, &conn, &mut ctx).await
         }
     }
 }
 
-impl From<&crate::cli::ConnArgs> for crate::connect::Flags {
-    fn from(args: &crate::cli::ConnArgs) -> Self {
+impl From<&ConnArgs> for crate::connect::Flags {
+    fn from(args: &ConnArgs) -> Self {
         crate::connect::Flags {
             dbname: args.dbname.clone(),
             host: args.host.clone(),
@@ -86,16 +166,120 @@ impl From<&crate::cli::ConnArgs> for crate::connect::Flags {
 
 /// Resolve connection flags for `command`, which LISTENs or NOTIFYs (so standbys are passed
 /// over), saying where they lead with --verbose.
-fn conn_settings(
-    args: &crate::cli::ConnArgs,
-    command: &str,
-    verbose: bool,
-) -> Result<ConnSettings> {
+fn conn_settings(args: &ConnArgs, command: &str, verbose: bool) -> Result<ConnSettings> {
     let settings = ConnSettings::resolve(args)?.for_notifications(command)?;
     if verbose {
         note(settings.describe());
     }
     Ok(settings)
+}
+
+/// `listen`'s flags; `terminal` when stdout is a TTY (human layout, sanitizing).
+fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings> {
+    let handler = match &args.exec {
+        Some(command) => listen::Handler::Exec(command.clone()),
+        None => {
+            let format = if args.json {
+                Format::Json {
+                    payload_json: args.payload_json,
+                }
+            } else if let Some(template) = &args.format {
+                Format::Template(Template::parse(template).map_err(usage)?)
+            } else if args.raw {
+                Format::Raw
+            } else {
+                Format::Text
+            };
+            listen::Handler::Print(Printer::new(format, args.null, terminal))
+        }
+    };
+    Ok(listen::Settings {
+        channels: listen::channels(&args.channels)?,
+        handler,
+        events: args.events,
+        count: args.count,
+        timeout: args.timeout,
+        idle_timeout: args.idle_timeout,
+        reconnect_max: (!args.no_reconnect).then_some(args.reconnect_max),
+        keepalive: (!args.keepalive.is_zero()).then_some(args.keepalive),
+        on_gap: args.on_gap.clone().map(|command| listen::Hook {
+            command,
+            required: args.on_gap_required,
+        }),
+    })
+}
+
+/// `notify`'s flags: where the payloads come from, and the stream-only flags refused for a
+/// one-shot.
+fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
+    let input = match (
+        args.from_json,
+        args.stdin,
+        &args.file,
+        args.payload.as_deref(),
+    ) {
+        (true, ..) => notify::Input::Records,
+        (_, true, ..) | (.., Some("-")) => notify::Input::Lines,
+        (_, _, Some(path), _) => notify::Input::File(path.clone()),
+        (_, _, None, payload) => notify::Input::Payload(payload.unwrap_or_default().to_string()),
+    };
+    if matches!(input, notify::Input::Payload(_) | notify::Input::File(_)) {
+        let stream_only = [
+            ("--null", args.null),
+            ("--skip-empty", args.skip_empty),
+            ("--strict", args.strict),
+            ("--atomic", args.atomic),
+        ];
+        if let Some((flag, _)) = stream_only.iter().find(|(_, set)| *set) {
+            return Err(usage(format!(
+                "{flag} applies only to stdin (PAYLOAD `-`, --stdin or --from-json)"
+            )));
+        }
+    }
+    Ok(notify::Settings {
+        channels: args.channel.iter().chain(&args.also).cloned().collect(),
+        input,
+        json: args.json,
+        null: args.null,
+        skip_empty: args.skip_empty,
+        strict: args.strict,
+        atomic: args.atomic,
+    })
+}
+
+/// `demo`'s flags: the user's server if any connection setting names one, else a throwaway.
+fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
+    let conn = if connect::target_given(&args.conn) {
+        Some(conn_settings(&args.conn, "demo", verbose)?)
+    } else {
+        None
+    };
+    Ok(demo::Settings {
+        interval: args.interval,
+        listen_for: args.listen_for,
+        conn,
+    })
+}
+
+/// `sandbox`'s flags: the throwaway server to start, and how to run it.
+fn sandbox_settings(args: SandboxArgs) -> sandbox::Settings {
+    let mode = match (args.stop, args.detach, args.supervise) {
+        (Some(target), ..) => sandbox::Mode::Stop(target),
+        (None, true, _) => sandbox::Mode::Detach,
+        (None, false, true) => sandbox::Mode::Supervise,
+        (None, false, false) => sandbox::Mode::Foreground,
+    };
+    sandbox::Settings {
+        config: Config {
+            tls: match (args.ssl_cert, args.ssl_key) {
+                (Some(cert), Some(key)) => Some(Tls { cert, key }),
+                _ => None,
+            },
+            port: args.port,
+        },
+        idle_stop: args.idle_stop,
+        mode,
+    }
 }
 
 fn request_settings(
@@ -191,7 +375,7 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
 }
 
 /// `status`'s settings from its flags.
-fn status_settings(args: &crate::cli::StatusArgs) -> status::Settings {
+fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Settings {
     status::Settings {
         watch: args.watch,
         json: args.json,
@@ -200,20 +384,42 @@ fn status_settings(args: &crate::cli::StatusArgs) -> status::Settings {
             warn: args.warn,
             idle_threshold: args.idle_threshold,
         },
-        terminal: std::io::stdout().is_terminal(),
+        terminal,
     }
 }
-
-/// Decide once whether anything pgpubsub prints may be colored.
-fn init_color(choice: ColorChoice) {
-    let on = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
-    };
-    colored::control::set_override(on);
+/// `bench`'s flags as its settings; the connection settings are resolved here too (unless the
+/// run is on a throwaway server), so that a bad one is reported before anything starts.
+fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
+    Ok(bench::Settings {
+        senders: args.senders,
+        listeners: args.listeners,
+        channels: args.channels,
+        payload_size: args.payload_size,
+        batch: args.batch,
+        messages: args.messages,
+        duration: args.duration,
+        rate: args.rate,
+        warmup: args.warmup,
+        drain_timeout: args.drain_timeout,
+        idle_listeners: args.idle_listeners,
+        stalled_listener: args.stalled_listener,
+        writers: args.writers.map(|sessions| bench::WritersPlan {
+            sessions,
+            notify_every: args.notify_every,
+        }),
+        sweep: args.sweep.map(|(from, to)| bench::SweepPlan {
+            from,
+            to,
+            p99_target: args.p99_target,
+        }),
+        format: match (args.json, args.csv) {
+            (true, _) => bench::Format::Json,
+            (_, true) => bench::Format::Csv,
+            _ => bench::Format::Table,
+        },
+        server: match args.ephemeral {
+            true => None,
+            false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
+        },
+    })
 }

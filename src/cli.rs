@@ -1,26 +1,26 @@
 //! The command-line definition: every flag and its help text, nothing else. It is the single
 //! source for `--help`, and later for completions and man pages, so wording lives here only.
 
+use crate::error::Exit;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The exit-status table, shared by every `--help` page.
-macro_rules! exit_codes {
-    () => {
-        "Exit status:
-  0    success
-  1    runtime failure (connection, server error, I/O)
-  2    bad usage or bad input found before anything was sent
-  130  stopped by SIGINT (Ctrl-C), after cleaning up
-  143  stopped by SIGTERM, after cleaning up"
-    };
+/// A page's epilogue: its notes, then (for pages that connect) where connection settings come
+/// from, then its exit statuses, generated from [`Exit`] so that no table can drift.
+fn after_help(notes: &str, command: Option<&str>, connects: bool) -> String {
+    let mut text = notes.trim_end().to_string();
+    if connects {
+        text.push_str("\n\n");
+        text.push_str(ENVIRONMENT);
+    }
+    text.push_str("\n\n");
+    text.push_str(&Exit::help_table(command));
+    text
 }
 
 /// Where connection settings come from, shared by every page of a subcommand that connects.
-macro_rules! environment {
-    () => {
-        "Environment:
+const ENVIRONMENT: &str = "Environment:
   Connection settings are taken from the strongest source that gives them, as in libpq:
   command-line flags and -d, then DATABASE_URL (a URL or conninfo string), then the service
   file section named by service=NAME or PGSERVICE, then the libpq environment, then defaults
@@ -41,12 +41,9 @@ macro_rules! environment {
   PGAPPNAME            application_name
   PGOPTIONS            run-time parameters, e.g. -c search_path=app
   PGCONNECT_TIMEOUT    seconds to wait for each host (0: forever)
-  NO_COLOR             no color with --color auto"
-    };
-}
+  NO_COLOR             no color with --color auto";
 
-const ROOT_AFTER_HELP: &str = concat!(
-    "\
+const ROOT_NOTES: &str = "\
 Examples:
   pgpubsub demo                          narrated walkthrough on a throwaway server
   pgpubsub sandbox                       throwaway server to play with; prints DATABASE_URL
@@ -69,22 +66,7 @@ Limits:
   Channel names are 1 to 63 bytes; pgpubsub keeps their case exactly (psql's unquoted
   `NOTIFY Foo` means channel foo). Payloads are at most 7999 bytes.
 
-",
-    environment!(),
-    "
-
-",
-    "Exit status:
-  0    success (also when stdout is closed early, as by `| head -1`)
-  1    runtime failure (connection, server error, I/O); bench: notifications lost;
-       request: the responder answered with an error
-  2    bad usage or bad input (see each subcommand: what was sent, if anything)
-  3    listen: --timeout/--idle-timeout reached before --count was satisfied;
-       request: no reply (or fewer than --replies) within --timeout
-  4    status: NOTIFY is degraded on the server
-  130  stopped by SIGINT (Ctrl-C), after cleaning up
-  143  stopped by SIGTERM, after cleaning up"
-);
+";
 
 /// PostgreSQL LISTEN/NOTIFY as a first-class pub/sub from the shell.
 #[derive(Debug, Parser)]
@@ -92,7 +74,7 @@ Limits:
     name = "pgpubsub",
     version,
     about,
-    after_help = ROOT_AFTER_HELP,
+    after_help = after_help(ROOT_NOTES, None, true),
     disable_help_flag = true,
     propagate_version = true
 )]
@@ -129,42 +111,41 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Stream notifications from one or more channels to stdout.
-    #[command(disable_help_flag = true, after_help = LISTEN_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(LISTEN_NOTES, Some("listen"), true))]
     Listen(ListenArgs),
     /// Send notifications: one from the command line, or one per line of stdin.
-    #[command(disable_help_flag = true, after_help = NOTIFY_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(NOTIFY_NOTES, Some("notify"), true))]
     Notify(NotifyArgs),
     /// Benchmark LISTEN/NOTIFY throughput, latency and loss on a server.
-    #[command(disable_help_flag = true, after_help = BENCH_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(BENCH_NOTES, Some("bench"), true))]
     Bench(BenchArgs),
     /// A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise).
-    #[command(disable_help_flag = true, after_help = DEMO_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(DEMO_NOTES, Some("demo"), false))]
     Demo(DemoArgs),
     /// Connect and show the session the server sees: database, user, address, version, TLS.
-    #[command(disable_help_flag = true, after_help = CONNINFO_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(CONNINFO_NOTES, Some("conninfo"), true))]
     Conninfo(ConninfoArgs),
     /// Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL.
-    #[command(disable_help_flag = true, after_help = SANDBOX_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(SANDBOX_NOTES, Some("sandbox"), false))]
     Sandbox(SandboxArgs),
     /// Send a request on a channel and print the reply (or replies) to stdout.
-    #[command(disable_help_flag = true, after_help = REQUEST_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(REQUEST_NOTES, Some("request"), true))]
     Request(RequestArgs),
     /// Answer requests on a channel with a shell command or a SQL query.
-    #[command(disable_help_flag = true, after_help = REPLY_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(REPLY_NOTES, Some("reply"), true))]
     Reply(ReplyArgs),
     /// Turn a table's row changes into notifications: add, list or remove pgpubsub's trigger.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Trigger(TriggerArgs),
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
-    #[command(disable_help_flag = true, after_help = STATUS_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(STATUS_NOTES, Some("status"), true))]
     Status(StatusArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
 }
 
-const LISTEN_AFTER_HELP: &str = concat!(
-    "\
+const LISTEN_NOTES: &str = "\
 Output: one record per notification, flushed as soon as no further notification is ready.
   text (default)  on a terminal: time, channel, sender pid, payload (control characters shown
                   escaped); piped: CHANNEL<TAB>PAYLOAD with \\, newline, tab and CR escaped as
@@ -188,22 +169,9 @@ Examples:
   pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
   pgpubsub listen --on-gap './reload.sh' jobs      resync after every reconnect
 
-",
-    environment!(),
-    "
+";
 
-Exit status:
-  0    success: --count reached, --timeout or --idle-timeout reached without --count,
-       or stdout closed
-  1    runtime failure (connection, server error, I/O; connection lost with --no-reconnect)
-  2    bad usage or bad input found before anything was sent
-  3    --timeout/--idle-timeout reached before --count was satisfied
-  130  stopped by SIGINT (Ctrl-C), after printing every notification already received
-  143  stopped by SIGTERM, after printing every notification already received"
-);
-
-const NOTIFY_AFTER_HELP: &str = concat!(
-    "\
+const NOTIFY_NOTES: &str = "\
 With PAYLOAD `-` (or --stdin) every input line is one notification, sent as soon as it is read
 when input is slow and in transactions of up to 1000 lines under load. A transaction never holds
 the same (channel, payload) twice, because PostgreSQL would deliver it once: N lines in, N
@@ -224,21 +192,9 @@ Examples:
   tail -f app.log | pgpubsub notify logs -      one notification per line, as lines come
   pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
 
-",
-    environment!(),
-    "
+";
 
-Exit status:
-  0    success: every notification was sent
-  1    runtime failure (connection, server error, I/O); says how many were committed
-  2    bad usage or bad input: a one-shot sends nothing; a stream skipped the invalid lines
-       (reported by number) and sent the rest, or --strict stopped at the first
-  130  stopped by SIGINT (Ctrl-C), after reporting what was committed
-  143  stopped by SIGTERM, after reporting what was committed"
-);
-
-const BENCH_AFTER_HELP: &str = concat!(
-    "\
+const BENCH_NOTES: &str = "\
 Every payload carries its sender, sequence number and send time; each listener checks that every
 notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
 notifications are printed prominently and make the exit status 1. After sending, the run waits
@@ -246,32 +202,53 @@ notifications are printed prominently and make the exit status 1. After sending,
 the partial report (exit status 130 unless something was lost). Rates count the measured phase
 (after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
 
+With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled
+time to within microseconds, and latency counts from the schedule, so a stall is not hidden. How
+late the senders actually left is reported as the sender lag; when it is a good part of the
+latency a warning says so (the figures are then the client's as much as the server's).
+
+Scenarios (each adds to the report): --idle-listeners N (sessions listening on channels no one
+notifies), --writers N [--notify-every K] (the write path without and with NOTIFY, instead of the
+senders; a table of the run's is created and dropped), --stalled-listener (a session in an open
+transaction: queue growth and time until full; released at the end), --sweep FROM..TO (one
+open-loop step per rate, doubling; --p99-target D names the highest rate that met it).
+
 --json prints one object with these fields (rates in notifications/s, MB = 10^6 payload bytes,
 latencies in microseconds; null when nothing was measured):
   workload{senders, listeners, channels, payload_size, batch, messages, duration_s, rate,
-    warmup_s}  as asked (messages, duration_s, rate null when not given)
-  server_version, interrupted, drain_timed_out, duration_s (the measured sending time)
+    warmup_s, idle_listeners, stalled_listener, writers, notify_every}  as asked (messages,
+    duration_s, rate, writers, notify_every null when not given)
+  server_version, server{version, synchronous_commit, fsync, max_notify_queue_pages}
+  interrupted, drain_timed_out, duration_s (the measured sending time)
   sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
   send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
-  latency_us{min, p50, p90, p99, p99_9, max, mean}
+  latency_us{min, p50, p90, p99, p99_9, max, mean}, sender_lag_us{same fields}
+  schedule_kept (null without --rate)
   peak_queue_usage (fraction of the server's notification queue, 0 to 1)
   warmup{sent, received}, errors[] (one line per failed connection)
+  stalled_listener{queue_usage_start, queue_usage_end, growth_per_s, time_to_full_s, released,
+    queue_usage_after}  (null without --stalled-listener)
+  writers{sessions, notify_every, without_notify{commits, commits_per_s, latency_p50_us,
+    latency_p99_us}, with_notify{same}, commit_rate_ratio, p50_ratio, p99_ratio}  (or null)
+With --sweep: server_version, server, interrupted, p99_target_us, highest_rate_meeting_target,
+  steps[]{target_rate, achieved_rate, p50_us, p90_us, p99_us, p99_9_us, max_us, lost,
+  sender_lag_p99_us, met_target}
+
+--csv prints a header, then one row per percentile (percentile, latency_us, sender_lag_us; with
+--writers also commit_without_notify_us, commit_with_notify_us), or with --sweep one row per
+step (the steps' fields above).
 
 Examples:
   pgpubsub bench --ephemeral                          on a throwaway server
   pgpubsub bench -d mydb --senders 4 --listeners 2 --batch 100 --duration 10s
   pgpubsub bench -d mydb --rate 5000/s --duration 30s --warmup 5s --json | jq .latency_us
+  pgpubsub bench -d mydb --sweep 1k..128k --p99-target 10ms
+  pgpubsub bench -d mydb --writers 8 --notify-every 10
+  pgpubsub bench -d mydb --rate 2k --idle-listeners 50 --stalled-listener
 
-",
-    environment!(),
-    "
+";
 
-",
-    exit_codes!()
-);
-
-const DEMO_AFTER_HELP: &str = concat!(
-    "\
+const DEMO_NOTES: &str = "\
 Without any connection settings (no -d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT,
 PGDATABASE or PGUSER) the demo starts a throwaway server and removes it at the end. Otherwise it
 uses that server, with channel names unique to this run, and drops the temporary table and trigger
@@ -282,12 +259,9 @@ Examples:
   pgpubsub demo -d mydb                       on your server; removes everything it creates
   pgpubsub demo --interval 200ms --listen-for 1s   the quick version
 
-",
-    exit_codes!()
-);
+";
 
-const CONNINFO_AFTER_HELP: &str = concat!(
-    "\
+const CONNINFO_NOTES: &str = "\
 Prints one `name<TAB>value` line per field, as the server reports it: database, user,
 server_address, server_port, server_version, ssl, application_name, in_recovery.
 
@@ -295,16 +269,9 @@ Examples:
   pgpubsub conninfo -d postgres://alice@db.example/app
   pgpubsub conninfo -v           also show where each setting came from (passwords redacted)
 
-",
-    environment!(),
-    "
+";
 
-",
-    exit_codes!()
-);
-
-const SANDBOX_AFTER_HELP: &str = concat!(
-    "\
+const SANDBOX_NOTES: &str = "\
 The server lives in a temporary directory (trust authentication, a Unix socket in that directory and
 a free TCP port on 127.0.0.1) and is removed, with its data, on Ctrl-C or SIGTERM. Stdout gets one
 line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
@@ -320,9 +287,7 @@ Examples:
   eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
   pgpubsub sandbox --stop        stop the one DATABASE_URL points at
 
-",
-    exit_codes!()
-);
+";
 
 /// The request/reply envelope, shared by both pages.
 macro_rules! envelope {
@@ -335,13 +300,14 @@ Anything that can run pg_notify can answer, e.g. a plpgsql function (see README)
     };
 }
 
-const REQUEST_AFTER_HELP: &str = concat!(
+const REQUEST_NOTES: &str = concat!(
     "\
 The reply channel is private to this run and is listened on before the request is sent, so no
 reply can be missed. Each reply body is printed as it arrives, followed by a newline unless it
 ends with one (sanitized on a terminal). An error reply is printed on stderr. A request is never
 resent: if the connection drops, request exits 1. With PAYLOAD `-`, every line of stdin is one
-request, sent after the previous one's replies.
+request, sent after the previous one's replies; the exit status is that of the first request that
+did not succeed.
 
 ",
     envelope!(),
@@ -353,20 +319,10 @@ Examples:
   pgpubsub request --replies 3 census ''          gather three replies
   seq 100 | pgpubsub request square -             one request per line
 
-",
-    environment!(),
-    "
-
-Exit status (with `-`: the first request that did not succeed):
-  0    every reply arrived and none was an error
-  1    the responder answered with an error; or a runtime failure (connection, I/O)
-  2    bad usage or bad input (too long for one notification, invalid input line)
-  3    no reply (or fewer than --replies) within --timeout
-  130  stopped by SIGINT (Ctrl-C)
-  143  stopped by SIGTERM"
+"
 );
 
-const REPLY_AFTER_HELP: &str = concat!(
+const REPLY_NOTES: &str = concat!(
     "\
 --exec CMD runs `sh -c CMD` per request with the body on stdin (never in the command line: any
 role that can connect can send requests) and PGPUBSUB_CHANNEL, PGPUBSUB_REQUEST_ID in the
@@ -386,16 +342,10 @@ Examples:
   pgpubsub reply svc --exec ./handle.sh --concurrency 8
   pgpubsub reply svc --sql 'SELECT svc_answer($1::jsonb)'
 
-",
-    environment!(),
-    "
-
-",
-    exit_codes!()
+"
 );
 
-const STATUS_AFTER_HELP: &str = concat!(
-    "\
+const STATUS_NOTES: &str = "\
 One screen: the notification queue's usage (with --watch its growth and the time until full), the
 sessions suspected of holding the queue back (blocked writing to their client, or idle in a
 transaction past --idle-threshold; PostgreSQL does not show which sessions LISTEN, so these are
@@ -410,14 +360,16 @@ Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits 
 lock; a suspect holds the (non-empty) queue back; the server is a standby.
 
 --json prints one object per refresh, one per line, with these fields (durations in seconds):
-  time (RFC 3339, UTC, ms), verdict (\"healthy\" or \"degraded\"), reasons[] (why degraded)
+  time (RFC 3339, UTC, ms), verdict (\"healthy\", \"degraded\", or with --watch \"unknown\":
+    the server could not be read, and the object has only time, verdict and reasons)
+  reasons[] (why degraded or unknown)
   server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
   queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
     --watch), full_in_s}
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
-  SESSION: pid, user, application_name, client_addr (\"local\" for a socket), state,
+  SESSION: pid, user, database, application_name, client_addr (\"local\" for a socket), state,
     wait_event_type, wait_event, state_for_s, last_ran_listen, query (--show-queries only);
     null where this role may not see them
 
@@ -427,18 +379,7 @@ Examples:
   pgpubsub status --watch 2s                redraw every 2 s (a line per refresh when piped)
   pgpubsub status --json | jq .commit_lock.holder.wait_event
 
-",
-    environment!(),
-    "
-
-Exit status:
-  0    healthy (with --watch: never; it runs until stopped)
-  1    runtime failure (connection, server error, I/O)
-  2    bad usage
-  4    degraded: see the reasons on the verdict line
-  130  stopped by SIGINT (Ctrl-C)
-  143  stopped by SIGTERM"
-);
+";
 
 /// How to reach the server, psql-style. Flattened into every subcommand that connects.
 #[derive(Debug, Clone, Default, Args)]
@@ -629,8 +570,7 @@ pub struct BenchArgs {
     pub channels: u32,
 
     /// Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded.
-    #[arg(long, value_name = "BYTES", default_value_t = 64,
-          value_parser = crate::bench::workload::parse_payload_size)]
+    #[arg(long, value_name = "BYTES", default_value_t = 64, value_parser = parse_payload_size)]
     pub payload_size: usize,
 
     /// Notifications per transaction (distinct payloads, so none is folded).
@@ -649,7 +589,7 @@ pub struct BenchArgs {
 
     /// Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the
     /// scheduled send time so stalls are not hidden (default: as fast as possible).
-    #[arg(long, value_name = "R/s", value_parser = crate::bench::workload::parse_rate)]
+    #[arg(long, value_name = "R/s", value_parser = parse_rate)]
     pub rate: Option<f64>,
 
     /// Send (and check) for this long before measuring, e.g. 2s.
@@ -661,9 +601,48 @@ pub struct BenchArgs {
           value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
 
-    /// Print one JSON object (fields below) instead of the table.
+    /// Scenario: also hold N sessions listening on channels no one notifies (on PostgreSQL 18
+    /// and older each one is woken for every notifying commit).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=10000))]
+    pub idle_listeners: u32,
+
+    /// Scenario: N sessions insert one row per transaction as fast as they can, one phase
+    /// without and one with NOTIFY (each --duration long, default 5s); compares commits/s and
+    /// commit latency. Instead of the senders.
+    #[arg(long, value_name = "N", conflicts_with_all = ["senders", "rate", "messages", "sweep", "batch"],
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub writers: Option<u32>,
+
+    /// With --writers: a NOTIFY in every K-th transaction of the second phase.
+    #[arg(long, value_name = "K", requires = "writers", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub notify_every: u32,
+
+    /// Scenario: one more listener whose session sits in an open transaction, so the
+    /// notification queue grows; reports the growth and when the queue would be full, then
+    /// releases it.
     #[arg(long)]
+    pub stalled_listener: bool,
+
+    /// Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step
+    /// --duration long, default 2s); one row per step.
+    #[arg(long, value_name = "FROM..TO", value_parser = parse_sweep,
+          conflicts_with_all = ["rate", "messages"])]
+    pub sweep: Option<(f64, f64)>,
+
+    /// With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms.
+    #[arg(long, value_name = "DURATION", requires = "sweep", value_parser = positive_duration)]
+    pub p99_target: Option<Duration>,
+
+    /// Print one JSON object (fields below) instead of the table.
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+
+    /// Print CSV with a header: one row per percentile (latency, sender lag and the writers'
+    /// commit latency, in microseconds), or per step of a --sweep.
+    #[arg(long)]
+    pub csv: bool,
 
     /// Run against a throwaway server started (and removed) for this run.
     #[arg(long, conflicts_with_all = ["dbname", "host", "port", "username", "password"])]
@@ -671,6 +650,56 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// `--payload-size`: a number of bytes within the server's limit (bench checks the room its
+/// header needs).
+fn parse_payload_size(text: &str) -> Result<usize, String> {
+    let max = crate::limits::MAX_PAYLOAD_BYTES;
+    match text.parse::<usize>() {
+        Ok(size) if size <= max => Ok(size),
+        Ok(_) => Err(format!("must be at most {max} bytes (PostgreSQL's limit)")),
+        Err(_) => Err(format!("{text:?} is not a number of bytes")),
+    }
+}
+
+/// `--rate`: `N`, `N/s` or `N/min`, a positive total rate in notifications per second; `N`
+/// may end in k (thousands) or M (millions).
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let (number, per) = match text.split_once('/') {
+        Some((number, unit)) => match unit {
+            "s" | "sec" => (number, 1.0),
+            "m" | "min" => (number, 60.0),
+            _ => return Err(format!("unknown unit {unit:?}: use N/s or N/min")),
+        },
+        None => (text, 1.0),
+    };
+    let number = number.trim();
+    let (digits, scale) = match number.strip_suffix(['k', 'K']) {
+        Some(digits) => (digits, 1e3),
+        None => match number.strip_suffix('M') {
+            Some(digits) => (digits, 1e6),
+            None => (number, 1.0),
+        },
+    };
+    match digits.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n * scale / per),
+        _ => Err(format!(
+            "{text:?} is not a positive rate such as 1000/s or 5k"
+        )),
+    }
+}
+
+/// `--sweep FROM..TO`: two rates (as --rate takes them), FROM no higher than TO.
+fn parse_sweep(text: &str) -> Result<(f64, f64), String> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?} is not a range such as 1k..128k"))?;
+    let (from, to) = (parse_rate(from)?, parse_rate(to)?);
+    if from > to {
+        return Err(format!("{text:?} goes down: FROM must not exceed TO"));
+    }
+    Ok((from, to))
 }
 
 /// `pgpubsub demo`: the narrated walkthrough.
@@ -813,8 +842,7 @@ pub enum Generated {
     Man,
 }
 
-const TRIGGER_AFTER_HELP: &str = concat!(
-    "\
+const TRIGGER_NOTES: &str = "\
 Payload (one JSON object per row change, on the channel, sent at commit):
   {\"schema\",\"table\",\"op\",\"new\",\"old\"}   op is INSERT, UPDATE, DELETE or TRUNCATE; new is
                                       the row after (INSERT, UPDATE), old the row before
@@ -839,18 +867,7 @@ Examples:
   pgpubsub trigger list --json
   pgpubsub trigger remove orders
 
-",
-    environment!(),
-    "
-
-Exit status:
-  0    success
-  1    runtime failure (connection, server error, I/O; not the table's owner; a standby)
-  2    bad usage or bad input; nothing was changed: no such table or column, no primary key
-       without --allow-no-key, a channel over 63 bytes, an object of that name not pgpubsub's
-  130  stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent
-  143  stopped by SIGTERM; as for SIGINT"
-);
+";
 
 /// `pgpubsub trigger`: the three actions.
 #[derive(Debug, Args)]
@@ -864,13 +881,13 @@ pub struct TriggerArgs {
 #[derive(Debug, Subcommand)]
 pub enum TriggerAction {
     /// Install (or replace) the notify trigger on a table, in one transaction.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Add(TriggerAddArgs),
     /// Show the triggers pgpubsub installed: table, channel, events, columns.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     List(TriggerListArgs),
     /// Drop pgpubsub's trigger(s) from a table, and nothing else.
-    #[command(disable_help_flag = true, after_help = TRIGGER_AFTER_HELP)]
+    #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Remove(TriggerRemoveArgs),
 }
 
@@ -994,5 +1011,30 @@ fn percentage(text: &str) -> Result<f64, String> {
     match number.parse::<f64>() {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
         _ => Err("must be a percentage from 0 to 100, e.g. 50%".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_values_parse() {
+        assert_eq!(parse_rate("1000/s"), Ok(1000.0));
+        assert_eq!(parse_rate("250"), Ok(250.0));
+        assert_eq!(parse_rate("600/min"), Ok(10.0));
+        assert_eq!(parse_rate("5k"), Ok(5000.0));
+        assert_eq!(parse_rate("1.5M/s"), Ok(1_500_000.0));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("5/h").is_err());
+        assert_eq!(parse_payload_size("43"), Ok(43));
+        assert_eq!(parse_payload_size("7999"), Ok(7999));
+        assert!(parse_payload_size("8000").is_err());
+        assert!(parse_payload_size("big").is_err());
+        assert_eq!(parse_sweep("1k..128k"), Ok((1000.0, 128_000.0)));
+        assert_eq!(parse_sweep("500..500/s"), Ok((500.0, 500.0)));
+        assert!(parse_sweep("2k..1k").is_err());
+        assert!(parse_sweep("1k-2k").is_err());
     }
 }

@@ -1,17 +1,21 @@
 //! Errors and exit codes: the one place that decides how a failure looks to a human and to a
-//! script. Every other module returns errors; only [`report`] and [`warn`] write to stderr.
+//! script. Every other module returns errors; only [`report`], [`warn`] and [`note`] write to
+//! stderr. The [`Exit`] enum is also the one source of the exit-status tables in `--help`, the
+//! man pages and README, so a code's meaning is written once.
 
+use crate::signals::Signal;
+use crate::term::sanitize;
 use std::io::Write;
 
-/// The process exit status. Scripts branch on these, so each value is documented in `--help`,
-/// README and the man pages and must never change meaning.
+/// The process exit status. Scripts branch on these, so each value must never change meaning.
+/// Its meaning is written once, in [`Exit::meaning`], and every table is generated from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {
     /// Everything asked for was done.
     Success = 0,
-    /// A runtime failure: connection, server error, I/O. `request`: the responder answered
-    /// with an error.
+    /// A runtime failure: connection, server error, I/O; bench: notifications lost; request:
+    /// the responder answered with an error.
     Failure = 1,
     /// Bad usage or bad input. Found before anything was sent, except for a notify stream,
     /// which skips invalid lines, sends the rest and then reports them with this status.
@@ -29,9 +33,156 @@ pub enum Exit {
     Terminated = 143,
 }
 
+impl Exit {
+    /// Every status, in table order. A new variant goes here too (a unit test checks that
+    /// each one has a meaning on the root page).
+    pub const ALL: [Exit; 7] = [
+        Exit::Success,
+        Exit::Failure,
+        Exit::Usage,
+        Exit::Timeout,
+        Exit::Degraded,
+        Exit::Interrupted,
+        Exit::Terminated,
+    ];
+
+    /// The number a parent process sees (for the signals: what a shell shows as `$?`).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What this status means on the page of `command` (`None`: the root page, which lists
+    /// every status with the subcommands it concerns); `None` if `command` never ends with it.
+    pub fn meaning(self, command: Option<&str>) -> Option<&'static str> {
+        Some(match (self, command) {
+            (Exit::Success, Some("listen")) => {
+                "success: --count reached, --timeout or --idle-timeout reached without --count, \
+                 or stdout closed"
+            }
+            (Exit::Success, Some("status")) => {
+                "healthy (with --watch: never; it runs until stopped, reopening a lost \
+                 connection and saying \"unknown\" while the server cannot be read)"
+            }
+            (Exit::Success, Some("request")) => "every reply arrived and none was an error",
+            (Exit::Success, _) => "success (also when stdout is closed early, as by `| head -1`)",
+            (Exit::Failure, None) => {
+                "runtime failure: connection, server error, I/O; notify says how many were \
+                 committed; bench also when any notification was lost, duplicated or out of \
+                 order; request: the responder answered with an error"
+            }
+            (Exit::Failure, Some("listen")) => {
+                "runtime failure (connection, server error, I/O; connection lost with \
+                 --no-reconnect)"
+            }
+            (Exit::Failure, Some("notify")) => {
+                "runtime failure (connection, server error, I/O); says how many were committed"
+            }
+            (Exit::Failure, Some("bench")) => {
+                "runtime failure (connection, server error, I/O), or notifications lost, \
+                 duplicated or out of order"
+            }
+            (Exit::Failure, Some("request")) => {
+                "the responder answered with an error; or a runtime failure (connection, I/O)"
+            }
+            (Exit::Failure, Some("trigger")) => {
+                "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
+            }
+            (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
+            (Exit::Usage, None) => {
+                "bad usage or bad input found before anything was sent; for notify reading \
+                 stdin, also invalid input lines (reported by number; the valid ones were sent \
+                 unless --strict)"
+            }
+            (Exit::Usage, Some("notify")) => {
+                "bad usage or bad input: a one-shot sends nothing; a stream skipped the invalid \
+                 lines (reported by number) and sent the rest, or --strict stopped at the first"
+            }
+            (Exit::Usage, Some("request")) => {
+                "bad usage or bad input (too long for one notification, invalid input line)"
+            }
+            (Exit::Usage, Some("status")) => "bad usage",
+            (Exit::Usage, Some("trigger")) => {
+                "bad usage or bad input; nothing was changed: no such table or column, no primary \
+                 key without --allow-no-key, a channel over 63 bytes, an object of that name not \
+                 pgpubsub's"
+            }
+            (Exit::Usage, _) => "bad usage or bad input found before anything was sent",
+            (Exit::Timeout, None) => {
+                "listen: --timeout/--idle-timeout reached before --count was satisfied; \
+                 request: no reply (or fewer than --replies) within --timeout"
+            }
+            (Exit::Timeout, Some("request")) => {
+                "no reply (or fewer than --replies) within --timeout"
+            }
+            (Exit::Timeout, Some("listen")) => {
+                "--timeout/--idle-timeout reached before --count was satisfied"
+            }
+            (Exit::Timeout, _) => return None,
+            (Exit::Degraded, None) => {
+                "status: NOTIFY is degraded on the server (see its verdict line)"
+            }
+            (Exit::Degraded, Some("status")) => "degraded: see the reasons on the verdict line",
+            (Exit::Degraded, _) => return None,
+            (Exit::Interrupted, Some("listen")) => {
+                "stopped by SIGINT (Ctrl-C), after printing every notification already received"
+            }
+            (Exit::Interrupted, Some("notify")) => {
+                "stopped by SIGINT (Ctrl-C), after reporting what was committed"
+            }
+            (Exit::Interrupted, Some("trigger")) => {
+                "stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent"
+            }
+            (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
+            (Exit::Terminated, Some("listen")) => {
+                "stopped by SIGTERM, after printing every notification already received"
+            }
+            (Exit::Terminated, Some("notify")) => {
+                "stopped by SIGTERM, after reporting what was committed"
+            }
+            (Exit::Terminated, Some("trigger")) => "stopped by SIGTERM; as for SIGINT",
+            (Exit::Terminated, _) => "stopped by SIGTERM, after cleaning up",
+        })
+    }
+
+    /// The rows of `command`'s table: each status it can end with, and what it means there.
+    pub fn table(command: Option<&str>) -> impl Iterator<Item = (u8, &'static str)> + '_ {
+        Exit::ALL
+            .into_iter()
+            .filter_map(move |exit| Some((exit.code(), exit.meaning(command)?)))
+    }
+
+    /// The `Exit status:` block of a `--help` page, descriptions wrapped to fit 100 columns.
+    pub fn help_table(command: Option<&str>) -> String {
+        let mut text = String::from("Exit status:");
+        for (code, meaning) in Exit::table(command) {
+            let mut line = format!("\n  {code:<4} ");
+            for word in meaning.split(' ') {
+                if line.len() + word.len() > 100 {
+                    text.push_str(line.trim_end());
+                    line = format!("\n{:7}", "");
+                }
+                line.push_str(word);
+                line.push(' ');
+            }
+            text.push_str(line.trim_end());
+        }
+        text
+    }
+
+    /// The README's table (markdown), pasted from here: a unit test fails when they differ.
+    pub fn markdown_table() -> String {
+        let mut text = String::from("| code | meaning |\n|---|---|\n");
+        for (code, meaning) in Exit::table(None) {
+            let meaning = meaning.replace('|', "\\|");
+            text.push_str(&format!("| {code} | {meaning} |\n"));
+        }
+        text
+    }
+}
+
 impl From<Exit> for std::process::ExitCode {
     fn from(exit: Exit) -> Self {
-        std::process::ExitCode::from(exit as u8)
+        std::process::ExitCode::from(exit.code())
     }
 }
 
@@ -48,8 +199,12 @@ pub enum Error {
     /// The reader of stdout went away (`| head -1`): the work is done, not failed.
     #[error("stdout closed")]
     StdoutClosed,
+    /// A stop signal arrived while the work ran (see `app::Context::guard`); the work was
+    /// dropped, its guards cleaned up, and the command ends by that signal.
+    #[error("stopped by a signal")]
+    Stopped(Signal),
     /// Ctrl-C typed where pgpubsub reads the terminal itself (the password prompt), which the
-    /// signal handlers cannot see.
+    /// signal handlers cannot see. The same as `Stopped(Signal::Interrupt)`.
     #[error("interrupted")]
     Interrupted,
     /// SIGTERM received where pgpubsub blocks outside the async signal handlers (the password
@@ -68,6 +223,7 @@ impl Error {
             Error::Usage(_) => Exit::Usage,
             Error::Runtime(_) => Exit::Failure,
             Error::StdoutClosed => Exit::Success,
+            Error::Stopped(signal) => signal.exit(),
             Error::Interrupted => Exit::Interrupted,
             Error::Terminated => Exit::Terminated,
         }
@@ -95,18 +251,76 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed | Error::Interrupted | Error::Terminated => return err.exit(),
+        Error::StdoutClosed | Error::Stopped(_) | Error::Interrupted | Error::Terminated => {
+            return err.exit()
+        }
     };
-    let _ = writeln!(std::io::stderr().lock(), "pgpubsub: {line}");
+    say("", line);
     err.exit()
 }
 
 /// Print a warning line on stderr: something the user should know that does not stop the work.
 pub fn warn(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "pgpubsub: warning: {msg}");
+    say("warning: ", msg);
 }
 
 /// Print a progress or status line on stderr (used with `--verbose` and by `sandbox`).
 pub fn note(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "pgpubsub: {msg}");
+    say("", msg);
+}
+
+/// One `pgpubsub: ...` message on stderr. Messages quote untrusted text (server errors,
+/// channel names, payloads), so each line goes through the one sanitizer; the line breaks of a
+/// message that lists several things (one line per host tried) are kept.
+fn say(prefix: &str, msg: impl std::fmt::Display) {
+    let text = msg.to_string();
+    let lines: Vec<_> = text.split('\n').map(sanitize).collect();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "pgpubsub: {prefix}{}",
+        lines.join("\n")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_is_on_the_root_page() {
+        for exit in Exit::ALL {
+            assert!(exit.meaning(None).is_some(), "{exit:?} has no meaning");
+        }
+        let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            codes, sorted,
+            "Exit::ALL must list each code once, in order"
+        );
+    }
+
+    #[test]
+    fn help_tables_fit_and_keep_codes_in_a_column() {
+        for command in [None, Some("listen"), Some("notify"), Some("bench")] {
+            let table = Exit::help_table(command);
+            for line in table.lines() {
+                assert!(line.chars().count() <= 100, "too wide: {line}");
+            }
+            assert!(table.starts_with("Exit status:\n  0    success"));
+        }
+        assert!(!Exit::help_table(Some("demo")).contains("\n  3 "));
+    }
+
+    #[test]
+    fn readme_table_is_the_enums() {
+        let readme = include_str!("../README.md");
+        let table = Exit::markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's exit-status table differs from error::Exit; paste this under \
+             `## Exit status` in README.md:\n\n{table}"
+        );
+    }
 }

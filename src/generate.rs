@@ -2,21 +2,27 @@
 //! `pgpubsub generate completions|man DIR`. Generated, then committed: what users install can
 //! never drift from the real options, because a test regenerates and compares.
 
-use crate::cli::{Cli, GenerateArgs, Generated};
 use crate::error::{Exit, Result};
 use anyhow::Context;
-use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use roff::{roman, Roff};
 use std::path::Path;
 
-/// Write the requested files into `args.dir` (created if missing).
-pub fn run(args: &GenerateArgs) -> Result<Exit> {
-    let dir = &args.dir;
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub enum What {
+    /// bash, zsh, fish, elvish and PowerShell completion scripts.
+    Completions,
+    /// `pgpubsub.1` and one page per subcommand.
+    Man,
+}
+
+/// Write the `what` files for the command line `cli` into `dir` (created if missing).
+pub fn run(cli: clap::Command, what: What, dir: &Path) -> Result<Exit> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let written = match args.what {
-        Generated::Completions => [
+    let written = match what {
+        What::Completions => [
             Shell::Bash,
             Shell::Zsh,
             Shell::Fish,
@@ -25,17 +31,17 @@ pub fn run(args: &GenerateArgs) -> Result<Exit> {
         ]
         .into_iter()
         .try_for_each(|shell| {
-            clap_complete::generate_to(shell, &mut Cli::command(), "pgpubsub", dir).map(drop)
+            clap_complete::generate_to(shell, &mut cli.clone(), "pgpubsub", dir).map(drop)
         }),
-        Generated::Man => man_pages(dir),
+        What::Man => man_pages(cli, dir),
     };
     written.with_context(|| format!("cannot write into {}", dir.display()))?;
     Ok(Exit::Success)
 }
 
 /// `pgpubsub.1` and `pgpubsub-SUBCOMMAND.1` for every visible subcommand (and nested one).
-fn man_pages(dir: &Path) -> std::io::Result<()> {
-    let mut root = Cli::command().disable_help_subcommand(true);
+fn man_pages(cli: clap::Command, dir: &Path) -> std::io::Result<()> {
+    let mut root = cli.disable_help_subcommand(true);
     root.build();
     // Nested subcommands (`trigger add`) get pages of their own, where their options are.
     let pages = std::iter::once(root.clone()).chain(

@@ -21,6 +21,7 @@ mod reqrep;
 mod sandbox;
 mod signals;
 mod status;
+mod term;
 mod trigger;
 mod unix_user;
 

@@ -5,6 +5,9 @@
 //! says so); terminal output is sanitized, since a payload is untrusted input and escape
 //! sequences could rewrite the screen.
 
+/// The one sanitizer lives in `term`; printers here (and rooms that print records) reach it
+/// through this path too.
+pub use crate::term::sanitize;
 use colored::Colorize;
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
@@ -225,30 +228,6 @@ fn json_value(out: &mut impl Write, json: &str) -> io::Result<()> {
     } else {
         out.write_all(json.as_bytes())
     }
-}
-
-/// Make untrusted text safe for a terminal: control characters (C0, DEL, C1) and bidirectional
-/// overrides are shown as escapes instead of being interpreted.
-pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return Cow::Borrowed(text);
-    }
-    let mut clean = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '\n' => clean.push_str("\\n"),
-            '\t' => clean.push_str("\\t"),
-            '\r' => clean.push_str("\\r"),
-            c if is_unsafe(c) => clean.push_str(&c.escape_unicode().to_string()),
-            c => clean.push(c),
-        }
-    }
-    Cow::Owned(clean)
-}
-
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A parsed `--format` template.

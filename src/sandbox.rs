@@ -5,10 +5,10 @@
 
 mod detach;
 
-use crate::cli::SandboxArgs;
+use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::ephemeral::{Config, Server, Tls};
-use crate::error::{note, stdout_error, Exit, Result};
+use crate::ephemeral::{Config, Server};
+use crate::error::{note, stdout_error, Error, Exit, Result};
 use crate::signals::Signals;
 use sqlx::postgres::PgConnection;
 use std::ffi::OsString;
@@ -16,48 +16,52 @@ use std::io::Write;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// What `sandbox` is asked to do, settled from the flags by `app`.
+pub struct Settings {
+    /// The server to start.
+    pub config: Config,
+    /// Stop by itself after this long with no client connected.
+    pub idle_stop: Option<Duration>,
+    pub mode: Mode,
+}
+
+/// How the sandbox runs.
+pub enum Mode {
+    /// In the foreground until a stop signal.
+    Foreground,
+    /// `--detach`: start a supervisor in the background, print its export line, return.
+    Detach,
+    /// Internal: be the supervisor of a detached sandbox.
+    Supervise,
+    /// `--stop [URL|DIR]`: stop a detached sandbox (default: DATABASE_URL's).
+    Stop(Option<String>),
+}
+
 /// Start the server, announce it, watch it until it should stop, remove it.
-pub async fn run(args: &SandboxArgs, signals: &mut Signals, out: &mut impl Write) -> Result<Exit> {
-    if let Some(target) = &args.stop {
-        return detach::stop(target.as_deref()).await;
+pub async fn run(settings: &Settings, ctx: &mut Context) -> Result<Exit> {
+    match &settings.mode {
+        Mode::Stop(target) => return detach::stop(target.as_deref()).await,
+        Mode::Detach => return detach::spawn(&supervisor_args(settings)?, &mut ctx.stdout()),
+        Mode::Foreground | Mode::Supervise => {}
     }
-    if args.detach {
-        return detach::spawn(&supervisor_args(args)?, out);
-    }
-    let tls = match (&args.ssl_cert, &args.ssl_key) {
-        (Some(cert), Some(key)) => Some(Tls {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
-    let config = Config {
-        tls,
-        port: args.port,
-    };
-    let mut server = match signals.guard(Server::start(&config)).await {
-        Ok(started) => started?,
-        Err(signal) => return Ok(signal.exit()),
-    };
-    let announced = announce(&server, args, out);
+    let mut server = ctx.throwaway(&settings.config).await?;
+    let announced = announce(&server, settings, &mut ctx.stdout());
     let stop = match announced {
-        Ok(()) => Ok(watch(&mut server, args.idle_stop, signals).await),
+        Ok(()) => watch(&mut server, settings.idle_stop, &mut ctx.signals).await,
         Err(err) => Err(err),
     };
-    let dir = server.dir().display().to_string();
-    server.stop()?;
-    note(format!("throwaway server stopped; {dir} removed"));
+    Context::remove(server)?;
     stop
 }
 
 /// The flags a detached sandbox's supervisor needs, with paths made absolute (it runs in /).
-fn supervisor_args(args: &SandboxArgs) -> Result<Vec<OsString>> {
+fn supervisor_args(settings: &Settings) -> Result<Vec<OsString>> {
     let mut out: Vec<OsString> = Vec::new();
-    if let Some(port) = args.port {
+    if let Some(port) = settings.config.port {
         out.extend(["--port".into(), port.to_string().into()]);
     }
-    for (flag, path) in [("--ssl-cert", &args.ssl_cert), ("--ssl-key", &args.ssl_key)] {
-        if let Some(path) = path {
+    if let Some(tls) = &settings.config.tls {
+        for (flag, path) in [("--ssl-cert", &tls.cert), ("--ssl-key", &tls.key)] {
             out.extend([
                 flag.into(),
                 std::path::absolute(path)
@@ -66,7 +70,7 @@ fn supervisor_args(args: &SandboxArgs) -> Result<Vec<OsString>> {
             ]);
         }
     }
-    if let Some(idle) = args.idle_stop {
+    if let Some(idle) = settings.idle_stop {
         out.extend([
             "--idle-stop".into(),
             humantime::format_duration(idle).to_string().into(),
@@ -75,27 +79,22 @@ fn supervisor_args(args: &SandboxArgs) -> Result<Vec<OsString>> {
     Ok(out)
 }
 
-fn announce(server: &Server, args: &SandboxArgs, out: &mut impl Write) -> Result<()> {
-    if args.supervise {
+fn announce(server: &Server, settings: &Settings, out: &mut impl Write) -> Result<()> {
+    let supervise = matches!(settings.mode, Mode::Supervise);
+    if supervise {
         detach::write_pid(server.dir())?;
     }
     writeln!(out, "export DATABASE_URL={}", server.url())
         .and_then(|()| out.flush())
         .map_err(stdout_error)?;
-    note(format!(
-        "throwaway PostgreSQL {} on 127.0.0.1:{} (data, socket and log in {})",
-        server.version(),
-        server.port(),
-        server.dir().display()
-    ));
     note(format!("connect with: psql {}", server.url()));
-    if let Some(idle) = args.idle_stop {
+    if let Some(idle) = settings.idle_stop {
         note(format!(
             "it stops by itself after {} with no client connected",
             humantime::format_duration(idle)
         ));
     }
-    if args.supervise {
+    if supervise {
         note(format!(
             "running in the background; stop it with: pgpubsub sandbox --stop {}",
             server.url()
@@ -113,20 +112,24 @@ const TICK: Duration = Duration::from_millis(100);
 /// Wait until the server should stop: a stop signal; --idle-stop with no client for that
 /// long; its data directory removed (a sandbox never outlives its files); or the server
 /// gone by itself.
-async fn watch(server: &mut Server, idle_stop: Option<Duration>, signals: &mut Signals) -> Exit {
+async fn watch(
+    server: &mut Server,
+    idle_stop: Option<Duration>,
+    signals: &mut Signals,
+) -> Result<Exit> {
     let mut idle = idle_stop.map(|limit| Idle::new(server.settings(), limit));
     loop {
         tokio::select! {
-            signal = signals.recv() => return signal.exit(),
+            signal = signals.recv() => return Err(Error::Stopped(signal)),
             () = tokio::time::sleep(TICK) => {}
         }
         if !server.dir().join("data").is_dir() {
             note("the data directory was removed; stopping the server");
-            return Exit::Failure;
+            return Ok(Exit::Failure);
         }
         if server.exited() {
             note("the server exited by itself");
-            return Exit::Failure;
+            return Ok(Exit::Failure);
         }
         if let Some(idle) = &mut idle {
             if idle.expired().await {
@@ -134,7 +137,7 @@ async fn watch(server: &mut Server, idle_stop: Option<Duration>, signals: &mut S
                     "no client for {} (--idle-stop); stopping",
                     humantime::format_duration(idle.limit)
                 ));
-                return Exit::Success;
+                return Ok(Exit::Success);
             }
         }
     }

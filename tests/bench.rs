@@ -59,7 +59,25 @@ const JSON_FIELDS: &[&str] = &[
     ".warmup.sent",
     ".warmup.received",
     ".errors",
+    ".workload.idle_listeners",
+    ".workload.stalled_listener",
+    ".workload.writers",
+    ".workload.notify_every",
+    ".server.version",
+    ".server.synchronous_commit",
+    ".server.fsync",
+    ".server.max_notify_queue_pages",
+    ".sender_lag_us.min",
+    ".sender_lag_us.p50",
+    ".sender_lag_us.p99",
+    ".sender_lag_us.max",
+    ".schedule_kept",
+    ".stalled_listener",
+    ".writers",
 ];
+
+const IDLE: &str = "pgpubsub-bench-idle";
+const STALLED: &str = "pgpubsub-bench-stalled";
 
 fn json(stdout: &[u8]) -> Value {
     serde_json::from_slice(stdout)
@@ -70,6 +88,27 @@ fn json(stdout: &[u8]) -> Value {
 fn succeed(cmd: &mut assert_cmd::Command) -> (Value, Vec<u8>) {
     let stdout = cmd.assert().success().get_output().stdout.clone();
     (json(&stdout), stdout)
+}
+
+/// Wait until no session of pgpubsub bench is left in `db`, and no table of its.
+fn assert_nothing_left(db: &str) {
+    wait_for(&format!(
+        "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity \
+         WHERE datname = '{db}' AND application_name LIKE 'pgpubsub-bench-%')"
+    ));
+    let tables = psql_at(
+        &url_with_db(db),
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'pgpubsub_bench%'",
+    );
+    assert_eq!(tables.trim(), "0", "bench left a table behind in {db}");
+}
+
+/// A number in a JSON report.
+fn float(report: &Value, pointer: &str) -> f64 {
+    report
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("{pointer} is not a number: {report}"))
 }
 
 fn count(report: &Value, field: &str) -> u64 {
@@ -407,6 +446,227 @@ fn ephemeral_runs_on_a_throwaway_server() {
 }
 
 #[test]
+fn idle_and_stalled_listeners_grow_the_queue_and_leave_nothing_behind() {
+    let db = own_database("bench_stall");
+    let child = spawn_bench(
+        &db,
+        &[
+            "--idle-listeners",
+            "3",
+            "--stalled-listener",
+            "--rate",
+            "2000/s",
+            "--duration",
+            "2s",
+        ],
+    );
+    // While it runs: three idle listeners, and a listener idle in its open transaction.
+    wait_for(&format!(
+        "SELECT 1 WHERE (SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = '{db}' AND application_name = '{IDLE}') = 3"
+    ));
+    wait_for(&format!(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' \
+         AND application_name = '{STALLED}' AND state = 'idle in transaction'"
+    ));
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(report["workload"]["idle_listeners"], 3);
+    assert_eq!(report["workload"]["stalled_listener"], true);
+    assert_eq!(count(&report, "received"), count(&report, "sent"));
+    let stalled = &report["stalled_listener"];
+    assert!(float(stalled, "/growth_per_s") > 0.0, "{report}");
+    assert!(
+        float(stalled, "/queue_usage_end") > float(stalled, "/queue_usage_start"),
+        "{report}"
+    );
+    assert!(float(stalled, "/time_to_full_s") > 0.0, "{report}");
+    assert_eq!(stalled["released"], true, "{report}");
+    assert_nothing_left(&db);
+}
+
+#[test]
+fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table() {
+    let db = own_database("bench_writers");
+    let child = spawn_bench(
+        &db,
+        &[
+            "--writers",
+            "2",
+            "--notify-every",
+            "3",
+            "--duration",
+            "500ms",
+        ],
+    );
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}\n{report}");
+    let writers = &report["writers"];
+    assert_eq!(writers["sessions"], 2, "{report}");
+    assert_eq!(writers["notify_every"], 3, "{report}");
+    for phase in ["without_notify", "with_notify"] {
+        assert!(
+            float(writers, &format!("/{phase}/commits_per_s")) > 0.0,
+            "{report}"
+        );
+        assert!(
+            float(writers, &format!("/{phase}/latency_p50_us")) > 0.0,
+            "{report}"
+        );
+        assert!(
+            float(writers, &format!("/{phase}/latency_p99_us"))
+                >= float(writers, &format!("/{phase}/latency_p50_us")),
+            "{report}"
+        );
+    }
+    let ratio = float(writers, "/commit_rate_ratio");
+    let rates = float(writers, "/with_notify/commits_per_s")
+        / float(writers, "/without_notify/commits_per_s");
+    assert!((ratio - rates).abs() < 1e-6, "{report}");
+    // Every third transaction of each writer notified, and every notification arrived.
+    let commits = float(writers, "/with_notify/commits") as u64;
+    let sent = count(&report, "sent");
+    assert!(
+        sent * 3 >= commits && sent * 3 <= commits + 2 * 3,
+        "{report}"
+    );
+    assert_eq!(count(&report, "received"), sent, "{report}");
+    assert_nothing_left(&db);
+
+    // The CSV spectrum gains both phases' commit latency.
+    let out = pgpubsub()
+        .args(["bench", "--writers", "1", "--duration", "200ms", "--csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = csv_rows(&out);
+    assert_eq!(
+        rows[0],
+        [
+            "percentile",
+            "latency_us",
+            "sender_lag_us",
+            "commit_without_notify_us",
+            "commit_with_notify_us"
+        ]
+    );
+    assert!(rows[1..]
+        .iter()
+        .all(|r| r[3].parse::<u64>().is_ok() && r[4].parse::<u64>().is_ok()));
+}
+
+#[test]
+fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
+    let db = own_database("bench_sweep");
+    let child = spawn_bench(
+        &db,
+        &[
+            "--sweep",
+            "500..1k",
+            "--duration",
+            "300ms",
+            "--p99-target",
+            "5s",
+            "--idle-listeners",
+            "1",
+        ],
+    );
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}\n{report}");
+    let steps = report["steps"].as_array().expect("steps");
+    let targets: Vec<f64> = steps
+        .iter()
+        .map(|s| s["target_rate"].as_f64().unwrap())
+        .collect();
+    assert_eq!(targets, [500.0, 1000.0], "{report}");
+    assert_eq!(report["p99_target_us"], 5_000_000);
+    for step in steps {
+        assert_eq!(step["lost"], 0, "{report}");
+        assert!(step["achieved_rate"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(step["met_target"].is_boolean(), "{report}");
+    }
+    assert!(report["server"]["fsync"].is_string(), "{report}");
+    assert_nothing_left(&db);
+
+    let out = pgpubsub()
+        .args([
+            "bench",
+            "--sweep",
+            "250..1000",
+            "--duration",
+            "200ms",
+            "--csv",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = csv_rows(&out);
+    assert_eq!(rows[0][0], "target_rate");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let rates: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(rates, ["250", "500", "1000"]);
+}
+
+/// Parse CSV of plain fields: every row as wide as the header.
+fn csv_rows(out: &[u8]) -> Vec<Vec<String>> {
+    let text = String::from_utf8(out.to_vec()).unwrap();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .map(|line| line.split(',').map(str::to_string).collect())
+        .collect();
+    for row in &rows {
+        assert_eq!(row.len(), rows[0].len(), "ragged CSV:\n{text}");
+    }
+    rows
+}
+
+#[test]
+fn csv_gives_the_percentile_spectrum_and_the_chart_fits_80_columns() {
+    let out = pgpubsub()
+        .args(["bench", "--messages", "2000", "--rate", "4000/s", "--csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = csv_rows(&out);
+    assert_eq!(rows[0], ["percentile", "latency_us", "sender_lag_us"]);
+    let latencies: Vec<u64> = rows[1..].iter().map(|r| r[1].parse().unwrap()).collect();
+    assert!(latencies.len() > 10, "{rows:?}");
+    assert!(latencies.windows(2).all(|w| w[0] <= w[1]), "{rows:?}");
+    assert!(
+        rows[1..].iter().all(|r| r[2].parse::<u64>().is_ok()),
+        "{rows:?}"
+    );
+
+    let out = pgpubsub()
+        .args(["bench", "--messages", "2000", "--rate", "4000/s"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(out).unwrap();
+    assert!(table.contains("synchronous_commit"), "{table}");
+    assert!(table.contains("sender lag"), "{table}");
+    let chart: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains('│') || l.contains('└'))
+        .collect();
+    assert!(chart.len() >= 5, "{table}");
+    for line in chart {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+    }
+}
+
+#[test]
 fn bad_workloads_are_usage_errors() {
     for (args, says) in [
         (&["--payload-size", "10"][..], "--payload-size"),
@@ -416,6 +676,12 @@ fn bad_workloads_are_usage_errors() {
         (&["--messages", "10", "--duration", "1s"][..], "--duration"),
         (&["--ephemeral", "-d", "x"][..], "--ephemeral"),
         (&["--duration", "0s"][..], "--duration"),
+        (&["--notify-every", "2"][..], "--writers"),
+        (&["--p99-target", "1s"][..], "--sweep"),
+        (&["--sweep", "2k..1k"][..], "--sweep"),
+        (&["--sweep", "1k"][..], "--sweep"),
+        (&["--json", "--csv"][..], "--csv"),
+        (&["--writers", "2", "--rate", "5"][..], "--rate"),
     ] {
         pgpubsub()
             .arg("bench")

@@ -494,3 +494,76 @@ fn watch_on_a_terminal_redraws_in_place_until_ctrl_c() {
         "what the last frame left is not cleared"
     );
 }
+
+#[test]
+fn watch_survives_a_killed_session_and_a_server_restart_saying_unknown_meanwhile() {
+    // The server is stopped and started again: a server of its own.
+    let server = start_sandbox(&[]);
+    let port = port_of(&server.url).to_string();
+    let app = channel("status_watch");
+    let mut watch = clean(Command::new(BIN))
+        .env("DATABASE_URL", &server.url)
+        .env("PGAPPNAME", &app)
+        .args(["status", "--watch", "100ms", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reports = lines(watch.stdout.take().unwrap());
+    let next = || -> Value {
+        serde_json::from_str(&reports.recv_timeout(PATIENCE).expect("no refresh")).unwrap()
+    };
+    assert_eq!(next()["verdict"], "healthy");
+    let first = pids_where(&server.url, &format!("application_name = '{app}'"));
+    psql_at(
+        &server.url,
+        &format!("SELECT pg_terminate_backend({})", first[0]),
+    );
+    wait_for("status to reconnect", || {
+        let now = pids_where(&server.url, &format!("application_name = '{app}'"));
+        !now.is_empty() && now != first
+    });
+    // Reconnected within the same refresh: nothing but healthy reports.
+    while let Ok(line) = reports.try_recv() {
+        let report: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(report["verdict"], "healthy", "{report:#}");
+    }
+    assert_eq!(next()["verdict"], "healthy");
+
+    stop_sandbox(&server);
+    let mut unknown = next();
+    while unknown["verdict"] == "healthy" {
+        unknown = next();
+    }
+    assert_eq!(unknown["verdict"], "unknown", "{unknown:#}");
+    assert!(
+        unknown["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("could not connect"),
+        "{unknown:#}"
+    );
+    let restarted = start_sandbox(&["--port", &port]);
+    while next()["verdict"] != "healthy" {}
+    signal(watch.id(), libc::SIGINT);
+    watch.wait().unwrap();
+    stop_sandbox(&restarted);
+}
+
+#[test]
+fn a_standby_is_degraded_because_listen_and_notify_cannot_run_there() {
+    let pair = Pair::start();
+    let (code, report) = status_json(&pair.standby.url, &[]);
+    assert_eq!(code, 4, "{report:#}");
+    assert_eq!(report["server"]["in_recovery"], true);
+    assert!(
+        report["reasons"][0].as_str().unwrap().contains("standby"),
+        "{report:#}"
+    );
+    let screen = status_screen(&pair.standby.url, 4);
+    assert!(
+        screen.contains("standby: LISTEN/NOTIFY cannot run here"),
+        "{screen}"
+    );
+    // The primary of the pair is fine.
+    status_screen(&pair.primary.url, 0);
+}

@@ -379,6 +379,12 @@ fn a_role_that_does_not_own_the_table_is_told_so_and_nothing_is_installed() {
             f.sql
         )));
     assert_eq!(f.catalog(), before);
+    // Looking is not changing: any role may list.
+    pgpubsub()
+        .env("DATABASE_URL", as_role.as_str())
+        .args(["trigger", "list", &f.arg])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -388,11 +394,22 @@ fn mistakes_are_explained_and_change_nothing() {
         "CREATE TABLE \"{s}\".nokey (a int); CREATE VIEW \"{s}\".v AS SELECT 1 AS a",
         s = f.schema
     ));
+    // A trigger of the user's under the name pgpubsub would use for channel `theirs`.
+    psql(&format!(
+        "CREATE FUNCTION \"{s}\".f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+         CREATE TRIGGER pgpubsub_row_theirs AFTER INSERT ON {t} FOR EACH ROW EXECUTE FUNCTION \"{s}\".f()",
+        s = f.schema,
+        t = f.sql
+    ));
     let before = f.catalog();
     let nokey = format!("\"{}\".nokey", f.schema);
     let view = format!("\"{}\".v", f.schema);
     let long = "c".repeat(64);
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &[&f.arg, "--channel", "theirs"],
+            "trigger pgpubsub_row_theirs already exists and was not made by pgpubsub",
+        ),
         (&[&format!("\"{}\".missing", f.schema)], "does not exist"),
         (
             &[&f.arg, "--columns", "id,nope"],
@@ -426,4 +443,135 @@ fn mistakes_are_explained_and_change_nothing() {
         listener.payloads(),
         [json!({"schema": f.schema, "table": "nokey", "op": "INSERT", "truncated": true})]
     );
+}
+
+/// A hot standby of `primary` (a sandbox of the test's own), stopped on drop.
+struct Standby {
+    url: String,
+    pg_ctl: String,
+    dir: tempfile::TempDir,
+}
+
+/// Where PostgreSQL's server programs are: PATH, else the newest /usr/lib/postgresql/*/bin.
+fn server_program(name: &str) -> String {
+    let on_path = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .unwrap();
+    if on_path.status.success() {
+        return String::from_utf8(on_path.stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+    }
+    let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("no PostgreSQL server programs")
+        .map(|d| d.unwrap().path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    dirs.sort();
+    dirs.pop().unwrap().display().to_string()
+}
+
+/// `program args...`, as the `postgres` OS user when the tests run as root (the server refuses
+/// root).
+fn server_user_command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = if is_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--", program]);
+        cmd
+    } else {
+        Command::new(program)
+    };
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// Run `server_user_command`; panics with its output on failure.
+fn as_server_user(program: &str, args: &[&str]) {
+    let out = server_user_command(program, args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Standby {
+    fn of(primary: &Sandbox) -> Standby {
+        let hba = primary.dir.join("data/pg_hba.conf");
+        let mut rules = std::fs::OpenOptions::new().append(true).open(hba).unwrap();
+        writeln!(rules, "host replication postgres 127.0.0.1/32 trust").unwrap();
+        psql_at(&primary.url, "SELECT pg_reload_conf()");
+        let dir = tempfile::tempdir().unwrap();
+        if is_root() {
+            let id = |flag| {
+                let out = Command::new("id")
+                    .args([flag, "postgres"])
+                    .output()
+                    .unwrap();
+                String::from_utf8(out.stdout)
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap()
+            };
+            std::os::unix::fs::chown(dir.path(), Some(id("-u")), Some(id("-g"))).unwrap();
+        }
+        let data = dir.path().join("data").display().to_string();
+        let port = free_port().to_string();
+        as_server_user(
+            &server_program("pg_basebackup"),
+            &["-h", "127.0.0.1", "-p", &port_of(&primary.url).to_string()]
+                .into_iter()
+                .chain(["-U", "postgres", "-R", "-D", &data])
+                .collect::<Vec<_>>(),
+        );
+        let pg_ctl = server_program("pg_ctl");
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1",
+            dir.path().display()
+        );
+        let log = dir.path().join("log").display().to_string();
+        as_server_user(
+            &pg_ctl,
+            &["start", "-w", "-D", &data, "-l", &log, "-o", &options],
+        );
+        Standby {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            pg_ctl,
+            dir,
+        }
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data").display().to_string();
+        // No assertion here: a panic while unwinding would abort the test binary.
+        let _ =
+            server_user_command(&self.pg_ctl, &["stop", "-m", "immediate", "-D", &data]).output();
+    }
+}
+
+#[test]
+fn a_standby_is_refused_for_changes_and_still_listed() {
+    let primary = start_sandbox(&[]);
+    psql_at(&primary.url, "CREATE TABLE standby_t (id int PRIMARY KEY)");
+    let standby = Standby::of(&primary);
+    pgpubsub()
+        .env("DATABASE_URL", &standby.url)
+        .args(["trigger", "add", "standby_t"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "the server is a standby (read-only): connect to the primary",
+        ));
+    pgpubsub()
+        .env("DATABASE_URL", &standby.url)
+        .args(["trigger", "list"])
+        .assert()
+        .success();
+    stop_sandbox(&primary);
 }

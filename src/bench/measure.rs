@@ -177,25 +177,40 @@ impl Listener {
     }
 }
 
-/// Poll `pg_notification_queue_usage()` until told to stop; returns the peak fraction.
+/// One reading of the server's notification queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub at: Instant,
+    /// `pg_notification_queue_usage()`: the fraction of the queue in use, 0 to 1.
+    pub usage: f64,
+}
+
+/// Poll `pg_notification_queue_usage()` until told to stop; returns every reading.
 pub async fn sample_queue(
     mut conn: PgConnection,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<f64> {
-    let mut peak: f64 = 0.0;
+) -> anyhow::Result<Vec<Sample>> {
+    let mut samples = Vec::new();
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             _ = tick.tick() => {}
         }
-        let usage: f64 = sqlx::query_scalar("SELECT pg_notification_queue_usage()")
-            .fetch_one(&mut conn)
-            .await
-            .context("cannot sample pg_notification_queue_usage()")?;
-        peak = peak.max(usage);
+        samples.push(Sample {
+            usage: queue_usage(&mut conn).await?,
+            at: Instant::now(),
+        });
     }
-    Ok(peak)
+    Ok(samples)
+}
+
+/// The fraction of the server's notification queue in use now.
+pub async fn queue_usage(conn: &mut PgConnection) -> anyhow::Result<f64> {
+    sqlx::query_scalar("SELECT pg_notification_queue_usage()")
+        .fetch_one(conn)
+        .await
+        .context("cannot sample pg_notification_queue_usage()")
 }
 
 #[cfg(test)]

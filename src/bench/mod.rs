@@ -1,160 +1,355 @@
 //! `pgpubsub bench`: how fast is LISTEN/NOTIFY on this server, at what latency, and does
 //! anything get lost? Every connection is opened and subscribed before the clock starts; then
-//! senders run their schedule, listeners check every notification, and the run waits (bounded by
-//! the drain timeout) until each listener has everything that was committed, so a listener that
-//! falls behind is counted to the last message instead of being cut off.
+//! senders run their schedule (each on a thread of its own, so that they keep it to the
+//! microsecond), listeners check every notification, and the run waits (bounded by the drain
+//! timeout) until each listener has everything that was committed, so a listener that falls
+//! behind is counted to the last message instead of being cut off.
 //!
-//! Submodules: `workload` (senders and their schedule), `measure` (listeners, queue sampler),
-//! `report` (figures, table, JSON).
+//! Submodules: `workload` (what to send, senders and their schedule), `schedule` (precise
+//! waits on dedicated threads), `measure` (listeners, queue sampler), `sessions` (idle and
+//! stalled listeners), `writers` (the write-path scenario), `sweep` (one run per rate),
+//! `server` (version and settings), `report` (figures, table, JSON, CSV), `chart` (terminal
+//! pictures).
 
+mod chart;
 mod measure;
 mod report;
-pub mod workload;
+mod schedule;
+mod server;
+mod sessions;
+mod sweep;
+mod workload;
+mod writers;
 
-use crate::cli::BenchArgs;
 use crate::connect::ConnSettings;
 use crate::ephemeral::{Config, Server};
 use crate::error::{self, note, stdout_error, Error, Exit, Result};
 use crate::signals::{Signal, Signals};
 use anyhow::{anyhow, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use measure::{Listener, ListenerResult};
+use measure::{Listener, ListenerResult, Sample};
 use report::{Outcome, Report, RunFacts};
+use server::ServerFacts;
+use sessions::Stalled;
 use sqlx::postgres::{PgConnection, PgListener};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
-use workload::{BatchBuffers, Clock, Sender, SenderResult, Workload};
+use workload::{BatchBuffers, Clock, Sender, SenderResult, Start, Workload};
+pub use writers::WritersPlan;
 
 /// How sender connections show up in `pg_stat_activity`.
 const SENDER_APPLICATION: &str = "pgpubsub-bench-sender";
 
+/// How writer connections show up in `pg_stat_activity`.
+const WRITER_APPLICATION: &str = "pgpubsub-bench-writer";
+
 /// How often the progress bar and the drain condition are looked at.
 const TICK: Duration = Duration::from_millis(20);
 
+/// `bench` as asked for, free of how it was asked (flags): what `app` resolves the command
+/// line into.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub senders: u32,
+    pub listeners: u32,
+    pub channels: u32,
+    pub payload_size: usize,
+    pub batch: u32,
+    pub messages: Option<u64>,
+    pub duration: Option<Duration>,
+    pub rate: Option<f64>,
+    pub warmup: Option<Duration>,
+    pub drain_timeout: Duration,
+    pub idle_listeners: u32,
+    pub stalled_listener: bool,
+    pub writers: Option<WritersPlan>,
+    pub sweep: Option<SweepPlan>,
+    pub format: Format,
+    /// The server to measure; `None` starts a throwaway one for the run.
+    pub server: Option<ConnSettings>,
+}
+
+/// `--sweep FROM..TO`, doubling, and what a step must meet.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepPlan {
+    pub from: f64,
+    pub to: f64,
+    pub p99_target: Option<Duration>,
+}
+
+/// How the report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The human table with its charts.
+    Table,
+    /// One JSON object.
+    Json,
+    /// One CSV row per percentile, or per step of a sweep.
+    Csv,
+}
+
 /// Run the benchmark, print its report, and turn its verdict into the exit status.
 pub async fn run(
-    args: &BenchArgs,
+    settings: &Settings,
     verbose: bool,
     signals: &mut Signals,
     out: &mut impl Write,
 ) -> Result<Exit> {
-    let workload = Workload::resolve(args)?;
-    let server = if args.ephemeral {
-        match signals.guard(Server::start(&Config::default())).await {
-            Ok(started) => Some(started?),
+    let workload = Workload::resolve(settings)?;
+    let (conn, throwaway) = match &settings.server {
+        Some(conn) => (conn.clone(), None),
+        None => match signals.guard(Server::start(&Config::default())).await {
+            Ok(started) => {
+                let server = started?;
+                (server.settings(), Some(server))
+            }
             Err(signal) => return Ok(signal.exit()),
-        }
-    } else {
-        None
-    };
-    let settings = match &server {
-        Some(server) => server.settings(),
-        None => ConnSettings::resolve(&args.conn)?.for_notifications("bench")?,
+        },
     };
     if verbose {
-        note(settings.describe());
+        note(conn.describe());
     }
-    let outcome = measure_run(&workload, &settings, signals).await;
-    if let Some(server) = server {
+    let outcome = match &settings.sweep {
+        Some(plan) => sweep::run(&workload, plan, &conn, signals)
+            .await
+            .map(|done| done.map(|(report, signal)| (Printed::Sweep(report), signal))),
+        None => measure_run(&workload, &conn, signals)
+            .await
+            .map(|done| done.map(|(report, signal)| (Printed::Run(Box::new(report)), signal))),
+    };
+    if let Some(server) = throwaway {
         server.stop()?;
     }
     let (report, signal) = match outcome? {
         Ok(done) => done,
         Err(signal) => return Ok(signal.exit()),
     };
-    let printed = if args.json {
-        report::print_json(&report, out)
-    } else {
-        report::print_table(&report, out)
-    };
     // A closed stdout (`| head -1`) is not a failure, but it must not hide one either.
-    match printed.map_err(stdout_error) {
-        Ok(()) | Err(Error::StdoutClosed) => Ok(verdict(&report, signal)),
+    match report.print(settings.format, out).map_err(stdout_error) {
+        Ok(()) | Err(Error::StdoutClosed) => Ok(report.verdict(signal)),
         Err(err) => Err(err),
     }
 }
 
-/// Errors and failed delivery are failures (said once more on stderr, for when stdout goes
-/// to a file); otherwise a Ctrl-C run ends with the signal's status.
-fn verdict(report: &Report, signal: Option<Signal>) -> Exit {
-    for err in &report.run.errors {
-        error::warn(err);
-    }
-    if report.failed_delivery() {
-        return error::report(
-            &anyhow!(
-                "delivery failed: {} lost, {} duplicated, {} out of order, {} unexpected",
-                report.lost,
-                report.duplicated,
-                report.out_of_order,
-                report.unexpected
-            )
-            .into(),
-        );
-    }
-    if !report.run.errors.is_empty() {
-        return Exit::Failure;
-    }
-    signal.map_or(Exit::Success, Signal::exit)
+/// What a run ends with: one measurement, or one per step of a sweep.
+enum Printed {
+    Run(Box<Report>),
+    Sweep(sweep::SweepReport),
 }
 
-/// Connect everything (a signal here abandons the run), then run it.
+impl Printed {
+    fn print(&self, format: Format, out: &mut impl Write) -> std::io::Result<()> {
+        match (self, format) {
+            (Printed::Run(report), Format::Table) => report::print_table(report, out),
+            (Printed::Run(report), Format::Json) => report::print_json(report, out),
+            (Printed::Run(report), Format::Csv) => report::print_csv(report, out),
+            (Printed::Sweep(sweep), Format::Table) => sweep.print_table(out),
+            (Printed::Sweep(sweep), Format::Json) => report::print_json(sweep, out),
+            (Printed::Sweep(sweep), Format::Csv) => sweep.print_csv(out),
+        }
+    }
+
+    /// Errors and failed delivery are failures (said once more on stderr, for when stdout
+    /// goes to a file); otherwise a Ctrl-C run ends with the signal's status.
+    fn verdict(&self, signal: Option<Signal>) -> Exit {
+        let reports: Vec<&Report> = match self {
+            Printed::Run(report) => vec![report],
+            Printed::Sweep(sweep) => sweep.steps.iter().collect(),
+        };
+        for report in &reports {
+            for err in &report.run.errors {
+                error::warn(err);
+            }
+            if let Some(warning) = report.schedule_warning() {
+                error::warn(warning);
+            }
+        }
+        if let Some(report) = reports.iter().find(|r| r.failed_delivery()) {
+            return error::report(
+                &anyhow!(
+                    "delivery failed: {} lost, {} duplicated, {} out of order, {} unexpected",
+                    report.lost,
+                    report.duplicated,
+                    report.out_of_order,
+                    report.unexpected
+                )
+                .into(),
+            );
+        }
+        if reports.iter().any(|r| !r.run.errors.is_empty()) {
+            return Exit::Failure;
+        }
+        signal.map_or(Exit::Success, Signal::exit)
+    }
+}
+
+/// One measurement: connect everything (a signal here abandons the run), run it, and clean up
+/// what the scenario created whatever happened.
 async fn measure_run(
     workload: &Workload,
     settings: &ConnSettings,
+    signals: &mut Signals,
+) -> Result<Result<(Report, Option<Signal>), Signal>> {
+    // The first connection goes through the usual path, so that an unreachable server or a
+    // wrong password reads exactly as for every other subcommand.
+    let connected = match signals.guard(settings.select()).await {
+        Ok(connected) => connected.map_err(anyhow::Error::from)?,
+        Err(signal) => return Ok(Err(signal)),
+    };
+    // Every other connection goes to the host selection chose.
+    let (mut control, settings) = (connected.conn, &connected.settings);
+    let server = ServerFacts::read(&mut control).await?;
+    let table = match workload.writers {
+        Some(_) => {
+            let table = writers::table_name(workload);
+            writers::create_table(&mut control, &table).await?;
+            Some(table)
+        }
+        None => None,
+    };
+    let outcome = measure_with(workload, settings, server, &mut control, signals).await;
+    if let Some(table) = table {
+        writers::drop_table(&mut control, &table).await?;
+    }
+    outcome
+}
+
+/// Open the connections, run, and release the stalled listener.
+async fn measure_with(
+    workload: &Workload,
+    settings: &ConnSettings,
+    server: ServerFacts,
+    control: &mut PgConnection,
     signals: &mut Signals,
 ) -> Result<Result<(Report, Option<Signal>), Signal>> {
     let connections = match signals.guard(Connections::open(workload, settings)).await {
         Ok(connections) => connections?,
         Err(signal) => return Ok(Err(signal)),
     };
-    let (outcome, signal) = connections
-        .start(workload)
+    let (mut outcome, stalled, signal) = connections
+        .start(workload, server)
         .finish(workload, signals)
         .await?;
+    if let Some(stalled) = stalled {
+        outcome.run.stalled_released = Some(stalled.release(control).await?);
+        outcome.run.queue_usage_after = Some(measure::queue_usage(control).await?);
+    }
     Ok(Ok((Report::new(workload, outcome), signal)))
+}
+
+/// A sender (or writer) on a thread of its own, connected and waiting for the clock to start.
+struct SenderThread {
+    go: oneshot::Sender<Start>,
+    done: oneshot::Receiver<Option<SenderResult>>,
+}
+
+impl SenderThread {
+    /// Start the thread, connect there, and return once connected (or why not).
+    async fn spawn(id: u32, workload: Arc<Workload>, settings: &ConnSettings) -> Result<Self> {
+        let application = match workload.writers {
+            Some(_) => WRITER_APPLICATION,
+            None => SENDER_APPLICATION,
+        };
+        let settings = settings.with_application_name(application);
+        let (ready_tx, ready) = oneshot::channel();
+        let (go, start_rx) = oneshot::channel::<Start>();
+        let done = schedule::spawn_dedicated(format!("bench-sender-{id}"), move || async move {
+            let conn = match settings.connect().await {
+                Ok(conn) => {
+                    let _ = ready_tx.send(Ok(()));
+                    conn
+                }
+                Err(err) => {
+                    let _ = ready_tx.send(Err(err));
+                    return None;
+                }
+            };
+            let start = start_rx.await.ok()?;
+            Some(run_sender(id, conn, workload, start).await)
+        })
+        .context("cannot start a sender thread")?;
+        match ready.await {
+            Ok(Ok(())) => Ok(SenderThread { go, done }),
+            Ok(Err(err)) => Err(anyhow!("sender: {err}").into()),
+            Err(_) => Err(anyhow!("a sender thread failed to start").into()),
+        }
+    }
+}
+
+/// A sender's (or a writer's) whole run, on its own thread.
+async fn run_sender(
+    id: u32,
+    conn: PgConnection,
+    workload: Arc<Workload>,
+    start: Start,
+) -> SenderResult {
+    match workload.writers {
+        Some(plan) => {
+            let writer = writers::Writer {
+                id,
+                conn,
+                plan,
+                start,
+                workload,
+            };
+            writer.run().await
+        }
+        None => {
+            let buffers = BatchBuffers::new(&workload);
+            let sender = Sender {
+                id,
+                conn,
+                buffers,
+                start,
+                workload,
+            };
+            sender.run().await
+        }
+    }
 }
 
 /// Every connection of a run, open and subscribed before the clock starts.
 struct Connections {
-    control: PgConnection,
-    server_version: String,
+    sampler: PgConnection,
     listeners: Vec<PgListener>,
-    senders: Vec<PgConnection>,
+    idle: Vec<PgListener>,
+    stalled: Option<Stalled>,
+    senders: Vec<SenderThread>,
 }
 
 impl Connections {
     async fn open(workload: &Workload, settings: &ConnSettings) -> Result<Self> {
-        // The first connection goes through the usual path, so that an unreachable server or
-        // a wrong password reads exactly as for every other subcommand.
-        let connected = settings.select().await.map_err(anyhow::Error::from)?;
-        // Every other connection goes to the host selection chose.
-        let (mut control, settings) = (connected.conn, &connected.settings);
-        let server_version: String = sqlx::query_scalar("SHOW server_version")
-            .fetch_one(&mut control)
-            .await
-            .context("cannot read the server version")?;
+        let sampler = settings.connect().await.map_err(anyhow::Error::from)?;
         let listeners = futures::future::try_join_all(
             (0..workload.listeners).map(|_| measure::subscribe(settings, &workload.channels)),
         )
         .await?;
-        let senders =
-            futures::future::try_join_all((0..workload.senders).map(|_| connect_sender(settings)))
-                .await?;
+        let idle =
+            sessions::idle_listeners(settings, &workload.run_id, workload.idle_listeners).await?;
+        let stalled = match workload.stalled_listener {
+            true => Some(Stalled::open(settings, &workload.channels).await?),
+            false => None,
+        };
+        let shared = Arc::new(workload.clone());
+        let senders = futures::future::try_join_all(
+            (0..workload.senders).map(|id| SenderThread::spawn(id, shared.clone(), settings)),
+        )
+        .await?;
         Ok(Connections {
-            control,
-            server_version,
+            sampler,
             listeners,
+            idle,
+            stalled,
             senders,
         })
     }
 
     /// Start the clock and every task: listeners, the queue sampler, then the senders.
-    fn start(self, workload: &Workload) -> Running {
+    fn start(self, workload: &Workload, server: ServerFacts) -> Running {
         let clock = Clock {
             epoch: Instant::now(),
         };
@@ -181,32 +376,28 @@ impl Connections {
                 tokio::spawn(listener.run(workload.senders))
             })
             .collect();
-        let sampler = tokio::spawn(measure::sample_queue(self.control, listening));
-        let shared = Arc::new(workload.clone());
+        let sampler = tokio::spawn(measure::sample_queue(self.sampler, listening));
         let sent = Arc::new(AtomicU64::new(0));
         let senders = self
             .senders
             .into_iter()
-            .zip(0..)
-            .map(|(conn, id)| {
-                let sender = Sender {
-                    id,
-                    conn,
-                    workload: shared.clone(),
+            .map(|thread| {
+                let _ = thread.go.send(Start {
                     clock,
                     progress: sent.clone(),
                     stop: sending.clone(),
-                    buffers: BatchBuffers::new(workload),
-                };
-                tokio::spawn(sender.run())
+                });
+                thread.done
             })
             .collect();
         Running {
-            server_version: self.server_version,
+            server,
             measure_start,
             listeners,
             unique,
             sampler,
+            idle: self.idle,
+            stalled: self.stalled,
             senders,
             sent,
             stop_sending,
@@ -220,13 +411,16 @@ impl Connections {
 
 /// A run in flight: its tasks, and what they share with the orchestration.
 struct Running {
-    server_version: String,
+    server: ServerFacts,
     measure_start: Instant,
     listeners: Vec<JoinHandle<ListenerResult>>,
     /// Distinct notifications received, per listener.
     unique: Vec<Arc<AtomicU64>>,
-    sampler: JoinHandle<anyhow::Result<f64>>,
-    senders: Vec<JoinHandle<SenderResult>>,
+    sampler: JoinHandle<anyhow::Result<Vec<Sample>>>,
+    /// Held open (and closed) with the run.
+    idle: Vec<PgListener>,
+    stalled: Option<Stalled>,
+    senders: Vec<oneshot::Receiver<Option<SenderResult>>>,
     /// Notifications committed, over all senders.
     sent: Arc<AtomicU64>,
     stop_sending: watch::Sender<bool>,
@@ -244,13 +438,14 @@ impl Running {
         mut self,
         workload: &Workload,
         signals: &mut Signals,
-    ) -> Result<(Outcome, Option<Signal>)> {
+    ) -> Result<(Outcome, Option<Stalled>, Option<Signal>)> {
         let senders = self.send(signals).await?;
+        let send_end = Instant::now();
         let due: u64 = senders.iter().map(SenderResult::total).sum();
         let drain_timed_out = self.drain(workload, due, signals).await;
         self.progress.finish();
         let _ = self.stop_listening.send(true);
-        self.collect(senders, drain_timed_out).await
+        self.collect(senders, send_end, drain_timed_out).await
     }
 
     /// Wait for the senders to finish, stopping them on the first signal.
@@ -269,10 +464,13 @@ impl Running {
                     .sending(self.sent.load(Ordering::Relaxed), self.received()),
             }
         };
-        Ok(results
+        results
             .into_iter()
-            .collect::<Result<_, _>>()
-            .context("a sender task failed")?)
+            .map(|result| match result {
+                Ok(Some(result)) => Ok(result),
+                _ => Err(anyhow!("a sender thread failed").into()),
+            })
+            .collect()
     }
 
     /// Wait until every listener that is still connected has all `due` notifications, the
@@ -301,57 +499,55 @@ impl Running {
         }
     }
 
-    /// Gather what every task recorded.
+    /// Gather what every task recorded; the stalled listener is handed back for release.
     async fn collect(
         self,
         senders: Vec<SenderResult>,
+        send_end: Instant,
         drain_timed_out: bool,
-    ) -> Result<(Outcome, Option<Signal>)> {
+    ) -> Result<(Outcome, Option<Stalled>, Option<Signal>)> {
         let listeners: Vec<ListenerResult> = futures::future::join_all(self.listeners)
             .await
             .into_iter()
             .collect::<Result<_, _>>()
             .context("a listener task failed")?;
+        drop(self.idle);
         let mut errors: Vec<String> = senders
             .iter()
             .filter_map(|s| s.error.clone())
             .chain(listeners.iter().filter_map(|l| l.error.clone()))
             .collect();
-        let peak_queue_usage = match self.sampler.await.context("the queue sampler failed")? {
-            Ok(peak) => Some(peak),
+        let queue = match self.sampler.await.context("the queue sampler failed")? {
+            Ok(samples) => samples,
             Err(err) => {
                 errors.push(format!("{err:#}"));
-                None
+                Vec::new()
             }
         };
         let outcome = Outcome {
             run: RunFacts {
-                server_version: self.server_version,
+                server_version: self.server.version.clone(),
+                server: self.server,
                 interrupted: self.signal.is_some(),
                 drain_timed_out,
-                peak_queue_usage,
+                peak_queue_usage: queue.iter().map(|s| s.usage).reduce(f64::max),
+                stalled_released: None,
+                queue_usage_after: None,
                 errors,
             },
             measure_start: self.measure_start,
+            send_end,
+            queue,
             senders,
             listeners,
         };
-        Ok((outcome, self.signal))
+        Ok((outcome, self.stalled, self.signal))
     }
 
     /// Distinct notifications received so far, over all listeners.
     fn received(&self) -> u64 {
         self.unique.iter().map(|n| n.load(Ordering::Relaxed)).sum()
     }
-}
-
-/// A sender connection, named so that it can be told apart in `pg_stat_activity`.
-async fn connect_sender(settings: &ConnSettings) -> Result<PgConnection> {
-    settings
-        .with_application_name(SENDER_APPLICATION)
-        .connect()
-        .await
-        .map_err(|err| anyhow!("sender: {err}").into())
 }
 
 /// The progress line on stderr; hidden unless stderr is a terminal.

@@ -1,14 +1,28 @@
 //! The results: computed once from what the senders and listeners recorded, then printed as a
-//! human table or as JSON whose field names are a stable interface (documented in `--help`
-//! and README). Every figure is a count or a ratio of measured counts and times.
+//! human table (with its charts), as JSON whose field names are a stable interface (documented
+//! in `--help` and README) or as CSV for plotting. Every figure is a count or a ratio of
+//! measured counts and times.
 
-use super::measure::{latency_histogram, ListenerResult};
+use super::chart;
+use super::measure::{latency_histogram, ListenerResult, Sample};
+use super::server::ServerFacts;
 use super::workload::{Limit, SenderResult, Workload};
+use super::writers::Commits;
+use crate::output::sanitize;
 use colored::Colorize;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
+
+/// A sender lag (actual send - schedule) this small never counts against the schedule: it is
+/// below what the listeners' own wake-up adds.
+const LAG_ALLOWANCE_US: u64 = 100;
+
+/// The percentiles the CSV spectrum gives, one row each.
+const CSV_PERCENTILES: [f64; 13] = [
+    0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0,
+];
 
 /// Everything a run found out.
 #[derive(Debug, Serialize)]
@@ -28,16 +42,34 @@ pub struct Report {
     pub send_rate: Rate,
     pub receive_rate: Rate,
     pub latency_us: Latency,
+    /// How late senders left against their schedule (open loop only).
+    pub sender_lag_us: Latency,
+    /// Whether the senders kept their schedule; `None` without a rate.
+    pub schedule_kept: Option<bool>,
     pub warmup: Warmup,
+    pub stalled_listener: Option<StalledFigures>,
+    pub writers: Option<WritersFigures>,
+    /// The merged histograms, for the charts and the CSV.
+    #[serde(skip)]
+    latency: Histogram<u64>,
+    #[serde(skip)]
+    lag: Histogram<u64>,
 }
 
 /// What the run itself tells, as opposed to the figures derived from the counts.
 #[derive(Debug, Serialize)]
 pub struct RunFacts {
     pub server_version: String,
+    pub server: ServerFacts,
     pub interrupted: bool,
     pub drain_timed_out: bool,
     pub peak_queue_usage: Option<f64>,
+    /// Whether the stalled listener's session ended when released.
+    #[serde(skip)]
+    pub stalled_released: Option<bool>,
+    /// The queue usage once the stalled listener was released.
+    #[serde(skip)]
+    pub queue_usage_after: Option<f64>,
     /// One line per connection (or the sampler) that failed.
     pub errors: Vec<String>,
 }
@@ -54,6 +86,11 @@ pub struct WorkloadInfo {
     pub duration_s: Option<f64>,
     pub rate: Option<f64>,
     pub warmup_s: f64,
+    pub idle_listeners: u32,
+    pub stalled_listener: bool,
+    /// Writer sessions (`--writers`), or `None`.
+    pub writers: Option<u32>,
+    pub notify_every: Option<u32>,
 }
 
 /// A rate over all connections of one side, and its spread over the connections.
@@ -91,10 +128,54 @@ pub struct Warmup {
     pub received: u64,
 }
 
+/// What the stalled listener did to the notification queue.
+#[derive(Debug, Serialize)]
+pub struct StalledFigures {
+    /// `pg_notification_queue_usage()` when the measured phase started and when sending ended.
+    pub queue_usage_start: Option<f64>,
+    pub queue_usage_end: Option<f64>,
+    /// Growth of the usage per second while sending (least squares over the samples).
+    pub growth_per_s: Option<f64>,
+    /// Seconds until the queue would be full at that growth; `None` when it did not grow.
+    pub time_to_full_s: Option<f64>,
+    /// Whether the stalled session was gone from the server within 5 s of its release.
+    pub released: Option<bool>,
+    /// The usage after the release.
+    pub queue_usage_after: Option<f64>,
+}
+
+/// The write path with and without NOTIFY.
+#[derive(Debug, Serialize)]
+pub struct WritersFigures {
+    pub sessions: u32,
+    pub notify_every: u32,
+    pub without_notify: CommitFigures,
+    pub with_notify: CommitFigures,
+    /// with / without: commits per second, and the commit latency percentiles.
+    pub commit_rate_ratio: Option<f64>,
+    pub p50_ratio: Option<f64>,
+    pub p99_ratio: Option<f64>,
+}
+
+/// One writers' phase.
+#[derive(Debug, Serialize)]
+pub struct CommitFigures {
+    pub commits: u64,
+    pub commits_per_s: f64,
+    pub latency_p50_us: Option<u64>,
+    pub latency_p99_us: Option<u64>,
+    /// The commit latencies of all writers, for the CSV.
+    #[serde(skip)]
+    latency: Histogram<u64>,
+}
+
 /// The raw outcome of a run, before any figure is derived.
 pub struct Outcome {
     pub run: RunFacts,
     pub measure_start: Instant,
+    /// When the last sender finished.
+    pub send_end: Instant,
+    pub queue: Vec<Sample>,
     pub senders: Vec<SenderResult>,
     pub listeners: Vec<ListenerResult>,
 }
@@ -107,6 +188,8 @@ impl Report {
             senders,
             listeners,
             measure_start,
+            send_end,
+            queue,
         } = outcome;
         let sent: u64 = senders.iter().map(|s| s.sent).sum();
         let received: u64 = listeners.iter().map(|l| l.received).sum();
@@ -123,13 +206,29 @@ impl Report {
             })
             .sum();
         let send_window = senders.iter().map(|s| s.elapsed).max().unwrap_or_default();
+        // Writers notify only in their second phase.
+        let notifying_from = match workload.writers {
+            Some(_) => measure_start + workload.phase_length(),
+            None => measure_start,
+        };
         let arrival = |l: &ListenerResult| {
             l.last_arrival.map_or(Duration::ZERO, |at| {
-                at.saturating_duration_since(measure_start)
+                at.saturating_duration_since(notifying_from)
             })
         };
         let receive_window = listeners.iter().map(arrival).max().unwrap_or_default();
         let size = workload.payload_size;
+        let latency = merged(listeners.iter().map(|l| &l.latency));
+        let lag = merged(senders.iter().map(|s| &s.lag));
+        let stalled_listener = workload
+            .stalled_listener
+            .then(|| StalledFigures::new(&run, &queue, measure_start, send_end));
+        let writers = workload
+            .writers
+            .map(|plan| WritersFigures::new(plan.sessions, plan.notify_every, &senders));
+        let latency_us = Latency::new(&latency);
+        let sender_lag_us = Latency::new(&lag);
+        let schedule_kept = schedule_kept(&latency_us, &sender_lag_us);
         Report {
             workload: WorkloadInfo::new(workload),
             run,
@@ -153,12 +252,32 @@ impl Report {
                 listeners.iter().map(|l| (l.received, arrival(l))),
                 size,
             ),
-            latency_us: Latency::new(listeners.iter().map(|l| &l.latency)),
+            latency_us,
+            sender_lag_us,
+            schedule_kept,
             warmup: Warmup {
                 sent: senders.iter().map(|s| s.warmup_sent).sum(),
                 received: sum(|l| l.warmup_received),
             },
+            stalled_listener,
+            writers,
+            latency,
+            lag,
         }
+    }
+
+    /// What to tell the reader when the senders could not keep their schedule.
+    pub fn schedule_warning(&self) -> Option<String> {
+        if self.schedule_kept != Some(false) {
+            return None;
+        }
+        Some(format!(
+            "the senders fell behind their schedule (lag p50 {}, p99 {}): the latency includes \
+             time the client could not send; lower --rate, add --senders, or give the client \
+             more CPU",
+            micros(self.sender_lag_us.p50.unwrap_or(0)),
+            micros(self.sender_lag_us.p99.unwrap_or(0))
+        ))
     }
 
     /// Whether the loss check failed: anything but exactly-once, in-order delivery.
@@ -185,6 +304,10 @@ impl WorkloadInfo {
             },
             rate: w.rate,
             warmup_s: w.warmup.as_secs_f64(),
+            idle_listeners: w.idle_listeners,
+            stalled_listener: w.stalled_listener,
+            writers: w.writers.map(|plan| plan.sessions),
+            notify_every: w.writers.map(|plan| plan.notify_every),
         }
     }
 }
@@ -219,13 +342,114 @@ impl Rate {
     }
 }
 
-impl Latency {
-    fn new<'a>(histograms: impl Iterator<Item = &'a Histogram<u64>>) -> Latency {
-        let mut all = latency_histogram();
-        for h in histograms {
-            all.add(h)
-                .expect("histograms of the same bounds always add");
+/// One histogram of all of them.
+fn merged<'a>(histograms: impl Iterator<Item = &'a Histogram<u64>>) -> Histogram<u64> {
+    let mut all = latency_histogram();
+    for h in histograms {
+        all.add(h)
+            .expect("histograms of the same bounds always add");
+    }
+    all
+}
+
+/// Kept unless the senders' p99 lag is above the allowance and above half the median latency
+/// (then a good part of what reads as latency is the client's own lateness).
+fn schedule_kept(latency: &Latency, lag: &Latency) -> Option<bool> {
+    let lag_p99 = lag.p99?;
+    let allowed = LAG_ALLOWANCE_US.max(latency.p50.unwrap_or(0) / 2);
+    Some(lag_p99 <= allowed)
+}
+
+impl StalledFigures {
+    fn new(run: &RunFacts, queue: &[Sample], from: Instant, to: Instant) -> Self {
+        let sending: Vec<&Sample> = queue
+            .iter()
+            .filter(|s| s.at >= from && s.at <= to)
+            .collect();
+        let growth_per_s = slope(&sending, from);
+        let queue_usage_end = sending.last().map(|s| s.usage);
+        StalledFigures {
+            queue_usage_start: sending.first().map(|s| s.usage),
+            queue_usage_end,
+            growth_per_s,
+            time_to_full_s: match (growth_per_s, queue_usage_end) {
+                (Some(growth), Some(end)) if growth > 0.0 => Some((1.0 - end) / growth),
+                _ => None,
+            },
+            released: run.stalled_released,
+            queue_usage_after: run.queue_usage_after,
         }
+    }
+}
+
+/// The least-squares slope of usage over time, per second; `None` with fewer than 2 samples.
+fn slope(samples: &[&Sample], origin: Instant) -> Option<f64> {
+    if samples.len() < 2 {
+        return None;
+    }
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|s| (s.at.duration_since(origin).as_secs_f64(), s.usage))
+        .collect();
+    let n = points.len() as f64;
+    let (mean_t, mean_u) = points
+        .iter()
+        .fold((0.0, 0.0), |(t, u), p| (t + p.0 / n, u + p.1 / n));
+    let (cov, var) = points.iter().fold((0.0, 0.0), |(c, v), (t, u)| {
+        (c + (t - mean_t) * (u - mean_u), v + (t - mean_t).powi(2))
+    });
+    (var > 0.0).then(|| cov / var)
+}
+
+impl WritersFigures {
+    fn new(sessions: u32, notify_every: u32, senders: &[SenderResult]) -> Self {
+        let writes: Vec<_> = senders.iter().filter_map(|s| s.writes.as_ref()).collect();
+        let without_notify = CommitFigures::new(writes.iter().map(|w| &w.without_notify));
+        let with_notify = CommitFigures::new(writes.iter().map(|w| &w.with_notify));
+        let ratio = |with: Option<f64>, without: Option<f64>| match (with, without) {
+            (Some(with), Some(without)) if without > 0.0 => Some(with / without),
+            _ => None,
+        };
+        let as_f64 = |us: Option<u64>| us.map(|us| us as f64);
+        WritersFigures {
+            sessions,
+            notify_every,
+            commit_rate_ratio: ratio(
+                Some(with_notify.commits_per_s),
+                Some(without_notify.commits_per_s),
+            ),
+            p50_ratio: ratio(
+                as_f64(with_notify.latency_p50_us),
+                as_f64(without_notify.latency_p50_us),
+            ),
+            p99_ratio: ratio(
+                as_f64(with_notify.latency_p99_us),
+                as_f64(without_notify.latency_p99_us),
+            ),
+            without_notify,
+            with_notify,
+        }
+    }
+}
+
+impl CommitFigures {
+    fn new<'a>(phases: impl Iterator<Item = &'a Commits> + Clone) -> Self {
+        let commits = phases.clone().map(|p| p.commits).sum();
+        let window = phases.clone().map(|p| p.elapsed).max().unwrap_or_default();
+        let latency = merged(phases.map(|p| &p.latency));
+        let figures = Latency::new(&latency);
+        CommitFigures {
+            commits,
+            commits_per_s: per_second(commits, window),
+            latency_p50_us: figures.p50,
+            latency_p99_us: figures.p99,
+            latency,
+        }
+    }
+}
+
+impl Latency {
+    fn new(all: &Histogram<u64>) -> Latency {
         let measured = !all.is_empty();
         let q = |quantile: f64| measured.then(|| all.value_at_quantile(quantile));
         Latency {
@@ -241,40 +465,30 @@ impl Latency {
 }
 
 /// One JSON object on one line.
-pub fn print_json(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub fn print_json(report: &impl Serialize, out: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer(&mut *out, report)?;
     writeln!(out)?;
     out.flush()
 }
 
-/// The human table; colored when `colored` says so (decided once at start).
+/// The human table and its chart; colored when `colored` says so (decided once at start).
 pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
-    let w = &r.workload;
-    let limit = match (w.messages, w.duration_s) {
-        (Some(n), _) => format!("{n} messages"),
-        (_, Some(s)) => format!("{}", humantime::format_duration(Duration::from_secs_f64(s))),
-        _ => String::new(),
-    };
-    let rate = w.rate.map_or("as fast as possible".to_string(), |r| {
-        format!("{} msg/s", number(r))
-    });
     writeln!(
         out,
-        "{} PostgreSQL {}: {} sender(s), {} listener(s), {} channel(s), {}-byte payloads, batch {}, {limit}, {rate}",
+        "{:<16} {}",
         "pgpubsub bench".bold(),
-        r.run.server_version,
-        w.senders,
-        w.listeners,
-        w.channels,
-        w.payload_size,
-        w.batch,
+        sanitize(&r.run.server.describe())
     )?;
-    if w.warmup_s > 0.0 {
+    writeln!(out, "{:<16} {}", "workload", workload_text(&r.workload))?;
+    if r.workload.warmup_s > 0.0 {
         writeln!(
             out,
             "warmup           {} sent, {} received (checked for loss, not in the figures below)",
             r.warmup.sent, r.warmup.received
         )?;
+    }
+    if let Some(writers) = &r.writers {
+        writers_lines(out, writers)?;
     }
     writeln!(
         out,
@@ -295,12 +509,21 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
         "received", r.received, r.expected
     )?;
     rate_line(out, "receive rate", &r.receive_rate)?;
-    latency_line(out, &r.latency_us)?;
+    latency_line(out, "latency", &r.latency_us)?;
+    if r.schedule_kept.is_some() {
+        latency_line(out, "sender lag", &r.sender_lag_us)?;
+    }
+    if let Some(warning) = r.schedule_warning() {
+        writeln!(out, "{}", warning.yellow().bold())?;
+    }
     let queue = r
         .run
         .peak_queue_usage
-        .map_or("not sampled".to_string(), |q| format!("{:.4}%", q * 100.0));
+        .map_or("not sampled".to_string(), percent);
     writeln!(out, "{:<16} {:>16}   peak", "queue usage", queue)?;
+    if let Some(stalled) = &r.stalled_listener {
+        stalled_lines(out, stalled)?;
+    }
     delivery_line(out, r)?;
     if r.run.interrupted {
         writeln!(out, "{}", "interrupted: partial report".yellow().bold())?;
@@ -313,6 +536,158 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
                 .yellow()
                 .bold()
         )?;
+    }
+    if !r.latency.is_empty() {
+        writeln!(out)?;
+        let rows = spectrum_rows(&r.latency);
+        for line in chart::bars(
+            "latency by percentile (log scale)",
+            &rows,
+            chart::width(),
+            micros,
+        ) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    out.flush()
+}
+
+/// The workload in one line.
+fn workload_text(w: &WorkloadInfo) -> String {
+    let limit = match (w.messages, w.duration_s) {
+        (Some(n), _) => format!("{n} messages"),
+        (_, Some(s)) => format!("{}", humantime::format_duration(Duration::from_secs_f64(s))),
+        _ => String::new(),
+    };
+    let rate = w.rate.map_or("as fast as possible".to_string(), |r| {
+        format!("{} msg/s", number(r))
+    });
+    let mut text = match w.writers {
+        Some(writers) => format!(
+            "{writers} writer(s), {} listener(s), {} channel(s), {}-byte payloads, {limit} per phase",
+            w.listeners, w.channels, w.payload_size
+        ),
+        None => format!(
+            "{} sender(s), {} listener(s), {} channel(s), {}-byte payloads, batch {}, {limit}, {rate}",
+            w.senders, w.listeners, w.channels, w.payload_size, w.batch
+        ),
+    };
+    if w.idle_listeners > 0 {
+        text.push_str(&format!(", {} idle listener(s)", w.idle_listeners));
+    }
+    if w.stalled_listener {
+        text.push_str(", a stalled listener");
+    }
+    text
+}
+
+/// The writers' two phases side by side, and their ratio.
+fn writers_lines(out: &mut impl Write, w: &WritersFigures) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<16} {:>12} {:>12} {:>12}   {}",
+        "write path",
+        "commits/s",
+        "p50",
+        "p99",
+        format!(
+            "{} session(s), NOTIFY in every {} transaction(s)",
+            w.sessions, w.notify_every
+        )
+        .dimmed()
+    )?;
+    for (name, phase) in [
+        ("without NOTIFY", &w.without_notify),
+        ("with NOTIFY", &w.with_notify),
+    ] {
+        writeln!(
+            out,
+            "{name:<16} {:>12} {:>12} {:>12}",
+            number(phase.commits_per_s),
+            phase.latency_p50_us.map_or("-".to_string(), micros),
+            phase.latency_p99_us.map_or("-".to_string(), micros),
+        )?;
+    }
+    let ratio = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.2}x"));
+    writeln!(
+        out,
+        "{:<16} {:>12} {:>12} {:>12}",
+        "with / without",
+        ratio(w.commit_rate_ratio),
+        ratio(w.p50_ratio),
+        ratio(w.p99_ratio)
+    )
+}
+
+/// What the stalled listener did to the queue.
+fn stalled_lines(out: &mut impl Write, s: &StalledFigures) -> io::Result<()> {
+    let growth = match (s.growth_per_s, s.queue_usage_start, s.queue_usage_end) {
+        (Some(growth), Some(start), Some(end)) => format!(
+            "{}/s while sending ({} to {})",
+            percent(growth),
+            percent(start),
+            percent(end)
+        ),
+        _ => "not measured (too short a run)".to_string(),
+    };
+    writeln!(out, "{:<16} {growth}", "queue growth")?;
+    let full = s
+        .time_to_full_s
+        .map_or("never at this rate".to_string(), |secs| {
+            humantime::format_duration(Duration::from_secs(secs as u64)).to_string()
+        });
+    writeln!(out, "{:<16} {full}", "queue full in")?;
+    let released = match s.released {
+        Some(true) => "released; its session is gone".to_string(),
+        Some(false) => "NOT released: its session is still on the server"
+            .red()
+            .bold()
+            .to_string(),
+        None => "not released (the run was cut short)".to_string(),
+    };
+    let after = s.queue_usage_after.map_or(String::new(), |u| {
+        format!(", queue usage after: {}", percent(u))
+    });
+    writeln!(out, "{:<16} {released}{after}", "stalled listener")
+}
+
+/// A fraction as a percentage with room for the small ones a queue shows.
+fn percent(fraction: f64) -> String {
+    format!("{:.4}%", fraction * 100.0)
+}
+
+/// The percentile spectrum's rows: label and value.
+fn spectrum_rows(h: &Histogram<u64>) -> Vec<(String, u64)> {
+    let mut rows: Vec<(String, u64)> = [50.0, 90.0, 99.0, 99.9, 99.99]
+        .iter()
+        .map(|p| (format!("p{p}"), h.value_at_quantile(p / 100.0)))
+        .collect();
+    rows.insert(0, ("min".to_string(), h.min()));
+    rows.push(("max".to_string(), h.max()));
+    rows.into_iter()
+        .map(|(label, us)| (format!("{label} {}", micros(us)), us))
+        .collect()
+}
+
+/// One CSV row per percentile: latency and sender lag, in microseconds (lag empty without a
+/// rate); a header row first.
+pub fn print_csv(r: &Report, out: &mut impl Write) -> io::Result<()> {
+    let mut columns = vec![("latency_us", &r.latency), ("sender_lag_us", &r.lag)];
+    if let Some(w) = &r.writers {
+        columns.push(("commit_without_notify_us", &w.without_notify.latency));
+        columns.push(("commit_with_notify_us", &w.with_notify.latency));
+    }
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    writeln!(out, "percentile,{}", names.join(","))?;
+    for p in CSV_PERCENTILES {
+        let values: Vec<String> = columns
+            .iter()
+            .map(|(_, h)| match h.is_empty() {
+                true => String::new(),
+                false => h.value_at_quantile(p / 100.0).to_string(),
+            })
+            .collect();
+        writeln!(out, "{p},{}", values.join(","))?;
     }
     out.flush()
 }
@@ -330,9 +705,9 @@ fn rate_line(out: &mut impl Write, name: &str, rate: &Rate) -> io::Result<()> {
     )
 }
 
-fn latency_line(out: &mut impl Write, l: &Latency) -> io::Result<()> {
+fn latency_line(out: &mut impl Write, name: &str, l: &Latency) -> io::Result<()> {
     let Some(min) = l.min else {
-        return writeln!(out, "{:<16} {:>16}", "latency", "none measured");
+        return writeln!(out, "{name:<16} {:>16}", "none measured");
     };
     let fields = [
         ("min", Some(min)),
@@ -346,7 +721,7 @@ fn latency_line(out: &mut impl Write, l: &Latency) -> io::Result<()> {
         .iter()
         .map(|(name, us)| format!("{name} {}", micros(us.unwrap_or(0))))
         .collect();
-    writeln!(out, "{:<16} {}", "latency", text.join("  "))
+    writeln!(out, "{name:<16} {}", text.join("  "))
 }
 
 fn delivery_line(out: &mut impl Write, r: &Report) -> io::Result<()> {
@@ -372,7 +747,7 @@ fn delivery_line(out: &mut impl Write, r: &Report) -> io::Result<()> {
 }
 
 /// A rate with thousands separators and no false precision.
-fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     let digits = format!("{:.0}", value);
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -385,7 +760,7 @@ fn number(value: f64) -> String {
 }
 
 /// A latency in the unit that reads best.
-fn micros(us: u64) -> String {
+pub fn micros(us: u64) -> String {
     match us {
         0..1_000 => format!("{us} µs"),
         1_000..1_000_000 => format!("{:.2} ms", us as f64 / 1e3),
@@ -412,13 +787,16 @@ mod tests {
             rate: None,
             warmup: Duration::ZERO,
             drain_timeout: Duration::from_secs(1),
+            idle_listeners: 0,
+            stalled_listener: true,
+            writers: None,
+            run_id: "test".to_string(),
         };
         let start = Instant::now();
         let sender = || SenderResult {
             sent: 5,
-            warmup_sent: 0,
             elapsed: Duration::from_secs(1),
-            error: None,
+            ..SenderResult::new()
         };
         let listener = |missing: &[u64]| {
             let mut result = ListenerResult::new(2);
@@ -440,12 +818,29 @@ mod tests {
             Outcome {
                 run: RunFacts {
                     server_version: "15.0".to_string(),
+                    server: ServerFacts {
+                        version: "15.0".to_string(),
+                        synchronous_commit: "on".to_string(),
+                        fsync: "off".to_string(),
+                        max_notify_queue_pages: None,
+                    },
+                    stalled_released: Some(true),
+                    queue_usage_after: Some(0.0),
                     interrupted: false,
                     drain_timed_out: true,
                     peak_queue_usage: Some(0.0),
                     errors: Vec::new(),
                 },
                 measure_start: start,
+                send_end: start + Duration::from_secs(2),
+                queue: [0.0, 0.001, 0.002]
+                    .iter()
+                    .zip(0..)
+                    .map(|(usage, i)| Sample {
+                        at: start + Duration::from_secs(i),
+                        usage: *usage,
+                    })
+                    .collect(),
                 senders: vec![sender(), sender()],
                 listeners: vec![listener(&[]), lossy],
             },
@@ -468,6 +863,20 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("drain timed out"), "{table}");
+        assert!(
+            table.contains("synchronous_commit on, fsync off"),
+            "{table}"
+        );
+        // The stalled listener's queue grew by 0.1 % a second: full in about 998 s.
+        let stalled = report.stalled_listener.as_ref().unwrap();
+        assert!((stalled.growth_per_s.unwrap() - 0.001).abs() < 1e-9);
+        assert!((stalled.time_to_full_s.unwrap() - 998.0).abs() < 1e-6);
+        assert!(table.contains("queue full in"), "{table}");
+        // No rate: no sender lag, no verdict on the schedule.
+        assert_eq!(report.schedule_kept, None);
+        for line in table.lines() {
+            assert!(line.chars().count() <= chart::MAX_WIDTH || !line.contains('│'));
+        }
     }
 
     #[test]

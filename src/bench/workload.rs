@@ -3,9 +3,13 @@
 //! its *scheduled* time, so a stalled server shows up as latency instead of being hidden by a
 //! sender that simply waited (coordinated omission).
 
-use crate::cli::BenchArgs;
+use super::measure::latency_histogram;
+use super::schedule;
+use super::writers::{WriterResult, WritersPlan};
+use super::Settings;
 use crate::error::{usage, Result};
 use crate::limits::MAX_PAYLOAD_BYTES;
+use hdrhistogram::Histogram;
 use sqlx::postgres::PgConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,12 +19,21 @@ use tokio::sync::watch;
 /// Notifications sent when neither --messages nor --duration is given.
 const DEFAULT_MESSAGES: u64 = 100_000;
 
+/// How long each phase of `--writers` lasts unless --duration says.
+const DEFAULT_WRITERS_PHASE: Duration = Duration::from_secs(5);
+
+/// How long each step of `--sweep` lasts unless --duration says.
+const DEFAULT_SWEEP_STEP: Duration = Duration::from_secs(2);
+
 /// Longest header: sender (8 hex digits), sequence and timestamp (16 each), three colons.
 pub const HEADER_BYTES: usize = 8 + 16 + 16 + 3;
 
 /// One statement, hence one transaction, per batch: the server sends a batch in send order.
 const SEND_BATCH: &str =
     "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)";
+
+/// A batch of one, without the arrays: the shortest round trip, for latency runs.
+const SEND_ONE: &str = "SELECT pg_notify($1, $2)";
 
 /// When the measured phase ends.
 #[derive(Debug, Clone, Copy)]
@@ -44,42 +57,87 @@ pub struct Workload {
     pub rate: Option<f64>,
     pub warmup: Duration,
     pub drain_timeout: Duration,
+    /// Sessions listening on channels no one notifies (each one the server must wake).
+    pub idle_listeners: u32,
+    /// One listener that stops reading, its session held in an open transaction.
+    pub stalled_listener: bool,
+    /// The write-path scenario: writers instead of senders.
+    pub writers: Option<WritersPlan>,
+    /// The run's unique stem, for channel and table names.
+    pub run_id: String,
 }
 
 impl Workload {
-    /// Resolve the flags; channel names are unique to this run so that concurrent runs (and
+    /// Resolve the settings; channel names are unique to this run so that concurrent runs (and
     /// other users of the server) never see each other's notifications.
-    pub fn resolve(args: &BenchArgs) -> Result<Self> {
-        let limit = match (args.messages, args.duration) {
-            (_, Some(duration)) if duration.is_zero() => {
+    pub fn resolve(settings: &Settings) -> Result<Self> {
+        if settings.payload_size < HEADER_BYTES {
+            return Err(usage(format!(
+                "--payload-size must be at least {HEADER_BYTES} bytes: each payload carries its \
+                 sender, sequence number and send time"
+            )));
+        }
+        // Writers' phases and sweep steps are timed; a plain run counts messages by default.
+        let timed = match (settings.writers, settings.sweep) {
+            (Some(_), _) => Some(DEFAULT_WRITERS_PHASE),
+            (None, Some(_)) => Some(DEFAULT_SWEEP_STEP),
+            (None, None) => None,
+        };
+        let limit = match (settings.messages, settings.duration, timed) {
+            (_, Some(duration), _) if duration.is_zero() => {
                 return Err(usage("--duration must be longer than 0s"))
             }
-            (_, Some(duration)) => Limit::Duration(duration),
-            (Some(messages), None) => Limit::Messages(messages),
-            (None, None) => Limit::Messages(DEFAULT_MESSAGES),
+            (_, Some(duration), _) => Limit::Duration(duration),
+            (None, None, Some(duration)) => Limit::Duration(duration),
+            (Some(messages), None, _) => Limit::Messages(messages),
+            (None, None, None) => Limit::Messages(DEFAULT_MESSAGES),
         };
         if let Limit::Messages(messages) = limit {
-            if messages < u64::from(args.senders) {
+            if messages < u64::from(settings.senders) {
                 return Err(usage(format!(
                     "--messages {messages} is fewer than --senders {}: every sender must send",
-                    args.senders
+                    settings.senders
                 )));
             }
         }
-        let run = unique_run_id();
+        let run_id = unique_run_id();
         Ok(Workload {
-            senders: args.senders,
-            listeners: args.listeners,
-            channels: (0..args.channels)
-                .map(|i| format!("pgpubsub_bench_{run}_{i}"))
-                .collect(),
-            payload_size: args.payload_size,
-            batch: args.batch,
+            senders: settings
+                .writers
+                .map_or(settings.senders, |plan| plan.sessions),
+            listeners: settings.listeners,
+            channels: channel_names(&run_id, settings.channels),
+            payload_size: settings.payload_size,
+            batch: settings.batch,
             limit,
-            rate: args.rate,
-            warmup: args.warmup.unwrap_or_default(),
-            drain_timeout: args.drain_timeout,
+            rate: settings.rate,
+            warmup: settings.warmup.unwrap_or_default(),
+            drain_timeout: settings.drain_timeout,
+            idle_listeners: settings.idle_listeners,
+            stalled_listener: settings.stalled_listener,
+            writers: settings.writers,
+            run_id,
         })
+    }
+
+    /// The same workload at another rate, on channels of its own (one step of a sweep, so
+    /// that a step never receives what an earlier one left in flight).
+    pub fn at_rate(&self, rate: f64, step: usize) -> Workload {
+        let run_id = format!("{}_s{step}", self.run_id);
+        Workload {
+            rate: Some(rate),
+            channels: channel_names(&run_id, self.channels.len() as u32),
+            run_id,
+            ..self.clone()
+        }
+    }
+
+    /// How long each timed phase (a writers' phase, a sweep step) lasts.
+    pub fn phase_length(&self) -> Duration {
+        match self.limit {
+            Limit::Duration(duration) => duration,
+            Limit::Messages(_) => DEFAULT_WRITERS_PHASE,
+        }
     }
 
     /// The measured-phase quota of sender `id`: the total split as evenly as possible.
@@ -94,6 +152,13 @@ impl Workload {
     }
 }
 
+/// The channels of a run: `pgpubsub_bench_<run>_<i>`.
+fn channel_names(run_id: &str, count: u32) -> Vec<String> {
+    (0..count)
+        .map(|i| format!("pgpubsub_bench_{run_id}_{i}"))
+        .collect()
+}
+
 /// Process id and clock, in hex: distinct for runs on this machine and very likely elsewhere.
 fn unique_run_id() -> String {
     let nanos = std::time::SystemTime::now()
@@ -101,36 +166,6 @@ fn unique_run_id() -> String {
         .unwrap_or_default()
         .as_nanos();
     format!("{:x}_{:x}", std::process::id(), nanos as u32)
-}
-
-/// `--payload-size`: room for the header, within the server's limit.
-pub fn parse_payload_size(text: &str) -> Result<usize, String> {
-    let size: usize = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of bytes"))?;
-    if !(HEADER_BYTES..=MAX_PAYLOAD_BYTES).contains(&size) {
-        return Err(format!(
-            "must be {HEADER_BYTES} to {MAX_PAYLOAD_BYTES} bytes (each payload carries its \
-             sender, sequence number and send time; PostgreSQL allows at most {MAX_PAYLOAD_BYTES})"
-        ));
-    }
-    Ok(size)
-}
-
-/// `--rate`: `N`, `N/s` or `N/min`, a positive total rate in notifications per second.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
-    let (number, per) = match text.split_once('/') {
-        Some((number, unit)) => match unit {
-            "s" | "sec" => (number, 1.0),
-            "m" | "min" => (number, 60.0),
-            _ => return Err(format!("unknown unit {unit:?}: use N/s or N/min")),
-        },
-        None => (text, 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 => Ok(n / per),
-        _ => Err(format!("{text:?} is not a positive rate such as 1000/s")),
-    }
 }
 
 /// The run's time origin, shared by senders and listeners (one process, one monotonic clock),
@@ -197,7 +232,7 @@ pub fn decode(payload: &str) -> Option<(u32, u64, u64)> {
 }
 
 /// What one sender did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SenderResult {
     /// Notifications committed in the measured phase.
     pub sent: u64,
@@ -205,15 +240,41 @@ pub struct SenderResult {
     pub warmup_sent: u64,
     /// From the start of the measured phase to its last commit.
     pub elapsed: Duration,
+    /// How late each measured batch left (actual send - schedule), in microseconds; empty
+    /// without a rate.
+    pub lag: Histogram<u64>,
+    /// A writer's commits, both phases (`--writers` only).
+    pub writes: Option<WriterResult>,
     /// Why it stopped early, if it did.
     pub error: Option<String>,
 }
 
 impl SenderResult {
+    /// Nothing sent yet.
+    pub fn new() -> Self {
+        SenderResult {
+            sent: 0,
+            warmup_sent: 0,
+            elapsed: Duration::ZERO,
+            lag: latency_histogram(),
+            writes: None,
+            error: None,
+        }
+    }
+
     /// Every notification it committed: what each listener must receive from it.
     pub fn total(&self) -> u64 {
         self.sent + self.warmup_sent
     }
+}
+
+/// What every sending session (sender or writer) gets from the run when the clock starts.
+pub struct Start {
+    pub clock: Clock,
+    /// Notifications committed by all senders, for the progress bar.
+    pub progress: Arc<AtomicU64>,
+    /// Becomes true on Ctrl-C: finish the batch in flight, then stop.
+    pub stop: watch::Receiver<bool>,
 }
 
 /// A sender's connection and what it shares with the run.
@@ -221,11 +282,7 @@ pub struct Sender {
     pub id: u32,
     pub conn: PgConnection,
     pub workload: Arc<Workload>,
-    pub clock: Clock,
-    /// Notifications committed by all senders, for the progress bar.
-    pub progress: Arc<AtomicU64>,
-    /// Becomes true on Ctrl-C: finish the batch in flight, then stop.
-    pub stop: watch::Receiver<bool>,
+    pub start: Start,
     pub buffers: BatchBuffers,
 }
 
@@ -255,21 +312,25 @@ struct Phase {
     origin: Instant,
     until: Option<Instant>,
     quota: Option<u64>,
+    /// Whether the lag of its batches is recorded (the measured phase).
+    measured: bool,
 }
 
 impl Sender {
     /// Send the warmup, then the measured phase; an error ends sending and is reported.
     pub async fn run(mut self) -> SenderResult {
-        let mut result = SenderResult::default();
+        let mut result = SenderResult::new();
         let mut seq = 0;
-        let start = self.clock.measure_start(&self.workload);
+        let start = self.start.clock.measure_start(&self.workload);
         if !self.workload.warmup.is_zero() {
             let warmup = Phase {
-                origin: self.clock.epoch,
+                origin: self.start.clock.epoch,
                 until: Some(start),
                 quota: None,
+                measured: false,
             };
-            match self.phase(&warmup, &mut seq).await {
+            let outcome = self.phase(&warmup, &mut seq, &mut result.lag).await;
+            match outcome {
                 Ok(sent) => result.warmup_sent = sent,
                 Err((sent, err)) => {
                     result.warmup_sent = sent;
@@ -285,8 +346,9 @@ impl Sender {
                 Limit::Messages(_) => None,
             },
             quota: self.workload.quota(self.id),
+            measured: true,
         };
-        let outcome = self.phase(&measured, &mut seq).await;
+        let outcome = self.phase(&measured, &mut seq, &mut result.lag).await;
         result.elapsed = start.elapsed();
         match outcome {
             Ok(sent) => result.sent = sent,
@@ -299,7 +361,12 @@ impl Sender {
     }
 
     /// Send batches on schedule; returns how many notifications were committed.
-    async fn phase(&mut self, phase: &Phase, seq: &mut u64) -> Result<u64, (u64, String)> {
+    async fn phase(
+        &mut self,
+        phase: &Phase,
+        seq: &mut u64,
+        lag: &mut Histogram<u64>,
+    ) -> Result<u64, (u64, String)> {
         let batch = u64::from(self.workload.batch);
         // Each sender keeps its share of the total rate, one batch per interval.
         let interval = self.workload.rate.map(|rate| {
@@ -309,33 +376,46 @@ impl Sender {
         for n in 0u32.. {
             let count = phase.quota.map_or(batch, |quota| batch.min(quota - sent));
             let due = interval.map(|every| phase.origin + every * n);
+            // A timed phase ends when its time is up, even for a sender that fell behind its
+            // schedule (what it never sent shows as a lower achieved rate and in its lag).
+            let now = Instant::now();
             if count == 0
-                || *self.stop.borrow()
+                || *self.start.stop.borrow()
                 || phase
                     .until
-                    .is_some_and(|until| due.unwrap_or_else(Instant::now) >= until)
+                    .is_some_and(|until| due.map_or(now, |due| due.max(now)) >= until)
             {
                 break;
             }
             if let Some(due) = due {
-                tokio::select! {
-                    () = tokio::time::sleep_until(due.into()) => {}
-                    _ = self.stop.changed() => break,
+                if schedule::wait_until(due, &mut self.start.stop)
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                if phase.measured {
+                    lag.saturating_record(micros_since(due));
                 }
             }
-            let nanos = self.clock.nanos(due.unwrap_or_else(Instant::now));
+            let nanos = self.start.clock.nanos(due.unwrap_or_else(Instant::now));
             let len = count as usize;
             self.fill(*seq, len, nanos);
             let first_channel = (*seq % self.workload.channels.len() as u64) as usize;
-            sqlx::query(SEND_BATCH)
-                .bind(&self.buffers.channel_cycle[first_channel..first_channel + len])
-                .bind(&self.buffers.payloads[..len])
+            let channels = &self.buffers.channel_cycle[first_channel..first_channel + len];
+            let payloads = &self.buffers.payloads[..len];
+            let statement = if len == 1 {
+                sqlx::query(SEND_ONE).bind(&channels[0]).bind(&payloads[0])
+            } else {
+                sqlx::query(SEND_BATCH).bind(channels).bind(payloads)
+            };
+            statement
                 .execute(&mut self.conn)
                 .await
                 .map_err(|err| (sent, format!("sender {}: {err}", self.id)))?;
             *seq += count;
             sent += count;
-            self.progress.fetch_add(count, Ordering::Relaxed);
+            self.start.progress.fetch_add(count, Ordering::Relaxed);
         }
         Ok(sent)
     }
@@ -347,6 +427,11 @@ impl Sender {
             encode(self.id, seq, nanos, size, payload);
         }
     }
+}
+
+/// Whole microseconds from `at` until now (0 if `at` is still ahead).
+fn micros_since(at: Instant) -> u64 {
+    Instant::now().saturating_duration_since(at).as_micros() as u64
 }
 
 #[cfg(test)]
@@ -372,19 +457,5 @@ mod tests {
         let mut payload = String::new();
         encode(0xab, 0x10, 0xfff, 0, &mut payload);
         assert_eq!(payload, "ab:10:fff:");
-    }
-
-    #[test]
-    fn rates_and_sizes() {
-        assert_eq!(parse_rate("1000/s"), Ok(1000.0));
-        assert_eq!(parse_rate("250"), Ok(250.0));
-        assert_eq!(parse_rate("600/min"), Ok(10.0));
-        assert!(parse_rate("0/s").is_err());
-        assert!(parse_rate("fast").is_err());
-        assert!(parse_rate("5/h").is_err());
-        assert!(parse_payload_size("42").is_err());
-        assert_eq!(parse_payload_size("43"), Ok(43));
-        assert_eq!(parse_payload_size("7999"), Ok(7999));
-        assert!(parse_payload_size("8000").is_err());
     }
 }

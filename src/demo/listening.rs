@@ -63,7 +63,7 @@ async fn listen<W: Write>(demo: &mut Demo<W>, pool: &PgPool) -> Result<PgListene
         .names
         .channels
         .iter()
-        .map(|c| format!("LISTEN \"{c}\";"))
+        .map(|c| format!("LISTEN {};", crate::pg::quote::ident(c)))
         .collect();
     n.sql(&sql.join(" "))?;
     n.say(&format!(

@@ -14,12 +14,11 @@ mod producer;
 mod transactions;
 mod triggers;
 
-use crate::cli::DemoArgs;
-use crate::connect::{self, ConnSettings};
+use crate::app::Context;
+use crate::connect::ConnSettings;
 use crate::ephemeral::{Config, Server};
-use crate::error::{note, warn, Exit, Result};
+use crate::error::{note, warn, Error, Exit, Result};
 use crate::pg::quote::qualified;
-use crate::signals::Signals;
 use narrate::Narrator;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection};
@@ -33,75 +32,49 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long closing the pool may take: idle connections close at once, a busy one is left.
 const POOL_CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// What the demo is asked to do, settled from the flags by `app`.
+pub struct Settings {
+    /// How often the producer sends a batch.
+    pub interval: Duration,
+    /// How long the stream step listens before its timer wins.
+    pub listen_for: Duration,
+    /// The user's server, or `None` for a throwaway one.
+    pub conn: Option<ConnSettings>,
+}
+
 /// Run the demo on a throwaway server, or on the server the user named.
-pub async fn run(
-    args: &DemoArgs,
-    verbose: bool,
-    signals: &mut Signals,
-    out: impl Write,
-) -> Result<Exit> {
-    if connect::target_given(&args.conn) {
-        let settings = ConnSettings::resolve(&args.conn)?.for_notifications("demo")?;
-        return walkthrough(args, verbose, &settings, None, signals, out).await;
+pub async fn run(settings: Settings, ctx: &mut Context) -> Result<Exit> {
+    if let Some(conn) = &settings.conn {
+        return walkthrough(&settings, conn, None, ctx).await;
     }
     note("no connection settings given: starting a throwaway PostgreSQL server");
-    let server = match signals.guard(Server::start(&Config::default())).await {
-        Ok(started) => started?,
-        Err(signal) => return Ok(signal.exit()),
-    };
-    note(format!(
-        "throwaway PostgreSQL {} on 127.0.0.1:{} (data, socket and log in {})",
-        server.version(),
-        server.port(),
-        server.dir().display()
-    ));
-    let outcome = walkthrough(
-        args,
-        verbose,
-        &server.settings(),
-        Some(&server),
-        signals,
-        out,
-    )
-    .await;
-    let dir = server.dir().display().to_string();
-    server.stop()?;
-    note(format!("throwaway server stopped; {dir} removed"));
+    let server = ctx.throwaway(&Config::default()).await?;
+    let outcome = walkthrough(&settings, &server.settings(), Some(&server), ctx).await;
+    Context::remove(server)?;
     outcome
 }
 
 /// Connect, run the steps until done, failed or interrupted, then clean up.
 async fn walkthrough(
-    args: &DemoArgs,
-    verbose: bool,
-    settings: &ConnSettings,
+    settings: &Settings,
+    conn: &ConnSettings,
     throwaway: Option<&Server>,
-    signals: &mut Signals,
-    out: impl Write,
+    ctx: &mut Context,
 ) -> Result<Exit> {
-    if verbose {
-        note(settings.describe());
-    }
     let names = Names::new(throwaway.is_none());
-    let mut conns = match signals.guard(Connections::open(settings)).await {
-        Ok(opened) => opened?,
-        Err(signal) => return Ok(signal.exit()),
-    };
+    let mut conns = ctx.guard(Connections::open(conn)).await?;
     let mut demo = Demo {
-        narrator: Narrator::new(out),
+        narrator: Narrator::new(ctx.stdout()),
         names,
-        interval: args.interval,
-        listen_for: args.listen_for,
+        interval: settings.interval,
+        listen_for: settings.listen_for,
     };
-    let outcome = signals.guard(steps(&mut demo, &mut conns, throwaway)).await;
-    if outcome.is_err() {
+    let outcome = ctx.guard(steps(&mut demo, &mut conns, throwaway)).await;
+    if let Err(Error::Stopped(_)) = outcome {
         note("interrupted: cleaning up");
     }
     conns.close(&demo.names).await;
-    match outcome {
-        Ok(done) => done.map(|()| Exit::Success),
-        Err(signal) => Ok(signal.exit()),
-    }
+    outcome.map(|()| Exit::Success)
 }
 
 /// What every step shares: where to narrate, what things are called, how fast to go.

@@ -4,6 +4,7 @@
 //! words a person sees. Every line is flushed at once: the demo is watched live.
 
 use crate::error::{stdout_error, Result};
+use crate::term::sanitize;
 use colored::Colorize;
 use std::io::Write;
 
@@ -71,40 +72,20 @@ impl<W: Write> Narrator<W> {
     }
 }
 
-/// Replace control characters (escape sequences, carriage returns, newlines) by their
-/// `\u{..}` escapes, so untrusted text prints as one inert line.
-pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(sanitize("a\x1b[2Jb\r\nc"), "a\\u{1b}[2Jb\\u{d}\\u{a}c");
-        assert_eq!(sanitize("{\"payload\" : 1} é"), "{\"payload\" : 1} é");
-    }
 
     #[test]
     fn received_lines_are_one_line_each() {
         colored::control::set_override(false);
         let mut out = Vec::new();
         Narrator::new(&mut out)
-            .received("chan0", "evil\nline", 42)
+            .received("chan0", "evil\nline\u{202e}", 42)
             .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "   <- chan0 evil\\u{a}line  (from pid 42)\n"
+            "   <- chan0 evil\\nline\\u{202e}  (from pid 42)\n"
         );
     }
 }

@@ -9,15 +9,15 @@ mod gap;
 mod plan;
 pub mod session;
 
-use crate::cli::ListenArgs;
+use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, Error, Exit, Result};
 use crate::output::{stdout_closed, Event, Record, Sink};
 use crate::signals::Signals;
-use plan::{Handler, Plan};
+pub use plan::{channels, Handler, Hook, Settings};
 use session::{Failure, Item, Session};
 use sqlx::postgres::PgNotification;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, Sleep};
@@ -30,25 +30,12 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Run `pgpubsub listen` to its exit status.
-pub async fn run(
-    args: &ListenArgs,
-    verbose: bool,
-    signals: &mut Signals,
-    stdout: impl Write,
-) -> Result<Exit> {
+pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let started = Instant::now();
-    let plan = Plan::resolve(args, std::io::stdout().is_terminal())?;
-    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("listen")?;
-    if verbose {
-        note(settings.describe());
-    }
-    let session = match signals
+    let verbose = ctx.verbose;
+    let session = ctx
         .guard(Session::open(&settings, &plan.channels, plan.ping_limit()))
-        .await
-    {
-        Ok(opened) => opened.map_err(Error::Runtime)?,
-        Err(signal) => return Ok(signal.exit()),
-    };
+        .await?;
     if verbose {
         session.passed.iter().for_each(note);
         note(format!(
@@ -61,7 +48,7 @@ pub async fn run(
         plan,
         settings,
         verbose,
-        out: Sink::new(stdout),
+        out: Sink::new(ctx.stdout()),
         received: 0,
         started,
         last_notification: started,
@@ -70,12 +57,12 @@ pub async fn run(
     listener.event(&Event::Listening {
         channels: &channels,
     })?;
-    listener.run(session, signals).await
+    listener.run(session, &mut ctx.signals).await
 }
 
 /// The state of one `listen` run.
 struct Listener<W: Write> {
-    plan: Plan,
+    plan: Settings,
     settings: ConnSettings,
     verbose: bool,
     out: Sink<W>,

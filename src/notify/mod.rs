@@ -1,5 +1,5 @@
 //! `pgpubsub notify`: one notification from the command line, or one per line of stdin, with
-//! exact counts. The flags are resolved into a [`Plan`] first, so that every usage error and
+//! exact counts. The settings are turned into a [`Plan`] first, so that every usage error and
 //! every invalid one-shot input is found before connecting, and nothing half-valid is sent.
 
 mod batch;
@@ -9,103 +9,118 @@ pub mod source;
 mod sql;
 mod stream;
 
-use crate::cli::NotifyArgs;
+use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, usage, Error, Exit, Result};
 use crate::limits::{check_channel, check_payload};
-use crate::signals::Signals;
 use batch::{Batch, Policy};
 use send::{Round, Sender};
 use source::{check_json, Decoder, Framing, Message, COMMAND_LINE};
+use std::path::PathBuf;
 use std::sync::Arc;
 use stream::Stream;
 
-/// What to send, decided from the flags alone.
+/// What `notify` is asked to send, settled from the flags by `app`.
 #[derive(Debug)]
-enum Plan {
+pub struct Settings {
+    /// CHANNEL and every --also, in that order (empty with --from-json).
+    pub channels: Vec<String>,
+    pub input: Input,
+    /// Every payload must be JSON.
+    pub json: bool,
+    /// Stdin records end with NUL.
+    pub null: bool,
+    pub skip_empty: bool,
+    pub strict: bool,
+    /// All of stdin in one transaction.
+    pub atomic: bool,
+}
+
+/// Where the payloads come from.
+#[derive(Debug)]
+pub enum Input {
+    /// One payload from the command line (PAYLOAD, or nothing for an empty one).
+    Payload(String),
+    /// The content of a file (--file), as one payload.
+    File(PathBuf),
+    /// One payload per stdin record (PAYLOAD `-`, --stdin).
+    Lines,
+    /// `listen --json` records from stdin (--from-json).
+    Records,
+}
+
+/// What to send, decided from the settings alone (before connecting, so that every usage
+/// error and every invalid one-shot input is found first).
+#[derive(Debug)]
+pub enum Plan {
     /// One transaction from the command line.
     OneShot(Batch),
     /// Everything stdin brings.
     Stream(Stream),
 }
 
-/// Resolve the flags, connect, send, and report.
-pub async fn run(args: &NotifyArgs, verbose: bool, signals: &mut Signals) -> Result<Exit> {
-    let plan = plan(args)?;
-    let settings = ConnSettings::resolve(&args.conn)?.for_notifications("notify")?;
-    if verbose {
-        note(settings.describe());
-    }
-    let mut sender = match signals.guard(Sender::connect(settings, verbose)).await {
-        Ok(sender) => sender?,
-        Err(signal) => return Ok(signal.exit()),
-    };
+/// Connect, send what `plan` says, and report.
+pub async fn run(plan: Plan, conn: ConnSettings, ctx: &mut Context) -> Result<Exit> {
+    let verbose = ctx.verbose;
+    let mut sender = ctx.guard(Sender::connect(conn, verbose)).await?;
     let outcome = match plan {
         Plan::OneShot(batch) => {
             let mut round = Round::default();
             round.extend([batch]);
-            let work = async { Ok(sender.send(&round).await.map(|()| Exit::Success)?) };
-            signals.guard(work).await
+            let work = async { sender.send(&round).await.map(|()| Exit::Success) };
+            ctx.guard(work).await
         }
-        Plan::Stream(stream) => signals.guard(stream::run(stream, &mut sender)).await,
+        Plan::Stream(stream) => ctx.guard(stream::run(stream, &mut sender)).await,
     };
     if verbose {
         note(sender.totals.summary());
     }
-    outcome.unwrap_or_else(|signal| {
+    if let Err(Error::Stopped(_)) = outcome {
         note(sender.totals.interrupted());
-        Ok(signal.exit())
-    })
+    }
+    outcome
 }
 
-fn plan(args: &NotifyArgs) -> Result<Plan> {
-    let stdin = args.stdin || args.from_json || args.payload.as_deref() == Some("-");
-    if !stdin {
-        let stream_only = [
-            ("--null", args.null),
-            ("--skip-empty", args.skip_empty),
-            ("--strict", args.strict),
-            ("--atomic", args.atomic),
-        ];
-        if let Some((flag, _)) = stream_only.iter().find(|(_, set)| *set) {
-            return Err(usage(format!(
-                "{flag} applies only to stdin (PAYLOAD `-`, --stdin or --from-json)"
-            )));
-        }
+impl Plan {
+    /// Check `settings` against the server's limits and decide what to send.
+    pub fn new(settings: Settings) -> Result<Plan> {
+        let channels = channels(&settings.channels)?;
+        let decoder = match settings.input {
+            Input::Payload(payload) => return one_shot(payload, "", settings.json, &channels),
+            Input::File(path) => {
+                let origin = format!("--file {}: ", path.display());
+                return one_shot(read_file(&path)?, &origin, settings.json, &channels);
+            }
+            Input::Records => Decoder::Records {
+                json: settings.json,
+            },
+            Input::Lines => Decoder::Payloads {
+                channels,
+                skip_empty: settings.skip_empty,
+                json: settings.json,
+            },
+        };
+        Ok(Plan::Stream(Stream {
+            framing: if settings.null {
+                Framing::Nul
+            } else {
+                Framing::Newline
+            },
+            decoder,
+            policy: if settings.atomic {
+                Policy::Atomic
+            } else {
+                Policy::Streaming
+            },
+            strict: settings.strict,
+        }))
     }
-    let decoder = if args.from_json {
-        Decoder::Records { json: args.json }
-    } else {
-        let channels = channels(args)?;
-        if !stdin {
-            return one_shot(args, &channels).map(Plan::OneShot);
-        }
-        Decoder::Payloads {
-            channels,
-            skip_empty: args.skip_empty,
-            json: args.json,
-        }
-    };
-    Ok(Plan::Stream(Stream {
-        framing: if args.null {
-            Framing::Nul
-        } else {
-            Framing::Newline
-        },
-        decoder,
-        policy: if args.atomic {
-            Policy::Atomic
-        } else {
-            Policy::Streaming
-        },
-        strict: args.strict,
-    }))
 }
 
 /// CHANNEL and every `--also`, checked; a channel named twice would fold into one notification.
-fn channels(args: &NotifyArgs) -> Result<Vec<Arc<str>>> {
+fn channels(names: &[String]) -> Result<Vec<Arc<str>>> {
     let mut channels: Vec<Arc<str>> = Vec::new();
-    for name in args.channel.iter().chain(&args.also) {
+    for name in names {
         check_channel(name).map_err(usage)?;
         if channels.iter().any(|c| **c == **name) {
             return Err(usage(format!("channel {name:?} is named twice")));
@@ -115,14 +130,10 @@ fn channels(args: &NotifyArgs) -> Result<Vec<Arc<str>>> {
     Ok(channels)
 }
 
-/// The one transaction of a command-line send: the payload from PAYLOAD, --file or nothing.
-fn one_shot(args: &NotifyArgs, channels: &[Arc<str>]) -> Result<Batch> {
-    let (payload, origin) = match (&args.file, &args.payload) {
-        (Some(path), _) => (read_file(path)?, format!("--file {}: ", path.display())),
-        (None, payload) => (payload.clone().unwrap_or_default(), String::new()),
-    };
+/// The one transaction of a command-line send; `origin` prefixes the reason it is refused.
+fn one_shot(payload: String, origin: &str, json: bool, channels: &[Arc<str>]) -> Result<Plan> {
     check_payload(&payload)
-        .and_then(|()| check_json(&payload, args.json))
+        .and_then(|()| check_json(&payload, json))
         .map_err(|reason| usage(format!("{origin}{reason}")))?;
     let messages = channels
         .iter()
@@ -132,7 +143,7 @@ fn one_shot(args: &NotifyArgs, channels: &[Arc<str>]) -> Result<Batch> {
             payload: payload.clone(),
         })
         .collect();
-    Ok(Batch::of(messages))
+    Ok(Plan::OneShot(Batch::of(messages)))
 }
 
 /// The whole content of `path` as one payload (also `request --file`).

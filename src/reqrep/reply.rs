@@ -5,11 +5,12 @@
 //! very session and reopen code); replies go out on a few connections of their own.
 
 use super::envelope::{Answer, Reply, Request};
+use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, warn, Error, Exit, Result};
 use crate::listen::session::{self, Item, Session};
-use crate::output::sanitize;
 use crate::signals::{Signal, Signals};
+use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgNotification};
 use sqlx::AssertSqlSafe;
@@ -48,7 +49,8 @@ const KEEPALIVE: Duration = Duration::from_secs(30);
 const STDERR_TAIL: usize = 1000;
 
 /// Answer requests until SIGINT/SIGTERM, then finish those in progress and exit 130/143.
-pub async fn run(settings: &Settings, conn: &ConnSettings, signals: &mut Signals) -> Result<Exit> {
+pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
+    let signals = &mut ctx.signals;
     let channels = [settings.channel.clone()];
     let mut session = match signals
         .guard(Session::open(conn, &channels, KEEPALIVE))
@@ -314,5 +316,18 @@ impl Conns {
 
     fn give(&self, conn: PgConnection) {
         self.idle.lock().expect("never poisoned").push(conn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stderr_tail_is_the_end_cut_at_a_character() {
+        assert_eq!(tail(b"  one\ntwo\n"), "one\ntwo");
+        let long = format!("{}{}", "é".repeat(STDERR_TAIL), "end");
+        let cut = tail(long.as_bytes());
+        assert!(cut.len() <= STDERR_TAIL && cut.ends_with("end"), "{cut}");
     }
 }

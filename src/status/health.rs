@@ -21,7 +21,9 @@ pub struct Limits {
 /// The queue reading of the previous refresh, for the growth rate.
 #[derive(Debug, Clone, Copy)]
 pub struct Reading {
+    /// When it was read.
     pub at: SystemTime,
+    /// `pg_notification_queue_usage()` then.
     pub usage: f64,
 }
 
@@ -33,6 +35,9 @@ pub enum Verdict {
     Healthy,
     /// Exit 4: at least one reason.
     Degraded,
+    /// `--watch` only: this refresh could not read the server (the reason says why); the next
+    /// one tries again.
+    Unknown,
 }
 
 impl Verdict {
@@ -41,6 +46,7 @@ impl Verdict {
         match self {
             Verdict::Healthy => Exit::Success,
             Verdict::Degraded => Exit::Degraded,
+            Verdict::Unknown => Exit::Failure,
         }
     }
 }
@@ -53,16 +59,49 @@ pub struct Health {
     pub verdict: Verdict,
     /// Why the verdict is degraded, one phrase each (empty when healthy).
     pub reasons: Vec<String>,
+    /// Version and the settings that matter for NOTIFY.
     pub server: Server,
+    /// How full the notification queue is, and how fast it fills.
     pub queue: Queue,
     /// Sessions that may be holding the queue back (only while it is not empty).
     pub suspects: Vec<Suspect>,
+    /// Who holds the NOTIFY commit lock and who waits for it.
     pub commit_lock: CommitLock,
+    /// What this role may see of other sessions.
     pub visibility: Visibility,
     /// What this report cannot tell, in words.
     pub notes: Vec<String>,
+    /// This refresh's queue reading, for the next refresh's growth rate.
     #[serde(skip)]
     pub reading: Reading,
+}
+
+/// A refresh that could not read the server: only `time`, `verdict` ("unknown") and
+/// `reasons` (the error).
+#[derive(Debug, Serialize)]
+pub struct Unknown {
+    /// When the refresh was tried.
+    pub time: String,
+    /// Always [`Verdict::Unknown`].
+    pub verdict: Verdict,
+    /// The error, as one line.
+    pub reasons: Vec<String>,
+}
+
+impl Unknown {
+    /// The refresh at `at` that failed with `err`.
+    pub fn new(at: SystemTime, err: &anyhow::Error) -> Unknown {
+        Unknown {
+            time: timestamp(at),
+            verdict: Verdict::Unknown,
+            reasons: vec![format!("{err:#}")],
+        }
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds: several `--watch` refreshes may share a second.
+fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 /// The notification queue.
@@ -84,6 +123,7 @@ pub struct Suspect {
     /// `client_write` (blocked sending to a client that does not read) or
     /// `idle_in_transaction` (a session receives notifications only between transactions).
     pub reason: SuspectReason,
+    /// The session, its fields inline.
     #[serde(flatten)]
     pub session: Session,
 }
@@ -92,7 +132,9 @@ pub struct Suspect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuspectReason {
+    /// Blocked sending to a client that does not read.
     ClientWrite,
+    /// Idle in a transaction past the threshold.
     IdleInTransaction,
 }
 
@@ -127,7 +169,7 @@ impl Health {
         };
         let reasons = reasons(&snapshot.server, &queue, &suspects, &commit_lock, limits);
         Health {
-            time: humantime::format_rfc3339_millis(at).to_string(),
+            time: timestamp(at),
             verdict: if reasons.is_empty() {
                 Verdict::Healthy
             } else {

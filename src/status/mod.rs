@@ -9,10 +9,12 @@ mod health;
 mod probe;
 mod screen;
 
+use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::{stdout_error, Exit, Result};
-use crate::signals::Signals;
-use health::{Health, Reading};
+use crate::error::{stdout_error, Error, Exit, Result};
+use health::{Health, Reading, Unknown, Verdict};
+use probe::Snapshot;
+use sqlx::postgres::PgConnection;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
@@ -27,6 +29,7 @@ pub struct Settings {
     pub json: bool,
     /// Include other sessions' (truncated) query text.
     pub show_queries: bool,
+    /// When the verdict turns degraded.
     pub limits: Limits,
     /// Stdout is a terminal: redraw in place, and sanitize JSON strings too.
     pub terminal: bool,
@@ -35,7 +38,7 @@ pub struct Settings {
 /// How each refresh is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
-    /// The full report, once (or appended per refresh: never chosen with --watch).
+    /// The full report, once.
     Screen,
     /// The full report redrawn in place on a terminal.
     Redraw,
@@ -57,48 +60,116 @@ impl Settings {
 }
 
 /// Report once (exit 0 healthy, 4 degraded), or every `--watch` period until a stop signal.
-pub async fn run(
-    settings: &Settings,
-    conn: &ConnSettings,
-    signals: &mut Signals,
-    mut out: impl Write,
-) -> Result<Exit> {
-    let mut connection = match signals.guard(conn.connect()).await {
-        Ok(connected) => connected.map_err(anyhow::Error::from)?,
-        Err(signal) => return Ok(signal.exit()),
+pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
+    let mut link = Link {
+        conn,
+        session: None,
     };
-    probe::prepare(&mut connection).await?;
+    // The first connection must succeed: a mistyped host should not be watched forever.
+    ctx.guard(async { link.open().await.map(drop) }).await?;
+    let mut out = ctx.stdout();
     let style = settings.style();
     let mut previous: Option<Reading> = None;
     loop {
-        let taken = probe::take(
-            &mut connection,
-            settings.limits.idle_threshold,
-            settings.show_queries,
-        );
-        let snapshot = match signals.guard(taken).await {
-            Ok(snapshot) => snapshot?,
-            Err(signal) => return Ok(signal.exit()),
+        // A failed refresh is the command's error once, and an "unknown" frame with --watch.
+        let snapshot = ctx
+            .guard(async { Ok::<_, Error>(link.snapshot(settings).await) })
+            .await?;
+        let at = SystemTime::now();
+        let frame = match (snapshot, settings.watch) {
+            (Ok(snapshot), _) => Frame::Judged(Box::new(Health::judge(
+                snapshot,
+                at,
+                previous,
+                &settings.limits,
+            ))),
+            (Err(err), None) => return Err(err.into()),
+            (Err(err), Some(_)) => Frame::Unknown(Unknown::new(at, &err)),
         };
-        let health = Health::judge(snapshot, SystemTime::now(), previous, &settings.limits);
-        write(&mut out, style, &health)?;
+        write(&mut out, style, &frame)?;
+        previous = match &frame {
+            Frame::Judged(health) => Some(health.reading),
+            Frame::Unknown(_) => None,
+        };
         let Some(period) = settings.watch else {
-            return Ok(health.verdict.exit());
+            return Ok(frame.verdict().exit());
         };
-        previous = Some(health.reading);
-        if let Err(signal) = signals.guard(tokio::time::sleep(period)).await {
-            return Ok(signal.exit());
+        ctx.guard(async {
+            tokio::time::sleep(period).await;
+            Ok::<_, Error>(())
+        })
+        .await?;
+    }
+}
+
+/// The one connection `status` reads through, reopened (with host selection, so a failover
+/// is followed) when it is lost.
+struct Link<'a> {
+    conn: &'a ConnSettings,
+    session: Option<PgConnection>,
+}
+
+impl Link<'_> {
+    /// Connect and make the session read-only, unless already connected.
+    async fn open(&mut self) -> anyhow::Result<&mut PgConnection> {
+        if self.session.is_none() {
+            let mut session = self.conn.connect().await?;
+            probe::prepare(&mut session).await?;
+            self.session = Some(session);
+        }
+        Ok(self.session.as_mut().expect("just opened"))
+    }
+
+    /// One snapshot. A failure is tried once more on a new connection at once, so that a
+    /// killed backend or a restarted server costs no refresh.
+    async fn snapshot(&mut self, settings: &Settings) -> anyhow::Result<Snapshot> {
+        let limits = &settings.limits;
+        if let Some(session) = &mut self.session {
+            let taken = probe::take(session, limits.idle_threshold, settings.show_queries).await;
+            if taken.is_ok() {
+                return taken;
+            }
+            self.session = None;
+        }
+        let session = self.open().await?;
+        let taken = probe::take(session, limits.idle_threshold, settings.show_queries).await;
+        if taken.is_err() {
+            self.session = None;
+        }
+        taken
+    }
+}
+
+/// What one refresh shows.
+enum Frame {
+    Judged(Box<Health>),
+    /// `--watch` only: this refresh could not read the server.
+    Unknown(Unknown),
+}
+
+impl Frame {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Frame::Judged(health) => health.verdict,
+            Frame::Unknown(unknown) => unknown.verdict,
         }
     }
 }
 
 /// Write one refresh and flush it, so that a watcher sees it at once.
-fn write(out: &mut impl Write, style: Style, health: &Health) -> Result<()> {
+fn write(out: &mut impl Write, style: Style, frame: &Frame) -> Result<()> {
+    let (report, summary) = match frame {
+        Frame::Judged(health) => (screen::render(health), screen::summary(health)),
+        Frame::Unknown(unknown) => (screen::unknown(unknown), screen::unknown_line(unknown)),
+    };
     let written = match style {
-        Style::Screen => out.write_all(screen::render(health).as_bytes()),
-        Style::Redraw => redraw(out, &screen::render(health)),
-        Style::Line => out.write_all(screen::summary(health).as_bytes()),
-        Style::Json { sanitize } => json(out, health, sanitize),
+        Style::Screen => out.write_all(report.as_bytes()),
+        Style::Redraw => redraw(out, &report),
+        Style::Line => out.write_all(summary.as_bytes()),
+        Style::Json { sanitize } => match frame {
+            Frame::Judged(health) => json(out, health, sanitize),
+            Frame::Unknown(unknown) => json(out, unknown, sanitize),
+        },
     };
     written.and_then(|()| out.flush()).map_err(stdout_error)
 }
@@ -117,8 +188,12 @@ fn redraw(out: &mut impl Write, report: &str) -> std::io::Result<()> {
 
 /// One JSON object on one line. On a terminal every string is sanitized, as listen does for
 /// payloads; piped, strings are exact (JSON escaping keeps them on one line).
-fn json(out: &mut impl Write, health: &Health, sanitize: bool) -> std::io::Result<()> {
-    let mut value = serde_json::to_value(health)?;
+fn json(
+    out: &mut impl Write,
+    frame: &impl serde::Serialize,
+    sanitize: bool,
+) -> std::io::Result<()> {
+    let mut value = serde_json::to_value(frame)?;
     if sanitize {
         sanitize_strings(&mut value);
     }
@@ -130,7 +205,7 @@ fn sanitize_strings(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::String(text) => {
-            if let std::borrow::Cow::Owned(clean) = crate::output::sanitize(text) {
+            if let std::borrow::Cow::Owned(clean) = crate::term::sanitize(text) {
                 *text = clean;
             }
         }

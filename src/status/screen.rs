@@ -3,9 +3,9 @@
 //! names, addresses, query text, even settings) passes through the one sanitizer, since any
 //! role can choose its application_name and any session its query text.
 
-use super::health::{percent, trim, Health, Suspect, SuspectReason, Verdict};
+use super::health::{percent, trim, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
-use crate::output::sanitize;
+use crate::term::sanitize;
 use colored::Colorize;
 use std::fmt::Write as _;
 
@@ -47,6 +47,26 @@ pub fn summary(health: &Health) -> String {
     text
 }
 
+/// The report of a `--watch` refresh that could not read the server.
+pub fn unknown(unknown: &Unknown) -> String {
+    format!(
+        "NOTIFY health: {}: {}\n  {}\n",
+        verdict_word(unknown.verdict),
+        sanitize(&unknown.reasons.join("; ")),
+        unknown.time.dimmed()
+    )
+}
+
+/// The one-line form of [`unknown`].
+pub fn unknown_line(unknown: &Unknown) -> String {
+    format!(
+        "{} {}: {}\n",
+        unknown.time,
+        verdict_word(unknown.verdict),
+        sanitize(&unknown.reasons.join("; "))
+    )
+}
+
 fn line(text: &mut String, content: &str) {
     text.push_str(content);
     text.push('\n');
@@ -56,6 +76,7 @@ fn verdict_word(verdict: Verdict) -> colored::ColoredString {
     match verdict {
         Verdict::Healthy => "healthy".green().bold(),
         Verdict::Degraded => "degraded".red().bold(),
+        Verdict::Unknown => "unknown".yellow().bold(),
     }
 }
 
@@ -195,6 +216,7 @@ fn session(s: &Session) -> String {
         }
     };
     field("user", &s.user);
+    field("db", &s.database);
     field("app", &s.application_name);
     field("from", &s.client_addr);
     field("state", &s.state);
@@ -277,6 +299,7 @@ mod tests {
         let evil = Session {
             pid: 7,
             user: Some("eve".into()),
+            database: Some("shop".into()),
             application_name: Some("app\u{1b}[2J\u{9b}x".into()),
             client_addr: Some("local".into()),
             state: Some("idle".into()),
@@ -290,7 +313,7 @@ mod tests {
         assert!(!line.contains(['\u{1b}', '\u{9b}', '\u{202e}']), "{line:?}");
         assert_eq!(
             line,
-            "pid 7  user eve  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
+            "pid 7  user eve  db shop  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
              last ran LISTEN  query: LISTEN \\u{202e}jobs"
         );
     }

@@ -3,9 +3,9 @@
 //! Names go to the server as bind parameters or through `pg::quote`, never pasted raw.
 
 use crate::error::{usage, Error, Result};
-use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{Installed, Marker, MARKER};
+use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::PgConnection;
 
@@ -21,12 +21,18 @@ pub struct Table {
     pub columns: Vec<String>,
     /// Primary key columns in key order; empty without a primary key.
     pub key: Vec<String>,
+    owner: String,
+    /// This role is the owner or a member of the owning role.
+    owned: bool,
+    /// This role may CREATE in the table's schema.
+    create: bool,
+    /// The server is a standby.
+    standby: bool,
 }
 
 /// Resolve `name` (search_path applies when no schema is given) to an ordinary or partitioned
-/// table this role owns, on a primary: a clear error otherwise. `need_create` also asks for
-/// CREATE on the table's schema (where `add` puts the function).
-pub async fn table(conn: &mut PgConnection, name: &TableName, need_create: bool) -> Result<Table> {
+/// table: a usage error when there is none.
+pub async fn table(conn: &mut PgConnection, name: &TableName) -> Result<Table> {
     let row: Option<TableRow> = sqlx::query_as(
         "SELECT c.oid::int8, n.nspname::text, c.relname::text,
                 pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
@@ -59,34 +65,48 @@ pub async fn table(conn: &mut PgConnection, name: &TableName, need_create: bool)
     if !matches!(kind.as_str(), "r" | "p") {
         return Err(usage(format!("{display} is not a table")));
     }
-    if standby {
-        return Err(anyhow!(
-            "the server is a standby (read-only): connect to the primary to change triggers"
-        )
-        .into());
-    }
-    if !owned {
-        return Err(anyhow!(
-            "must be the owner of table {display} (owned by {}) to change its triggers",
-            sanitize(&owner)
-        )
-        .into());
-    }
-    if need_create && !create {
-        return Err(anyhow!(
-            "no CREATE privilege on schema {}, where the trigger function goes",
-            sanitize(&crate::pg::quote::ident(&schema))
-        )
-        .into());
-    }
     Ok(Table {
         oid,
         schema,
         name: relname,
         display,
+        owner,
+        owned,
+        create,
+        standby,
         columns,
         key,
     })
+}
+
+impl Table {
+    /// Refuse, with a clear error, unless this role may change the table's triggers here: on a
+    /// primary, as its owner (COMMENT ON TRIGGER needs ownership), and with `need_create`
+    /// also CREATE on its schema (where `add` puts the function).
+    pub fn check_changeable(&self, need_create: bool) -> Result<()> {
+        if self.standby {
+            return Err(anyhow!(
+                "the server is a standby (read-only): connect to the primary to change triggers"
+            )
+            .into());
+        }
+        if !self.owned {
+            return Err(anyhow!(
+                "must be the owner of table {} (owned by {}) to change its triggers",
+                self.display,
+                sanitize(&self.owner)
+            )
+            .into());
+        }
+        if need_create && !self.create {
+            return Err(anyhow!(
+                "no CREATE privilege on schema {}, where the trigger function goes",
+                sanitize(&crate::pg::quote::ident(&self.schema))
+            )
+            .into());
+        }
+        Ok(())
+    }
 }
 
 type TableRow = (

@@ -3,9 +3,9 @@
 //! the text form shows them through the sanitizer; JSON carries them exactly.
 
 use super::catalog::Found;
-use crate::output::sanitize;
 use crate::pg::quote::qualified;
 use crate::pg::trigger::Marker;
+use crate::term::sanitize;
 use serde::Serialize;
 use std::io::{self, Write};
 

@@ -8,9 +8,9 @@ mod list;
 
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, usage, Exit, Result};
-use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{self, Event, Marker, Names, Spec, MAX_COLUMNS};
+use crate::term::sanitize;
 use anyhow::{anyhow, Context};
 use catalog::{Found, Table};
 use sqlx::postgres::PgConnection;
@@ -73,7 +73,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
         }
         Action::List { table, json } => {
             let table = match table {
-                Some(name) => Some(catalog::table(&mut session, name, false).await?.oid),
+                Some(name) => Some(catalog::table(&mut session, name).await?.oid),
                 None => None,
             };
             let found = catalog::installed(&mut session, table).await?;
@@ -106,7 +106,8 @@ async fn add(session: &mut PgConnection, conn: &ConnSettings, add: &Add) -> Resu
         .begin()
         .await
         .context("cannot begin a transaction")?;
-    let table = catalog::table(&mut tx, &add.table, true).await?;
+    let table = catalog::table(&mut tx, &add.table).await?;
+    table.check_changeable(true)?;
     let channel = add.channel.clone().unwrap_or_else(|| table.name.clone());
     let marker = Marker {
         channel,
@@ -228,7 +229,8 @@ async fn remove(
         .begin()
         .await
         .context("cannot begin a transaction")?;
-    let table = catalog::table(&mut tx, name, false).await?;
+    let table = catalog::table(&mut tx, name).await?;
+    table.check_changeable(false)?;
     let (gone, stay): (Vec<Found>, Vec<Found>) = catalog::installed(&mut tx, None)
         .await?
         .into_iter()
