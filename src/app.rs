@@ -130,13 +130,12 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Request(args) => {
             let settings = request_settings(&args, verbose, ctx.terminal())?;
             let conn = conn_settings(&args.conn, "request", verbose)?;
-            let mut stdout = ctx.stdout();
-            request::run(&settings, &conn, &mut ctx.signals, &mut stdout).await
+            request::run(&settings, &conn, &mut ctx).await
         }
         Command::Reply(args) => {
             let settings = reply_settings(&args, verbose)?;
             let conn = conn_settings(&args.conn, "reply", verbose)?;
-            reply::run(&settings, &conn, &mut ctx.signals).await
+            reply::run(&settings, &conn, &mut ctx).await
         }
         Command::Trigger(args) => {
             let settings = trigger_settings(&args, ctx.terminal())?;
@@ -147,8 +146,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Status(args) => {
             let settings = status_settings(&args, ctx.terminal());
             let conn = conn_settings(&args.conn, "status", verbose)?;
-            let mut stdout = ctx.stdout();
-            status::run(&settings, &conn, &mut ctx.signals, &mut stdout).await
+            status::run(&settings, &conn, &mut ctx).await
         }
     }
 }

@@ -234,8 +234,9 @@ With --sweep: server_version, server, interrupted, p99_target_us, highest_rate_m
   steps[]{target_rate, achieved_rate, p50_us, p90_us, p99_us, p99_9_us, max_us, lost,
   sender_lag_p99_us, met_target}
 
---csv prints a header, then one row per percentile (percentile, latency_us, sender_lag_us), or
-with --sweep one row per step (the steps' fields above).
+--csv prints a header, then one row per percentile (percentile, latency_us, sender_lag_us; with
+--writers also commit_without_notify_us, commit_with_notify_us), or with --sweep one row per
+step (the steps' fields above).
 
 Examples:
   pgpubsub bench --ephemeral                          on a throwaway server
@@ -368,7 +369,7 @@ lock; a suspect holds the (non-empty) queue back; the server is a standby.
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
-  SESSION: pid, user, application_name, client_addr (\"local\" for a socket), state,
+  SESSION: pid, user, database, application_name, client_addr (\"local\" for a socket), state,
     wait_event_type, wait_event, state_for_s, last_ran_listen, query (--show-queries only);
     null where this role may not see them
 
@@ -638,8 +639,8 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
 
-    /// Print CSV with a header: one row per percentile (latency and sender lag, in
-    /// microseconds), or per step of a --sweep.
+    /// Print CSV with a header: one row per percentile (latency, sender lag and the writers'
+    /// commit latency, in microseconds), or per step of a --sweep.
     #[arg(long)]
     pub csv: bool,
 

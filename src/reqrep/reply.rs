@@ -5,6 +5,7 @@
 //! very session and reopen code); replies go out on a few connections of their own.
 
 use super::envelope::{Answer, Reply, Request};
+use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, warn, Error, Exit, Result};
 use crate::listen::session::{self, Item, Session};
@@ -48,7 +49,8 @@ const KEEPALIVE: Duration = Duration::from_secs(30);
 const STDERR_TAIL: usize = 1000;
 
 /// Answer requests until SIGINT/SIGTERM, then finish those in progress and exit 130/143.
-pub async fn run(settings: &Settings, conn: &ConnSettings, signals: &mut Signals) -> Result<Exit> {
+pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
+    let signals = &mut ctx.signals;
     let channels = [settings.channel.clone()];
     let mut session = match signals
         .guard(Session::open(conn, &channels, KEEPALIVE))

@@ -3,10 +3,10 @@
 //! early to be seen. A request is never resent: once sent it may have been acted upon.
 
 use super::envelope::{Answer, Reply, Request};
+use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, warn, Error, Exit, Result};
 use crate::notify::source::{self, Decoder, Event, Framing, Input};
-use crate::signals::Signals;
 use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::PgListener;
@@ -44,28 +44,21 @@ pub struct Settings {
 
 /// Run `pgpubsub request` to its exit status: that of the first request that did not succeed
 /// (3 no reply in time, 1 an error reply, 2 an invalid input line), else 0.
-pub async fn run(
-    settings: &Settings,
-    conn: &ConnSettings,
-    signals: &mut Signals,
-    out: &mut impl Write,
-) -> Result<Exit> {
+pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let reply_to = fresh_channel();
     let first = match &settings.bodies {
         Bodies::One(body) => Some(envelope(&reply_to, 1, body).map_err(Error::Usage)?),
         Bodies::Lines => None,
     };
-    let mut asker = match signals.guard(Asker::open(settings, conn, reply_to)).await {
-        Ok(opened) => opened?,
-        Err(signal) => return Ok(signal.exit()),
-    };
+    let mut asker = ctx.guard(Asker::open(settings, conn, reply_to)).await?;
+    let mut out = ctx.stdout();
     let work = async {
         match first {
-            Some(text) => asker.ask(1, &text, out).await,
-            None => asker.ask_lines(out).await,
+            Some(text) => asker.ask(1, &text, &mut out).await,
+            None => asker.ask_lines(&mut out).await,
         }
     };
-    signals.guard(work).await.unwrap_or_else(|s| Ok(s.exit()))
+    ctx.guard(work).await
 }
 
 /// A request channel name no one else uses: random, from the standard library's hasher keys.

@@ -21,7 +21,9 @@ pub struct Limits {
 /// The queue reading of the previous refresh, for the growth rate.
 #[derive(Debug, Clone, Copy)]
 pub struct Reading {
+    /// When it was read.
     pub at: SystemTime,
+    /// `pg_notification_queue_usage()` then.
     pub usage: f64,
 }
 
@@ -57,14 +59,19 @@ pub struct Health {
     pub verdict: Verdict,
     /// Why the verdict is degraded, one phrase each (empty when healthy).
     pub reasons: Vec<String>,
+    /// Version and the settings that matter for NOTIFY.
     pub server: Server,
+    /// How full the notification queue is, and how fast it fills.
     pub queue: Queue,
     /// Sessions that may be holding the queue back (only while it is not empty).
     pub suspects: Vec<Suspect>,
+    /// Who holds the NOTIFY commit lock and who waits for it.
     pub commit_lock: CommitLock,
+    /// What this role may see of other sessions.
     pub visibility: Visibility,
     /// What this report cannot tell, in words.
     pub notes: Vec<String>,
+    /// This refresh's queue reading, for the next refresh's growth rate.
     #[serde(skip)]
     pub reading: Reading,
 }
@@ -73,8 +80,11 @@ pub struct Health {
 /// `reasons` (the error).
 #[derive(Debug, Serialize)]
 pub struct Unknown {
+    /// When the refresh was tried.
     pub time: String,
+    /// Always [`Verdict::Unknown`].
     pub verdict: Verdict,
+    /// The error, as one line.
     pub reasons: Vec<String>,
 }
 
@@ -113,6 +123,7 @@ pub struct Suspect {
     /// `client_write` (blocked sending to a client that does not read) or
     /// `idle_in_transaction` (a session receives notifications only between transactions).
     pub reason: SuspectReason,
+    /// The session, its fields inline.
     #[serde(flatten)]
     pub session: Session,
 }
@@ -121,7 +132,9 @@ pub struct Suspect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuspectReason {
+    /// Blocked sending to a client that does not read.
     ClientWrite,
+    /// Idle in a transaction past the threshold.
     IdleInTransaction,
 }
 

@@ -34,7 +34,8 @@ macro_rules! session_columns {
           a.state, a.wait_event_type, a.wait_event,
           extract(epoch FROM now() - a.state_change)::float8,
           CASE WHEN a.state IS NOT NULL THEN a.query ~* '^\s*LISTEN\M' END,
-          CASE WHEN $1 AND a.state IS NOT NULL THEN left(a.query, 1000) END"
+          CASE WHEN $1 AND a.state IS NOT NULL THEN left(a.query, 1000) END,
+          a.datname::text"
     };
 }
 
@@ -68,33 +69,41 @@ const COMMIT_LOCK: &str = concat!(
 
 /// One refresh's raw facts.
 pub struct Snapshot {
+    /// Version and the settings that matter for NOTIFY.
     pub server: Server,
     /// `pg_notification_queue_usage()`: the fraction of the queue in use, 0 to 1.
     pub usage: f64,
     /// `max_notify_queue_pages` in bytes (PostgreSQL 17+).
     pub max_bytes: Option<i64>,
+    /// What this role may see of other sessions.
     pub visibility: Visibility,
     /// Candidate slow consumers (ClientWrite, or idle in transaction past the threshold).
     pub candidates: Vec<Session>,
-    /// The commit lock's holders (normally one) and waiters.
+    /// The commit lock's holders (one, or none when it is free).
     pub holders: Vec<Session>,
+    /// The sessions waiting for the commit lock.
     pub waiters: Vec<Session>,
 }
 
 /// The settings that decide how NOTIFY behaves on this server.
 #[derive(Debug, Clone, Serialize)]
 pub struct Server {
+    /// `server_version`.
     pub version: String,
     /// A standby (in recovery): LISTEN and NOTIFY are refused there.
     pub in_recovery: bool,
+    /// Whether (and how far) a commit waits to be flushed or replicated.
     pub synchronous_commit: String,
+    /// The standbys a synchronous commit waits for (SyncRep) while holding the commit lock.
     pub synchronous_standby_names: String,
+    /// Off means commits, and so the commit lock, never wait for the disk.
     pub fsync: String,
 }
 
 /// What the connected role can see of other sessions.
 #[derive(Debug, Clone, Serialize)]
 pub struct Visibility {
+    /// The role status runs as.
     pub role: String,
     /// Superuser or member of pg_read_all_stats: every session's state, wait and query.
     pub all_sessions: bool,
@@ -105,13 +114,21 @@ pub struct Visibility {
 /// One server session as `pg_stat_activity` shows it to this role.
 #[derive(Debug, Clone, Serialize)]
 pub struct Session {
+    /// The server process id (`pg_terminate_backend` takes it).
     pub pid: i32,
+    /// The session's role.
     pub user: Option<String>,
+    /// Its database: the queue and the commit lock are shared by all databases of a server.
+    pub database: Option<String>,
+    /// What the client called itself (any client may choose it: untrusted text).
     pub application_name: Option<String>,
     /// The client's IP address, or "local" for a Unix socket.
     pub client_addr: Option<String>,
+    /// `active`, `idle`, `idle in transaction`...
     pub state: Option<String>,
+    /// The class of what it waits for (`Client`, `Lock`, `IPC`...).
     pub wait_event_type: Option<String>,
+    /// What it waits for (`ClientWrite`, `object`, `SyncRep`...).
     pub wait_event: Option<String>,
     /// Seconds since the session entered its current state.
     pub state_for_s: Option<f64>,
@@ -140,6 +157,7 @@ impl Session {
             state_for_s: row.try_get(at + 7)?,
             last_ran_listen: row.try_get(at + 8)?,
             query: row.try_get::<Option<String>, _>(at + 9)?.map(shown_query),
+            database: row.try_get(at + 10)?,
         })
     }
 }

@@ -216,6 +216,7 @@ fn session(s: &Session) -> String {
         }
     };
     field("user", &s.user);
+    field("db", &s.database);
     field("app", &s.application_name);
     field("from", &s.client_addr);
     field("state", &s.state);
@@ -298,6 +299,7 @@ mod tests {
         let evil = Session {
             pid: 7,
             user: Some("eve".into()),
+            database: Some("shop".into()),
             application_name: Some("app\u{1b}[2J\u{9b}x".into()),
             client_addr: Some("local".into()),
             state: Some("idle".into()),
@@ -311,7 +313,7 @@ mod tests {
         assert!(!line.contains(['\u{1b}', '\u{9b}', '\u{202e}']), "{line:?}");
         assert_eq!(
             line,
-            "pid 7  user eve  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
+            "pid 7  user eve  db shop  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
              last ran LISTEN  query: LISTEN \\u{202e}jobs"
         );
     }
