@@ -136,7 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
             [CompletionResult]::new('--stalled-listener', '--stalled-listener', [CompletionResultType]::ParameterName, 'Scenario: one more listener whose session sits in an open transaction, so the notification queue grows; reports the growth and when the queue would be full, then releases it')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object (fields below) instead of the table')
-            [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Print CSV with a header: one row per percentile (latency and sender lag, in microseconds), or per step of a --sweep')
+            [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Print CSV with a header: one row per percentile (latency, sender lag and the writers'' commit latency, in microseconds), or per step of a --sweep')
             [CompletionResult]::new('--ephemeral', '--ephemeral', [CompletionResultType]::ParameterName, 'Run against a throwaway server started (and removed) for this run')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')

@@ -130,7 +130,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --stalled-listener 'Scenario: one more listener whose session sits in an open transaction, so the notification queue grows; reports the growth and when the queue would be full, then releases it'
             cand --json 'Print one JSON object (fields below) instead of the table'
-            cand --csv 'Print CSV with a header: one row per percentile (latency and sender lag, in microseconds), or per step of a --sweep'
+            cand --csv 'Print CSV with a header: one row per percentile (latency, sender lag and the writers'' commit latency, in microseconds), or per step of a --sweep'
             cand --ephemeral 'Run against a throwaway server started (and removed) for this run'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'

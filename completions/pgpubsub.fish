@@ -115,7 +115,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l stalled-listener -d 'Scenario: one more listener whose session sits in an open transaction, so the notification queue grows; reports the growth and when the queue would be full, then releases it'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l json -d 'Print one JSON object (fields below) instead of the table'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l csv -d 'Print CSV with a header: one row per percentile (latency and sender lag, in microseconds), or per step of a --sweep'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l csv -d 'Print CSV with a header: one row per percentile (latency, sender lag and the writers\' commit latency, in microseconds), or per step of a --sweep'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l ephemeral -d 'Run against a throwaway server started (and removed) for this run'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'

@@ -255,8 +255,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Status(args) => {
             let settings = status_settings(&args, ctx.terminal());
             let conn = conn_settings(&args.conn, "status", verbose)?;
-            let mut stdout = ctx.stdout();
-            status::run(&settings, &conn, &mut ctx.signals, &mut stdout).await
+            status::run(&settings, &conn, &mut ctx).await
         }
     }
 }

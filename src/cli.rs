@@ -235,8 +235,9 @@ With --sweep: server_version, server, interrupted, p99_target_us, highest_rate_m
   steps[]{target_rate, achieved_rate, p50_us, p90_us, p99_us, p99_9_us, max_us, lost,
   sender_lag_p99_us, met_target}
 
---csv prints a header, then one row per percentile (percentile, latency_us, sender_lag_us), or
-with --sweep one row per step (the steps' fields above).
+--csv prints a header, then one row per percentile (percentile, latency_us, sender_lag_us; with
+--writers also commit_without_notify_us, commit_with_notify_us), or with --sweep one row per
+step (the steps' fields above).
 
 Examples:
   pgpubsub bench --ephemeral                          on a throwaway server
@@ -640,8 +641,8 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
 
-    /// Print CSV with a header: one row per percentile (latency and sender lag, in
-    /// microseconds), or per step of a --sweep.
+    /// Print CSV with a header: one row per percentile (latency, sender lag and the writers'
+    /// commit latency, in microseconds), or per step of a --sweep.
     #[arg(long)]
     pub csv: bool,
 

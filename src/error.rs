@@ -60,7 +60,8 @@ impl Exit {
                  or stdout closed"
             }
             (Exit::Success, Some("status")) => {
-                "healthy (with --watch: never; it runs until stopped)"
+                "healthy (with --watch: never; it runs until stopped, reopening a lost \
+                 connection and saying \"unknown\" while the server cannot be read)"
             }
             (Exit::Success, Some("request")) => "every reply arrived and none was an error",
             (Exit::Success, _) => "success (also when stdout is closed early, as by `| head -1`)",

@@ -532,20 +532,49 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
     );
     assert_eq!(count(&report, "received"), sent, "{report}");
     assert_nothing_left(&db);
+
+    // The CSV spectrum gains both phases' commit latency.
+    let out = pgpubsub()
+        .args(["bench", "--writers", "1", "--duration", "200ms", "--csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = csv_rows(&out);
+    assert_eq!(
+        rows[0],
+        [
+            "percentile",
+            "latency_us",
+            "sender_lag_us",
+            "commit_without_notify_us",
+            "commit_with_notify_us"
+        ]
+    );
+    assert!(rows[1..]
+        .iter()
+        .all(|r| r[3].parse::<u64>().is_ok() && r[4].parse::<u64>().is_ok()));
 }
 
 #[test]
 fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
-    let (report, _) = succeed(pgpubsub().args([
-        "bench",
-        "--sweep",
-        "500..1k",
-        "--duration",
-        "300ms",
-        "--p99-target",
-        "5s",
-        "--json",
-    ]));
+    let db = own_database("bench_sweep");
+    let child = spawn_bench(
+        &db,
+        &[
+            "--sweep",
+            "500..1k",
+            "--duration",
+            "300ms",
+            "--p99-target",
+            "5s",
+            "--idle-listeners",
+            "1",
+        ],
+    );
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
     let steps = report["steps"].as_array().expect("steps");
     let targets: Vec<f64> = steps
         .iter()
@@ -559,6 +588,7 @@ fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
         assert!(step["met_target"].is_boolean(), "{report}");
     }
     assert!(report["server"]["fsync"].is_string(), "{report}");
+    assert_nothing_left(&db);
 
     let out = pgpubsub()
         .args([

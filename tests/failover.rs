@@ -36,11 +36,31 @@ fn conninfo_port(target: &str) -> String {
     conninfo_field(&out, "server_port")
 }
 
+/// A background `pgpubsub`, stopped with SIGINT when dropped (also when a test fails).
+struct Running(Child);
+
+impl Running {
+    /// Stop it with SIGINT; its exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        // SAFETY: signalling a child we spawned and have not reaped.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+        self.0.wait().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `pgpubsub ARGS...` running in the background, its stdout and stderr read line by line.
-fn spawn(args: &[&str]) -> (Child, Receiver<String>, Receiver<String>) {
+fn spawn(args: &[&str]) -> (Running, Receiver<String>, Receiver<String>) {
     let mut cmd = clean(Command::new(BIN));
     cmd.args(args);
-    spawn_with_lines(cmd)
+    let (child, out, err) = spawn_with_lines(cmd);
+    (Running(child), out, err)
 }
 
 /// The next line of `rx` that contains `needle` (earlier lines are dropped).
@@ -54,12 +74,6 @@ fn next_with(rx: &Receiver<String>, needle: &str) -> String {
             Err(_) => panic!("no line with {needle:?} within {PATIENCE:?}"),
         }
     }
-}
-
-fn stop(mut child: Child) -> std::process::ExitStatus {
-    // SAFETY: signalling a child we spawned and have not reaped.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    child.wait().unwrap()
 }
 
 #[test]
@@ -119,7 +133,7 @@ fn target_session_attrs_choose_the_server_whichever_is_listed_first() {
         .assert()
         .success();
     next_with(&out, "via-selection");
-    assert_eq!(stop(listener), killed_by(libc::SIGINT));
+    assert_eq!(listener.stop(), killed_by(libc::SIGINT));
 
     // Asking listen for a standby is a usage error that says why.
     let err = pgpubsub_bare()
@@ -268,5 +282,5 @@ fn listen_follows_the_primary_through_a_failover() {
         "{stderr}"
     );
     drop(comeback);
-    assert_eq!(stop(listener), killed_by(libc::SIGINT));
+    assert_eq!(listener.stop(), killed_by(libc::SIGINT));
 }

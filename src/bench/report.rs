@@ -164,6 +164,9 @@ pub struct CommitFigures {
     pub commits_per_s: f64,
     pub latency_p50_us: Option<u64>,
     pub latency_p99_us: Option<u64>,
+    /// The commit latencies of all writers, for the CSV.
+    #[serde(skip)]
+    latency: Histogram<u64>,
 }
 
 /// The raw outcome of a run, before any figure is derived.
@@ -433,12 +436,14 @@ impl CommitFigures {
     fn new<'a>(phases: impl Iterator<Item = &'a Commits> + Clone) -> Self {
         let commits = phases.clone().map(|p| p.commits).sum();
         let window = phases.clone().map(|p| p.elapsed).max().unwrap_or_default();
-        let latency = Latency::new(&merged(phases.map(|p| &p.latency)));
+        let latency = merged(phases.map(|p| &p.latency));
+        let figures = Latency::new(&latency);
         CommitFigures {
             commits,
             commits_per_s: per_second(commits, window),
-            latency_p50_us: latency.p50,
-            latency_p99_us: latency.p99,
+            latency_p50_us: figures.p50,
+            latency_p99_us: figures.p99,
+            latency,
         }
     }
 }
@@ -667,16 +672,22 @@ fn spectrum_rows(h: &Histogram<u64>) -> Vec<(String, u64)> {
 /// One CSV row per percentile: latency and sender lag, in microseconds (lag empty without a
 /// rate); a header row first.
 pub fn print_csv(r: &Report, out: &mut impl Write) -> io::Result<()> {
-    writeln!(out, "percentile,latency_us,sender_lag_us")?;
+    let mut columns = vec![("latency_us", &r.latency), ("sender_lag_us", &r.lag)];
+    if let Some(w) = &r.writers {
+        columns.push(("commit_without_notify_us", &w.without_notify.latency));
+        columns.push(("commit_with_notify_us", &w.with_notify.latency));
+    }
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    writeln!(out, "percentile,{}", names.join(","))?;
     for p in CSV_PERCENTILES {
-        let at = |h: &Histogram<u64>| {
-            if h.is_empty() {
-                String::new()
-            } else {
-                h.value_at_quantile(p / 100.0).to_string()
-            }
-        };
-        writeln!(out, "{p},{},{}", at(&r.latency), at(&r.lag))?;
+        let values: Vec<String> = columns
+            .iter()
+            .map(|(_, h)| match h.is_empty() {
+                true => String::new(),
+                false => h.value_at_quantile(p / 100.0).to_string(),
+            })
+            .collect();
+        writeln!(out, "{p},{}", values.join(","))?;
     }
     out.flush()
 }

@@ -9,9 +9,9 @@ mod health;
 mod probe;
 mod screen;
 
+use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::{stdout_error, Exit, Result};
-use crate::signals::Signals;
+use crate::error::{stdout_error, Error, Exit, Result};
 use health::{Health, Reading, Unknown, Verdict};
 use probe::Snapshot;
 use sqlx::postgres::PgConnection;
@@ -60,28 +60,21 @@ impl Settings {
 }
 
 /// Report once (exit 0 healthy, 4 degraded), or every `--watch` period until a stop signal.
-pub async fn run(
-    settings: &Settings,
-    conn: &ConnSettings,
-    signals: &mut Signals,
-    mut out: impl Write,
-) -> Result<Exit> {
+pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let mut link = Link {
         conn,
         session: None,
     };
     // The first connection must succeed: a mistyped host should not be watched forever.
-    match signals.guard(link.open()).await {
-        Ok(opened) => drop(opened?),
-        Err(signal) => return Ok(signal.exit()),
-    }
+    ctx.guard(async { link.open().await.map(drop) }).await?;
+    let mut out = ctx.stdout();
     let style = settings.style();
     let mut previous: Option<Reading> = None;
     loop {
-        let snapshot = match signals.guard(link.snapshot(settings)).await {
-            Ok(snapshot) => snapshot,
-            Err(signal) => return Ok(signal.exit()),
-        };
+        // A failed refresh is the command's error once, and an "unknown" frame with --watch.
+        let snapshot = ctx
+            .guard(async { Ok::<_, Error>(link.snapshot(settings).await) })
+            .await?;
         let at = SystemTime::now();
         let frame = match (snapshot, settings.watch) {
             (Ok(snapshot), _) => Frame::Judged(Box::new(Health::judge(
@@ -101,9 +94,11 @@ pub async fn run(
         let Some(period) = settings.watch else {
             return Ok(frame.verdict().exit());
         };
-        if let Err(signal) = signals.guard(tokio::time::sleep(period)).await {
-            return Ok(signal.exit());
-        }
+        ctx.guard(async {
+            tokio::time::sleep(period).await;
+            Ok::<_, Error>(())
+        })
+        .await?;
     }
 }
 
