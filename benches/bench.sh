@@ -27,9 +27,9 @@ PGBENCH=${PGBENCH:-$(command -v pgbench)}
 [ -x "$PGBENCH" ] || { echo "bench.sh: pgbench not found (set PGBENCH)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "bench.sh: jq not found" >&2; exit 1; }
 
-cargo build --release --quiet --bin pgpubsub --example notify_sink
-BIN=target/release/pgpubsub
-SINK=target/release/examples/notify_sink
+. benches/lib.sh
+BIN=$(release_bin pgpubsub)
+SINK=$(release_bin notify_sink)
 work=$(mktemp -d)
 
 # A sandbox for this run; SIGTERM makes it remove its server and data.

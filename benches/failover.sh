@@ -7,17 +7,18 @@
 # from the moment the promoted server accepts writes to the first notification the listener
 # prints (its received_at). Goal: <= 1 s. Nothing here is a pass/fail test.
 #
-#   cargo build --release && benches/failover.sh            (or: benches/failover.sh path/to/pgpubsub)
+#   benches/failover.sh            (builds the release binary; or: benches/failover.sh path/to/pgpubsub)
 #
 # Needs psql, pg_basebackup and postgres (PostgreSQL's binaries) and what `pgpubsub sandbox`
 # needs; under root the standby runs as the `postgres` OS user, like the sandbox.
 set -eu
 
-BIN=${1:-target/release/pgpubsub}
+. "$(dirname "$0")/lib.sh"
+BIN=${1:-$(release_bin pgpubsub)}
 ROUNDS=${ROUNDS:-3}
 BINDIR=${BINDIR:-$(pg_config --bindir 2>/dev/null || ls -d /usr/lib/postgresql/*/bin | tail -n 1)}
 [ -x "$BINDIR/postgres" ] || BINDIR=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
-[ -x "$BIN" ] || { echo "no $BIN: run cargo build --release first" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "no pgpubsub binary ($BIN)" >&2; exit 2; }
 unset PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE DATABASE_URL
 
 # as_owner CMD...: run CMD as the server's owner (postgres under root, else ourselves).

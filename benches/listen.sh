@@ -20,9 +20,9 @@ ROUNDS=${ROUNDS:-3}
 BATCH=1000
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet --bin pgpubsub --example bare_listener
-BIN=$PWD/target/release/pgpubsub
-BARE=$PWD/target/release/examples/bare_listener
+. benches/lib.sh
+BIN=$(release_bin pgpubsub)
+BARE=$(release_bin bare_listener)
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
 
 tmp=$(mktemp -d)

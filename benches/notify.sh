@@ -5,12 +5,13 @@
 # judged, and the range is printed with it. Runs of half a second swing by +-15 % on a shared
 # 2-core machine, so a best-of on each side would compare one lucky run with another.
 #
-#   cargo build --release && benches/notify.sh            (or: benches/notify.sh path/to/pgpubsub)
+#   benches/notify.sh            (builds the release binary; or: benches/notify.sh path/to/pgpubsub)
 #
 # Needs pgbench and psql (PostgreSQL's client binaries) and what `pgpubsub sandbox` needs.
 set -eu
+. "$(dirname "$0")/lib.sh"
 
-BIN=${1:-target/release/pgpubsub}
+BIN=${1:-$(release_bin pgpubsub)}
 PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -n 1)}
 PSQL=${PSQL:-psql}
 DISTINCT=${DISTINCT:-1000000}    # lines of `seq 1 N`
@@ -18,13 +19,14 @@ IDENTICAL=${IDENTICAL:-100000}   # lines of `yes x | head -n N`
 ONESHOTS=${ONESHOTS:-50}         # one-shot runs of each command
 ROUNDS=${ROUNDS:-5}              # rounds; each gives one ratio per comparison
 
-[ -x "$BIN" ] || { echo "no $BIN: run cargo build --release first" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "no pgpubsub binary ($BIN)" >&2; exit 2; }
 [ -x "$PGBENCH" ] || { echo "pgbench not found; set PGBENCH" >&2; exit 2; }
 
 work=$(mktemp -d)
 "$BIN" sandbox >"$work/url" 2>"$work/sandbox.log" &
 sandbox=$!
-trap 'kill "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null; rm -rf "$work"' EXIT
+# The sandbox ends by the SIGTERM it is sent: under set -e that status must not become ours.
+trap 'kill "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -q DATABASE_URL "$work/url"; do
     kill -0 "$sandbox" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
     sleep 0.1

@@ -20,8 +20,8 @@ N=${N:-2000}
 WARMUP=${WARMUP:-200}
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet --bin pgpubsub
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/pgpubsub
+. benches/lib.sh
+BIN=$(release_bin pgpubsub)
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
 
 tmp=$(mktemp -d)

@@ -25,9 +25,8 @@ PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 
 PSQL=${PSQL:-psql}
 [ -x "$PGBENCH" ] || { echo "pgbench not found; set PGBENCH" >&2; exit 2; }
 
-# Ask cargo where the binary is, so CARGO_TARGET_DIR and the like are honoured.
-BIN=${1:-$(cargo build --release --quiet --bin pgpubsub --message-format=json |
-    jq -r 'select(.reason == "compiler-artifact" and .target.name == "pgpubsub") | .executable // empty')}
+. benches/lib.sh
+BIN=${1:-$(release_bin pgpubsub)}
 [ -x "$BIN" ] || { echo "no pgpubsub binary ($BIN)" >&2; exit 2; }
 
 work=$(mktemp -d)
