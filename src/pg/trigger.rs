@@ -271,7 +271,10 @@ pub fn uninstall(remove: &[Installed], others: &[Installed]) -> Vec<String> {
     sql
 }
 
-/// The plpgsql body: one branch per event asked for, each with its fallback.
+/// The plpgsql body: one branch per event asked for, each with its fallback, checked only
+/// when the full payload is too long. `pg_notify` is called in an assignment rather than by
+/// PERFORM: an assignment is evaluated as a simple expression, while PERFORM starts an executor
+/// for every row, which made the trigger cost 15 % more per row than the seed's.
 fn body(marker: &Marker) -> String {
     let head = "'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP";
     let object = |fields: &str| format!("pg_catalog.json_build_object({head}{fields})::text");
@@ -282,13 +285,20 @@ fn body(marker: &Marker) -> String {
         Some(columns) => fields(var, columns),
     };
     let key = |var: &str| fields(var, &marker.key);
+    let notify = |payload: &str| {
+        format!(
+            "sent := pg_catalog.pg_notify({}, {payload})::text;",
+            literal(&marker.channel)
+        )
+    };
 
-    let mut sql = String::from("\nDECLARE\n  payload text;\nBEGIN\n");
+    let mut sql = String::from(
+        "\nDECLARE\n  payload text;\n  sent text;  -- pg_notify's (empty) result\nBEGIN\n",
+    );
     if marker.events.contains(&Event::Truncate) {
         sql.push_str(&format!(
-            "  IF TG_OP = 'TRUNCATE' THEN\n    PERFORM pg_catalog.pg_notify({channel}, {truncate});\n    RETURN NULL;\n  END IF;\n",
-            channel = literal(&marker.channel),
-            truncate = object(""),
+            "  IF TG_OP = 'TRUNCATE' THEN\n    {}\n    RETURN NULL;\n  END IF;\n",
+            notify(&object("")),
         ));
     }
     let mut first = true;
@@ -303,28 +313,27 @@ fn body(marker: &Marker) -> String {
             .map(|(k, v)| format!(", '{k}', {}", row(v)))
             .collect();
         let fallback = if marker.key.is_empty() {
-            bare.clone()
+            format!("payload := {bare};")
         } else {
             let keys: String = vars
                 .iter()
                 .map(|(k, v)| format!(", '{k}', {}", key(v)))
                 .collect();
-            object(&format!("{keys}, 'truncated', true"))
+            format!(
+                "payload := {};\n      IF {too_long} THEN\n        payload := {bare};\n      END IF;",
+                object(&format!("{keys}, 'truncated', true"))
+            )
         };
         sql.push_str(&format!(
-            "  {}IF TG_OP = '{}' THEN\n    payload := {};\n    IF {too_long} THEN\n      payload := {};\n    END IF;\n",
+            "  {}IF TG_OP = '{}' THEN\n    payload := {};\n    IF {too_long} THEN\n      {fallback}\n    END IF;\n",
             if first { "" } else { "ELS" },
             event.keyword(),
             object(&full),
-            fallback,
         ));
         first = false;
     }
     if !first {
-        sql.push_str(&format!(
-            "  END IF;\n  IF {too_long} THEN\n    payload := {bare};\n  END IF;\n  PERFORM pg_catalog.pg_notify({}, payload);\n",
-            literal(&marker.channel)
-        ));
+        sql.push_str(&format!("  END IF;\n  {}\n", notify("payload")));
     }
     sql.push_str("  RETURN NULL;\nEND\n");
     sql
@@ -397,7 +406,7 @@ mod tests {
             "{sql}"
         );
         assert!(
-            sql.contains("pg_catalog.pg_notify('it''s', payload)"),
+            sql.contains("sent := pg_catalog.pg_notify('it''s', payload)::text;"),
             "{sql}"
         );
         let sql = install(&spec(&[Event::Truncate], None, &[]), &[]).to_sql();
