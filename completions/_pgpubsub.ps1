@@ -80,7 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         }
         'pgpubsub;notify' {
             [CompletionResult]::new('--also', '--also', [CompletionResultType]::ParameterName, 'Also send every payload to this channel, in the same transaction (repeatable)')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Send the whole content of this file as one payload')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Send the whole content of this file as one payload (`-`: all of stdin)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')

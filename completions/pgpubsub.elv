@@ -75,7 +75,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         }
         &'pgpubsub;notify'= {
             cand --also 'Also send every payload to this channel, in the same transaction (repeatable)'
-            cand --file 'Send the whole content of this file as one payload'
+            cand --file 'Send the whole content of this file as one payload (`-`: all of stdin)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'

@@ -70,7 +70,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbos
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l also -d 'Also send every payload to this channel, in the same transaction (repeatable)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l file -d 'Send the whole content of this file as one payload' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l file -d 'Send the whole content of this file as one payload (`-`: all of stdin)' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port' -r

@@ -17,9 +17,118 @@ use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
 use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, term, trigger};
-use clap::CommandFactory;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, FromArgMatches};
+use std::ffi::OsString;
 use std::future::Future;
 use std::io::IsTerminal;
+
+/// Parse the command line. Clap's own errors and help honour `--color` and NO_COLOR like
+/// everything else, and a connection option given before the subcommand (`pgpubsub -d mydb
+/// listen jobs`, or `pgpubsub -h` meant as psql's host) is refused with a hint saying where it
+/// goes. Exits (2, or 0 for --help/--version) when there is nothing to run.
+pub fn parse() -> Cli {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let mut cmd = Cli::command().color(clap_color(&args));
+    let parsed = cmd
+        .try_get_matches_from_mut(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.unwrap_or_else(|err| hinted(err, &args).exit())
+}
+
+/// `--color` (the last one given, before `--`), else NO_COLOR or TERM=dumb, for clap's output.
+fn clap_color(args: &[OsString]) -> clap::ColorChoice {
+    let mut choice = None;
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        let value = match word.as_ref() {
+            "--" => break,
+            "--color" => words.next().map(|v| v.into_owned()),
+            other => other.strip_prefix("--color=").map(str::to_string),
+        };
+        choice = value.or(choice);
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    match choice.as_deref() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ if no_color => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    }
+}
+
+/// `err`, with a tip when it is a connection option placed before the subcommand.
+fn hinted(mut err: clap::Error, args: &[OsString]) -> clap::Error {
+    if err.kind() != ErrorKind::UnknownArgument {
+        return err;
+    }
+    let Some(ContextValue::String(flag)) = err.get(ContextKind::InvalidArg) else {
+        return err;
+    };
+    let flag = flag.split('=').next().unwrap_or_default().to_string();
+    let conn = ConnArgs::augment_args(clap::Command::new("conn"));
+    let is_conn = conn.get_arguments().any(|arg| {
+        arg.get_short().is_some_and(|s| flag == format!("-{s}"))
+            || arg.get_long().is_some_and(|l| flag == format!("--{l}"))
+    });
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let subcommands: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let sub = words.iter().position(|w| subcommands.contains(w));
+    let at = words.iter().position(|w| w.starts_with(&flag));
+    if !is_conn || at.zip(sub).is_some_and(|(at, sub)| at > sub) {
+        return err;
+    }
+    let mut tips = Vec::new();
+    if flag == "-h" {
+        tips.push("-h is --host, as in psql; for help use --help".into());
+    }
+    tips.push(match sub {
+        Some(sub) => {
+            let moved: Vec<&str> = std::iter::once(words[sub].as_str())
+                .chain(words[1..sub].iter().map(String::as_str))
+                .chain(words[sub + 1..].iter().map(String::as_str))
+                .collect();
+            format!(
+                "connection options go after the subcommand: pgpubsub {}",
+                shell_words(&moved)
+            )
+        }
+        None => "connection options go after the subcommand, e.g. pgpubsub listen -h HOST jobs"
+            .to_string(),
+    });
+    err.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(tips.into_iter().map(|t: String| t.into()).collect()),
+    );
+    err
+}
+
+/// Words as a shell command line, quoted where the shell would split or expand them.
+fn shell_words(words: &[&str]) -> String {
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_alphanumeric() || "-_./:=,@%+".contains(c))
+    };
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| {
+            if plain(w) {
+                w.to_string()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect();
+    quoted.join(" ")
+}
 
 /// Run the parsed command line to completion.
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -221,7 +330,15 @@ fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
         (true, ..) => notify::Input::Records,
         (_, true, ..) | (.., Some("-")) => notify::Input::Lines,
         (_, _, Some(path), _) => notify::Input::File(path.clone()),
-        (_, _, None, payload) => notify::Input::Payload(payload.unwrap_or_default().to_string()),
+        (_, _, None, Some(payload)) => notify::Input::Payload(payload.to_string()),
+        (_, _, None, None) if notify::stdin_has_data() => {
+            return Err(usage(
+                "no PAYLOAD given, and stdin is a pipe or file whose input would be dropped: \
+                 give `-` for one notification per line, `--file -` for all of stdin as one \
+                 payload, or '' for an empty payload",
+            ))
+        }
+        (_, _, None, None) => notify::Input::Payload(String::new()),
     };
     if matches!(input, notify::Input::Payload(_) | notify::Input::File(_)) {
         let stream_only = [

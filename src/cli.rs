@@ -186,7 +186,8 @@ and which input line was the first not sent.
 
 Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'
-  pgpubsub notify jobs                          empty payload
+  pgpubsub notify jobs                          empty payload (stdin a terminal or /dev/null)
+  pgpubsub notify jobs --file - < job.json      all of stdin is the payload
   pgpubsub notify jobs done --also audit        same payload to two channels, one transaction
   pgpubsub notify jobs --file job.json          the whole file is the payload
   tail -f app.log | pgpubsub notify logs -      one notification per line, as lines come
@@ -199,7 +200,7 @@ Every payload carries its sender, sequence number and send time; each listener c
 notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
 notifications are printed prominently and make the exit status 1. After sending, the run waits
 (at most --drain-timeout) for listeners that fell behind. Ctrl-C stops sending, drains and prints
-the partial report (exit status 130 unless something was lost). Rates count the measured phase
+the partial report (then ends by SIGINT, unless something was lost: exit 1). Rates count the measured phase
 (after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
 
 With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled
@@ -506,7 +507,8 @@ pub struct NotifyArgs {
     #[arg(value_name = "CHANNEL", required_unless_present = "from_json")]
     pub channel: Option<String>,
 
-    /// Payload to send (default: empty); `-` reads one payload per line from stdin.
+    /// Payload to send; `-` reads one payload per line from stdin. Without it the payload is
+    /// empty, unless stdin is a pipe or file: then pgpubsub refuses (exit 2) rather than drop it.
     #[arg(value_name = "PAYLOAD", conflicts_with_all = ["stdin", "file"])]
     pub payload: Option<String>,
 
@@ -518,7 +520,7 @@ pub struct NotifyArgs {
     #[arg(long, conflicts_with = "file")]
     pub stdin: bool,
 
-    /// Send the whole content of this file as one payload.
+    /// Send the whole content of this file as one payload (`-`: all of stdin).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 

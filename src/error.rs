@@ -132,6 +132,10 @@ impl Exit {
             (Exit::Interrupted, Some("trigger")) => {
                 "stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent"
             }
+            (Exit::Interrupted, None) => {
+                "stopped by SIGINT (Ctrl-C): after cleaning up, pgpubsub ends by that signal, so a \
+                 shell loop around it stops too"
+            }
             (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
             (Exit::Terminated, Some("listen")) => {
                 "stopped by SIGTERM, after printing every notification already received"
@@ -140,6 +144,9 @@ impl Exit {
                 "stopped by SIGTERM, after reporting what was committed"
             }
             (Exit::Terminated, Some("trigger")) => "stopped by SIGTERM; as for SIGINT",
+            (Exit::Terminated, None) => {
+                "stopped by SIGTERM: after cleaning up, pgpubsub ends by that signal"
+            }
             (Exit::Terminated, _) => "stopped by SIGTERM, after cleaning up",
         })
     }

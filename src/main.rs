@@ -1,7 +1,8 @@
 //! pgpubsub: PostgreSQL LISTEN/NOTIFY as a first-class pub/sub from the shell.
 //!
-//! `main` only parses, runs and turns the outcome into an exit code; everything else lives in the
-//! modules below, one concern each (see `app` for the dispatcher).
+//! `main` only parses, runs and turns the outcome into an exit code (or, after a stop signal,
+//! into ending by that signal); everything else lives in the modules below, one concern each
+//! (see `app` for the dispatcher).
 
 mod app;
 mod bench;
@@ -25,13 +26,12 @@ mod term;
 mod trigger;
 mod unix_user;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = app::parse();
     let exit = match app::run(cli) {
         Ok(exit) => exit,
         Err(err) => error::report(&err),
     };
+    signals::end_by(exit);
     exit.into()
 }

@@ -1,6 +1,9 @@
 //! SIGINT/SIGTERM as values. Handlers are installed once, before any connection is made, so
 //! that Ctrl-C at any moment ends in cleanup (servers stopped, temp dirs removed, buffered
-//! output flushed) and the conventional exit status, never in an abrupt default kill.
+//! output flushed), never in an abrupt default kill. After the cleanup the process ends by the
+//! same signal ([`end_by`]), as fd and git do: a parent (a shell running `while :; do pgpubsub
+//! listen c; done`) sees "killed by SIGINT" and stops too, which a plain exit 130 would not
+//! tell it.
 
 use crate::error::Exit;
 use anyhow::Context;
@@ -56,5 +59,25 @@ impl Signals {
             out = work => Ok(out),
             sig = self.recv() => Err(sig),
         }
+    }
+}
+
+/// If `exit` stands for a stop signal, end the process by that signal with its default action,
+/// now that everything is cleaned up and flushed; otherwise (or should the signal not end the
+/// process) return, and `main` exits with `exit`'s code.
+pub fn end_by(exit: Exit) {
+    let signal = match exit {
+        Exit::Interrupted => libc::SIGINT,
+        Exit::Terminated => libc::SIGTERM,
+        _ => return,
+    };
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: restoring the default disposition and raising a signal have no preconditions;
+    // nothing runs concurrently that relies on our handler any more.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
     }
 }

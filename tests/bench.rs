@@ -187,10 +187,10 @@ impl Drop for Stopped {
 }
 
 /// Wait for a background run; returns its exit code, JSON report and stderr.
-fn finish(child: Child) -> (i32, Value, String) {
+fn finish(child: Child) -> (std::process::ExitStatus, Value, String) {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    (out.status.code().unwrap_or(-1), json(&out.stdout), stderr)
+    (out.status, json(&out.stdout), stderr)
 }
 
 #[test]
@@ -301,7 +301,7 @@ fn killed_listener_backend_is_reported_as_loss() {
         "t"
     );
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 1, "{stderr}\n{report}");
+    assert_eq!(code, exited(1), "{stderr}\n{report}");
     let lost = count(&report, "lost");
     assert!(lost > 0, "{report}");
     // The other listener got everything; what the killed one missed is exactly the loss.
@@ -334,7 +334,7 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
         drop(stalled);
     }
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
     let sent = count(&report, "sent");
     assert!((2940..=3060).contains(&sent), "sent {sent}: {report}");
     assert_eq!(count(&report, "received"), sent);
@@ -352,7 +352,7 @@ fn ctrl_c_prints_a_partial_report() {
     backend_once_sending(&db, SENDER);
     signal(child.id() as i32, libc::SIGINT);
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 130, "{stderr}\n{report}");
+    assert_eq!(code, killed_by(libc::SIGINT), "{stderr}\n{report}");
     assert_eq!(report["interrupted"], true);
     let sent = count(&report, "sent");
     assert!(sent > 0 && sent < 60_000, "{report}");
@@ -377,7 +377,7 @@ fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
     ));
     drop(stalled);
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
     assert_eq!(count(&report, "received"), 3000, "{report}");
     assert_eq!(report["drain_timed_out"], false);
 
@@ -398,7 +398,7 @@ fn stalled_listener_is_waited_for_then_what_never_came_is_lost() {
     let stalled = Stopped::new(listener);
     let (code, report, stderr) = finish(child);
     drop(stalled);
-    assert_eq!(code, 1, "{stderr}\n{report}");
+    assert_eq!(code, exited(1), "{stderr}\n{report}");
     assert_eq!(report["drain_timed_out"], true, "{report}");
     assert_eq!(
         count(&report, "lost"),
@@ -470,7 +470,7 @@ fn idle_and_stalled_listeners_grow_the_queue_and_leave_nothing_behind() {
          AND application_name = '{STALLED}' AND state = 'idle in transaction'"
     ));
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
     assert_eq!(report["workload"]["idle_listeners"], 3);
     assert_eq!(report["workload"]["stalled_listener"], true);
     assert_eq!(count(&report, "received"), count(&report, "sent"));
@@ -500,7 +500,7 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
         ],
     );
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
     let writers = &report["writers"];
     assert_eq!(writers["sessions"], 2, "{report}");
     assert_eq!(writers["notify_every"], 3, "{report}");
@@ -574,7 +574,7 @@ fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
         ],
     );
     let (code, report, stderr) = finish(child);
-    assert_eq!(code, 0, "{stderr}\n{report}");
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
     let steps = report["steps"].as_array().expect("steps");
     let targets: Vec<f64> = steps
         .iter()

@@ -81,7 +81,7 @@ fn listen_json_into_notify_from_json_bridges_two_databases_byte_for_byte() {
     // Stopping the listener ends the bridge: notify sees end of input and exits 0.
     // SAFETY: signalling our own child.
     unsafe { libc::kill(listen.id() as i32, libc::SIGTERM) };
-    assert_eq!(listen.wait().unwrap().code(), Some(143));
+    assert_eq!(listen.wait().unwrap(), killed_by(libc::SIGTERM));
     let out = notify.wait_with_output().unwrap();
     assert!(
         out.status.success(),

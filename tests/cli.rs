@@ -89,3 +89,68 @@ fn version_is_printed() {
             env!("CARGO_PKG_VERSION")
         )));
 }
+
+/// What a terminal shows for `pgpubsub ARGS` (run under script(1), so pgpubsub writes to a
+/// terminal and would color), with `env` set.
+fn on_terminal(args: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = clean(std::process::Command::new("script"));
+    cmd.args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn clap_help_and_errors_honour_color_never_and_no_color() {
+    // On a terminal clap colors by default: the checks below can fail.
+    assert!(on_terminal("listen --help", &[]).contains('\x1b'));
+    assert!(on_terminal("-h", &[]).contains('\x1b'));
+    for (args, env) in [
+        ("--color never listen --help", &[][..]),
+        ("--color=never -h", &[]),
+        ("listen --color never", &[]),
+        ("listen --help", &[("NO_COLOR", "1")]),
+        ("-h", &[("NO_COLOR", "1")]),
+    ] {
+        let screen = on_terminal(args, env);
+        assert!(screen.contains("Usage:"), "{args}: {screen}");
+        assert!(
+            !screen.contains('\x1b'),
+            "{args} {env:?} colored: {screen:?}"
+        );
+    }
+}
+
+#[test]
+fn connection_options_before_the_subcommand_get_a_hint() {
+    pgpubsub_bare()
+        .arg("-h")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "-h is --host, as in psql; for help use --help",
+        ));
+    pgpubsub_bare()
+        .args(["-d", "mydb", "listen", "jobs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "connection options go after the subcommand: pgpubsub listen -d mydb jobs",
+        ));
+    pgpubsub_bare()
+        .args(["-p", "5433", "notify", "jobs", "a b"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "go after the subcommand: pgpubsub notify -p 5433 jobs 'a b'",
+        ));
+    // A subcommand without connection options gets clap's error alone.
+    pgpubsub_bare()
+        .args(["sandbox", "-d", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tip: connection").not());
+}

@@ -41,10 +41,10 @@ struct Running(Child);
 
 impl Running {
     /// Stop it with SIGINT; its exit status.
-    fn stop(mut self) -> Option<i32> {
+    fn stop(mut self) -> std::process::ExitStatus {
         // SAFETY: signalling a child we spawned and have not reaped.
         unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
-        self.0.wait().unwrap().code()
+        self.0.wait().unwrap()
     }
 }
 
@@ -133,7 +133,7 @@ fn target_session_attrs_choose_the_server_whichever_is_listed_first() {
         .assert()
         .success();
     next_with(&out, "via-selection");
-    assert_eq!(listener.stop(), Some(130));
+    assert_eq!(listener.stop(), killed_by(libc::SIGINT));
 
     // Asking listen for a standby is a usage error that says why.
     let err = pgpubsub_bare()
@@ -294,5 +294,5 @@ fn listen_follows_the_primary_through_a_failover() {
         "{stderr}"
     );
     drop(comeback);
-    assert_eq!(listener.stop(), Some(130));
+    assert_eq!(listener.stop(), killed_by(libc::SIGINT));
 }

@@ -389,7 +389,7 @@ fn a_single_notification_reaches_a_pipe_without_further_traffic() {
     assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tsecond"));
     listener.signal(libc::SIGINT);
     let (status, _, _) = listener.finish();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status, killed_by(libc::SIGINT));
 }
 
 #[test]
@@ -463,7 +463,7 @@ fn closed_stdout_exits_0_quietly() {
 }
 
 #[test]
-fn sigterm_writes_out_everything_received_then_exits_143() {
+fn sigterm_writes_out_everything_received_then_ends_by_sigterm() {
     // The listener is frozen while the server delivers N notifications into its socket; it
     // gets SIGTERM and is thawed: all N were delivered, so all N must be printed.
     let ch = channel("term");
@@ -487,7 +487,7 @@ fn sigterm_writes_out_everything_received_then_exits_143() {
     listener.signal(libc::SIGTERM);
     listener.signal(libc::SIGCONT);
     let (status, out, err) = listener.finish();
-    assert_eq!(status.code(), Some(143), "{err}");
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
     let expected: String = (1..=N).map(|i| format!("{i:05}\n")).collect();
     assert_eq!(String::from_utf8(out).unwrap(), expected);
 }
@@ -591,7 +591,7 @@ fn text_the_server_cannot_deliver_costs_a_gap_not_the_listener() {
     let line = out.recv_timeout(PATIENCE).unwrap();
     assert!(line.contains("still here"), "{line}");
     listener.signal(libc::SIGINT);
-    assert_eq!(listener.finish().0.code(), Some(130));
+    assert_eq!(listener.finish().0, killed_by(libc::SIGINT));
 }
 
 /// A sender that keeps notifying `channel` with increasing numbers, one per transaction, and
@@ -689,7 +689,7 @@ fn survives_20_killed_backends_and_2_server_restarts_reporting_every_gap() {
     let last = sender.stop();
     listener.signal(libc::SIGTERM);
     let (status, _, err) = listener.finish();
-    assert_eq!(status.code(), Some(143), "{err}");
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
     received.extend(
         out.iter()
             .map(|l| l.split_once('\t').unwrap().1.parse::<u64>().unwrap()),
@@ -748,7 +748,7 @@ fn keepalive_finds_a_backend_that_stopped_answering() {
         format!("{ch}\tafter the gap")
     );
     listener.signal(libc::SIGINT);
-    assert_eq!(listener.finish().0.code(), Some(130));
+    assert_eq!(listener.finish().0, killed_by(libc::SIGINT));
 }
 
 /// A command run as the `postgres` OS user when we are root (the server refuses root).
@@ -890,5 +890,41 @@ fn a_session_mode_pooler_delivers() {
         format!("{ch}\tthrough the pool")
     );
     listener.signal(libc::SIGINT);
-    assert_eq!(listener.finish().0.code(), Some(130));
+    assert_eq!(listener.finish().0, killed_by(libc::SIGINT));
+}
+
+#[test]
+fn ctrl_c_ends_a_shell_loop_around_listen() {
+    // `while :; do pgpubsub listen c; done` in its own process group, as a terminal runs it:
+    // Ctrl-C signals the whole group. bash stops the loop only if its child died of SIGINT;
+    // a child that exits 130 (having "handled" it) makes the loop go round again.
+    let ch = channel("loop");
+    let script = format!("while :; do '{BIN}' listen --json --events '{ch}'; done");
+    let mut cmd = clean(Command::new("bash"));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd.args(["-c", &script])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut shell = cmd.spawn().unwrap();
+    let out = lines(shell.stdout.take().unwrap());
+    let listening = out.recv_timeout(PATIENCE).unwrap();
+    assert!(listening.contains("\"event\":\"listening\""), "{listening}");
+    // SAFETY: signalling the process group of our own child.
+    unsafe { libc::kill(-(shell.id() as i32), libc::SIGINT) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = shell.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            // SAFETY: as above; the loop did not stop, so end it before failing.
+            unsafe { libc::kill(-(shell.id() as i32), libc::SIGKILL) };
+            let _ = shell.wait();
+            panic!("the shell loop went on after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status, killed_by(libc::SIGINT));
 }

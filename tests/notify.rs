@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 /// How long any single expected notification may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(30);
 const SENTINEL: &str = "--sentinel--";
+/// How soon a line of a slow producer must be delivered to count as sent at once.
+const SENT_AT_ONCE: Duration = Duration::from_secs(3);
 
 /// A listener on `channels` of the server at `url`, driven from synchronous tests.
 struct Listener {
@@ -51,11 +53,16 @@ impl Listener {
 
     /// The next notification as (channel, payload); panics after PATIENCE.
     fn next(&mut self) -> (String, String) {
+        self.next_within(PATIENCE)
+    }
+
+    /// The next notification as (channel, payload); panics after `limit`.
+    fn next_within(&mut self, limit: Duration) -> (String, String) {
         let listener = self.listener.as_mut().unwrap();
         let received = self
             .runtime
-            .block_on(async { tokio::time::timeout(PATIENCE, listener.recv()).await })
-            .expect("no notification arrived in time")
+            .block_on(async { tokio::time::timeout(limit, listener.recv()).await })
+            .unwrap_or_else(|_| panic!("no notification arrived within {limit:?}"))
             .unwrap();
         (
             received.channel().to_string(),
@@ -116,6 +123,17 @@ fn notify_stdin(args: &[&str], input: impl Into<Vec<u8>>) -> assert_cmd::assert:
         .assert()
 }
 
+/// `pgpubsub notify ARGS` with `stdin` as it is (not a pipe, as assert_cmd would make it).
+fn notify_from(args: &[&str], stdin: impl Into<Stdio>) -> std::process::Output {
+    clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .arg("notify")
+        .args(args)
+        .stdin(stdin)
+        .output()
+        .unwrap()
+}
+
 /// `pgpubsub notify -v ARGS` against `url`, its stdin a pipe the test writes to.
 fn spawn_notify(url: &str, args: &[&str]) -> Child {
     clean(Command::new(BIN))
@@ -162,7 +180,7 @@ fn one_shot_keeps_names_and_payloads_literally() {
             .assert()
             .success();
     }
-    pgpubsub().args(["notify", &names[0]]).assert().success();
+    assert!(notify_from(&[&names[0]], Stdio::null()).status.success());
     let mut expected: Vec<(String, String)> = names
         .iter()
         .map(|n| (n.clone(), payload.to_string()))
@@ -358,11 +376,21 @@ fn atomic_is_one_transaction_where_repeats_fold() {
     let mut listener = listen(&[&ch]);
     notify_stdin(&[&ch, "-", "--atomic", "-v"], "x\nx\ny\nx\n")
         .success()
-        .stderr(predicate::str::contains("in 1 transaction,"));
+        .stderr(predicate::str::contains("in 1 transaction,"))
+        .stderr(predicate::str::contains(
+            "4 notifications sent in one transaction, 2 distinct",
+        ));
     assert_eq!(
         listener.drain(&ch),
         pairs(&ch, ["x", "y"].map(String::from))
     );
+    // The report says what listeners get, not only what was sent.
+    notify_stdin(&[&ch, "-", "--atomic"], "same\n".repeat(10_000))
+        .success()
+        .stderr(predicate::str::contains(
+            "10000 notifications sent in one transaction, 1 distinct",
+        ));
+    assert_eq!(listener.drain(&ch), pairs(&ch, ["same".to_string()]));
     // All or nothing: a bad line under --strict leaves everything unsent.
     notify_stdin(&[&ch, "-", "--atomic", "--strict"], &b"a\nb\n\xff\n"[..])
         .code(2)
@@ -391,8 +419,14 @@ fn a_slow_producer_gets_each_line_sent_at_once() {
     for i in 1..=5 {
         let written = Instant::now();
         write_lines(&mut child, i..=i);
-        // Delivered with stdin still open and nothing more written: no waiting for a batch.
-        assert_eq!(listener.next(), (ch.clone(), i.to_string()));
+        // Delivered with stdin still open and nothing more written: no waiting for a batch
+        // (which would never come). Normally a few milliseconds; the bound only has to tell
+        // "sent at once" from "held back", on a loaded machine.
+        assert_eq!(
+            listener.next_within(SENT_AT_ONCE),
+            (ch.clone(), i.to_string()),
+            "line {i}"
+        );
         std::thread::sleep(Duration::from_millis(200).saturating_sub(written.elapsed()));
     }
     drop(child.stdin.take());
@@ -413,7 +447,7 @@ fn ctrl_c_reports_what_was_committed() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(out.status, killed_by(libc::SIGINT), "{stderr}");
     // The listener may see a commit before notify reads its acknowledgement: then those 3 are
     // reported as in doubt, never as committed-unseen or as lost.
     let report = stderr
@@ -606,4 +640,33 @@ fn streams_and_one_shots_pass_through_a_transaction_mode_pooler() {
     expected.extend(pairs(&ch, ["one", "two"].map(String::from)));
     let got = listener.drain(&ch);
     assert!(got == expected, "lost, reordered or altered");
+}
+
+#[test]
+fn piped_stdin_without_payload_is_refused_and_nothing_is_sent() {
+    let ch = channel("pipe");
+    let mut listener = listen(&[&ch]);
+    // `echo hi | pgpubsub notify chan` would drop "hi": refused, with the three choices.
+    notify_stdin(&[&ch], "hi\n")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`-` for one notification per line",
+        ))
+        .stderr(predicate::str::contains("`--file -` for all of stdin"))
+        .stderr(predicate::str::contains("'' for an empty payload"));
+    // A regular file as stdin too.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "from a file\n").unwrap();
+    let out = notify_from(&[&ch], std::fs::File::open(file.path()).unwrap());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(listener.drain(&ch), []);
+    // /dev/null (cron, `< /dev/null`) keeps meaning an empty payload; so does an explicit ''.
+    assert!(notify_from(&[&ch], Stdio::null()).status.success());
+    notify_stdin(&[&ch, ""], "ignored\n").success();
+    // `--file -`: all of stdin as one payload.
+    notify_stdin(&[&ch, "--file", "-"], "a\nb\n").success();
+    assert_eq!(
+        listener.drain(&ch),
+        pairs(&ch, ["", "", "a\nb\n"].map(String::from))
+    );
 }

@@ -16,10 +16,10 @@ const PATIENCE: Duration = Duration::from_secs(60);
 struct Listener(Child);
 
 impl Listener {
-    fn stop(&mut self) -> Option<i32> {
+    fn stop(&mut self) -> std::process::ExitStatus {
         // SAFETY: signalling our own child, not yet reaped.
         unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        self.0.wait().unwrap().code()
+        self.0.wait().unwrap()
     }
 }
 
@@ -91,7 +91,7 @@ fn the_hook_runs_once_per_reconnect_before_anything_new_is_printed() {
         );
         assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tafter"));
     }
-    assert_eq!(child.stop(), Some(143));
+    assert_eq!(child.stop(), killed_by(libc::SIGTERM));
     let rest: Vec<String> = out.iter().collect();
     assert!(rest.is_empty(), "no further hook run: {rest:?}");
 }
@@ -112,7 +112,7 @@ fn a_failing_hook_is_reported_and_stops_the_listener_only_when_required() {
         "still listening after a failed hook"
     );
     until(&err, "--on-gap");
-    assert_eq!(child.stop(), Some(143));
+    assert_eq!(child.stop(), killed_by(libc::SIGTERM));
 
     let app = format!("ongapreq_{}", std::process::id());
     let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", "--on-gap-required", &ch]);

@@ -242,7 +242,7 @@ fn sigterm_finishes_the_requests_in_progress() {
         std::thread::sleep(Duration::from_millis(10));
     }
     responder.signal(libc::SIGTERM);
-    assert_eq!(responder.child.wait().unwrap().code(), Some(143));
+    assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGTERM));
     let out = requester.wait_with_output().unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "in flight\n");

@@ -10,7 +10,6 @@ use common::*;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -433,10 +432,7 @@ fn watch_json_prints_an_object_per_refresh_until_sigint() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     signal(watch.id(), libc::SIGINT);
     let status = watch.wait().unwrap();
-    assert!(
-        status.code() == Some(130) || status.signal() == Some(libc::SIGINT),
-        "not stopped by SIGINT: {status}"
-    );
+    assert_eq!(status, killed_by(libc::SIGINT));
     for rest in lines {
         serde_json::from_str::<Value>(&rest.unwrap()).expect("a partial object");
     }

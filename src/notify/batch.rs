@@ -16,6 +16,9 @@ pub const MAX_BYTES: usize = 1 << 20;
 #[derive(Debug, Default, Clone)]
 pub struct Batch {
     pub messages: Vec<Message>,
+    /// Messages that repeat an earlier (channel, payload) of this batch, which the server
+    /// delivers only once (only `--atomic` batches have any).
+    pub repeats: usize,
     bytes: usize,
 }
 
@@ -23,7 +26,11 @@ impl Batch {
     /// A batch of exactly these messages (a one-shot send).
     pub fn of(messages: Vec<Message>) -> Self {
         let bytes = messages.iter().map(size).sum();
-        Batch { messages, bytes }
+        Batch {
+            messages,
+            repeats: 0,
+            bytes,
+        }
     }
 
     /// Channel and payload bytes, to bound what one round trip carries.
@@ -101,8 +108,8 @@ impl Batcher {
     /// between input lines, so that a line sent to several channels is never split.
     pub fn push(&mut self, message: Message) -> Option<Batch> {
         let mut closed = None;
+        let key = self.hasher.hash_one((&*message.channel, &message.payload));
         if let Policy::Streaming = self.policy {
-            let key = self.hasher.hash_one((&*message.channel, &message.payload));
             let new_line = self
                 .open
                 .messages
@@ -113,7 +120,11 @@ impl Batcher {
             if (new_line && full) || self.seen.contains(&key) {
                 closed = self.flush();
             }
-            self.seen.insert(key);
+        }
+        // Atomic batches keep repeats, which the server folds: count them for the report (a
+        // 64-bit hash collision would count one too many, never lose a notification).
+        if !self.seen.insert(key) {
+            self.open.repeats += 1;
         }
         self.open.push(message);
         closed

@@ -75,6 +75,9 @@ pub async fn run(plan: Plan, conn: ConnSettings, ctx: &mut Context) -> Result<Ex
     if verbose {
         note(sender.totals.summary());
     }
+    if let Some(folded) = sender.totals.folded() {
+        note(folded);
+    }
     if let Err(Error::Stopped(_)) = outcome {
         note(sender.totals.interrupted());
     }
@@ -117,6 +120,20 @@ impl Plan {
     }
 }
 
+/// Whether stdin carries data that a one-shot without PAYLOAD would silently drop: a pipe, a
+/// socket or a regular file (`echo hi | pgpubsub notify chan`). A terminal or `/dev/null`
+/// (interactive use, cron) does not, and there no PAYLOAD keeps meaning an empty payload.
+pub fn stdin_has_data() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(|fd| std::fs::File::from(fd).metadata())
+        .map(|meta| meta.file_type());
+    kind.is_ok_and(|kind| kind.is_fifo() || kind.is_socket() || kind.is_file())
+}
+
 /// CHANNEL and every `--also`, checked; a channel named twice would fold into one notification.
 fn channels(names: &[String]) -> Result<Vec<Arc<str>>> {
     let mut channels: Vec<Arc<str>> = Vec::new();
@@ -146,10 +163,15 @@ fn one_shot(payload: String, origin: &str, json: bool, channels: &[Arc<str>]) ->
     Ok(Plan::OneShot(Batch::of(messages)))
 }
 
-/// The whole content of `path` as one payload (also `request --file`).
+/// The whole content of `path` as one payload (also `request --file`); `-` is all of stdin.
 pub fn read_file(path: &std::path::Path) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage(format!("cannot read --file {}: {e}", path.display())))?;
+    let bytes = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| usage(format!("cannot read --file {}: {e}", path.display())))?;
     String::from_utf8(bytes)
         .map_err(|_| -> Error { usage(format!("--file {}: not valid UTF-8", path.display())) })
 }

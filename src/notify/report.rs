@@ -10,6 +10,8 @@ use std::time::Instant;
 pub struct Totals {
     /// Notifications in transactions the server acknowledged as committed.
     pub sent: u64,
+    /// Of those, the ones the server delivers: identical pairs of one transaction count once.
+    pub distinct: u64,
     /// Acknowledged transactions.
     pub transactions: u64,
     /// Input lines skipped as invalid.
@@ -23,6 +25,7 @@ impl Totals {
     pub fn new() -> Self {
         Totals {
             sent: 0,
+            distinct: 0,
             transactions: 0,
             skipped: 0,
             in_flight: 0,
@@ -33,6 +36,7 @@ impl Totals {
     /// Count `batch` as committed: the server acknowledged its transaction.
     pub fn committed(&mut self, batch: &Batch) {
         self.sent += batch.messages.len() as u64;
+        self.distinct += (batch.messages.len() - batch.repeats) as u64;
         self.transactions += 1;
     }
 
@@ -47,6 +51,20 @@ impl Totals {
             secs,
             self.sent as f64 / secs.max(1e-9)
         )
+    }
+
+    /// What `--atomic` folded, when it folded anything: listeners get fewer notifications than
+    /// were sent, and a report of the sent count alone would hide that.
+    pub fn folded(&self) -> Option<String> {
+        (self.distinct < self.sent).then(|| {
+            format!(
+                "{} sent in one transaction, {} distinct: PostgreSQL delivers identical \
+                 (channel, payload) pairs of a transaction once, so listeners get {}",
+                counted(self.sent, "notification"),
+                self.distinct,
+                self.distinct
+            )
+        })
     }
 
     /// What is known after a stop signal: the acknowledged count, and what may be in doubt.

@@ -404,6 +404,17 @@ pub fn kill_backends(url: &str, app: &str) -> u32 {
     .unwrap()
 }
 
+/// How a process ends when a stop signal killed it. pgpubsub cleans up after SIGINT/SIGTERM
+/// and then ends by that same signal, so that a parent (a shell loop) sees the signal.
+pub fn killed_by(signal: i32) -> std::process::ExitStatus {
+    std::os::unix::process::ExitStatusExt::from_raw(signal)
+}
+
+/// How a process ends when it exits with `code`.
+pub fn exited(code: i32) -> std::process::ExitStatus {
+    std::os::unix::process::ExitStatusExt::from_raw(code << 8)
+}
+
 /// Start `cmd` with stdout and stderr piped, each read line by line by a thread.
 pub fn spawn_with_lines(
     mut cmd: Command,
