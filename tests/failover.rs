@@ -216,16 +216,27 @@ fn listen_follows_the_primary_through_a_failover() {
         })
     };
     next_with(&out, "\"payload\"");
-    // A long-lived `notify -` stream, connected to the old primary.
+    // A long-lived `notify -` stream, connected to the old primary (it connects before
+    // reading anything) and idle there when the primary crashes.
+    let stream_target = format!("{target} application_name=failover_stream");
     let mut stream = clean(Command::new(BIN))
-        .args(["notify", "-d", &target, &ch, "-"])
+        .args(["notify", "-d", &stream_target, &ch, "-"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stream_in = stream.stdin.take().unwrap();
-    writeln!(stream_in, "stream-before").unwrap();
-    next_with(&out, "stream-before");
+    let deadline = Instant::now() + PATIENCE;
+    while psql_at(
+        &pair.primary.url,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'failover_stream'",
+    )
+    .trim()
+        != "1"
+    {
+        assert!(Instant::now() < deadline, "notify - never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     pair.crash_primary();
     next_with(&out, "\"disconnected\"");
@@ -252,11 +263,12 @@ fn listen_follows_the_primary_through_a_failover() {
     sender.join().unwrap();
 
     // The stream's one resend after the failure goes through host selection too.
-    writeln!(stream_in, "stream-after").unwrap();
-    next_with(&out, "stream-after");
+    let written = writeln!(stream_in, "stream-after");
     drop(stream_in);
     let stream = stream.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&stream.stderr);
+    assert!(written.is_ok(), "notify - ended early: {said}");
+    next_with(&out, "stream-after");
     assert_eq!(stream.status.code(), Some(0), "{said}");
     assert!(said.contains("reconnecting to resend"), "{said}");
 

@@ -175,6 +175,15 @@ fn unknown_service_and_bad_lines_are_usage_errors_naming_the_file() {
             "syntax error in service file {}, line 10",
             file.display()
         )));
+    // An unreadable file (a directory stands in: root reads any file).
+    conninfo(&["-d", "service=ok"])
+        .env("PGSERVICEFILE", dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "cannot read service file {}",
+            dir.path().display()
+        )));
     write(&file, "[k]\nkeepalives_idle=30\n");
     conninfo(&["-d", "service=k"])
         .env("PGSERVICEFILE", &file)
