@@ -21,12 +21,12 @@ fn after_help(notes: &str, command: Option<&str>, connects: bool) -> String {
 
 /// Where connection settings come from, shared by every page of a subcommand that connects.
 const ENVIRONMENT: &str = "Environment:
-  Connection settings are taken from the strongest source that gives them, as in libpq:
-  command-line flags and -d, then DATABASE_URL (a URL or conninfo string), then the service
-  file section named by service=NAME or PGSERVICE, then the libpq environment, then defaults
-  (the local socket if a server has one, else localhost; port 5432; your OS user name as user
-  and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout). Every
-  libpq keyword and PG* variable is honoured or refused by name (README: libpq keywords).
+Connection settings are taken from the strongest source that gives them, as in libpq:
+command-line flags and -d, then DATABASE_URL (a URL or conninfo string), then the service
+file section named by service=NAME or PGSERVICE, then the libpq environment, then defaults
+(the local socket if a server has one, else localhost; port 5432; your OS user name as user
+and database; application_name pgpubsub; sslmode prefer; a 10 s connect timeout). Every
+libpq keyword and PG* variable is honoured or refused by name (README: libpq keywords).
   PGHOST, PGHOSTADDR   host names, IP addresses or Unix-socket directories (a,b,c: tried in order)
   PGPORT               port, or one port per host (5432,5433)
   PGUSER, PGDATABASE   user and database
@@ -146,7 +146,7 @@ pub enum Command {
 }
 
 const LISTEN_NOTES: &str = "\
-Output: one record per notification, flushed as soon as no further notification is ready.
+Output formats:
   text (default)  on a terminal: time, channel, sender pid, payload (control characters shown
                   escaped); piped: CHANNEL<TAB>PAYLOAD with \\, newline, tab and CR escaped as
                   \\\\, \\n, \\t, \\r, so each record is one line
@@ -155,6 +155,7 @@ Output: one record per notification, flushed as soon as no further notification 
                   are literal braces; \\n \\t \\r \\0 \\\\ are newline, tab, CR, NUL, backslash
   --raw           the payload only
 Records end with a newline, or a NUL with -0. On a terminal, payloads are sanitized in every format.
+Each record is flushed as soon as no further notification is ready.
 
 Connection loss: pgpubsub reconnects (backoff doubling up to --reconnect-max), listens again and
 reports the gap on stderr, and in the output with --events --json. Notifications sent while it was

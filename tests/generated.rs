@@ -106,3 +106,48 @@ fn bash_completes_subcommands_and_their_options() {
         );
     }
 }
+
+/// `man -l PAGE | col -bx` at 80 columns (tabs expanded, to compare columns).
+fn rendered(page: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", "man -l \"$1\" | col -bx", "sh"])
+        .arg(repo("man").join(page))
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn man_pages_render_tables_aligned_at_80_columns() {
+    let listen = rendered("pgpubsub-listen.1");
+    // The output formats table: each description starts in one column, beside its term.
+    let formats = listen.split("OUTPUT FORMATS").nth(1).unwrap();
+    let column = |term: &str, description: &str| {
+        let line = formats
+            .lines()
+            .find(|l| l.trim_start().starts_with(term))
+            .unwrap_or_else(|| panic!("no {term} row:\n{listen}"));
+        line.find(description)
+            .unwrap_or_else(|| panic!("{term} row lacks {description:?}: {line:?}"))
+    };
+    assert_eq!(
+        column("text (default)", "on a terminal"),
+        column("--raw", "the payload only")
+    );
+    let table = formats.split("NOTES").next().unwrap();
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    let synopsis = listen.split("SYNOPSIS").nth(1).unwrap();
+    assert!(synopsis.contains("<CHANNEL>...") && synopsis.contains("[-c|--count N]"));
+    for page in std::fs::read_dir(repo("man")).unwrap() {
+        let name = page.unwrap().file_name().into_string().unwrap();
+        let text = rendered(&name);
+        let notes = text.lines().filter(|l| *l == "NOTES").count();
+        assert!(notes <= 1, "{name} has {notes} NOTES sections");
+    }
+}
