@@ -445,121 +445,24 @@ fn mistakes_are_explained_and_change_nothing() {
     );
 }
 
-/// A hot standby of `primary` (a sandbox of the test's own), stopped on drop.
-struct Standby {
-    url: String,
-    pg_ctl: String,
-    dir: tempfile::TempDir,
-}
-
-/// Where PostgreSQL's server programs are: PATH, else the newest /usr/lib/postgresql/*/bin.
-fn server_program(name: &str) -> String {
-    let on_path = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .unwrap();
-    if on_path.status.success() {
-        return String::from_utf8(on_path.stdout)
-            .unwrap()
-            .trim()
-            .to_string();
-    }
-    let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("no PostgreSQL server programs")
-        .map(|d| d.unwrap().path().join("bin").join(name))
-        .filter(|p| p.exists())
-        .collect();
-    dirs.sort();
-    dirs.pop().unwrap().display().to_string()
-}
-
-/// `program args...`, as the `postgres` OS user when the tests run as root (the server refuses
-/// root).
-fn server_user_command(program: &str, args: &[&str]) -> Command {
-    let mut cmd = if is_root() {
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", "postgres", "--", program]);
-        cmd
-    } else {
-        Command::new(program)
-    };
-    cmd.args(args).stdin(Stdio::null());
-    cmd
-}
-
-/// Run `server_user_command`; panics with its output on failure.
-fn as_server_user(program: &str, args: &[&str]) {
-    let out = server_user_command(program, args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{program} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Standby {
-    fn of(primary: &Sandbox) -> Standby {
-        let hba = primary.dir.join("data/pg_hba.conf");
-        let mut rules = std::fs::OpenOptions::new().append(true).open(hba).unwrap();
-        writeln!(rules, "host replication postgres 127.0.0.1/32 trust").unwrap();
-        psql_at(&primary.url, "SELECT pg_reload_conf()");
-        let dir = tempfile::tempdir().unwrap();
-        if is_root() {
-            let id = |flag| {
-                let out = Command::new("id")
-                    .args([flag, "postgres"])
-                    .output()
-                    .unwrap();
-                String::from_utf8(out.stdout)
-                    .unwrap()
-                    .trim()
-                    .parse()
-                    .unwrap()
-            };
-            std::os::unix::fs::chown(dir.path(), Some(id("-u")), Some(id("-g"))).unwrap();
-        }
-        let data = dir.path().join("data").display().to_string();
-        let port = free_port().to_string();
-        as_server_user(
-            &server_program("pg_basebackup"),
-            &["-h", "127.0.0.1", "-p", &port_of(&primary.url).to_string()]
-                .into_iter()
-                .chain(["-U", "postgres", "-R", "-D", &data])
-                .collect::<Vec<_>>(),
-        );
-        let pg_ctl = server_program("pg_ctl");
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            dir.path().display()
-        );
-        let log = dir.path().join("log").display().to_string();
-        as_server_user(
-            &pg_ctl,
-            &["start", "-w", "-D", &data, "-l", &log, "-o", &options],
-        );
-        Standby {
-            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            pg_ctl,
-            dir,
-        }
-    }
-}
-
-impl Drop for Standby {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data").display().to_string();
-        // No assertion here: a panic while unwinding would abort the test binary.
-        let _ =
-            server_user_command(&self.pg_ctl, &["stop", "-m", "immediate", "-D", &data]).output();
-    }
-}
-
 #[test]
 fn a_standby_is_refused_for_changes_and_still_listed() {
-    let primary = start_sandbox(&[]);
-    psql_at(&primary.url, "CREATE TABLE standby_t (id int PRIMARY KEY)");
-    let standby = Standby::of(&primary);
+    let pair = Pair::start();
+    psql_at(
+        &pair.primary.url,
+        "CREATE TABLE standby_t (id int PRIMARY KEY)",
+    );
+    // The table must have reached the standby before it is asked about.
+    while psql_at(
+        &pair.standby.url,
+        "SELECT to_regclass('standby_t') IS NOT NULL",
+    )
+    .trim()
+        != "t"
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let standby = &pair.standby;
     pgpubsub()
         .env("DATABASE_URL", &standby.url)
         .args(["trigger", "add", "standby_t"])
@@ -573,5 +476,4 @@ fn a_standby_is_refused_for_changes_and_still_listed() {
         .args(["trigger", "list"])
         .assert()
         .success();
-    stop_sandbox(&primary);
 }
