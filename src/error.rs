@@ -124,7 +124,8 @@ impl Exit {
             (Exit::Degraded, Some("status")) => "degraded: see the reasons on the verdict line",
             (Exit::Degraded, _) => return None,
             (Exit::Interrupted, Some("listen")) => {
-                "stopped by SIGINT (Ctrl-C), after printing every notification already received"
+                "stopped by SIGINT (Ctrl-C), after printing every notification already received \
+                 (--exec: after the running command; no new one starts)"
             }
             (Exit::Interrupted, Some("notify")) => {
                 "stopped by SIGINT (Ctrl-C), after reporting what was committed"
@@ -138,7 +139,8 @@ impl Exit {
             }
             (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
             (Exit::Terminated, Some("listen")) => {
-                "stopped by SIGTERM, after printing every notification already received"
+                "stopped by SIGTERM, after printing every notification already received \
+                 (--exec: after the running command; no new one starts)"
             }
             (Exit::Terminated, Some("notify")) => {
                 "stopped by SIGTERM, after reporting what was committed"
