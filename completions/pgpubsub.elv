@@ -221,6 +221,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --exec 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply'
             cand --sql 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)'
             cand --concurrency 'Requests handled at once; further requests wait for a free slot'
+            cand --reconnect-max 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)'
+            cand --keepalive 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'

@@ -333,7 +333,8 @@ the exit status and the tail of its stderr. A reply too big for one notification
 reply that says so. --sql QUERY runs QUERY with the request envelope (text) as $1; it answers by
 itself with pg_notify (a server error becomes an error reply). Notifications that are not request
 envelopes are reported and skipped. The connection is kept as listen keeps it: reconnect with
-backoff, gaps reported. SIGINT/SIGTERM: stop taking requests, finish those in progress, exit.
+backoff (--reconnect-max), gaps reported, --keepalive queries when idle. SIGINT/SIGTERM: stop
+taking requests, finish those in progress, exit.
 
 ",
     envelope!(),
@@ -467,20 +468,12 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = humantime::parse_duration)]
     pub idle_timeout: Option<Duration>,
 
-    /// Longest wait between reconnection attempts (the wait doubles from 100ms up to this).
-    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
-          default_value = "30s", value_parser = humantime::parse_duration)]
-    pub reconnect_max: Duration,
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 
     /// Exit 1 when the connection is lost instead of reconnecting.
     #[arg(long, help_heading = "Connection loss")]
     pub no_reconnect: bool,
-
-    /// When idle this long, check the connection with a query (finds half-open connections
-    /// that TCP would hide); 0 turns it off.
-    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
-          default_value = "30s", value_parser = humantime::parse_duration)]
-    pub keepalive: Duration,
 
     /// After every reconnect, before any new notification is handled, run CMD (with sh -c) to
     /// resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen's.
@@ -499,6 +492,22 @@ pub struct ListenArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// How a listening connection is watched and replaced: shared by `listen` and `reply`, which
+/// follow one set of reconnection rules.
+#[derive(Debug, Args)]
+pub struct UpkeepArgs {
+    /// Longest wait between reconnection attempts (the wait doubles from 100ms up to this).
+    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub reconnect_max: Duration,
+
+    /// When idle this long, check the connection with a query (finds half-open connections
+    /// that TCP would hide); 0 turns it off.
+    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub keepalive: Duration,
 }
 
 /// `pgpubsub notify`: one notification from the command line, or one per line of stdin.
@@ -819,6 +828,9 @@ pub struct ReplyArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub concurrency: u32,
+
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 
     #[command(flatten)]
     pub conn: ConnArgs,

@@ -803,16 +803,7 @@ fn keepalive_finds_a_backend_that_stopped_answering() {
     let (app, url) = app_url("keepalive");
     let mut listener = listen(&["--keepalive", "300ms", "-d", &url, &ch]);
     let out = listener.stdout_lines();
-    let backend: i32 = psql(&format!(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND query ILIKE '%listen%'"
-    ))
-    .trim()
-    .parse()
-    .unwrap();
-    // SAFETY: the backend serves only this test's listener; it is continued below.
-    unsafe { libc::kill(backend, libc::SIGSTOP) };
-    let lost = listener.stderr_until("connection lost");
-    unsafe { libc::kill(backend, libc::SIGCONT) };
+    let lost = with_listening_backend_frozen(&app, || listener.stderr_until("connection lost"));
     assert!(lost.contains("keepalive"), "{lost}");
     listener.stderr_until("reconnected after");
     notify(&[(&ch, "after the gap")]);

@@ -15,7 +15,7 @@ use crate::error::{note, stdout_error, warn, Error, Exit, Result};
 use crate::output::{stdout_closed, Event, Record, Sink};
 use crate::signals::{Signal, Signals};
 use futures::FutureExt;
-pub use plan::{channels, Handler, Hook, Settings};
+pub use plan::{channels, Handler, Hook, Settings, Upkeep};
 use session::{Failure, Item, Session};
 use sqlx::postgres::PgNotification;
 use std::io::Write;
@@ -35,7 +35,11 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
     let started = Instant::now();
     let verbose = ctx.verbose;
     let session = ctx
-        .guard(Session::open(&settings, &plan.channels, plan.ping_limit()))
+        .guard(Session::open(
+            &settings,
+            &plan.channels,
+            plan.upkeep.ping_limit(),
+        ))
         .await?;
     if verbose {
         session.passed.iter().for_each(note);
@@ -105,7 +109,7 @@ impl<W: Write> Listener<W> {
     async fn run(&mut self, mut session: Session, signals: &mut Signals) -> Result<Exit> {
         let stop = tokio::time::sleep_until(self.next_stop());
         tokio::pin!(stop);
-        let keepalive = tokio::time::sleep(self.plan.keepalive.unwrap_or(NEVER));
+        let keepalive = tokio::time::sleep(self.plan.upkeep.keepalive.unwrap_or(NEVER));
         tokio::pin!(keepalive);
         let closed = stdout_closed();
         tokio::pin!(closed);
@@ -148,7 +152,7 @@ impl<W: Write> Listener<W> {
                     None
                 }
                 Step::Keepalive => {
-                    let limit = self.plan.ping_limit();
+                    let limit = self.plan.upkeep.ping_limit();
                     if self.last_notification.elapsed() >= limit {
                         session.ping();
                     }
@@ -298,17 +302,16 @@ impl<W: Write> Listener<W> {
     ) -> Result<Flow> {
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
-        let Some(max) = self.plan.reconnect_max else {
+        if !self.plan.reconnect {
             return Err(failure.context("connection lost (--no-reconnect)").into());
-        };
+        }
         let reason = format!("{failure:#}");
         self.event(&Event::Disconnected { reason: &reason })?;
         let (session, down) = {
             let reopening = session::reopen(
                 &self.settings,
                 &self.plan.channels,
-                self.plan.ping_limit(),
-                max,
+                self.plan.upkeep,
                 &failure,
                 self.verbose,
             );

@@ -122,29 +122,50 @@ impl Drop for Session {
     }
 }
 
+/// How a listening connection is watched and replaced (`--keepalive`, `--reconnect-max`): the
+/// same for every room that listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Upkeep {
+    /// Idle time before a keepalive query; `None` when off.
+    pub keepalive: Option<Duration>,
+    /// Longest wait between reconnection attempts.
+    pub reconnect_max: Duration,
+}
+
+/// The keepalive interval when keepalive is off; a session still needs one.
+const NO_KEEPALIVE: Duration = Duration::from_secs(3600);
+
+impl Upkeep {
+    /// How long an idle connection waits before a keepalive query, and how long that query
+    /// may take to answer.
+    pub fn ping_limit(&self) -> Duration {
+        self.keepalive.unwrap_or(NO_KEEPALIVE)
+    }
+}
+
 /// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// After `failure` lost a session: report it, then open a new session on `channels`, with
-/// capped exponential backoff (up to `max`), saying once per new kind of failure why not yet,
+/// capped exponential backoff (up to `upkeep.reconnect_max`), saying once per new kind of failure why not yet,
 /// and finally how long the gap was. Returns the new session and the downtime. Cancel-safe:
 /// callers race it against their signals and timers. Shared by every room that listens
 /// (`listen`, `reply`), so all of them follow one set of reconnection rules.
 pub async fn reopen(
     settings: &ConnSettings,
     channels: &[String],
-    ping_limit: Duration,
-    max: Duration,
+    upkeep: Upkeep,
     failure: &Failure,
     verbose: bool,
 ) -> (Session, Duration) {
+    let max = upkeep.reconnect_max;
     let down_since = tokio::time::Instant::now();
     warn(format!("connection lost: {failure:#}; reconnecting"));
     let mut delay = Duration::ZERO;
     let mut last_error = String::new();
     loop {
         tokio::time::sleep(delay).await;
-        match Session::open(settings, channels, ping_limit).await {
+        match Session::open(settings, channels, upkeep.ping_limit()).await {
             Ok(session) => {
                 let down = down_since.elapsed();
                 if verbose {

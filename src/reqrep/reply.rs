@@ -8,7 +8,7 @@ use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, warn, Error, Exit, Result};
-use crate::listen::session::{self, Item, Session};
+use crate::listen::session::{self, Item, Session, Upkeep};
 use crate::signals::Signal;
 use crate::term::sanitize;
 use anyhow::anyhow;
@@ -16,7 +16,6 @@ use sqlx::postgres::{PgConnection, PgNotification};
 use sqlx::AssertSqlSafe;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -38,20 +37,21 @@ pub struct Settings {
     pub handler: Handler,
     /// Requests handled at once; more wait in the server's queue.
     pub concurrency: usize,
+    /// Keepalive and reconnection backoff, as for `listen`.
+    pub upkeep: Upkeep,
     pub verbose: bool,
 }
 
-/// Longest wait between reconnection attempts, as `listen`'s default.
-const RECONNECT_MAX: Duration = Duration::from_secs(30);
-/// Idle time before a keepalive query, as `listen`'s default.
-const KEEPALIVE: Duration = Duration::from_secs(30);
 /// How much of a failed command's stderr goes into its error reply.
 const STDERR_TAIL: usize = 1000;
 
 /// Answer requests until SIGINT/SIGTERM, then finish those in progress and exit 130/143.
 pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let channels = [settings.channel.clone()];
-    let mut session = ctx.guard(Session::open(conn, &channels, KEEPALIVE)).await?;
+    let upkeep = settings.upkeep;
+    let mut session = ctx
+        .guard(Session::open(conn, &channels, upkeep.ping_limit()))
+        .await?;
     if settings.verbose {
         note(format!(
             "answering requests on channel {}",
@@ -71,7 +71,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
             biased;
             signal = ctx.signals.recv() => break signal,
             item = session.recv() => item,
-            () = tokio::time::sleep(KEEPALIVE) => {
+            () = tokio::time::sleep(upkeep.ping_limit()), if upkeep.keepalive.is_some() => {
                 session.ping();
                 continue;
             }
@@ -96,14 +96,8 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
             }
             Item::Lost(failure) => {
                 drop(session);
-                let reopening = session::reopen(
-                    conn,
-                    &channels,
-                    KEEPALIVE,
-                    RECONNECT_MAX,
-                    &failure,
-                    settings.verbose,
-                );
+                let reopening =
+                    session::reopen(conn, &channels, upkeep, &failure, settings.verbose);
                 session = match ctx.guard(async { Ok::<_, Error>(reopening.await) }).await {
                     Ok((session, _down)) => session,
                     Err(Error::Stopped(signal)) => break signal,

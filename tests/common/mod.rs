@@ -404,6 +404,30 @@ pub fn kill_backends(url: &str, app: &str) -> u32 {
     .unwrap()
 }
 
+/// Freeze (SIGSTOP) the shared server's backend that listens for application `app`: a server
+/// that stopped answering while its TCP connection stays open, which only a query can tell.
+/// `meanwhile` runs while it is frozen (waiting for the client to notice); then, even if that
+/// panics, the backend is continued.
+pub fn with_listening_backend_frozen<T>(app: &str, meanwhile: impl FnOnce() -> T) -> T {
+    let backend: i32 = psql(&format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND query ILIKE '%listen%'"
+    ))
+    .trim()
+    .parse()
+    .unwrap();
+    struct Thaw(i32);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            // SAFETY: the backend stopped below; continuing it has no preconditions.
+            unsafe { libc::kill(self.0, libc::SIGCONT) };
+        }
+    }
+    // SAFETY: the backend serves only the caller's client; `Thaw` continues it.
+    unsafe { libc::kill(backend, libc::SIGSTOP) };
+    let _thaw = Thaw(backend);
+    meanwhile()
+}
+
 /// How a process ends when a stop signal killed it. pgpubsub cleans up after SIGINT/SIGTERM
 /// and then ends by that same signal, so that a parent (a shell loop) sees the signal.
 pub fn killed_by(signal: i32) -> std::process::ExitStatus {
