@@ -233,8 +233,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Bench(args) => {
             let settings = bench_settings(&args)?;
-            let mut stdout = ctx.stdout();
-            bench::run(&settings, verbose, &mut ctx.signals, &mut stdout).await
+            bench::run(&settings, &mut ctx).await
         }
         Command::Request(args) => {
             let settings = request_settings(&args, verbose, ctx.terminal())?;

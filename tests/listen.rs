@@ -469,12 +469,48 @@ fn sigterm_writes_out_everything_received_then_ends_by_sigterm() {
     let ch = channel("term");
     let (app, url) = app_url("term");
     let listener = listen(&["--raw", "-d", &url, &ch]);
+    let expected = deliver_while_frozen(&listener, &app, &ch);
+    listener.signal(libc::SIGTERM);
+    listener.signal(libc::SIGCONT);
+    let (status, out, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+#[test]
+fn timeout_writes_out_everything_received_before_it() {
+    // The listener is frozen while the server delivers N notifications into its socket, and
+    // thawed only after its --timeout has passed: all N arrived before the timeout, so all N
+    // must be printed, and they satisfy --count (exit 0, not 3).
+    let ch = channel("timeout_drain");
+    let (app, url) = app_url("tdrain");
+    let started = std::time::Instant::now();
+    let count = DELIVERED.to_string();
+    let listener = listen(&["--raw", "-c", &count, "--timeout", "5s", "-d", &url, &ch]);
+    let expected = deliver_while_frozen(&listener, &app, &ch);
+    // A sleep is the condition here: time passing while the listener cannot run.
+    let past_timeout = started + Duration::from_secs(6);
+    std::thread::sleep(past_timeout.saturating_duration_since(std::time::Instant::now()));
+    listener.signal(libc::SIGCONT);
+    let (status, out, err) = listener.finish();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+/// How many notifications [`deliver_while_frozen`] sends: about 32 kB, well within any socket
+/// receive buffer.
+const DELIVERED: usize = 1000;
+
+/// Freeze `listener` (whose application_name is `app`, printing `--raw`) and have the server
+/// deliver [`DELIVERED`] notifications on `ch` into its socket; returns what it must print for them.
+/// The caller thaws it with SIGCONT.
+fn deliver_while_frozen(listener: &Listen, app: &str, ch: &str) -> String {
     let port = psql(&format!(
         "SELECT client_port FROM pg_stat_activity WHERE application_name = '{app}' \
          AND query ILIKE '%listen%'"
     ));
     listener.signal(libc::SIGSTOP);
-    const N: usize = 1000; // about 32 kB: well within any socket receive buffer
+    const N: usize = DELIVERED;
     psql(&format!(
         "SELECT pg_notify('{ch}', lpad(i::text, 5, '0')) FROM generate_series(1, {N}) AS i"
     ));
@@ -484,12 +520,7 @@ fn sigterm_writes_out_everything_received_then_ends_by_sigterm() {
         || socket_backlog(port.trim()) >= bytes,
         "every notification in the listener's socket",
     );
-    listener.signal(libc::SIGTERM);
-    listener.signal(libc::SIGCONT);
-    let (status, out, err) = listener.finish();
-    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
-    let expected: String = (1..=N).map(|i| format!("{i:05}\n")).collect();
-    assert_eq!(String::from_utf8(out).unwrap(), expected);
+    (1..=N).map(|i| format!("{i:05}\n")).collect()
 }
 
 /// Bytes waiting in the receive queue of the local TCP socket connected from `port`.
@@ -548,6 +579,30 @@ fn exec_runs_a_command_per_notification_in_order_and_survives_failures() {
     assert!(payloads[0].starts_with(&format!("{ch}|")) && payloads[0].ends_with("|one"));
     assert!(payloads[1].ends_with("|fail"));
     assert!(payloads[2].ends_with("|three") && payloads[3] == "lines");
+}
+
+#[test]
+fn a_stop_signal_lets_the_running_exec_finish_and_starts_no_more() {
+    // A handler may take long: after SIGTERM the one running finishes, but the notifications
+    // that wait are not each given a command of their own before the listener stops.
+    let ch = channel("exec_stop");
+    let mut listener = listen(&["--exec", "cat; echo; sleep 2", &ch]);
+    let out = listener.stdout_lines();
+    let notes: Vec<(String, String)> = (1..=5).map(|i| (ch.clone(), i.to_string())).collect();
+    send_notifications(url(), &notes);
+    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), "1");
+    listener.signal(libc::SIGTERM);
+    let (status, _, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
+    let handled: Vec<String> = out.iter().collect();
+    assert!(
+        handled.is_empty(),
+        "commands started after SIGTERM: {handled:?}"
+    );
+    assert!(
+        err.contains("4 notifications already received were not handed to --exec"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -874,6 +929,27 @@ fn a_terminal_gets_a_readable_line_with_escape_sequences_defused() {
         line.contains(" [") && line.contains("] "),
         "sender pid: {line:?}"
     );
+}
+
+#[test]
+fn a_terminal_gets_events_with_escape_sequences_defused() {
+    // `--events` records carry channel names and the server's reasons for a lost connection:
+    // on a terminal they go through the sanitizer like every record.
+    let ch = format!("{}\u{9b}31m", channel("ttyevents"));
+    let command = format!("{BIN} listen --color never --json --events --timeout 1s \"$CH\"");
+    let mut script = clean(Command::new("script"));
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .env("CH", &ch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let output = script.output().expect("script (util-linux)");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("\"event\":\"listening\""), "{text:?}");
+    assert!(!text.contains('\u{9b}'), "{text:?}");
+    assert!(text.contains(r"\u{9b}31m"), "{text:?}");
 }
 
 #[test]

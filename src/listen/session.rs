@@ -10,7 +10,7 @@ use crate::connect::{ConnSettings, POOLER_HINT};
 use crate::error::{note, warn};
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgListener, PgNotification};
-use sqlx::Connection;
+use sqlx::{AssertSqlSafe, Connection};
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -57,22 +57,30 @@ struct Requests {
 }
 
 impl Session {
-    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels`,
-    /// check that the server really holds them, and start reading. A keepalive query asked
-    /// for with [`Session::ping`] must answer within `ping_limit`.
+    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels` (at
+    /// least one), check that the server really holds them, and start reading. A keepalive
+    /// query asked for with [`Session::ping`] must answer within `ping_limit`.
     pub async fn open(
         settings: &ConnSettings,
         channels: &[String],
         ping_limit: Duration,
     ) -> Result<Session, Failure> {
         let (listener, early, on, passed) = listen(settings, channels).await?;
+        let alive = relisten(&channels[0]);
         let (tx, items) = mpsc::channel(READ_AHEAD);
         if !early.is_empty() {
             // Room is certain: the channel is new and READ_AHEAD is at least one.
             let _ = tx.try_send(Item::Batch(early));
         }
         let requests = Arc::new(Requests::default());
-        let reader = tokio::spawn(read(listener, tx, requests.clone(), ping_limit, on.clone()));
+        let reader = tokio::spawn(read(
+            listener,
+            tx,
+            requests.clone(),
+            alive,
+            ping_limit,
+            on.clone(),
+        ));
         Ok(Session {
             items,
             requests,
@@ -207,6 +215,11 @@ async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listenin
     }
     let early = probe_delivery(&mut listener, &mut probe, settings).await?;
     let _ = probe.close().await;
+    // The proof ended with an UNLISTEN: make LISTEN the last statement again.
+    sqlx::raw_sql(AssertSqlSafe(relisten(&channels[0])))
+        .execute(&mut listener)
+        .await
+        .map_err(explain)?;
     Ok((listener, early, connected.settings, connected.passed))
 }
 
@@ -264,12 +277,20 @@ async fn probe_delivery(
     Ok(early)
 }
 
+/// A LISTEN on a channel the session already holds: a no-op for the server, but a round trip
+/// that proves the connection alive, and it leaves LISTEN as the session's last statement in
+/// `pg_stat_activity`, where `pgpubsub status` (and anyone) recognises a listener by it.
+fn relisten(channel: &str) -> String {
+    format!("LISTEN {}", crate::pg::quote::ident(channel))
+}
+
 /// The reader task: notifications into `tx` until the connection is lost or a stop is asked
 /// for (either is the last item), or the session is dropped.
 async fn read(
     mut listener: PgListener,
     tx: mpsc::Sender<Item>,
     requests: Arc<Requests>,
+    alive: String,
     ping_limit: Duration,
     settings: ConnSettings,
 ) {
@@ -284,7 +305,7 @@ async fn read(
             received = listener.try_recv() => received,
             _ = &mut pinged => {
                 pinged.set(requests.ping.notified());
-                match keepalive(&mut listener, ping_limit, &settings).await {
+                match keepalive(&mut listener, &alive, ping_limit, &settings).await {
                     Ok(()) => continue,
                     Err(failure) => break Item::Lost(failure),
                 }
@@ -376,14 +397,16 @@ fn ready(listener: &mut PgListener) -> Option<Result<Option<PgNotification>, sql
     }
 }
 
-/// One cheap query that must answer within `limit`. Notifications arriving meanwhile are
-/// buffered by the listener, not lost.
+/// One cheap statement (`alive`, a [`relisten`]) that must answer within `limit`.
+/// Notifications arriving meanwhile are buffered by the listener, not lost.
 async fn keepalive(
     listener: &mut PgListener,
+    alive: &str,
     limit: Duration,
     settings: &ConnSettings,
 ) -> Result<(), Failure> {
-    match tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&mut *listener)).await {
+    let query = sqlx::raw_sql(AssertSqlSafe(alive)).execute(&mut *listener);
+    match tokio::time::timeout(limit, query).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(anyhow!(settings.explain(&e))),
         Err(_) => Err(anyhow!(
