@@ -112,7 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--senders', '--senders', [CompletionResultType]::ParameterName, 'Connections sending notifications')
             [CompletionResult]::new('--listeners', '--listeners', [CompletionResultType]::ParameterName, 'Connections listening, each to every channel')
             [CompletionResult]::new('--channels', '--channels', [CompletionResultType]::ParameterName, 'Channels; each sender spreads its notifications over them in turn')
-            [CompletionResult]::new('--payload-size', '--payload-size', [CompletionResultType]::ParameterName, 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded')
+            [CompletionResult]::new('--payload-size', '--payload-size', [CompletionResultType]::ParameterName, 'Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Notifications per transaction (distinct payloads, so none is folded)')
             [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'Notifications to send in total, over all senders (default 100000 unless --duration)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Send for this long instead of a number of notifications, e.g. 10s, 1m')

@@ -106,7 +106,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --senders 'Connections sending notifications'
             cand --listeners 'Connections listening, each to every channel'
             cand --channels 'Channels; each sender spreads its notifications over them in turn'
-            cand --payload-size 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded'
+            cand --payload-size 'Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded'
             cand --batch 'Notifications per transaction (distinct payloads, so none is folded)'
             cand --messages 'Notifications to send in total, over all senders (default 100000 unless --duration)'
             cand --duration 'Send for this long instead of a number of notifications, e.g. 10s, 1m'

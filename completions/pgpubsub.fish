@@ -93,7 +93,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s V -l versio
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l senders -d 'Connections sending notifications' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l listeners -d 'Connections listening, each to every channel' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l channels -d 'Channels; each sender spreads its notifications over them in turn' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l payload-size -d 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l payload-size -d 'Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l batch -d 'Notifications per transaction (distinct payloads, so none is folded)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l messages -d 'Notifications to send in total, over all senders (default 100000 unless --duration)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l duration -d 'Send for this long instead of a number of notifications, e.g. 10s, 1m' -r

@@ -197,15 +197,17 @@ Examples:
 ";
 
 const BENCH_NOTES: &str = "\
-Every payload carries its sender, sequence number and send time; each listener checks that every
-notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
+Every payload carries its sender, session, sequence number and send time; each listener checks
+that every notification of every sender arrives exactly once and, per session, in order. Lost, duplicated or out-of-order
 notifications are printed prominently and make the exit status 1. After sending, the run waits
 (at most --drain-timeout) for listeners that fell behind. Ctrl-C stops sending, drains and prints
 the partial report (then ends by SIGINT, unless something was lost: exit 1). Rates count the measured phase
 (after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
 
 With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled
-time to within microseconds, and latency counts from the schedule, so a stall is not hidden. How
+time to within microseconds, and latency counts from the schedule, so a stall is not hidden. A
+sender does not wait for its previous commit: when its session is still busy at a deadline it
+sends on another (up to 8 per sender, opened as needed; order is checked per session). How
 late the senders actually left is reported as the sender lag; when it is a good part of the
 latency a warning says so (the figures are then the client's as much as the server's).
 
@@ -225,7 +227,7 @@ latencies in microseconds; null when nothing was measured):
   sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
   send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
   latency_us{min, p50, p90, p99, p99_9, max, mean}, sender_lag_us{same fields}
-  schedule_kept (null without --rate)
+  schedule_kept (null without --rate), sender_sessions (sessions the senders sent on)
   peak_queue_usage (fraction of the server's notification queue, 0 to 1)
   warmup{sent, received}, errors[] (one line per failed connection)
   stalled_listener{queue_usage_start, queue_usage_end, growth_per_s, time_to_full_s, released,
@@ -581,7 +583,7 @@ pub struct BenchArgs {
           value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub channels: u32,
 
-    /// Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded.
+    /// Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded.
     #[arg(long, value_name = "BYTES", default_value_t = 64, value_parser = parse_payload_size)]
     pub payload_size: usize,
 

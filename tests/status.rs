@@ -56,17 +56,6 @@ fn signal(pid: u32, signal: i32) {
     unsafe { libc::kill(pid as i32, signal) };
 }
 
-/// psql running `commands` (one `-c` each, in one session) in the background.
-fn psql_session(url: &str, commands: &[&str]) -> Child {
-    let mut cmd = clean(Command::new("psql"));
-    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
-    for command in commands {
-        cmd.args(["-c", command]);
-    }
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    cmd.spawn().expect("cannot run psql")
-}
-
 /// The pids of `pg_stat_activity` rows matching `condition`, ordered.
 fn pids_where(url: &str, condition: &str) -> Vec<i64> {
     psql_at(

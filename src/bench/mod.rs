@@ -12,6 +12,7 @@
 //! pictures).
 
 mod chart;
+mod lanes;
 mod measure;
 mod report;
 mod schedule;
@@ -28,6 +29,7 @@ use crate::error::{self, note, stdout_error, Error, Exit, Result};
 use crate::signals::{Signal, Signals};
 use anyhow::{anyhow, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lanes::{Lane, Lanes, Opening};
 use measure::{Listener, ListenerResult, Sample};
 use report::{Outcome, Report, RunFacts};
 use server::ServerFacts;
@@ -241,15 +243,20 @@ struct SenderThread {
 impl SenderThread {
     /// Start the thread, connect there, and return once connected (or why not).
     async fn spawn(id: u32, workload: Arc<Workload>, settings: &ConnSettings) -> Result<Self> {
+        let writing = workload.writers.is_some();
         let application = match workload.writers {
             Some(_) => WRITER_APPLICATION,
             None => SENDER_APPLICATION,
         };
         let settings = settings.with_application_name(application);
+        let opening = Opening {
+            settings: settings.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        };
         let (ready_tx, ready) = oneshot::channel();
         let (go, start_rx) = oneshot::channel::<Start>();
         let done = schedule::spawn_dedicated(format!("bench-sender-{id}"), move || async move {
-            let conn = match settings.connect().await {
+            let conn = match open_sender(&settings, writing).await {
                 Ok(conn) => {
                     let _ = ready_tx.send(Ok(()));
                     conn
@@ -260,7 +267,7 @@ impl SenderThread {
                 }
             };
             let start = start_rx.await.ok()?;
-            Some(run_sender(id, conn, workload, start).await)
+            Some(run_sender(id, conn, workload, start, opening).await)
         })
         .context("cannot start a sender thread")?;
         match ready.await {
@@ -271,12 +278,24 @@ impl SenderThread {
     }
 }
 
+/// A sender's (or a writer's) first session, ready to send.
+async fn open_sender(settings: &ConnSettings, writing: bool) -> anyhow::Result<PgConnection> {
+    let mut conn = settings.connect().await?;
+    if !writing {
+        workload::prepare(&mut conn)
+            .await
+            .map_err(|err| anyhow!(settings.explain(&err)))?;
+    }
+    Ok(conn)
+}
+
 /// A sender's (or a writer's) whole run, on its own thread.
 async fn run_sender(
     id: u32,
     conn: PgConnection,
     workload: Arc<Workload>,
     start: Start,
+    opening: Opening,
 ) -> SenderResult {
     match workload.writers {
         Some(plan) => {
@@ -290,11 +309,14 @@ async fn run_sender(
             writer.run().await
         }
         None => {
-            let buffers = BatchBuffers::new(&workload);
+            let first = Lane {
+                id: 0,
+                conn,
+                buffers: BatchBuffers::new(&workload),
+            };
             let sender = Sender {
                 id,
-                conn,
-                buffers,
+                lanes: Lanes::new(id, first, opening, start.progress.clone()),
                 start,
                 workload,
             };

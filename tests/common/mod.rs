@@ -644,3 +644,14 @@ impl Drop for Pair {
         stop_sandbox(&self.primary);
     }
 }
+
+/// psql running `commands` (one `-c` each, in one session) in the background.
+pub fn psql_session(url: &str, commands: &[&str]) -> std::process::Child {
+    let mut cmd = clean(Command::new("psql"));
+    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
+    for command in commands {
+        cmd.args(["-c", command]);
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.spawn().expect("cannot run psql")
+}
