@@ -945,20 +945,7 @@ fn a_terminal_gets_events_with_escape_sequences_defused() {
 
 #[test]
 fn a_transaction_mode_pooler_is_refused_with_a_clear_error() {
-    let Some(pool) = pooler("transaction") else {
-        return;
-    };
-    let ch = channel("txpool");
-    let out = pgpubsub_bare()
-        .args(["listen", "-d", &pool.url, &ch])
-        .timeout(PATIENCE)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("transaction-mode pooler"), "{stderr}");
+    assert_refuses_a_transaction_mode_pooler(&["listen", &channel("txpool")]);
 }
 
 #[test]

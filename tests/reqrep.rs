@@ -249,6 +249,13 @@ fn the_responder_keepalive_finds_a_backend_that_stopped_answering() {
 }
 
 #[test]
+fn a_transaction_mode_pooler_is_named_not_waited_out() {
+    // Replies could never arrive through it: say so, as listen does, instead of exit 3.
+    let svc = channel("txpool");
+    assert_refuses_a_transaction_mode_pooler(&["request", "--timeout", "2s", &svc, "hello"]);
+}
+
+#[test]
 fn sigterm_finishes_the_requests_in_progress() {
     let svc = channel("graceful");
     let dir = tempfile::tempdir().unwrap();

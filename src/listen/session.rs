@@ -197,11 +197,13 @@ const PROBE_LIMIT: Duration = Duration::from_secs(5);
 /// The listening connection, verified; the notifications for `channels` that arrived while
 /// it was being verified, in order; the settings in use on the chosen host; the hosts passed
 /// over.
-type Listening = (PgListener, Vec<PgNotification>, ConnSettings, Vec<String>);
+pub type Listening = (PgListener, Vec<PgNotification>, ConnSettings, Vec<String>);
 
 /// Open the listening connection on the host that selection chooses (from scratch, every
-/// time: after a failover that is the new primary) and verify it.
-async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listening, Failure> {
+/// time: after a failover that is the new primary) and verify it: not a standby, every
+/// channel held, delivery proven end to end (so a transaction-mode pooler is named rather
+/// than waited out). Also what `request` listens for its replies with.
+pub async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listening, Failure> {
     // A plain connection first: it fails fast with psql-like words (the pool used below would
     // retry a refused connection until its timeout and then only say "timed out"). Its
     // queries are unnamed statements, so a pooler that lends the same server connection to

@@ -404,6 +404,25 @@ pub fn kill_backends(url: &str, app: &str) -> u32 {
     .unwrap()
 }
 
+/// Run `pgpubsub ARGS -d URL` through a transaction-mode PgBouncer (where LISTEN receives
+/// nothing) and check that it is refused: exit 1 and one line on stderr naming the pooler.
+/// Without pgbouncer, [`pooler`] says the check is skipped.
+pub fn assert_refuses_a_transaction_mode_pooler(args: &[&str]) {
+    let Some(pool) = pooler("transaction") else {
+        return;
+    };
+    let out = pgpubsub_bare()
+        .args(args)
+        .args(["-d", &pool.url])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("transaction-mode pooler"), "{stderr}");
+}
+
 /// Freeze (SIGSTOP) the shared server's backend that listens for application `app`: a server
 /// that stopped answering while its TCP connection stays open, which only a query can tell.
 /// `meanwhile` runs while it is frozen (waiting for the client to notice); then, even if that
