@@ -10,7 +10,9 @@
 # its p99 within 1.5x (+ 200 us). Bench counts latency from the *schedule* (so a late send shows),
 # the probe from the actual send: the goal holds only if bench keeps its schedule. Both senders'
 # lag (actual send - schedule) is printed beside: a busy machine delays both senders alike, but
-# only bench counts that delay as latency.
+# only bench counts that delay as latency. The probe waits for each commit before its next send;
+# bench's sender sends on another session of its own when one is still busy (the sessions it
+# used are printed too).
 #
 #   benches/latency.sh               DURATION=3s ROUNDS=5 by default
 #   ROUNDS=9 DURATION=5s benches/latency.sh
@@ -46,11 +48,11 @@ run_probe() {
     jq -r '"\(.p50_us) \(.p99_us) \(.lag_p99_us)"'
 }
 
-# run_bench RATE: "p50 p99 lag_p99" in microseconds.
+# run_bench RATE: "p50 p99 lag_p99" in microseconds, and the sessions its sender used.
 run_bench() {
   "$BIN" bench -d "$url" --rate "$1" --batch 1 --senders 1 --listeners 1 \
     --duration "$DURATION" --json 2>/dev/null |
-    jq -r '"\(.latency_us.p50) \(.latency_us.p99) \(.sender_lag_us.p99)"'
+    jq -r '"\(.latency_us.p50) \(.latency_us.p99) \(.sender_lag_us.p99) \(.sender_sessions)"'
 }
 
 for rate in $RATES; do : >"$work/$rate"; done
@@ -63,10 +65,10 @@ for round in $(seq "$ROUNDS"); do
       bench=$(run_bench "$rate"); probe=$(run_probe "$rate")
     fi
     read -r pp50 pp99 plag <<<"$probe"
-    read -r bp50 bp99 blag <<<"$bench"
+    read -r bp50 bp99 blag sessions <<<"$bench"
     echo "$pp50 $pp99 $bp50 $bp99 $blag $plag" >>"$work/$rate"
-    printf 'round %d %5d/s: probe p50 %5d p99 %6d (lag p99 %6d) | bench p50 %5d p99 %6d (lag p99 %6d) us\n' \
-      "$round" "$rate" "$pp50" "$pp99" "$plag" "$bp50" "$bp99" "$blag"
+    printf 'round %d %5d/s: probe p50 %4d p99 %5d (lag p99 %6d) | bench p50 %4d p99 %5d (lag p99 %6d, %d sessions) us\n' \
+      "$round" "$rate" "$pp50" "$pp99" "$plag" "$bp50" "$bp99" "$blag" "$sessions"
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
