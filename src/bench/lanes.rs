@@ -59,9 +59,7 @@ pub struct Committed {
 /// A sender's sessions and its sends in flight.
 pub struct Lanes {
     sender: u32,
-    settings: ConnSettings,
-    /// Where new sessions are opened.
-    opener: Handle,
+    opening: Opening,
     /// What a new lane's buffers start as.
     template: BatchBuffers,
     /// Notifications committed by all senders, for the progress bar.
@@ -80,8 +78,7 @@ impl Lanes {
     pub fn new(sender: u32, first: Lane, opening: Opening, progress: Arc<AtomicU64>) -> Self {
         Lanes {
             sender,
-            settings: opening.settings,
-            opener: opening.runtime,
+            opening,
             template: first.buffers.clone(),
             progress,
             idle: vec![first],
@@ -169,10 +166,10 @@ impl Lanes {
     /// ones when it lands.
     fn open(&mut self) {
         let id = self.opened as u8;
-        let settings = self.settings.clone();
+        let settings = self.opening.settings.clone();
         let buffers = self.template.clone();
         self.opened += 1;
-        let connecting = self.opener.spawn(async move {
+        let connecting = self.opening.runtime.spawn(async move {
             let mut conn = settings.connect().await.ok()?;
             prepare(&mut conn).await.ok()?;
             Some(conn)
