@@ -32,26 +32,12 @@ cleanup() {
     wait 2>/dev/null || true
     rm -rf "$tmp"
 }
-trap cleanup EXIT
-
-# Wait until FILE has a line matching PATTERN (60 s at most).
-wait_for_line() {
-    local file=$1 pattern=$2
-    for _ in $(seq 1 1200); do
-        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for '$pattern' in $file:" >&2
-    cat "$file" >&2
-    exit 1
-}
+at_exit cleanup
 
 now() { date +%s.%N; }
 
-env -u DATABASE_URL "$BIN" sandbox >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-pids+=($!)
-wait_for_line "$tmp/sandbox.out" "export DATABASE_URL="
-URL=$(sed -n 's/^export DATABASE_URL=//p' "$tmp/sandbox.out")
+start_sandbox "$BIN"
+URL=$DATABASE_URL
 psql -X -q -d "$URL" -c "CREATE SEQUENCE bench_seq"
 echo "SELECT pg_notify('bench', s || '-' || g) FROM (SELECT nextval('bench_seq') AS s) AS x, generate_series(1, $BATCH) AS g;" >"$tmp/send.sql"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark request/reply round trips on a throwaway server (`pgpubsub sandbox --detach`):
+# Benchmark request/reply round trips on a throwaway server (`pgpubsub sandbox`):
 #
 #   exec    `pgpubsub reply --exec cat`: a shell and a process per request
 #   plpgsql `pgpubsub reply --sql 'SELECT bench_answer($1::jsonb)'`: the README's plpgsql
@@ -26,28 +26,14 @@ PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V |
 
 tmp=$(mktemp -d)
 pids=()
-URL=
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    [ -z "$URL" ] || "$BIN" sandbox --stop "$URL" 2>/dev/null || true
     rm -rf "$tmp"
 }
-trap cleanup EXIT
+at_exit cleanup
 
-# Wait until FILE has a line matching PATTERN (60 s at most).
-wait_for_line() {
-    local file=$1 pattern=$2
-    for _ in $(seq 1 1200); do
-        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for '$pattern' in $file:" >&2
-    cat "$file" >&2
-    exit 1
-}
-
-eval "$(env -u DATABASE_URL "$BIN" sandbox --detach --idle-stop 10m 2>/dev/null)"
+start_sandbox "$BIN"
 URL=$DATABASE_URL
 psql -X -q -d "$URL" <<'SQL'
 CREATE FUNCTION bench_answer(request jsonb) RETURNS void LANGUAGE plpgsql AS $$
