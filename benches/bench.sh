@@ -21,13 +21,11 @@ DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-5}
 BATCH=1000
 SIZE=64
-# Debian's /usr/bin/pgbench is a wrapper that wants a cluster; the real binary is off PATH.
-PGBENCH=${PGBENCH:-$(ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1)}
-PGBENCH=${PGBENCH:-$(command -v pgbench)}
+. benches/lib.sh
+PGBENCH=$(pgbench_bin)
 [ -x "$PGBENCH" ] || { echo "bench.sh: pgbench not found (set PGBENCH)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "bench.sh: jq not found" >&2; exit 1; }
 
-. benches/lib.sh
 BIN=$(release_bin pgpubsub)
 SINK=$(release_bin notify_sink)
 work=$(mktemp -d)

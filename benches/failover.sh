@@ -27,15 +27,9 @@ unset PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE DATABASE_URL
 as_owner=()
 [ "$(id -u)" != 0 ] || as_owner=(setpriv --reuid postgres --regid postgres --init-groups)
 now() { date +%s.%N; }
-pids=()
 work=$(mktemp -d)
 chmod 755 "$work"
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-at_exit cleanup
+at_exit 'rm -rf "$work"'
 
 # round N: one failover; sets figure to the delay in milliseconds.
 round() {
@@ -52,14 +46,14 @@ round() {
     "${as_owner[@]}" "$BINDIR/postgres" -D "$dir/standby/data" -k "$dir/standby" -p "$port_b" \
         -h 127.0.0.1 >"$dir/standby.log" 2>&1 &
     standby=$!
-    pids+=($standby)
+    stop_at_exit "$standby"
     local b="postgres://postgres@127.0.0.1:$port_b/postgres"
     until psql -X -q -d "$b" -c 'select 1' >/dev/null 2>&1; do sleep 0.05; done
 
     local target="host=127.0.0.1,127.0.0.1 port=$port_a,$port_b user=postgres dbname=postgres target_session_attrs=read-write"
     "$BIN" listen --json --events --reconnect-max 500ms -d "$target" failover >"$dir/out" 2>"$dir/err" &
     listener=$!
-    pids+=($listener)
+    stop_at_exit "$listener"
     until grep -q '"listening"' "$dir/out"; do sleep 0.05; done
     (
         trap - EXIT
@@ -69,7 +63,7 @@ round() {
         done
     ) &
     sender=$!
-    pids+=($sender)
+    stop_at_exit "$sender"
     until grep -q '"payload"' "$dir/out"; do sleep 0.05; done
 
     postmaster=$(head -n 1 "$primary_dir/data/postmaster.pid")

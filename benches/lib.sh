@@ -19,9 +19,33 @@ at_exit() {
     _at_exit=("$1" "${_at_exit[@]}")
     trap _run_at_exit EXIT
 }
+
+# stop_at_exit PID: stop the background job PID (SIGTERM, then reap it) when the script exits,
+# before the at_exit clean-ups run.
+_stop_at_exit=()
+stop_at_exit() {
+    _stop_at_exit+=("$1")
+    trap _run_at_exit EXIT
+}
+
 _run_at_exit() {
     local command
+    if [ ${#_stop_at_exit[@]} != 0 ]; then
+        # All signalled before any is waited for: one may need another gone to stop (a listener
+        # blocked writing to a reader that never reads). A job killed by its signal is no failure.
+        kill "${_stop_at_exit[@]}" 2>/dev/null || true
+        wait "${_stop_at_exit[@]}" 2>/dev/null || true
+    fi
     for command in "${_at_exit[@]}"; do eval "$command" || true; done
+}
+
+# pgbench_bin: the pgbench to run: $PGBENCH if set, else PostgreSQL's newest (Debian's
+# /usr/bin/pgbench is a wrapper that wants a local cluster; the real binary is off PATH), else
+# the one on PATH.
+pgbench_bin() {
+    [ -z "${PGBENCH:-}" ] || { echo "$PGBENCH"; return; }
+    ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1 | grep . ||
+        command -v pgbench
 }
 
 # start_sandbox BIN: start a throwaway server (`BIN sandbox`) for this run and wait until it
@@ -35,8 +59,8 @@ start_sandbox() {
     out=$(mktemp -d)
     env -u DATABASE_URL "$bin" sandbox >"$out/url" 2>"$out/log" &
     pid=$!
-    # The sandbox ends by the SIGTERM it is sent: that status must not become the script's.
-    at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf '$out'"
+    at_exit "rm -rf '$out'"
+    stop_at_exit "$pid"
     until grep -q '^export DATABASE_URL=' "$out/url"; do
         kill -0 "$pid" 2>/dev/null || { cat "$out/log" >&2; exit 1; }
         sleep 0.1

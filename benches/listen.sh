@@ -23,16 +23,10 @@ cd "$(dirname "$0")/.."
 . benches/lib.sh
 BIN=$(release_bin pgpubsub)
 BARE=$(release_bin bare_listener)
-PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
+PGBENCH=$(pgbench_bin)
 
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-at_exit cleanup
+at_exit 'rm -rf "$tmp"'
 
 now() { date +%s.%N; }
 
@@ -97,10 +91,10 @@ done
 # Backpressure: a reader that never reads.
 mkfifo "$tmp/blocked"
 sleep 100000 <"$tmp/blocked" &
-pids+=($!)
+stop_at_exit $!
 "$BIN" -v listen -d "$URL?application_name=blocked" --json bench >"$tmp/blocked" 2>"$tmp/blocked.err" &
 listener=$!
-pids+=($listener)
+stop_at_exit $listener
 wait_for_line "$tmp/blocked.err" "listening on"
 send
 state() {

@@ -12,7 +12,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 BIN=${1:-$(release_bin pgpubsub)}
-PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -n 1)}
+PGBENCH=$(pgbench_bin)
 PSQL=${PSQL:-psql}
 DISTINCT=${DISTINCT:-1000000}    # lines of `seq 1 N`
 IDENTICAL=${IDENTICAL:-100000}   # lines of `yes x | head -n N`

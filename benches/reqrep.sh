@@ -22,16 +22,10 @@ cd "$(dirname "$0")/.."
 
 . benches/lib.sh
 BIN=$(release_bin pgpubsub)
-PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
+PGBENCH=$(pgbench_bin)
 
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-at_exit cleanup
+at_exit 'rm -rf "$tmp"'
 
 start_sandbox "$BIN"
 URL=$DATABASE_URL
@@ -44,9 +38,9 @@ END $$;
 SQL
 
 "$BIN" -v reply bench_exec --exec cat 2>"$tmp/exec.err" &
-pids+=($!)
+stop_at_exit $!
 "$BIN" -v reply bench_sql --sql 'SELECT bench_answer($1::jsonb)' 2>"$tmp/sql.err" &
-pids+=($!)
+stop_at_exit $!
 wait_for_line "$tmp/exec.err" "answering requests"
 wait_for_line "$tmp/sql.err" "answering requests"
 

@@ -21,11 +21,11 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-9}
 SECONDS_EACH=${SECONDS_EACH:-3}
 RUNS=${RUNS:-"1:1 4:1 1:1000"}    # CLIENTS:ROWS per statement
-PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1)}
+. benches/lib.sh
+PGBENCH=$(pgbench_bin)
 PSQL=${PSQL:-psql}
 [ -x "$PGBENCH" ] || { echo "pgbench not found; set PGBENCH" >&2; exit 2; }
 
-. benches/lib.sh
 BIN=${1:-$(release_bin pgpubsub)}
 [ -x "$BIN" ] || { echo "no pgpubsub binary ($BIN)" >&2; exit 2; }
 
