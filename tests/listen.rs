@@ -609,11 +609,15 @@ fn a_stop_signal_lets_the_running_exec_finish_and_starts_no_more() {
 fn no_reconnect_exits_1_on_connection_loss() {
     let ch = channel("noreco");
     let (app, url) = app_url("noreco");
-    let listener = listen(&["--no-reconnect", "-d", &url, &ch]);
+    let listener = listen(&["--no-reconnect", "--json", "--events", "-d", &url, &ch]);
     assert!(kill_backends(common::url(), &app) >= 1);
-    let (status, _, err) = listener.finish();
+    let (status, out, err) = listener.finish();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("connection lost (--no-reconnect)"), "{err}");
+    // The event stream says so too: it is how a consumer of --events learns of every loss.
+    let out = String::from_utf8(out).unwrap();
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.contains("\"event\":\"disconnected\""), "{out}");
 }
 
 #[test]

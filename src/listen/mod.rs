@@ -302,11 +302,11 @@ impl<W: Write> Listener<W> {
     ) -> Result<Flow> {
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
+        let reason = format!("{failure:#}");
+        self.event(&Event::Disconnected { reason: &reason })?;
         if !self.plan.reconnect {
             return Err(failure.context("connection lost (--no-reconnect)").into());
         }
-        let reason = format!("{failure:#}");
-        self.event(&Event::Disconnected { reason: &reason })?;
         let (session, down) = {
             let reopening = session::reopen(
                 &self.settings,
