@@ -618,7 +618,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --no-reconnect --keepalive --on-gap --on-gap-required --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -770,7 +770,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__reply)
-            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -785,6 +785,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -93,7 +93,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s V -l versio
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l senders -d 'Connections sending notifications' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l listeners -d 'Connections listening, each to every channel' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l channels -d 'Channels; each sender spreads its notifications over them in turn' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l payload-size -d 'Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l payload-size -d 'Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l batch -d 'Notifications per transaction (distinct payloads, so none is folded)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l messages -d 'Notifications to send in total, over all senders (default 100000 unless --duration)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l duration -d 'Send for this long instead of a number of notifications, e.g. 10s, 1m' -r
@@ -178,6 +178,8 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s V -l versi
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l exec -d 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l sql -d 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l concurrency -d 'Requests handled at once; further requests wait for a free slot' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s p -l port -d 'Server port' -r

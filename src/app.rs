@@ -5,7 +5,7 @@
 
 use crate::cli::{
     BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs,
-    ReplyArgs, RequestArgs, SandboxArgs, TriggerAction, TriggerArgs, TriggerEvent,
+    ReplyArgs, RequestArgs, SandboxArgs, TriggerAction, TriggerArgs, TriggerEvent, UpkeepArgs,
 };
 use crate::connect::{self, ConnSettings};
 use crate::ephemeral::{Config, Server, Tls};
@@ -233,8 +233,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Command::Bench(args) => {
             let settings = bench_settings(&args)?;
-            let mut stdout = ctx.stdout();
-            bench::run(&settings, verbose, &mut ctx.signals, &mut stdout).await
+            bench::run(&settings, &mut ctx).await
         }
         Command::Request(args) => {
             let settings = request_settings(&args, verbose, ctx.terminal())?;
@@ -309,8 +308,8 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
         count: args.count,
         timeout: args.timeout,
         idle_timeout: args.idle_timeout,
-        reconnect_max: (!args.no_reconnect).then_some(args.reconnect_max),
-        keepalive: (!args.keepalive.is_zero()).then_some(args.keepalive),
+        reconnect: !args.no_reconnect,
+        upkeep: upkeep(&args.upkeep),
         on_gap: args.on_gap.clone().map(|command| listen::Hook {
             command,
             required: args.on_gap_required,
@@ -420,6 +419,14 @@ fn request_settings(
     })
 }
 
+/// `--keepalive` (0 is off) and `--reconnect-max`, as `listen` and `reply` share them.
+fn upkeep(args: &UpkeepArgs) -> listen::Upkeep {
+    listen::Upkeep {
+        keepalive: (!args.keepalive.is_zero()).then_some(args.keepalive),
+        reconnect_max: args.reconnect_max,
+    }
+}
+
 fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
     check_channel(&args.channel).map_err(usage)?;
     let handler = match (&args.exec, &args.sql) {
@@ -431,6 +438,7 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         channel: args.channel.clone(),
         handler,
         concurrency: args.concurrency as usize,
+        upkeep: upkeep(&args.upkeep),
         verbose,
     })
 }

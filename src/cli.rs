@@ -197,15 +197,17 @@ Examples:
 ";
 
 const BENCH_NOTES: &str = "\
-Every payload carries its sender, sequence number and send time; each listener checks that every
-notification of every sender arrives exactly once and in order. Lost, duplicated or out-of-order
+Every payload carries its sender, session, sequence number and send time; each listener checks
+that every notification of every sender arrives exactly once and, per session, in order. Lost, duplicated or out-of-order
 notifications are printed prominently and make the exit status 1. After sending, the run waits
 (at most --drain-timeout) for listeners that fell behind. Ctrl-C stops sending, drains and prints
 the partial report (then ends by SIGINT, unless something was lost: exit 1). Rates count the measured phase
 (after --warmup); lost/duplicated/out_of_order cover the whole run, warmup included.
 
 With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled
-time to within microseconds, and latency counts from the schedule, so a stall is not hidden. How
+time to within microseconds, and latency counts from the schedule, so a stall is not hidden. A
+sender does not wait for its previous commit: when its session is still busy at a deadline it
+sends on another (up to 8 per sender, opened as needed; order is checked per session). How
 late the senders actually left is reported as the sender lag; when it is a good part of the
 latency a warning says so (the figures are then the client's as much as the server's).
 
@@ -225,7 +227,7 @@ latencies in microseconds; null when nothing was measured):
   sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
   send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
   latency_us{min, p50, p90, p99, p99_9, max, mean}, sender_lag_us{same fields}
-  schedule_kept (null without --rate)
+  schedule_kept (null without --rate), sender_sessions (sessions the senders sent on)
   peak_queue_usage (fraction of the server's notification queue, 0 to 1)
   warmup{sent, received}, errors[] (one line per failed connection)
   stalled_listener{queue_usage_start, queue_usage_end, growth_per_s, time_to_full_s, released,
@@ -333,7 +335,8 @@ the exit status and the tail of its stderr. A reply too big for one notification
 reply that says so. --sql QUERY runs QUERY with the request envelope (text) as $1; it answers by
 itself with pg_notify (a server error becomes an error reply). Notifications that are not request
 envelopes are reported and skipped. The connection is kept as listen keeps it: reconnect with
-backoff, gaps reported. SIGINT/SIGTERM: stop taking requests, finish those in progress, exit.
+backoff (--reconnect-max), gaps reported, --keepalive queries when idle. SIGINT/SIGTERM: stop
+taking requests, finish those in progress, exit.
 
 ",
     envelope!(),
@@ -467,20 +470,12 @@ pub struct ListenArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = humantime::parse_duration)]
     pub idle_timeout: Option<Duration>,
 
-    /// Longest wait between reconnection attempts (the wait doubles from 100ms up to this).
-    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
-          default_value = "30s", value_parser = humantime::parse_duration)]
-    pub reconnect_max: Duration,
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 
     /// Exit 1 when the connection is lost instead of reconnecting.
     #[arg(long, help_heading = "Connection loss")]
     pub no_reconnect: bool,
-
-    /// When idle this long, check the connection with a query (finds half-open connections
-    /// that TCP would hide); 0 turns it off.
-    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
-          default_value = "30s", value_parser = humantime::parse_duration)]
-    pub keepalive: Duration,
 
     /// After every reconnect, before any new notification is handled, run CMD (with sh -c) to
     /// resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen's.
@@ -499,6 +494,22 @@ pub struct ListenArgs {
 
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// How a listening connection is watched and replaced: shared by `listen` and `reply`, which
+/// follow one set of reconnection rules.
+#[derive(Debug, Args)]
+pub struct UpkeepArgs {
+    /// Longest wait between reconnection attempts (the wait doubles from 100ms up to this).
+    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub reconnect_max: Duration,
+
+    /// When idle this long, check the connection with a query (finds half-open connections
+    /// that TCP would hide); 0 turns it off.
+    #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub keepalive: Duration,
 }
 
 /// `pgpubsub notify`: one notification from the command line, or one per line of stdin.
@@ -572,7 +583,7 @@ pub struct BenchArgs {
           value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub channels: u32,
 
-    /// Payload size in bytes, 43 to 7999: sender id, sequence number and send time, padded.
+    /// Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded.
     #[arg(long, value_name = "BYTES", default_value_t = 64, value_parser = parse_payload_size)]
     pub payload_size: usize,
 
@@ -819,6 +830,9 @@ pub struct ReplyArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub concurrency: u32,
+
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 
     #[command(flatten)]
     pub conn: ConnArgs,

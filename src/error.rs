@@ -124,7 +124,8 @@ impl Exit {
             (Exit::Degraded, Some("status")) => "degraded: see the reasons on the verdict line",
             (Exit::Degraded, _) => return None,
             (Exit::Interrupted, Some("listen")) => {
-                "stopped by SIGINT (Ctrl-C), after printing every notification already received"
+                "stopped by SIGINT (Ctrl-C), after printing every notification already received \
+                 (--exec: after the running command; no new one starts)"
             }
             (Exit::Interrupted, Some("notify")) => {
                 "stopped by SIGINT (Ctrl-C), after reporting what was committed"
@@ -138,7 +139,8 @@ impl Exit {
             }
             (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
             (Exit::Terminated, Some("listen")) => {
-                "stopped by SIGTERM, after printing every notification already received"
+                "stopped by SIGTERM, after printing every notification already received \
+                 (--exec: after the running command; no new one starts)"
             }
             (Exit::Terminated, Some("notify")) => {
                 "stopped by SIGTERM, after reporting what was committed"
@@ -206,18 +208,11 @@ pub enum Error {
     /// The reader of stdout went away (`| head -1`): the work is done, not failed.
     #[error("stdout closed")]
     StdoutClosed,
-    /// A stop signal arrived while the work ran (see `app::Context::guard`); the work was
-    /// dropped, its guards cleaned up, and the command ends by that signal.
+    /// A stop signal arrived while the work ran (see `app::Context::guard`), or was typed or
+    /// sent while the password prompt waited; the work was dropped, its guards cleaned up,
+    /// and the command ends by that signal (re-raised in `main`).
     #[error("stopped by a signal")]
     Stopped(Signal),
-    /// Ctrl-C typed where pgpubsub reads the terminal itself (the password prompt), which the
-    /// signal handlers cannot see. The same as `Stopped(Signal::Interrupt)`.
-    #[error("interrupted")]
-    Interrupted,
-    /// SIGTERM received where pgpubsub blocks outside the async signal handlers (the password
-    /// prompt).
-    #[error("terminated")]
-    Terminated,
 }
 
 /// Shorthand for results that end in an [`Error`].
@@ -231,8 +226,6 @@ impl Error {
             Error::Runtime(_) => Exit::Failure,
             Error::StdoutClosed => Exit::Success,
             Error::Stopped(signal) => signal.exit(),
-            Error::Interrupted => Exit::Interrupted,
-            Error::Terminated => Exit::Terminated,
         }
     }
 }
@@ -258,9 +251,7 @@ pub fn report(err: &Error) -> Exit {
     let line = match err {
         Error::Usage(msg) => msg.clone(),
         Error::Runtime(err) => format!("{err:#}"),
-        Error::StdoutClosed | Error::Stopped(_) | Error::Interrupted | Error::Terminated => {
-            return err.exit()
-        }
+        Error::StdoutClosed | Error::Stopped(_) => return err.exit(),
     };
     say("", line);
     err.exit()

@@ -104,9 +104,12 @@ impl Printer {
         out.write_all(&[self.terminator])
     }
 
-    /// Write a connection event as a JSON record (`--events` requires `--json`).
+    /// Write a connection event as a JSON record (`--events` requires `--json`). Its strings
+    /// (channel names, the server's reason for a loss) are untrusted like any record's, and
+    /// JSON escapes neither C1 controls nor bidirectional overrides: sanitized on a terminal.
     pub fn event(&self, out: &mut impl Write, event: &Event) -> io::Result<()> {
-        serde_json::to_writer(&mut *out, event)?;
+        let json = serde_json::to_string(event)?;
+        out.write_all(clean(&json, self.terminal).as_bytes())?;
         out.write_all(&[self.terminator])
     }
 }

@@ -72,6 +72,7 @@ const JSON_FIELDS: &[&str] = &[
     ".sender_lag_us.p99",
     ".sender_lag_us.max",
     ".schedule_kept",
+    ".sender_sessions",
     ".stalled_listener",
     ".writers",
 ];
@@ -135,11 +136,16 @@ fn spawn_bench(db: &str, args: &[&str]) -> Child {
     cmd.spawn().expect("cannot run pgpubsub bench")
 }
 
-/// Poll psql until `sql` returns a non-empty result; returns it.
+/// Poll psql on the shared server until `sql` returns a non-empty result; returns it.
 fn wait_for(sql: &str) -> String {
+    wait_at(url(), sql)
+}
+
+/// Poll psql on `url` until `sql` returns a non-empty result; returns it.
+fn wait_at(url: &str, sql: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let out = psql(sql);
+        let out = psql_at(url, sql);
         if !out.trim().is_empty() {
             return out.trim().to_string();
         }
@@ -218,6 +224,8 @@ fn small_run_counts_exactly_and_json_has_every_documented_field() {
     assert_eq!(report["errors"], serde_json::json!([]));
     assert_eq!(report["interrupted"], false);
     assert_eq!(report["workload"]["channels"], 3);
+    // Without a rate each sender waits for its commits on one session.
+    assert_eq!(count(&report, "sender_sessions"), 2, "{report}");
     let latency = &report["latency_us"];
     assert!(latency["min"].as_u64().unwrap() <= latency["p50"].as_u64().unwrap());
     assert!(latency["p99"].as_u64().unwrap() <= latency["max"].as_u64().unwrap());
@@ -322,27 +330,66 @@ fn killed_listener_backend_is_reported_as_loss() {
 
 #[test]
 fn rate_is_kept_and_latency_counts_from_the_schedule() {
-    let db = own_database("bench_rate");
-    let child = spawn_bench(&db, &["--rate", "1000/s", "--duration", "3s"]);
-    // Stall the sender's backend for half a second: an open-loop benchmark keeps its schedule,
-    // so every notification due meanwhile shows the stall in its latency.
-    let stalled = shared_sandbox().is_some();
-    if stalled {
-        let sender = backend_once_sending(&db, SENDER);
-        let stalled = Stopped::new(sender);
-        std::thread::sleep(Duration::from_millis(500));
-        drop(stalled);
-    }
+    // A commit waiting in SyncRep holds the NOTIFY commit lock, so every notifying commit of the
+    // server waits behind it: the sender's sessions get stuck however many it opens, and an
+    // open-loop benchmark must show the stall in the latency of each notification due
+    // meanwhile. synchronous_standby_names is server-wide: this test has a server of its own.
+    let server = start_sandbox(&[]);
+    let url = server.url.as_str();
+    psql_at(url, "CREATE TABLE bench_stall (id int)");
+    psql_at(url, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+    psql_at(url, "SELECT pg_reload_conf()");
+    wait_at(
+        url,
+        "SELECT 1 WHERE current_setting('synchronous_standby_names') = 'nobody'",
+    );
+    let child = spawn_bench(url, &["--rate", "1000/s", "--duration", "3s"]);
+    wait_at(
+        url,
+        &format!(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = '{SENDER}' \
+             AND query LIKE '%pg_notify%'"
+        ),
+    );
+    // The sandbox runs with synchronous_commit off; the holder asks for it back, writes a row
+    // and notifies, so its commit waits for a standby that never comes.
+    let mut holder = psql_session(
+        url,
+        &[
+            "SET synchronous_commit = on",
+            "BEGIN",
+            "INSERT INTO bench_stall VALUES (1)",
+            "NOTIFY bench_stall",
+            "COMMIT",
+        ],
+    );
+    wait_at(
+        url,
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
+    );
+    // The stall's length, not a wait for a condition.
+    std::thread::sleep(Duration::from_millis(500));
+    psql_at(url, "ALTER SYSTEM RESET synchronous_standby_names");
+    psql_at(url, "SELECT pg_reload_conf()");
+    assert!(
+        holder.wait().unwrap().success(),
+        "the holder's commit failed"
+    );
     let (code, report, stderr) = finish(child);
     assert_eq!(code, exited(0), "{stderr}\n{report}");
     let sent = count(&report, "sent");
     assert!((2940..=3060).contains(&sent), "sent {sent}: {report}");
     assert_eq!(count(&report, "received"), sent);
     assert!(report["duration_s"].as_f64().unwrap() >= 2.9, "{report}");
-    if stalled {
-        let p99 = report["latency_us"]["p99"].as_u64().unwrap();
-        assert!(p99 >= 300_000, "p99 {p99} µs hides the stall: {report}");
-    }
+    let p99 = report["latency_us"]["p99"].as_u64().unwrap();
+    assert!(p99 >= 300_000, "p99 {p99} µs hides the stall: {report}");
+    // While its session was stuck the sender went on in others, until they were stuck too.
+    let sessions = count(&report, "sender_sessions");
+    assert!(sessions > 1, "{sessions} sessions: {report}");
+    assert!(
+        stderr.contains("the senders fell behind their schedule"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -469,12 +469,51 @@ fn sigterm_writes_out_everything_received_then_ends_by_sigterm() {
     let ch = channel("term");
     let (app, url) = app_url("term");
     let listener = listen(&["--raw", "-d", &url, &ch]);
+    let expected = deliver_while_frozen(&listener, &app, &ch);
+    listener.signal(libc::SIGTERM);
+    listener.signal(libc::SIGCONT);
+    let (status, out, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+#[test]
+fn timeout_writes_out_everything_received_before_it() {
+    // The listener is frozen while the server delivers N notifications into its socket, and
+    // thawed only after its --timeout has passed: all N arrived before the timeout, so all N
+    // must be printed, and they satisfy --count (exit 0, not 3).
+    let ch = channel("timeout_drain");
+    let (app, url) = app_url("tdrain");
+    let count = DELIVERED.to_string();
+    // Long enough to freeze the listener well before it, even on a loaded machine.
+    let timeout = Duration::from_secs(10);
+    let flag = format!("{}s", timeout.as_secs());
+    let listener = listen(&["--raw", "-c", &count, "--timeout", &flag, "-d", &url, &ch]);
+    // The listener's clock started before it said it was listening.
+    let past_timeout = std::time::Instant::now() + timeout + Duration::from_millis(500);
+    let expected = deliver_while_frozen(&listener, &app, &ch);
+    // A sleep is the condition here: time passing while the listener cannot run.
+    std::thread::sleep(past_timeout.saturating_duration_since(std::time::Instant::now()));
+    listener.signal(libc::SIGCONT);
+    let (status, out, err) = listener.finish();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+/// How many notifications [`deliver_while_frozen`] sends: about 32 kB, well within any socket
+/// receive buffer.
+const DELIVERED: usize = 1000;
+
+/// Freeze `listener` (whose application_name is `app`, printing `--raw`) and have the server
+/// deliver [`DELIVERED`] notifications on `ch` into its socket; returns what it must print for them.
+/// The caller thaws it with SIGCONT.
+fn deliver_while_frozen(listener: &Listen, app: &str, ch: &str) -> String {
     let port = psql(&format!(
         "SELECT client_port FROM pg_stat_activity WHERE application_name = '{app}' \
          AND query ILIKE '%listen%'"
     ));
     listener.signal(libc::SIGSTOP);
-    const N: usize = 1000; // about 32 kB: well within any socket receive buffer
+    const N: usize = DELIVERED;
     psql(&format!(
         "SELECT pg_notify('{ch}', lpad(i::text, 5, '0')) FROM generate_series(1, {N}) AS i"
     ));
@@ -484,12 +523,7 @@ fn sigterm_writes_out_everything_received_then_ends_by_sigterm() {
         || socket_backlog(port.trim()) >= bytes,
         "every notification in the listener's socket",
     );
-    listener.signal(libc::SIGTERM);
-    listener.signal(libc::SIGCONT);
-    let (status, out, err) = listener.finish();
-    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
-    let expected: String = (1..=N).map(|i| format!("{i:05}\n")).collect();
-    assert_eq!(String::from_utf8(out).unwrap(), expected);
+    (1..=N).map(|i| format!("{i:05}\n")).collect()
 }
 
 /// Bytes waiting in the receive queue of the local TCP socket connected from `port`.
@@ -551,14 +585,42 @@ fn exec_runs_a_command_per_notification_in_order_and_survives_failures() {
 }
 
 #[test]
+fn a_stop_signal_lets_the_running_exec_finish_and_starts_no_more() {
+    // A handler may take long: after SIGTERM the one running finishes, but the notifications
+    // that wait are not each given a command of their own before the listener stops.
+    let ch = channel("exec_stop");
+    let mut listener = listen(&["--exec", "cat; echo; sleep 3", &ch]);
+    let out = listener.stdout_lines();
+    let notes: Vec<(String, String)> = (1..=5).map(|i| (ch.clone(), i.to_string())).collect();
+    send_notifications(url(), &notes);
+    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), "1");
+    listener.signal(libc::SIGTERM);
+    let (status, _, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
+    let handled: Vec<String> = out.iter().collect();
+    assert!(
+        handled.is_empty(),
+        "commands started after SIGTERM: {handled:?}"
+    );
+    assert!(
+        err.contains("4 notifications already received were not handed to --exec"),
+        "{err}"
+    );
+}
+
+#[test]
 fn no_reconnect_exits_1_on_connection_loss() {
     let ch = channel("noreco");
     let (app, url) = app_url("noreco");
-    let listener = listen(&["--no-reconnect", "-d", &url, &ch]);
+    let listener = listen(&["--no-reconnect", "--json", "--events", "-d", &url, &ch]);
     assert!(kill_backends(common::url(), &app) >= 1);
-    let (status, _, err) = listener.finish();
+    let (status, out, err) = listener.finish();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("connection lost (--no-reconnect)"), "{err}");
+    // The event stream says so too: it is how a consumer of --events learns of every loss.
+    let out = String::from_utf8(out).unwrap();
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.contains("\"event\":\"disconnected\""), "{out}");
 }
 
 #[test]
@@ -748,16 +810,7 @@ fn keepalive_finds_a_backend_that_stopped_answering() {
     let (app, url) = app_url("keepalive");
     let mut listener = listen(&["--keepalive", "300ms", "-d", &url, &ch]);
     let out = listener.stdout_lines();
-    let backend: i32 = psql(&format!(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND query ILIKE '%listen%'"
-    ))
-    .trim()
-    .parse()
-    .unwrap();
-    // SAFETY: the backend serves only this test's listener; it is continued below.
-    unsafe { libc::kill(backend, libc::SIGSTOP) };
-    let lost = listener.stderr_until("connection lost");
-    unsafe { libc::kill(backend, libc::SIGCONT) };
+    let lost = with_listening_backend_frozen(&app, || listener.stderr_until("connection lost"));
     assert!(lost.contains("keepalive"), "{lost}");
     listener.stderr_until("reconnected after");
     notify(&[(&ch, "after the gap")]);
@@ -877,21 +930,29 @@ fn a_terminal_gets_a_readable_line_with_escape_sequences_defused() {
 }
 
 #[test]
+fn a_terminal_gets_events_with_escape_sequences_defused() {
+    // `--events` records carry channel names and the server's reasons for a lost connection:
+    // on a terminal they go through the sanitizer like every record.
+    let ch = format!("{}\u{9b}31m", channel("ttyevents"));
+    let command = format!("{BIN} listen --color never --json --events --timeout 1s \"$CH\"");
+    let mut script = clean(Command::new("script"));
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .env("CH", &ch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let output = script.output().expect("script (util-linux)");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("\"event\":\"listening\""), "{text:?}");
+    assert!(!text.contains('\u{9b}'), "{text:?}");
+    assert!(text.contains(r"\u{9b}31m"), "{text:?}");
+}
+
+#[test]
 fn a_transaction_mode_pooler_is_refused_with_a_clear_error() {
-    let Some(pool) = pooler("transaction") else {
-        return;
-    };
-    let ch = channel("txpool");
-    let out = pgpubsub_bare()
-        .args(["listen", "-d", &pool.url, &ch])
-        .timeout(PATIENCE)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("transaction-mode pooler"), "{stderr}");
+    assert_refuses_a_transaction_mode_pooler(&["listen", &channel("txpool")]);
 }
 
 #[test]

@@ -224,6 +224,38 @@ fn the_responder_reconnects_after_its_backend_is_killed() {
 }
 
 #[test]
+fn the_responder_keepalive_finds_a_backend_that_stopped_answering() {
+    // A stopped backend keeps its TCP connection open: only a query can tell it is gone.
+    let svc = channel("replyalive");
+    let app = format!("replyalive_{}", std::process::id());
+    let url = format!("{}?application_name={app}", url());
+    let responder = Responder::start_at(
+        &url,
+        &svc,
+        &[
+            "--exec",
+            "cat",
+            "--keepalive",
+            "300ms",
+            "--reconnect-max",
+            "200ms",
+        ],
+    );
+    let lost = with_listening_backend_frozen(&app, || responder.until("connection lost"));
+    assert!(lost.contains("keepalive"), "{lost}");
+    responder.until("reconnected after");
+    let (code, out, err) = request(&[&svc, "again"]);
+    assert_eq!((code, out.as_str()), (Some(0), "again\n"), "{err}");
+}
+
+#[test]
+fn a_transaction_mode_pooler_is_named_not_waited_out() {
+    // Replies could never arrive through it: say so, as listen does, instead of exit 3.
+    let svc = channel("txpool");
+    assert_refuses_a_transaction_mode_pooler(&["request", "--timeout", "2s", &svc, "hello"]);
+}
+
+#[test]
 fn sigterm_finishes_the_requests_in_progress() {
     let svc = channel("graceful");
     let dir = tempfile::tempdir().unwrap();

@@ -56,17 +56,6 @@ fn signal(pid: u32, signal: i32) {
     unsafe { libc::kill(pid as i32, signal) };
 }
 
-/// psql running `commands` (one `-c` each, in one session) in the background.
-fn psql_session(url: &str, commands: &[&str]) -> Child {
-    let mut cmd = clean(Command::new("psql"));
-    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
-    for command in commands {
-        cmd.args(["-c", command]);
-    }
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    cmd.spawn().expect("cannot run psql")
-}
-
 /// The pids of `pg_stat_activity` rows matching `condition`, ordered.
 fn pids_where(url: &str, condition: &str) -> Vec<i64> {
     psql_at(
@@ -141,13 +130,14 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
     }
 }
 
-/// A `pgpubsub listen` on `chan`, past its readiness line, whose server session is named `app`;
-/// its stdout is drained by a thread (which reads nothing while the process is stopped).
+/// A `pgpubsub listen` on `chan`, past its readiness line and its first keepalive query, whose
+/// server session is named `app`; its stdout is drained by a thread (which reads nothing while
+/// the process is stopped).
 fn stoppable_listener(url: &str, chan: &str, app: &str) -> Child {
     let mut listener = clean(Command::new(BIN))
         .env("DATABASE_URL", url)
         .env("PGAPPNAME", app)
-        .args(["-v", "listen", chan])
+        .args(["-v", "listen", "--keepalive", "1s", chan])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -160,6 +150,17 @@ fn stoppable_listener(url: &str, chan: &str, app: &str) -> Child {
     {}
     let mut stdout = listener.stdout.take().unwrap();
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    // A keepalive has answered: the session's last statement is no longer the setup's.
+    wait_for("the listener's first keepalive", || {
+        !pids_where(
+            url,
+            &format!(
+                "application_name = '{app}' AND state = 'idle' \
+                 AND query_start > backend_start + interval '1 s'"
+            ),
+        )
+        .is_empty()
+    });
     listener
 }
 
@@ -241,6 +242,8 @@ fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
     assert_eq!(client_write["reason"], "client_write");
     assert_eq!(client_write["application_name"], app.as_str());
     assert_eq!(client_write["wait_event"], "ClientWrite");
+    // pgpubsub's own listener is recognised as one, after its delivery proof and keepalives.
+    assert_eq!(client_write["last_ran_listen"], true, "{report:#}");
     let in_tx = suspect(&report, idle);
     assert_eq!(in_tx["reason"], "idle_in_transaction");
     assert_eq!(in_tx["state"], "idle in transaction");

@@ -32,7 +32,9 @@ pub fn latency_histogram() -> Histogram<u64> {
 #[derive(Debug, Default)]
 pub struct SeqTracker {
     seen: Vec<u64>,
-    highest: Option<u64>,
+    /// The highest seen per lane: commit order is session order, so order is only promised
+    /// within a lane.
+    highest: Vec<Option<u64>>,
     /// Distinct sequence numbers received.
     pub unique: u64,
 }
@@ -46,8 +48,8 @@ pub enum Arrival {
 }
 
 impl SeqTracker {
-    /// Record `seq` and classify it.
-    pub fn record(&mut self, seq: u64) -> Arrival {
+    /// Record `seq`, sent on `lane`, and classify it.
+    pub fn record(&mut self, seq: u64, lane: u8) -> Arrival {
         let (word, bit) = ((seq / 64) as usize, 1u64 << (seq % 64));
         if word >= self.seen.len() {
             self.seen.resize(word + 1, 0);
@@ -57,8 +59,13 @@ impl SeqTracker {
         }
         self.seen[word] |= bit;
         self.unique += 1;
-        let late = self.highest.is_some_and(|highest| seq < highest);
-        self.highest = Some(self.highest.map_or(seq, |highest| highest.max(seq)));
+        let lane = usize::from(lane);
+        if lane >= self.highest.len() {
+            self.highest.resize(lane + 1, None);
+        }
+        let highest = &mut self.highest[lane];
+        let late = highest.is_some_and(|highest| seq < highest);
+        *highest = Some(highest.map_or(seq, |highest| highest.max(seq)));
         if late {
             Arrival::OutOfOrder
         } else {
@@ -150,13 +157,13 @@ impl Listener {
                 Err(err) => return format!("listener {}: {err}", self.id),
             };
             let now = Instant::now();
-            let Some((sender, seq, sent_at)) =
-                decode(notification.payload()).filter(|(sender, ..)| *sender < senders)
+            let Some((from, seq, sent_at)) =
+                decode(notification.payload()).filter(|(from, ..)| from.sender < senders)
             else {
                 result.unexpected += 1;
                 continue;
             };
-            match result.senders[sender as usize].record(seq) {
+            match result.senders[from.sender as usize].record(seq, from.lane) {
                 Arrival::Duplicate => {
                     result.duplicated += 1;
                     continue;
@@ -220,11 +227,16 @@ mod tests {
     #[test]
     fn sequences_are_classified() {
         let mut tracker = SeqTracker::default();
-        assert_eq!(tracker.record(0), Arrival::InOrder);
-        assert_eq!(tracker.record(2), Arrival::InOrder);
-        assert_eq!(tracker.record(1), Arrival::OutOfOrder);
-        assert_eq!(tracker.record(2), Arrival::Duplicate);
-        assert_eq!(tracker.record(200), Arrival::InOrder);
-        assert_eq!(tracker.unique, 4);
+        assert_eq!(tracker.record(0, 0), Arrival::InOrder);
+        assert_eq!(tracker.record(2, 0), Arrival::InOrder);
+        assert_eq!(tracker.record(1, 0), Arrival::OutOfOrder);
+        assert_eq!(tracker.record(2, 0), Arrival::Duplicate);
+        assert_eq!(tracker.record(200, 0), Arrival::InOrder);
+        // Another lane's commits may overtake: order is kept per lane.
+        assert_eq!(tracker.record(150, 1), Arrival::InOrder);
+        assert_eq!(tracker.record(151, 1), Arrival::InOrder);
+        assert_eq!(tracker.record(149, 1), Arrival::OutOfOrder);
+        assert_eq!(tracker.record(2, 1), Arrival::Duplicate);
+        assert_eq!(tracker.unique, 7);
     }
 }

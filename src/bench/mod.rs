@@ -12,6 +12,7 @@
 //! pictures).
 
 mod chart;
+mod lanes;
 mod measure;
 mod report;
 mod schedule;
@@ -21,12 +22,14 @@ mod sweep;
 mod workload;
 mod writers;
 
+use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::ephemeral::{Config, Server};
 use crate::error::{self, note, stdout_error, Error, Exit, Result};
 use crate::signals::{Signal, Signals};
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lanes::{Lane, Lanes, Opening};
 use measure::{Listener, ListenerResult, Sample};
 use report::{Outcome, Report, RunFacts};
 use server::ServerFacts;
@@ -92,44 +95,38 @@ pub enum Format {
     Csv,
 }
 
-/// Run the benchmark, print its report, and turn its verdict into the exit status.
-pub async fn run(
-    settings: &Settings,
-    verbose: bool,
-    signals: &mut Signals,
-    out: &mut impl Write,
-) -> Result<Exit> {
+/// Run the benchmark, print its report, and turn its verdict into the exit status. A stop
+/// signal before the clock starts abandons the run ([`Error::Stopped`]); after, it ends the
+/// run early with a partial report.
+pub async fn run(settings: &Settings, ctx: &mut Context) -> Result<Exit> {
     let workload = Workload::resolve(settings)?;
     let (conn, throwaway) = match &settings.server {
         Some(conn) => (conn.clone(), None),
-        None => match signals.guard(Server::start(&Config::default())).await {
-            Ok(started) => {
-                let server = started?;
-                (server.settings(), Some(server))
-            }
-            Err(signal) => return Ok(signal.exit()),
-        },
+        None => {
+            let server = ctx.guard(Server::start(&Config::default())).await?;
+            (server.settings(), Some(server))
+        }
     };
-    if verbose {
+    if ctx.verbose {
         note(conn.describe());
     }
     let outcome = match &settings.sweep {
-        Some(plan) => sweep::run(&workload, plan, &conn, signals)
+        Some(plan) => sweep::run(&workload, plan, &conn, ctx)
             .await
-            .map(|done| done.map(|(report, signal)| (Printed::Sweep(report), signal))),
-        None => measure_run(&workload, &conn, signals)
+            .map(|(report, signal)| (Printed::Sweep(report), signal)),
+        None => measure_run(&workload, &conn, ctx)
             .await
-            .map(|done| done.map(|(report, signal)| (Printed::Run(Box::new(report)), signal))),
+            .map(|(report, signal)| (Printed::Run(Box::new(report)), signal)),
     };
     if let Some(server) = throwaway {
         server.stop()?;
     }
-    let (report, signal) = match outcome? {
-        Ok(done) => done,
-        Err(signal) => return Ok(signal.exit()),
-    };
+    let (report, signal) = outcome?;
     // A closed stdout (`| head -1`) is not a failure, but it must not hide one either.
-    match report.print(settings.format, out).map_err(stdout_error) {
+    match report
+        .print(settings.format, &mut ctx.stdout())
+        .map_err(stdout_error)
+    {
         Ok(()) | Err(Error::StdoutClosed) => Ok(report.verdict(signal)),
         Err(err) => Err(err),
     }
@@ -187,19 +184,18 @@ impl Printed {
     }
 }
 
-/// One measurement: connect everything (a signal here abandons the run), run it, and clean up
-/// what the scenario created whatever happened.
+/// One measurement: connect everything (a signal here abandons the run: [`Error::Stopped`]),
+/// run it, and clean up what the scenario created whatever happened.
 async fn measure_run(
     workload: &Workload,
     settings: &ConnSettings,
-    signals: &mut Signals,
-) -> Result<Result<(Report, Option<Signal>), Signal>> {
+    ctx: &mut Context,
+) -> Result<(Report, Option<Signal>)> {
     // The first connection goes through the usual path, so that an unreachable server or a
     // wrong password reads exactly as for every other subcommand.
-    let connected = match signals.guard(settings.select()).await {
-        Ok(connected) => connected.map_err(anyhow::Error::from)?,
-        Err(signal) => return Ok(Err(signal)),
-    };
+    let connected = ctx
+        .guard(async { settings.select().await.map_err(anyhow::Error::from) })
+        .await?;
     // Every other connection goes to the host selection chose.
     let (mut control, settings) = (connected.conn, &connected.settings);
     let server = ServerFacts::read(&mut control).await?;
@@ -211,7 +207,7 @@ async fn measure_run(
         }
         None => None,
     };
-    let outcome = measure_with(workload, settings, server, &mut control, signals).await;
+    let outcome = measure_with(workload, settings, server, &mut control, ctx).await;
     if let Some(table) = table {
         writers::drop_table(&mut control, &table).await?;
     }
@@ -224,21 +220,18 @@ async fn measure_with(
     settings: &ConnSettings,
     server: ServerFacts,
     control: &mut PgConnection,
-    signals: &mut Signals,
-) -> Result<Result<(Report, Option<Signal>), Signal>> {
-    let connections = match signals.guard(Connections::open(workload, settings)).await {
-        Ok(connections) => connections?,
-        Err(signal) => return Ok(Err(signal)),
-    };
+    ctx: &mut Context,
+) -> Result<(Report, Option<Signal>)> {
+    let connections = ctx.guard(Connections::open(workload, settings)).await?;
     let (mut outcome, stalled, signal) = connections
         .start(workload, server)
-        .finish(workload, signals)
+        .finish(workload, &mut ctx.signals)
         .await?;
     if let Some(stalled) = stalled {
         outcome.run.stalled_released = Some(stalled.release(control).await?);
         outcome.run.queue_usage_after = Some(measure::queue_usage(control).await?);
     }
-    Ok(Ok((Report::new(workload, outcome), signal)))
+    Ok((Report::new(workload, outcome), signal))
 }
 
 /// A sender (or writer) on a thread of its own, connected and waiting for the clock to start.
@@ -250,15 +243,20 @@ struct SenderThread {
 impl SenderThread {
     /// Start the thread, connect there, and return once connected (or why not).
     async fn spawn(id: u32, workload: Arc<Workload>, settings: &ConnSettings) -> Result<Self> {
+        let writing = workload.writers.is_some();
         let application = match workload.writers {
             Some(_) => WRITER_APPLICATION,
             None => SENDER_APPLICATION,
         };
         let settings = settings.with_application_name(application);
+        let opening = Opening {
+            settings: settings.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        };
         let (ready_tx, ready) = oneshot::channel();
         let (go, start_rx) = oneshot::channel::<Start>();
         let done = schedule::spawn_dedicated(format!("bench-sender-{id}"), move || async move {
-            let conn = match settings.connect().await {
+            let conn = match open_sender(&settings, writing).await {
                 Ok(conn) => {
                     let _ = ready_tx.send(Ok(()));
                     conn
@@ -269,7 +267,7 @@ impl SenderThread {
                 }
             };
             let start = start_rx.await.ok()?;
-            Some(run_sender(id, conn, workload, start).await)
+            Some(run_sender(id, conn, workload, start, opening).await)
         })
         .context("cannot start a sender thread")?;
         match ready.await {
@@ -280,12 +278,24 @@ impl SenderThread {
     }
 }
 
+/// A sender's (or a writer's) first session, ready to send.
+async fn open_sender(settings: &ConnSettings, writing: bool) -> anyhow::Result<PgConnection> {
+    let mut conn = settings.connect().await?;
+    if !writing {
+        workload::prepare(&mut conn)
+            .await
+            .map_err(|err| anyhow!(settings.explain(&err)))?;
+    }
+    Ok(conn)
+}
+
 /// A sender's (or a writer's) whole run, on its own thread.
 async fn run_sender(
     id: u32,
     conn: PgConnection,
     workload: Arc<Workload>,
     start: Start,
+    opening: Opening,
 ) -> SenderResult {
     match workload.writers {
         Some(plan) => {
@@ -299,11 +309,14 @@ async fn run_sender(
             writer.run().await
         }
         None => {
-            let buffers = BatchBuffers::new(&workload);
+            let first = Lane {
+                id: 0,
+                conn,
+                buffers: BatchBuffers::new(&workload),
+            };
             let sender = Sender {
                 id,
-                conn,
-                buffers,
+                lanes: Lanes::new(id, first, opening, start.progress.clone()),
                 start,
                 workload,
             };

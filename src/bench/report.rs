@@ -46,6 +46,8 @@ pub struct Report {
     pub sender_lag_us: Latency,
     /// Whether the senders kept their schedule; `None` without a rate.
     pub schedule_kept: Option<bool>,
+    /// Sessions the senders sent on: one each, unless a rate needed more (see `lanes`).
+    pub sender_sessions: usize,
     pub warmup: Warmup,
     pub stalled_listener: Option<StalledFigures>,
     pub writers: Option<WritersFigures>,
@@ -255,6 +257,7 @@ impl Report {
             latency_us,
             sender_lag_us,
             schedule_kept,
+            sender_sessions: senders.iter().map(|s| s.sessions).sum(),
             warmup: Warmup {
                 sent: senders.iter().map(|s| s.warmup_sent).sum(),
                 received: sum(|l| l.warmup_received),
@@ -512,6 +515,11 @@ pub fn print_table(r: &Report, out: &mut impl Write) -> io::Result<()> {
     latency_line(out, "latency", &r.latency_us)?;
     if r.schedule_kept.is_some() {
         latency_line(out, "sender lag", &r.sender_lag_us)?;
+        writeln!(
+            out,
+            "{:<16} {:>16}   for {} sender(s)",
+            "sender sessions", r.sender_sessions, r.workload.senders
+        )?;
     }
     if let Some(warning) = r.schedule_warning() {
         writeln!(out, "{}", warning.yellow().bold())?;
@@ -802,7 +810,7 @@ mod tests {
             let mut result = ListenerResult::new(2);
             for (id, tracker) in result.senders.iter_mut().enumerate() {
                 for seq in (0..5).filter(|seq| id == 0 || !missing.contains(seq)) {
-                    tracker.record(seq);
+                    tracker.record(seq, 0);
                     result.received += 1;
                     result.latency.record(100 + seq).unwrap();
                 }
@@ -811,7 +819,7 @@ mod tests {
             result
         };
         let mut lossy = listener(&[2, 3, 4]);
-        assert_eq!(lossy.senders[1].record(1), Arrival::Duplicate);
+        assert_eq!(lossy.senders[1].record(1, 0), Arrival::Duplicate);
         lossy.duplicated += 1;
         let report = Report::new(
             &workload,

@@ -6,9 +6,10 @@ use super::report::{micros, number, Report};
 use super::server::ServerFacts;
 use super::workload::Workload;
 use super::{chart, measure_run, SweepPlan};
+use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::Result;
-use crate::signals::{Signal, Signals};
+use crate::error::{Error, Result};
+use crate::signals::Signal;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -61,33 +62,35 @@ pub fn rates(plan: &SweepPlan) -> Vec<f64> {
     rates
 }
 
-/// Run every step; a signal ends the sweep with the steps done so far.
+/// Run every step; a signal ends the sweep with the steps done so far (with none done, it
+/// abandons it: [`Error::Stopped`]).
 pub async fn run(
     workload: &Workload,
     plan: &SweepPlan,
     settings: &ConnSettings,
-    signals: &mut Signals,
-) -> Result<Result<(SweepReport, Option<Signal>), Signal>> {
+    ctx: &mut Context,
+) -> Result<(SweepReport, Option<Signal>)> {
     let mut steps = Vec::new();
     let mut signal = None;
     for (i, rate) in rates(plan).into_iter().enumerate() {
-        match measure_run(&workload.at_rate(rate, i), settings, signals).await? {
+        match measure_run(&workload.at_rate(rate, i), settings, ctx).await {
             Ok((report, caught)) => {
                 steps.push(report);
                 signal = caught;
             }
-            Err(caught) => signal = Some(caught),
+            Err(Error::Stopped(caught)) => signal = Some(caught),
+            Err(err) => return Err(err),
         }
         if signal.is_some() {
             break;
         }
     }
     let Some(first) = steps.first() else {
-        return Ok(Err(signal.unwrap_or(Signal::Interrupt)));
+        return Err(Error::Stopped(signal.unwrap_or(Signal::Interrupt)));
     };
     let target = plan.p99_target.map(|t| t.as_micros() as u64);
     let rows: Vec<Step> = steps.iter().map(|r| Step::new(r, target)).collect();
-    Ok(Ok((
+    Ok((
         SweepReport {
             server_version: first.run.server_version.clone(),
             server: first.run.server.clone(),
@@ -102,7 +105,7 @@ pub async fn run(
             steps,
         },
         signal,
-    )))
+    ))
 }
 
 impl Step {

@@ -3,15 +3,19 @@
 //! its *scheduled* time, so a stalled server shows up as latency instead of being hidden by a
 //! sender that simply waited (coordinated omission).
 
+use super::lanes::{Lane, Lanes, SendDone};
 use super::measure::latency_histogram;
 use super::schedule;
 use super::writers::{WriterResult, WritersPlan};
 use super::Settings;
 use crate::error::{usage, Result};
 use crate::limits::MAX_PAYLOAD_BYTES;
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
 use hdrhistogram::Histogram;
 use sqlx::postgres::PgConnection;
-use std::sync::atomic::{AtomicU64, Ordering};
+use sqlx::{Executor, SqlSafeStr};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -25,8 +29,9 @@ const DEFAULT_WRITERS_PHASE: Duration = Duration::from_secs(5);
 /// How long each step of `--sweep` lasts unless --duration says.
 const DEFAULT_SWEEP_STEP: Duration = Duration::from_secs(2);
 
-/// Longest header: sender (8 hex digits), sequence and timestamp (16 each), three colons.
-pub const HEADER_BYTES: usize = 8 + 16 + 16 + 3;
+/// Longest header: sender (8 hex digits), lane (2), sequence and timestamp (16 each), four
+/// colons.
+pub const HEADER_BYTES: usize = 8 + 2 + 16 + 16 + 4;
 
 /// One statement, hence one transaction, per batch: the server sends a batch in send order.
 const SEND_BATCH: &str =
@@ -34,6 +39,16 @@ const SEND_BATCH: &str =
 
 /// A batch of one, without the arrays: the shortest round trip, for latency runs.
 const SEND_ONE: &str = "SELECT pg_notify($1, $2)";
+
+/// Parse the send statements on a new session ahead of its first send: a send is written by
+/// its first poll and afterwards only read (see `lanes`), so a statement still to be parsed
+/// would leave its Bind waiting for the next look, and the session would seem busy.
+pub async fn prepare(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    for statement in [SEND_ONE, SEND_BATCH] {
+        conn.prepare(statement.into_sql_str()).await?;
+    }
+    Ok(())
+}
 
 /// When the measured phase ends.
 #[derive(Debug, Clone, Copy)]
@@ -190,11 +205,18 @@ impl Clock {
 /// What pads a payload to its size.
 static PADDING: [u8; MAX_PAYLOAD_BYTES] = [b'.'; MAX_PAYLOAD_BYTES];
 
-/// A payload: `sender:seq:nanos:` in hex, padded with `.` to exactly `size` bytes, written over
-/// `into` (whose allocation is reused batch after batch).
-pub fn encode(sender: u32, seq: u64, nanos: u64, size: usize, into: &mut String) {
+/// Who sent a notification: the sender, and the lane (session) it went out on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub sender: u32,
+    pub lane: u8,
+}
+
+/// A payload: `sender:lane:seq:nanos:` in hex, padded with `.` to exactly `size` bytes,
+/// written over `into` (whose allocation is reused batch after batch).
+pub fn encode(from: Origin, seq: u64, nanos: u64, size: usize, into: &mut String) {
     into.clear();
-    for field in [u64::from(sender), seq, nanos] {
+    for field in [u64::from(from.sender), u64::from(from.lane), seq, nanos] {
         push_hex(into, field);
         into.push(':');
     }
@@ -212,8 +234,9 @@ fn push_hex(into: &mut String, value: u64) {
     }
 }
 
-/// The identity a listener reads back from a payload, if it is one of ours.
-pub fn decode(payload: &str) -> Option<(u32, u64, u64)> {
+/// The identity a listener reads back from a payload, if it is one of ours: who sent it, its
+/// sequence number and its send time.
+pub fn decode(payload: &str) -> Option<(Origin, u64, u64)> {
     let mut rest = payload.as_bytes();
     let mut field = || {
         let end = rest.iter().position(|&b| b == b':')?;
@@ -228,7 +251,8 @@ pub fn decode(payload: &str) -> Option<(u32, u64, u64)> {
         Some(value)
     };
     let sender = u32::try_from(field()?).ok()?;
-    Some((sender, field()?, field()?))
+    let lane = u8::try_from(field()?).ok()?;
+    Some((Origin { sender, lane }, field()?, field()?))
 }
 
 /// What one sender did.
@@ -243,6 +267,8 @@ pub struct SenderResult {
     /// How late each measured batch left (actual send - schedule), in microseconds; empty
     /// without a rate.
     pub lag: Histogram<u64>,
+    /// Sessions it sent on (more than one when a rate needed them).
+    pub sessions: usize,
     /// A writer's commits, both phases (`--writers` only).
     pub writes: Option<WriterResult>,
     /// Why it stopped early, if it did.
@@ -257,6 +283,7 @@ impl SenderResult {
             warmup_sent: 0,
             elapsed: Duration::ZERO,
             lag: latency_histogram(),
+            sessions: 1,
             writes: None,
             error: None,
         }
@@ -277,20 +304,20 @@ pub struct Start {
     pub stop: watch::Receiver<bool>,
 }
 
-/// A sender's connection and what it shares with the run.
+/// A sender's sessions and what it shares with the run.
 pub struct Sender {
     pub id: u32,
-    pub conn: PgConnection,
+    pub lanes: Lanes,
     pub workload: Arc<Workload>,
     pub start: Start,
-    pub buffers: BatchBuffers,
 }
 
 /// The arrays a batch is bound from, reused batch after batch so that sending allocates
-/// nothing per notification.
+/// nothing per notification (one set per lane: a send in flight owns its lane's).
+#[derive(Clone)]
 pub struct BatchBuffers {
     /// The channels in turn, long enough that any batch is one slice of it.
-    channel_cycle: Vec<String>,
+    channel_cycle: Arc<[String]>,
     payloads: Vec<String>,
 }
 
@@ -317,28 +344,18 @@ struct Phase {
 }
 
 impl Sender {
-    /// Send the warmup, then the measured phase; an error ends sending and is reported.
+    /// Send the warmup, then the measured phase, then wait for what is in flight; an error
+    /// ends sending and is reported.
     pub async fn run(mut self) -> SenderResult {
         let mut result = SenderResult::new();
         let mut seq = 0;
         let start = self.start.clock.measure_start(&self.workload);
-        if !self.workload.warmup.is_zero() {
-            let warmup = Phase {
-                origin: self.start.clock.epoch,
-                until: Some(start),
-                quota: None,
-                measured: false,
-            };
-            let outcome = self.phase(&warmup, &mut seq, &mut result.lag).await;
-            match outcome {
-                Ok(sent) => result.warmup_sent = sent,
-                Err((sent, err)) => {
-                    result.warmup_sent = sent;
-                    result.error = Some(err);
-                    return result;
-                }
-            }
-        }
+        let warmup = Phase {
+            origin: self.start.clock.epoch,
+            until: Some(start),
+            quota: None,
+            measured: false,
+        };
         let measured = Phase {
             origin: start,
             until: match self.workload.limit {
@@ -348,33 +365,40 @@ impl Sender {
             quota: self.workload.quota(self.id),
             measured: true,
         };
-        let outcome = self.phase(&measured, &mut seq, &mut result.lag).await;
-        result.elapsed = start.elapsed();
-        match outcome {
-            Ok(sent) => result.sent = sent,
-            Err((sent, err)) => {
-                result.sent = sent;
-                result.error = Some(err);
+        let mut outcome = Ok(());
+        for phase in [warmup, measured] {
+            if outcome.is_ok() && (phase.measured || !self.workload.warmup.is_zero()) {
+                outcome = self.phase(&phase, &mut seq, &mut result.lag).await;
             }
         }
+        if outcome.is_ok() {
+            outcome = self.lanes.drain().await;
+        }
+        result.elapsed = start.elapsed();
+        result.error = outcome.err();
+        result.sent = self.lanes.committed.measured;
+        result.warmup_sent = self.lanes.committed.warmup;
+        result.sessions = self.lanes.sessions();
         result
     }
 
-    /// Send batches on schedule; returns how many notifications were committed.
+    /// Send batches on schedule, each on a free lane, without waiting for them to commit.
     async fn phase(
         &mut self,
         phase: &Phase,
         seq: &mut u64,
         lag: &mut Histogram<u64>,
-    ) -> Result<u64, (u64, String)> {
+    ) -> Result<(), String> {
         let batch = u64::from(self.workload.batch);
         // Each sender keeps its share of the total rate, one batch per interval.
         let interval = self.workload.rate.map(|rate| {
             Duration::from_secs_f64(batch as f64 * f64::from(self.workload.senders) / rate)
         });
-        let mut sent = 0;
+        let mut scheduled = 0;
         for n in 0u32.. {
-            let count = phase.quota.map_or(batch, |quota| batch.min(quota - sent));
+            let count = phase
+                .quota
+                .map_or(batch, |quota| batch.min(quota - scheduled));
             let due = interval.map(|every| phase.origin + every * n);
             // A timed phase ends when its time is up, even for a sender that fell behind its
             // schedule (what it never sent shows as a lower achieved rate and in its lag).
@@ -388,45 +412,75 @@ impl Sender {
                 break;
             }
             if let Some(due) = due {
+                // Collect what landed meanwhile, so that at the deadline a lane is at hand.
+                self.lanes.harvest().await?;
                 if schedule::wait_until(due, &mut self.start.stop)
                     .await
                     .is_err()
                 {
                     break;
                 }
-                if phase.measured {
-                    lag.saturating_record(micros_since(due));
-                }
+            }
+            // Without a rate, one session sends as fast as its commits come back.
+            let mut lane = self.lanes.free(due.is_some()).await?;
+            if let (Some(due), true) = (due, phase.measured) {
+                lag.saturating_record(micros_since(due));
             }
             let nanos = self.start.clock.nanos(due.unwrap_or_else(Instant::now));
-            let len = count as usize;
-            self.fill(*seq, len, nanos);
-            let first_channel = (*seq % self.workload.channels.len() as u64) as usize;
-            let channels = &self.buffers.channel_cycle[first_channel..first_channel + len];
-            let payloads = &self.buffers.payloads[..len];
-            let statement = if len == 1 {
-                sqlx::query(SEND_ONE).bind(&channels[0]).bind(&payloads[0])
-            } else {
-                sqlx::query(SEND_BATCH).bind(channels).bind(payloads)
+            let from = Origin {
+                sender: self.id,
+                lane: lane.id,
             };
-            statement
-                .execute(&mut self.conn)
-                .await
-                .map_err(|err| (sent, format!("sender {}: {err}", self.id)))?;
+            fill(
+                &mut lane.buffers,
+                from,
+                *seq,
+                count as usize,
+                nanos,
+                &self.workload,
+            );
+            self.lanes
+                .send(count, phase.measured, send(lane, *seq, count as usize))?;
             *seq += count;
-            sent += count;
-            self.start.progress.fetch_add(count, Ordering::Relaxed);
+            scheduled += count;
         }
-        Ok(sent)
+        Ok(())
     }
+}
 
-    /// Write the payloads of the batch starting at `first` into the reusable buffers.
-    fn fill(&mut self, first: u64, len: usize, nanos: u64) {
-        let size = self.workload.payload_size;
-        for (seq, payload) in (first..).zip(&mut self.buffers.payloads[..len]) {
-            encode(self.id, seq, nanos, size, payload);
-        }
+/// Write the payloads of the batch starting at `first` into `buffers`.
+fn fill(
+    buffers: &mut BatchBuffers,
+    from: Origin,
+    first: u64,
+    len: usize,
+    nanos: u64,
+    workload: &Workload,
+) {
+    let size = workload.payload_size;
+    for (seq, payload) in (first..).zip(&mut buffers.payloads[..len]) {
+        encode(from, seq, nanos, size, payload);
     }
+}
+
+/// The statement that sends the batch of `len` starting at `first`, filled into `lane`'s
+/// buffers: a future that owns the lane until the server has answered.
+fn send(mut lane: Lane, first: u64, len: usize) -> LocalBoxFuture<'static, SendDone> {
+    async move {
+        let buffers = &lane.buffers;
+        let channel_count = buffers.channel_cycle.len() - buffers.payloads.len();
+        let first_channel = (first % channel_count as u64) as usize;
+        let channels = &buffers.channel_cycle[first_channel..first_channel + len];
+        let payloads = &buffers.payloads[..len];
+        let statement = if len == 1 {
+            sqlx::query(SEND_ONE).bind(&channels[0]).bind(&payloads[0])
+        } else {
+            sqlx::query(SEND_BATCH).bind(channels).bind(payloads)
+        };
+        let outcome = statement.execute(&mut lane.conn).await.map(drop);
+        (lane, outcome)
+    }
+    .boxed_local()
 }
 
 /// Whole microseconds from `at` until now (0 if `at` is still ahead).
@@ -440,22 +494,32 @@ mod tests {
 
     #[test]
     fn payloads_round_trip_at_exact_size() {
-        for (sender, seq, nanos) in [(0, 0, 0), (u32::MAX, u64::MAX, u64::MAX), (3, 77, 123_456)] {
+        for (sender, lane, seq, nanos) in [
+            (0, 0, 0, 0),
+            (u32::MAX, u8::MAX, u64::MAX, u64::MAX),
+            (3, 2, 77, 123_456),
+        ] {
+            let from = Origin { sender, lane };
             for size in [HEADER_BYTES, MAX_PAYLOAD_BYTES] {
                 let mut payload = "left over from an earlier, longer batch".repeat(10);
-                encode(sender, seq, nanos, size, &mut payload);
+                encode(from, seq, nanos, size, &mut payload);
                 assert_eq!(payload.len(), size);
-                assert_eq!(decode(&payload), Some((sender, seq, nanos)));
+                assert_eq!(decode(&payload), Some((from, seq, nanos)));
             }
         }
         assert_eq!(decode("hello"), None);
-        assert_eq!(decode("1:2:3"), None);
-        assert_eq!(decode("100000000:2:3:"), None);
-        assert_eq!(decode("1::3:"), None);
-        assert_eq!(decode("1:x:3:"), None);
-        assert_eq!(decode("1:11112222333344445:3:"), None);
+        assert_eq!(decode("1:0:2:3"), None);
+        assert_eq!(decode("100000000:0:2:3:"), None);
+        assert_eq!(decode("1:100:2:3:"), None);
+        assert_eq!(decode("1:0::3:"), None);
+        assert_eq!(decode("1:0:x:3:"), None);
+        assert_eq!(decode("1:0:11112222333344445:3:"), None);
         let mut payload = String::new();
-        encode(0xab, 0x10, 0xfff, 0, &mut payload);
-        assert_eq!(payload, "ab:10:fff:");
+        let from = Origin {
+            sender: 0xab,
+            lane: 1,
+        };
+        encode(from, 0x10, 0xfff, 0, &mut payload);
+        assert_eq!(payload, "ab:1:10:fff:");
     }
 }

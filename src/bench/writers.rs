@@ -6,7 +6,7 @@
 //! is switched by a parameter), so the difference between the phases is NOTIFY's alone.
 
 use super::measure::latency_histogram;
-use super::workload::{encode, SenderResult, Start, Workload};
+use super::workload::{encode, Origin, SenderResult, Start, Workload};
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use sqlx::postgres::PgConnection;
@@ -141,7 +141,10 @@ impl Writer {
             let at = Instant::now();
             if notify {
                 encode(
-                    self.id,
+                    Origin {
+                        sender: self.id,
+                        lane: 0,
+                    },
                     notified,
                     self.start.clock.nanos(at),
                     self.workload.payload_size,

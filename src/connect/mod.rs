@@ -193,16 +193,6 @@ impl ConnSettings {
         }
     }
 
-    /// Settings on one host, for a listener or pool that connects on its own: these when
-    /// there is nothing to choose, else the host that selection chooses now (with a
-    /// connection of its own, closed again).
-    pub async fn chosen(&self) -> Result<ConnSettings, ConnectError> {
-        if self.choice.candidates.len() == 1 && self.choice.attrs == Attrs::Any {
-            return Ok(self.clone());
-        }
-        Ok(self.select().await?.settings)
-    }
-
     /// For `listen`, `notify` and `bench` (named by `command`): LISTEN and NOTIFY need a
     /// primary, since standbys refuse both. With several hosts and no target_session_attrs
     /// from the user, standbys are passed over; asking for a standby is a usage error.

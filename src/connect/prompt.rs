@@ -9,12 +9,13 @@
 //! the terminal only when it is readable, and wakes up on SIGINT/SIGTERM as well.
 
 use crate::error::{usage, Error};
+use crate::signals::Signal;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Ask for a password on the controlling terminal, without echo. A stop signal ends the
-/// prompt (terminal restored) with [`Error::Interrupted`] or [`Error::Terminated`].
+/// prompt (terminal restored) with [`Error::Stopped`], as a signal ends any other wait.
 pub fn password(user: &str) -> Result<String, Error> {
     let unreadable =
         |e: std::io::Error| usage(format!("cannot read the password from the terminal: {e}"));
@@ -30,19 +31,20 @@ pub fn password(user: &str) -> Result<String, Error> {
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<Stopped>())
         {
-            Some(Stopped(libc::SIGTERM)) => Error::Terminated,
-            Some(_) => Error::Interrupted,
+            Some(Stopped(signal)) => Error::Stopped(*signal),
             // rpassword's own answer to Ctrl-C read as a key.
-            None if e.kind() == std::io::ErrorKind::Interrupted => Error::Interrupted,
+            None if e.kind() == std::io::ErrorKind::Interrupted => {
+                Error::Stopped(Signal::Interrupt)
+            }
             None => unreadable(e),
         },
     )
 }
 
-/// A stop signal that arrived while the prompt waited (its number).
+/// A stop signal that arrived while the prompt waited.
 #[derive(Debug, thiserror::Error)]
-#[error("stopped by signal {0}")]
-struct Stopped(libc::c_int);
+#[error("stopped by {0:?}")]
+struct Stopped(Signal);
 
 /// The terminal as rpassword reads it, but failing with [`Stopped`] as soon as a stop signal
 /// arrives instead of waiting for the next key.
@@ -77,7 +79,11 @@ impl Read for UntilStopped {
             if fds[1].revents != 0 {
                 let mut signal = [0u8];
                 self.stops.read.read_exact(&mut signal)?;
-                return Err(std::io::Error::other(Stopped(libc::c_int::from(signal[0]))));
+                let signal = match libc::c_int::from(signal[0]) {
+                    libc::SIGTERM => Signal::Terminate,
+                    _ => Signal::Interrupt,
+                };
+                return Err(std::io::Error::other(Stopped(signal)));
             }
             if fds[0].revents != 0 {
                 return self.tty.read(buf);

@@ -2,7 +2,7 @@
 //! until a stop condition. The loop owns reconnection because LISTEN has no memory: whatever is
 //! sent while we are away is gone, so a gap must never be hidden. Every lost connection is
 //! reported with its downtime, and every notification already received is written out before
-//! any exit.
+//! any exit (`--exec` starts no command after a stop: those are counted on stderr instead).
 
 mod exec;
 mod gap;
@@ -11,10 +11,11 @@ pub mod session;
 
 use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::{note, stdout_error, Error, Exit, Result};
+use crate::error::{note, stdout_error, warn, Error, Exit, Result};
 use crate::output::{stdout_closed, Event, Record, Sink};
-use crate::signals::Signals;
-pub use plan::{channels, Handler, Hook, Settings};
+use crate::signals::{Signal, Signals};
+use futures::FutureExt;
+pub use plan::{channels, Handler, Hook, Settings, Upkeep};
 use session::{Failure, Item, Session};
 use sqlx::postgres::PgNotification;
 use std::io::Write;
@@ -24,7 +25,7 @@ use tokio::time::{Instant, Sleep};
 
 /// Most batches handled between two looks at signals and timers.
 const MAX_READY: usize = 8;
-/// How long a stop signal may keep us writing out what had already arrived.
+/// How long a stop (a signal, a timeout) may keep us writing out what had already arrived.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// "Never", for timers that are off (far enough to be never, near enough not to overflow).
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -34,7 +35,11 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
     let started = Instant::now();
     let verbose = ctx.verbose;
     let session = ctx
-        .guard(Session::open(&settings, &plan.channels, plan.ping_limit()))
+        .guard(Session::open(
+            &settings,
+            &plan.channels,
+            plan.upkeep.ping_limit(),
+        ))
         .await?;
     if verbose {
         session.passed.iter().for_each(note);
@@ -52,6 +57,8 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
         received: 0,
         started,
         last_notification: started,
+        stopping: None,
+        unhandled: 0,
     };
     let channels = listener.plan.channels.clone();
     listener.event(&Event::Listening {
@@ -69,11 +76,23 @@ struct Listener<W: Write> {
     received: u64,
     started: Instant,
     last_notification: Instant,
+    /// Set once the run must end; what is already received is still written out.
+    stopping: Option<Stop>,
+    /// Received notifications that `--exec` was not given because the run was stopping.
+    unhandled: u64,
+}
+
+/// Why the run ends.
+#[derive(Clone, Copy)]
+enum Stop {
+    Signal(Signal),
+    /// `--timeout` or `--idle-timeout`, as the flag is written.
+    Limit(&'static str),
 }
 
 /// What woke the loop.
 enum Step {
-    Signal(crate::signals::Signal),
+    Signal(Signal),
     StopTimer,
     Received(Item),
     Idle,
@@ -90,7 +109,7 @@ impl<W: Write> Listener<W> {
     async fn run(&mut self, mut session: Session, signals: &mut Signals) -> Result<Exit> {
         let stop = tokio::time::sleep_until(self.next_stop());
         tokio::pin!(stop);
-        let keepalive = tokio::time::sleep(self.plan.keepalive.unwrap_or(NEVER));
+        let keepalive = tokio::time::sleep(self.plan.upkeep.keepalive.unwrap_or(NEVER));
         tokio::pin!(keepalive);
         let closed = stdout_closed();
         tokio::pin!(closed);
@@ -110,21 +129,19 @@ impl<W: Write> Listener<W> {
             };
             let lost = match step {
                 Step::Signal(signal) => {
-                    self.drain(&mut session).await?;
-                    return self.finish(signal.exit());
+                    self.stopping = Some(Stop::Signal(signal));
+                    None
                 }
                 Step::StopTimer => {
-                    if let Some(exit) = self.stop_due() {
-                        return self.finish(exit);
-                    }
+                    self.stopping = self.stop_due().map(Stop::Limit);
                     stop.as_mut().reset(self.next_stop());
                     None
                 }
                 Step::Received(Item::Batch(batch)) => {
                     self.last_notification = Instant::now();
                     let now = SystemTime::now();
-                    self.handle_all(&batch, now).await?;
-                    self.take_ready(&mut session, now).await?
+                    self.handle_all(&batch, now, signals).await?;
+                    self.take_ready(&mut session, now, signals).await?
                 }
                 Step::Received(Item::Lost(failure)) => Some(failure),
                 // Only sent after Session::stop; were it ever seen here, the next recv reports
@@ -135,7 +152,7 @@ impl<W: Write> Listener<W> {
                     None
                 }
                 Step::Keepalive => {
-                    let limit = self.plan.ping_limit();
+                    let limit = self.plan.upkeep.ping_limit();
                     if self.last_notification.elapsed() >= limit {
                         session.ping();
                     }
@@ -144,6 +161,15 @@ impl<W: Write> Listener<W> {
                     None
                 }
             };
+            if let Some(stop) = self.stopping {
+                // What arrived before the stop was received in time.
+                self.drain(&mut session, signals).await?;
+                let exit = match stop {
+                    Stop::Signal(signal) => signal.exit(),
+                    Stop::Limit(limit) => self.stopped_by(limit),
+                };
+                return self.finish(exit);
+            }
             if let Some(failure) = lost {
                 match self
                     .reconnect(session, failure, signals, stop.as_mut())
@@ -177,17 +203,38 @@ impl<W: Write> Listener<W> {
                     .record(&mut self.out, &record)
                     .map_err(stdout_error)?;
             }
-            Handler::Exec(command) => exec::run(command, channel, payload, pid).await,
+            Handler::Exec(command) => {
+                exec::run(command, channel, payload, pid).await;
+                // Busy handling is not idle: --idle-timeout counts from here.
+                self.last_notification = Instant::now();
+            }
         }
         Ok(())
     }
 
     /// Handle a batch of notifications, all received at `now` (they arrived together), up to
-    /// --count.
-    async fn handle_all(&mut self, batch: &[PgNotification], now: SystemTime) -> Result<()> {
-        for notification in batch {
+    /// --count. `--exec` looks for a stop (signal, timer) before each command, since commands
+    /// may take any time: once stopping, the rest of the batch is left unhandled.
+    async fn handle_all(
+        &mut self,
+        batch: &[PgNotification],
+        now: SystemTime,
+        signals: &mut Signals,
+    ) -> Result<()> {
+        for (i, notification) in batch.iter().enumerate() {
             if self.count_reached() {
                 break;
+            }
+            if let Handler::Exec(_) = self.plan.handler {
+                self.stopping = signals
+                    .recv()
+                    .now_or_never()
+                    .map(Stop::Signal)
+                    .or_else(|| self.stop_due().map(Stop::Limit));
+                if self.stopping.is_some() {
+                    self.unhandled += (batch.len() - i) as u64;
+                    break;
+                }
             }
             self.handle(notification, now).await?;
         }
@@ -200,13 +247,14 @@ impl<W: Write> Listener<W> {
         &mut self,
         session: &mut Session,
         now: SystemTime,
+        signals: &mut Signals,
     ) -> Result<Option<Failure>> {
         for _ in 0..MAX_READY {
-            if self.count_reached() {
+            if self.count_reached() || self.stopping.is_some() {
                 break;
             }
             match session.ready() {
-                Some(Item::Batch(batch)) => self.handle_all(&batch, now).await?,
+                Some(Item::Batch(batch)) => self.handle_all(&batch, now, signals).await?,
                 Some(Item::Lost(failure)) => return Ok(Some(failure)),
                 Some(Item::Drained) | None => break,
             }
@@ -214,17 +262,30 @@ impl<W: Write> Listener<W> {
         Ok(None)
     }
 
-    /// On a stop signal: stop reading, and write out what has already arrived (in our
-    /// buffers or the socket's).
-    async fn drain(&mut self, session: &mut Session) -> Result<()> {
+    /// On a stop (a signal, --timeout, --idle-timeout): stop reading, and write out what has
+    /// already arrived (in our buffers or the socket's). `--exec` starts no new command, since
+    /// a handler may take any time and a stop must stop; how many notifications it did not
+    /// get is said instead.
+    async fn drain(&mut self, session: &mut Session, signals: &mut Signals) -> Result<()> {
         session.stop();
         let until = Instant::now() + DRAIN_LIMIT;
         let now = SystemTime::now();
         while !self.count_reached() {
             match tokio::time::timeout_at(until, session.recv()).await {
-                Ok(Item::Batch(batch)) => self.handle_all(&batch, now).await?,
+                Ok(Item::Batch(batch)) if matches!(self.plan.handler, Handler::Exec(_)) => {
+                    self.unhandled += batch.len() as u64
+                }
+                Ok(Item::Batch(batch)) => self.handle_all(&batch, now, signals).await?,
                 _ => break,
             }
+        }
+        let wanted = self.plan.count.map_or(u64::MAX, |n| n - self.received);
+        match self.unhandled.min(wanted) {
+            0 => {}
+            1 => warn("1 notification already received was not handed to --exec"),
+            n => warn(format!(
+                "{n} notifications already received were not handed to --exec"
+            )),
         }
         Ok(())
     }
@@ -241,17 +302,16 @@ impl<W: Write> Listener<W> {
     ) -> Result<Flow> {
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
-        let Some(max) = self.plan.reconnect_max else {
-            return Err(failure.context("connection lost (--no-reconnect)").into());
-        };
         let reason = format!("{failure:#}");
         self.event(&Event::Disconnected { reason: &reason })?;
+        if !self.plan.reconnect {
+            return Err(failure.context("connection lost (--no-reconnect)").into());
+        }
         let (session, down) = {
             let reopening = session::reopen(
                 &self.settings,
                 &self.plan.channels,
-                self.plan.ping_limit(),
-                max,
+                self.plan.upkeep,
                 &failure,
                 self.verbose,
             );
@@ -261,8 +321,8 @@ impl<W: Write> Listener<W> {
                     biased;
                     signal = signals.recv() => return Ok(Flow::Stop(signal.exit())),
                     _ = &mut stop => {
-                        if let Some(exit) = self.stop_due() {
-                            return Ok(Flow::Stop(exit));
+                        if let Some(limit) = self.stop_due() {
+                            return Ok(Flow::Stop(self.stopped_by(limit)));
                         }
                         stop.as_mut().reset(self.next_stop());
                     }
@@ -297,32 +357,35 @@ impl<W: Write> Listener<W> {
             .unwrap_or_else(|| Instant::now() + NEVER)
     }
 
-    /// The exit status if --timeout or --idle-timeout has been reached.
-    fn stop_due(&self) -> Option<Exit> {
+    /// Which stop condition (`--timeout`, `--idle-timeout`) has been reached, if any.
+    fn stop_due(&self) -> Option<&'static str> {
         let now = Instant::now();
-        let timed_out = self.plan.timeout.is_some_and(|t| now >= self.started + t);
-        let idle = self
+        if self.plan.timeout.is_some_and(|t| now >= self.started + t) {
+            Some("--timeout")
+        } else if self
             .plan
             .idle_timeout
-            .is_some_and(|t| now >= self.last_notification + t);
-        if !timed_out && !idle {
-            return None;
-        }
-        let which = if timed_out {
-            "--timeout"
+            .is_some_and(|t| now >= self.last_notification + t)
+        {
+            Some("--idle-timeout")
         } else {
-            "--idle-timeout"
-        };
-        Some(match self.plan.count {
-            Some(count) => {
+            None
+        }
+    }
+
+    /// The exit status once `limit` (a flag) has stopped the run: a timeout if --count was
+    /// asked for and is still short, saying so.
+    fn stopped_by(&self, limit: &str) -> Exit {
+        match self.plan.count {
+            Some(count) if !self.count_reached() => {
                 note(format!(
-                    "{which} reached after {} of {count} notifications",
+                    "{limit} reached after {} of {count} notifications",
                     self.received
                 ));
                 Exit::Timeout
             }
-            None => Exit::Success,
-        })
+            _ => Exit::Success,
+        }
     }
 
     /// Write an `--events` record (and flush it: events are rare and worth seeing at once).

@@ -9,6 +9,7 @@ use crate::output::Printer;
 use std::time::Duration;
 
 pub use super::gap::Hook;
+pub use super::session::Upkeep;
 
 /// What to do with each notification.
 pub enum Handler {
@@ -28,23 +29,12 @@ pub struct Settings {
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
     pub idle_timeout: Option<Duration>,
-    /// Longest backoff between reconnection attempts; `None` with --no-reconnect.
-    pub reconnect_max: Option<Duration>,
-    /// Idle time before a keepalive query; `None` when off.
-    pub keepalive: Option<Duration>,
+    /// Reconnect after a loss (not with --no-reconnect).
+    pub reconnect: bool,
+    /// Keepalive and reconnection backoff.
+    pub upkeep: Upkeep,
     /// Run after every reconnect, before anything new is handled.
     pub on_gap: Option<Hook>,
-}
-
-/// The keepalive interval when keepalive is off; a session still needs one.
-const NO_KEEPALIVE: Duration = Duration::from_secs(3600);
-
-impl Settings {
-    /// How long an idle connection waits before a keepalive query, and how long that query
-    /// may take to answer.
-    pub fn ping_limit(&self) -> Duration {
-        self.keepalive.unwrap_or(NO_KEEPALIVE)
-    }
 }
 
 /// Check every name, fold duplicates, and hint at psql's case folding for names with capitals.

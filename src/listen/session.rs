@@ -10,7 +10,7 @@ use crate::connect::{ConnSettings, POOLER_HINT};
 use crate::error::{note, warn};
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgListener, PgNotification};
-use sqlx::Connection;
+use sqlx::{AssertSqlSafe, Connection};
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -57,22 +57,30 @@ struct Requests {
 }
 
 impl Session {
-    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels`,
-    /// check that the server really holds them, and start reading. A keepalive query asked
-    /// for with [`Session::ping`] must answer within `ping_limit`.
+    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels` (at
+    /// least one), check that the server really holds them, and start reading. A keepalive
+    /// query asked for with [`Session::ping`] must answer within `ping_limit`.
     pub async fn open(
         settings: &ConnSettings,
         channels: &[String],
         ping_limit: Duration,
     ) -> Result<Session, Failure> {
         let (listener, early, on, passed) = listen(settings, channels).await?;
+        let alive = relisten(&channels[0]);
         let (tx, items) = mpsc::channel(READ_AHEAD);
         if !early.is_empty() {
             // Room is certain: the channel is new and READ_AHEAD is at least one.
             let _ = tx.try_send(Item::Batch(early));
         }
         let requests = Arc::new(Requests::default());
-        let reader = tokio::spawn(read(listener, tx, requests.clone(), ping_limit, on.clone()));
+        let reader = tokio::spawn(read(
+            listener,
+            tx,
+            requests.clone(),
+            alive,
+            ping_limit,
+            on.clone(),
+        ));
         Ok(Session {
             items,
             requests,
@@ -114,29 +122,50 @@ impl Drop for Session {
     }
 }
 
+/// How a listening connection is watched and replaced (`--keepalive`, `--reconnect-max`): the
+/// same for every room that listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Upkeep {
+    /// Idle time before a keepalive query; `None` when off.
+    pub keepalive: Option<Duration>,
+    /// Longest wait between reconnection attempts.
+    pub reconnect_max: Duration,
+}
+
+/// The keepalive interval when keepalive is off; a session still needs one.
+const NO_KEEPALIVE: Duration = Duration::from_secs(3600);
+
+impl Upkeep {
+    /// How long an idle connection waits before a keepalive query, and how long that query
+    /// may take to answer.
+    pub fn ping_limit(&self) -> Duration {
+        self.keepalive.unwrap_or(NO_KEEPALIVE)
+    }
+}
+
 /// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// After `failure` lost a session: report it, then open a new session on `channels`, with
-/// capped exponential backoff (up to `max`), saying once per new kind of failure why not yet,
+/// capped exponential backoff (up to `upkeep.reconnect_max`), saying once per new kind of failure why not yet,
 /// and finally how long the gap was. Returns the new session and the downtime. Cancel-safe:
 /// callers race it against their signals and timers. Shared by every room that listens
 /// (`listen`, `reply`), so all of them follow one set of reconnection rules.
 pub async fn reopen(
     settings: &ConnSettings,
     channels: &[String],
-    ping_limit: Duration,
-    max: Duration,
+    upkeep: Upkeep,
     failure: &Failure,
     verbose: bool,
 ) -> (Session, Duration) {
+    let max = upkeep.reconnect_max;
     let down_since = tokio::time::Instant::now();
     warn(format!("connection lost: {failure:#}; reconnecting"));
     let mut delay = Duration::ZERO;
     let mut last_error = String::new();
     loop {
         tokio::time::sleep(delay).await;
-        match Session::open(settings, channels, ping_limit).await {
+        match Session::open(settings, channels, upkeep.ping_limit()).await {
             Ok(session) => {
                 let down = down_since.elapsed();
                 if verbose {
@@ -168,11 +197,13 @@ const PROBE_LIMIT: Duration = Duration::from_secs(5);
 /// The listening connection, verified; the notifications for `channels` that arrived while
 /// it was being verified, in order; the settings in use on the chosen host; the hosts passed
 /// over.
-type Listening = (PgListener, Vec<PgNotification>, ConnSettings, Vec<String>);
+pub type Listening = (PgListener, Vec<PgNotification>, ConnSettings, Vec<String>);
 
 /// Open the listening connection on the host that selection chooses (from scratch, every
-/// time: after a failover that is the new primary) and verify it.
-async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listening, Failure> {
+/// time: after a failover that is the new primary) and verify it: not a standby, every
+/// channel held, delivery proven end to end (so a transaction-mode pooler is named rather
+/// than waited out). Also what `request` listens for its replies with.
+pub async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listening, Failure> {
     // A plain connection first: it fails fast with psql-like words (the pool used below would
     // retry a refused connection until its timeout and then only say "timed out"). Its
     // queries are unnamed statements, so a pooler that lends the same server connection to
@@ -207,6 +238,11 @@ async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<Listenin
     }
     let early = probe_delivery(&mut listener, &mut probe, settings).await?;
     let _ = probe.close().await;
+    // The proof ended with an UNLISTEN: make LISTEN the last statement again.
+    sqlx::raw_sql(AssertSqlSafe(relisten(&channels[0])))
+        .execute(&mut listener)
+        .await
+        .map_err(explain)?;
     Ok((listener, early, connected.settings, connected.passed))
 }
 
@@ -264,12 +300,20 @@ async fn probe_delivery(
     Ok(early)
 }
 
+/// A LISTEN on a channel the session already holds: a no-op for the server, but a round trip
+/// that proves the connection alive, and it leaves LISTEN as the session's last statement in
+/// `pg_stat_activity`, where `pgpubsub status` (and anyone) recognises a listener by it.
+fn relisten(channel: &str) -> String {
+    format!("LISTEN {}", crate::pg::quote::ident(channel))
+}
+
 /// The reader task: notifications into `tx` until the connection is lost or a stop is asked
 /// for (either is the last item), or the session is dropped.
 async fn read(
     mut listener: PgListener,
     tx: mpsc::Sender<Item>,
     requests: Arc<Requests>,
+    alive: String,
     ping_limit: Duration,
     settings: ConnSettings,
 ) {
@@ -284,20 +328,13 @@ async fn read(
             received = listener.try_recv() => received,
             _ = &mut pinged => {
                 pinged.set(requests.ping.notified());
-                match keepalive(&mut listener, ping_limit, &settings).await {
+                match keepalive(&mut listener, &alive, ping_limit, &settings).await {
                     Ok(()) => continue,
                     Err(failure) => break Item::Lost(failure),
                 }
             }
         };
-        let mut batch = Vec::with_capacity(BATCH);
-        let lost = match gone(first, &settings) {
-            Ok(notification) => {
-                batch.push(notification);
-                collect(&mut listener, &mut batch, &settings)
-            }
-            Err(failure) => Some(failure),
-        };
+        let (batch, lost) = batch_from(first, &mut listener, &settings);
         if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
             return;
         }
@@ -344,23 +381,47 @@ fn collect(
     None
 }
 
-/// Hand over everything that can be read without waiting; the last item.
+/// A batch that starts with what `first` received, with whatever else is ready after it; the
+/// failure if the connection turned out to be gone.
+fn batch_from(
+    first: Result<Option<PgNotification>, sqlx::Error>,
+    listener: &mut PgListener,
+    settings: &ConnSettings,
+) -> (Vec<PgNotification>, Option<Failure>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let lost = match gone(first, settings) {
+        Ok(notification) => {
+            batch.push(notification);
+            collect(listener, &mut batch, settings)
+        }
+        Err(failure) => Some(failure),
+    };
+    (batch, lost)
+}
+
+/// How long a drain waits for more: long enough for one turn of the runtime's reactor, which
+/// is what learns that bytes wait in the socket. Until it has, a read does not even try.
+const SETTLE: Duration = Duration::from_millis(10);
+
+/// Hand over everything already received, in our buffers or the socket's; the last item.
+/// Waiting [`SETTLE`] for each next batch matters: bytes that came while the process could
+/// not run (stopped, or starved of CPU) are unknown to the reactor until its next turn, so a
+/// mere look would report the socket empty and drop them.
 async fn drain(
     listener: &mut PgListener,
     tx: &mpsc::Sender<Item>,
     settings: &ConnSettings,
 ) -> Item {
     loop {
-        let mut batch = Vec::with_capacity(BATCH);
-        let lost = collect(listener, &mut batch, settings);
-        let full = batch.len() == BATCH;
+        let Ok(first) = tokio::time::timeout(SETTLE, listener.try_recv()).await else {
+            return Item::Drained;
+        };
+        let (batch, lost) = batch_from(first, listener, settings);
         if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
             return Item::Drained;
         }
-        match lost {
-            Some(failure) => return Item::Lost(failure),
-            None if full => continue,
-            None => return Item::Drained,
+        if let Some(failure) = lost {
+            return Item::Lost(failure);
         }
     }
 }
@@ -376,14 +437,16 @@ fn ready(listener: &mut PgListener) -> Option<Result<Option<PgNotification>, sql
     }
 }
 
-/// One cheap query that must answer within `limit`. Notifications arriving meanwhile are
-/// buffered by the listener, not lost.
+/// One cheap statement (`alive`, a [`relisten`]) that must answer within `limit`.
+/// Notifications arriving meanwhile are buffered by the listener, not lost.
 async fn keepalive(
     listener: &mut PgListener,
+    alive: &str,
     limit: Duration,
     settings: &ConnSettings,
 ) -> Result<(), Failure> {
-    match tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&mut *listener)).await {
+    let query = sqlx::raw_sql(AssertSqlSafe(alive)).execute(&mut *listener);
+    match tokio::time::timeout(limit, query).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(anyhow!(settings.explain(&e))),
         Err(_) => Err(anyhow!(

@@ -8,15 +8,14 @@ use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, warn, Error, Exit, Result};
-use crate::listen::session::{self, Item, Session};
-use crate::signals::{Signal, Signals};
+use crate::listen::session::{self, Item, Session, Upkeep};
+use crate::signals::Signal;
 use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgNotification};
 use sqlx::AssertSqlSafe;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -38,27 +37,21 @@ pub struct Settings {
     pub handler: Handler,
     /// Requests handled at once; more wait in the server's queue.
     pub concurrency: usize,
+    /// Keepalive and reconnection backoff, as for `listen`.
+    pub upkeep: Upkeep,
     pub verbose: bool,
 }
 
-/// Longest wait between reconnection attempts, as `listen`'s default.
-const RECONNECT_MAX: Duration = Duration::from_secs(30);
-/// Idle time before a keepalive query, as `listen`'s default.
-const KEEPALIVE: Duration = Duration::from_secs(30);
 /// How much of a failed command's stderr goes into its error reply.
 const STDERR_TAIL: usize = 1000;
 
 /// Answer requests until SIGINT/SIGTERM, then finish those in progress and exit 130/143.
 pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
-    let signals = &mut ctx.signals;
     let channels = [settings.channel.clone()];
-    let mut session = match signals
-        .guard(Session::open(conn, &channels, KEEPALIVE))
-        .await
-    {
-        Ok(opened) => opened.map_err(Error::Runtime)?,
-        Err(signal) => return Ok(signal.exit()),
-    };
+    let upkeep = settings.upkeep;
+    let mut session = ctx
+        .guard(Session::open(conn, &channels, upkeep.ping_limit()))
+        .await?;
     if settings.verbose {
         note(format!(
             "answering requests on channel {}",
@@ -76,9 +69,9 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
     let signal = 'serve: loop {
         let item = tokio::select! {
             biased;
-            signal = signals.recv() => break signal,
+            signal = ctx.signals.recv() => break signal,
             item = session.recv() => item,
-            () = tokio::time::sleep(KEEPALIVE) => {
+            () = tokio::time::sleep(upkeep.ping_limit()), if upkeep.keepalive.is_some() => {
                 session.ping();
                 continue;
             }
@@ -91,7 +84,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
                     };
                     let slot = tokio::select! {
                         biased;
-                        signal = signals.recv() => break 'serve signal,
+                        signal = ctx.signals.recv() => break 'serve signal,
                         slot = slots.clone().acquire_owned() => slot.expect("never closed"),
                     };
                     let responder = responder.clone();
@@ -103,36 +96,35 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
             }
             Item::Lost(failure) => {
                 drop(session);
-                let reopening = session::reopen(
-                    conn,
-                    &channels,
-                    KEEPALIVE,
-                    RECONNECT_MAX,
-                    &failure,
-                    settings.verbose,
-                );
-                session = match signals.guard(reopening).await {
+                let reopening =
+                    session::reopen(conn, &channels, upkeep, &failure, settings.verbose);
+                session = match ctx.guard(async { Ok::<_, Error>(reopening.await) }).await {
                     Ok((session, _down)) => session,
-                    Err(signal) => break signal,
+                    Err(Error::Stopped(signal)) => break signal,
+                    Err(err) => return Err(err),
                 };
             }
             Item::Drained => {}
         }
         while tasks.try_join_next().is_some() {}
     };
-    finish(tasks, signal, signals).await
+    finish(tasks, signal, ctx).await
 }
 
 /// Wait for the requests in progress to be answered; a second signal stops at once.
-async fn finish(mut tasks: JoinSet<()>, signal: Signal, signals: &mut Signals) -> Result<Exit> {
+async fn finish(mut tasks: JoinSet<()>, signal: Signal, ctx: &mut Context) -> Result<Exit> {
     if !tasks.is_empty() {
         note(format!(
             "finishing {} request(s) in progress (signal again to stop at once)",
             tasks.len()
         ));
     }
-    let all = async { while tasks.join_next().await.is_some() {} };
-    let _ = signals.guard(all).await;
+    let all = async {
+        while tasks.join_next().await.is_some() {}
+        Ok::<_, Error>(())
+    };
+    // Either way the run ends by the first signal.
+    let _ = ctx.guard(all).await;
     Ok(signal.exit())
 }
 

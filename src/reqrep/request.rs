@@ -6,6 +6,7 @@ use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, warn, Error, Exit, Result};
+use crate::listen::session;
 use crate::notify::source::{self, Decoder, Event, Framing, Input};
 use crate::term::sanitize;
 use anyhow::anyhow;
@@ -91,12 +92,14 @@ impl<'a> Asker<'a> {
         conn: &'a ConnSettings,
         reply_to: String,
     ) -> Result<Asker<'a>> {
-        // With several hosts, host selection picks the server first.
-        let conn = conn.chosen().await.map_err(anyhow::Error::from)?;
-        let listener = conn
-            .listener(std::slice::from_ref(&reply_to))
-            .await
-            .map_err(|e| anyhow!(conn.explain(&e)))?;
+        // listen's own checks, so that a setup where no reply could ever arrive (a standby, a
+        // transaction-mode pooler) fails at once in listen's words, not after --timeout.
+        // Nothing arrives on a fresh reply channel before a request names it: no early ones.
+        let (listener, _early, conn, passed) =
+            session::listen(conn, std::slice::from_ref(&reply_to)).await?;
+        if settings.verbose {
+            passed.iter().for_each(note);
+        }
         Ok(Asker {
             settings,
             conn,

@@ -404,6 +404,49 @@ pub fn kill_backends(url: &str, app: &str) -> u32 {
     .unwrap()
 }
 
+/// Run `pgpubsub ARGS -d URL` through a transaction-mode PgBouncer (where LISTEN receives
+/// nothing) and check that it is refused: exit 1 and one line on stderr naming the pooler.
+/// Without pgbouncer, [`pooler`] says the check is skipped.
+pub fn assert_refuses_a_transaction_mode_pooler(args: &[&str]) {
+    let Some(pool) = pooler("transaction") else {
+        return;
+    };
+    let out = pgpubsub_bare()
+        .args(args)
+        .args(["-d", &pool.url])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("transaction-mode pooler"), "{stderr}");
+}
+
+/// Freeze (SIGSTOP) the shared server's backend that listens for application `app`: a server
+/// that stopped answering while its TCP connection stays open, which only a query can tell.
+/// `meanwhile` runs while it is frozen (waiting for the client to notice); then, even if that
+/// panics, the backend is continued.
+pub fn with_listening_backend_frozen<T>(app: &str, meanwhile: impl FnOnce() -> T) -> T {
+    let backend: i32 = psql(&format!(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND query ILIKE '%listen%'"
+    ))
+    .trim()
+    .parse()
+    .unwrap();
+    struct Thaw(i32);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            // SAFETY: the backend stopped below; continuing it has no preconditions.
+            unsafe { libc::kill(self.0, libc::SIGCONT) };
+        }
+    }
+    // SAFETY: the backend serves only the caller's client; `Thaw` continues it.
+    unsafe { libc::kill(backend, libc::SIGSTOP) };
+    let _thaw = Thaw(backend);
+    meanwhile()
+}
+
 /// How a process ends when a stop signal killed it. pgpubsub cleans up after SIGINT/SIGTERM
 /// and then ends by that same signal, so that a parent (a shell loop) sees the signal.
 pub fn killed_by(signal: i32) -> std::process::ExitStatus {
@@ -619,4 +662,15 @@ impl Drop for Pair {
     fn drop(&mut self) {
         stop_sandbox(&self.primary);
     }
+}
+
+/// psql running `commands` (one `-c` each, in one session) in the background.
+pub fn psql_session(url: &str, commands: &[&str]) -> std::process::Child {
+    let mut cmd = clean(Command::new("psql"));
+    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
+    for command in commands {
+        cmd.args(["-c", command]);
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.spawn().expect("cannot run psql")
 }
