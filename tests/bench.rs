@@ -562,7 +562,13 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
         "--duration",
         "500ms",
     ];
-    let report = scenario("bench_writers", &args, |_| {});
+    let report = scenario("bench_writers", &args, |db| {
+        // The table's name reaches the SQL quoted, as every name does.
+        wait_for(&format!(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' \
+             AND query LIKE '%INSERT INTO \"pgpubsub_bench_%_writes\" %'"
+        ));
+    });
     let writers = &report["writers"];
     assert_eq!(writers["sessions"], 2, "{report}");
     assert_eq!(writers["notify_every"], 3, "{report}");
