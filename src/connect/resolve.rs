@@ -170,7 +170,10 @@ fn build(
     let given_password = if prompt {
         Some((prompt::password(&user)?, PasswordSource::Prompt))
     } else {
+        // An empty password is none, as in libpq: the password file is read, and a server that
+        // wants one is told none was supplied (an empty `password=` still hides PGPASSWORD).
         p.value("password")
+            .filter(|pw| !pw.is_empty())
             .map(|pw| (pw.to_string(), PasswordSource::Given))
     };
     let passfile = p
@@ -206,9 +209,9 @@ fn build(
             } else {
                 options.host(connect_to)
             };
-            if let Some(password) = &password {
-                options = options.password(password);
-            }
+            // Always set: sqlx reads PGPASSWORD by itself, which an empty `password=` must
+            // hide as in libpq. For none it sends an empty one, so "" is none.
+            options = options.password(password.as_deref().unwrap_or(""));
             Candidate {
                 options,
                 target: Target {
