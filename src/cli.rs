@@ -412,9 +412,9 @@ pub struct ConnArgs {
     #[arg(short = 'h', long, value_name = "HOST")]
     pub host: Option<String>,
 
-    /// Server port.
-    #[arg(short = 'p', long, value_name = "PORT")]
-    pub port: Option<u16>,
+    /// Server port, or one port per host of -h (5432,5433), as in psql.
+    #[arg(short = 'p', long, value_name = "PORT", allow_hyphen_values = true)]
+    pub port: Option<String>,
 
     /// User name to connect as.
     #[arg(short = 'U', long, value_name = "USER")]
