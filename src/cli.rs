@@ -295,6 +295,8 @@ line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 keeps running under a background pgpubsub process (in a session of its own) until
 `pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
 its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+If that process is killed outright (SIGKILL), the server stops with it and `--stop DIR` removes
+the directory it left.
 
 Examples:
   pgpubsub sandbox          then, in another terminal, paste the export
