@@ -21,26 +21,17 @@ DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-5}
 BATCH=1000
 SIZE=64
-# Debian's /usr/bin/pgbench is a wrapper that wants a cluster; the real binary is off PATH.
-PGBENCH=${PGBENCH:-$(ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1)}
-PGBENCH=${PGBENCH:-$(command -v pgbench)}
+. benches/lib.sh
+PGBENCH=$(pgbench_bin)
 [ -x "$PGBENCH" ] || { echo "bench.sh: pgbench not found (set PGBENCH)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "bench.sh: jq not found" >&2; exit 1; }
 
-. benches/lib.sh
 BIN=$(release_bin pgpubsub)
 SINK=$(release_bin notify_sink)
 work=$(mktemp -d)
-
-# A sandbox for this run; SIGTERM makes it remove its server and data.
-"$BIN" sandbox >"$work/sandbox.out" 2>"$work/sandbox.err" &
-sandbox=$!
-trap 'kill -TERM $sandbox 2>/dev/null; wait $sandbox 2>/dev/null || true; rm -rf "$work"' EXIT
-until grep -q '^export DATABASE_URL=' "$work/sandbox.out"; do
-  kill -0 $sandbox 2>/dev/null || { cat "$work/sandbox.err" >&2; exit 1; }
-  sleep 0.1
-done
-url=$(sed -n 's/^export DATABASE_URL=//p' "$work/sandbox.out")
+at_exit 'rm -rf "$work"'
+start_sandbox "$BIN"
+url=$DATABASE_URL
 
 # The pgbench script: the statement pgpubsub sends, with its two arrays written out as literals.
 payloads=$(for i in $(seq 0 $((BATCH - 1))); do printf '"%-*s"\n' "$SIZE" "$i:" | tr ' ' '.'; done | paste -sd,)

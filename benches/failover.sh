@@ -21,46 +21,39 @@ BINDIR=${BINDIR:-$(pg_config --bindir 2>/dev/null || ls -d /usr/lib/postgresql/*
 [ -x "$BIN" ] || { echo "no pgpubsub binary ($BIN)" >&2; exit 2; }
 unset PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE DATABASE_URL
 
-# as_owner CMD...: run CMD as the server's owner (postgres under root, else ourselves).
-as_owner() {
-    if [ "$(id -u)" = 0 ]; then setpriv --reuid postgres --regid postgres --init-groups "$@"; else "$@"; fi
-}
+# "${as_owner[@]}" CMD...: run CMD as the server's owner (postgres under root, else ourselves). A
+# prefix rather than a function, so that `"${as_owner[@]}" postgres ... &` is postgres itself
+# (a function run in the background is a subshell, which ignores the SIGINT meant for it).
+as_owner=()
+[ "$(id -u)" != 0 ] || as_owner=(setpriv --reuid postgres --regid postgres --init-groups)
 now() { date +%s.%N; }
-pids=()
 work=$(mktemp -d)
 chmod 755 "$work"
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+at_exit 'rm -rf "$work"'
 
 # round N: one failover; sets figure to the delay in milliseconds.
 round() {
     local dir="$work/$1" primary_dir port_a port_b standby listener sender postmaster t0
     mkdir -p "$dir"
-    "$BIN" sandbox >"$dir/url" 2>"$dir/sandbox.log" &
-    pids+=($!)
-    until grep -qs DATABASE_URL "$dir/url"; do sleep 0.1; done
-    port_a=$(sed 's/.*:\([0-9]*\)\/.*/\1/' "$dir/url")
-    primary_dir=$(sed -n 's/.*log in \(.*\))$/\1/p' "$dir/sandbox.log")
+    start_sandbox "$BIN"
+    port_a=$(sed 's/.*:\([0-9]*\)\/.*/\1/' <<<"$DATABASE_URL")
+    primary_dir=$SANDBOX_DIR
     # The standby: a base backup of the primary over its socket, started on a free port.
     install -d -o "$(stat -c %u "$primary_dir")" -m 700 "$dir/standby"
-    as_owner "$BINDIR/pg_basebackup" -D "$dir/standby/data" -R -X stream -U postgres \
+    "${as_owner[@]}" "$BINDIR/pg_basebackup" -D "$dir/standby/data" -R -X stream -U postgres \
         -h "$primary_dir" -p "$port_a"
     port_b=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    as_owner "$BINDIR/postgres" -D "$dir/standby/data" -k "$dir/standby" -p "$port_b" \
+    "${as_owner[@]}" "$BINDIR/postgres" -D "$dir/standby/data" -k "$dir/standby" -p "$port_b" \
         -h 127.0.0.1 >"$dir/standby.log" 2>&1 &
     standby=$!
-    pids+=($standby)
+    stop_at_exit "$standby"
     local b="postgres://postgres@127.0.0.1:$port_b/postgres"
     until psql -X -q -d "$b" -c 'select 1' >/dev/null 2>&1; do sleep 0.05; done
 
     local target="host=127.0.0.1,127.0.0.1 port=$port_a,$port_b user=postgres dbname=postgres target_session_attrs=read-write"
     "$BIN" listen --json --events --reconnect-max 500ms -d "$target" failover >"$dir/out" 2>"$dir/err" &
     listener=$!
-    pids+=($listener)
+    stop_at_exit "$listener"
     until grep -q '"listening"' "$dir/out"; do sleep 0.05; done
     (
         trap - EXIT
@@ -70,7 +63,7 @@ round() {
         done
     ) &
     sender=$!
-    pids+=($sender)
+    stop_at_exit "$sender"
     until grep -q '"payload"' "$dir/out"; do sleep 0.05; done
 
     postmaster=$(head -n 1 "$primary_dir/data/postmaster.pid")

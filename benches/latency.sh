@@ -24,22 +24,16 @@ ROUNDS=${ROUNDS:-5}
 RATES=${RATES:-"1000 10000"}
 command -v jq >/dev/null || { echo "latency.sh: jq not found" >&2; exit 1; }
 
+. benches/lib.sh
 # Build, and ask cargo where it put the programs (CARGO_TARGET_DIR may move them).
 built=$(cargo build --release --quiet --bin pgpubsub --example bare_latency --message-format=json |
   jq -r 'select(.reason == "compiler-artifact" and .executable != null) | .executable')
 BIN=$(grep '/pgpubsub$' <<<"$built")
 PROBE=$(grep '/bare_latency$' <<<"$built")
 work=$(mktemp -d)
-
-# A sandbox for this run; SIGTERM makes it remove its server and data.
-"$BIN" sandbox >"$work/sandbox.out" 2>"$work/sandbox.err" &
-sandbox=$!
-trap 'kill -TERM $sandbox 2>/dev/null; wait $sandbox 2>/dev/null || true; rm -rf "$work"' EXIT
-until grep -q '^export DATABASE_URL=' "$work/sandbox.out"; do
-  kill -0 $sandbox 2>/dev/null || { cat "$work/sandbox.err" >&2; exit 1; }
-  sleep 0.1
-done
-url=$(sed -n 's/^export DATABASE_URL=//p' "$work/sandbox.out")
+at_exit 'rm -rf "$work"'
+start_sandbox "$BIN"
+url=$DATABASE_URL
 secs=$(awk -v d="$DURATION" 'BEGIN { sub(/s$/, "", d); print d + 0 }')
 
 # run_probe RATE: "p50 p99 lag_p99" in microseconds.

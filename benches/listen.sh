@@ -23,35 +23,15 @@ cd "$(dirname "$0")/.."
 . benches/lib.sh
 BIN=$(release_bin pgpubsub)
 BARE=$(release_bin bare_listener)
-PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
+PGBENCH=$(pgbench_bin)
 
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# Wait until FILE has a line matching PATTERN (60 s at most).
-wait_for_line() {
-    local file=$1 pattern=$2
-    for _ in $(seq 1 1200); do
-        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for '$pattern' in $file:" >&2
-    cat "$file" >&2
-    exit 1
-}
+at_exit 'rm -rf "$tmp"'
 
 now() { date +%s.%N; }
 
-env -u DATABASE_URL "$BIN" sandbox >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-pids+=($!)
-wait_for_line "$tmp/sandbox.out" "export DATABASE_URL="
-URL=$(sed -n 's/^export DATABASE_URL=//p' "$tmp/sandbox.out")
+start_sandbox "$BIN"
+URL=$DATABASE_URL
 psql -X -q -d "$URL" -c "CREATE SEQUENCE bench_seq"
 echo "SELECT pg_notify('bench', s || '-' || g) FROM (SELECT nextval('bench_seq') AS s) AS x, generate_series(1, $BATCH) AS g;" >"$tmp/send.sql"
 
@@ -111,10 +91,10 @@ done
 # Backpressure: a reader that never reads.
 mkfifo "$tmp/blocked"
 sleep 100000 <"$tmp/blocked" &
-pids+=($!)
+stop_at_exit $!
 "$BIN" -v listen -d "$URL?application_name=blocked" --json bench >"$tmp/blocked" 2>"$tmp/blocked.err" &
 listener=$!
-pids+=($listener)
+stop_at_exit $listener
 wait_for_line "$tmp/blocked.err" "listening on"
 send
 state() {

@@ -12,7 +12,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 BIN=${1:-$(release_bin pgpubsub)}
-PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -n 1)}
+PGBENCH=$(pgbench_bin)
 PSQL=${PSQL:-psql}
 DISTINCT=${DISTINCT:-1000000}    # lines of `seq 1 N`
 IDENTICAL=${IDENTICAL:-100000}   # lines of `yes x | head -n N`
@@ -23,16 +23,8 @@ ROUNDS=${ROUNDS:-5}              # rounds; each gives one ratio per comparison
 [ -x "$PGBENCH" ] || { echo "pgbench not found; set PGBENCH" >&2; exit 2; }
 
 work=$(mktemp -d)
-"$BIN" sandbox >"$work/url" 2>"$work/sandbox.log" &
-sandbox=$!
-# The sandbox ends by the SIGTERM it is sent: under set -e that status must not become ours.
-trap 'kill "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null || true; rm -rf "$work"' EXIT
-until grep -q DATABASE_URL "$work/url"; do
-    kill -0 "$sandbox" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
-    sleep 0.1
-done
-export DATABASE_URL=$(sed 's/^export DATABASE_URL=//' "$work/url")
-unset PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE
+at_exit 'rm -rf "$work"'
+start_sandbox "$BIN"
 
 now() { date +%s.%N; }
 # timed COUNT CMD...: COUNT per second over CMD's wall time.

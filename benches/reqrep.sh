@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark request/reply round trips on a throwaway server (`pgpubsub sandbox --detach`):
+# Benchmark request/reply round trips on a throwaway server (`pgpubsub sandbox`):
 #
 #   exec    `pgpubsub reply --exec cat`: a shell and a process per request
 #   plpgsql `pgpubsub reply --sql 'SELECT bench_answer($1::jsonb)'`: the README's plpgsql
@@ -22,32 +22,12 @@ cd "$(dirname "$0")/.."
 
 . benches/lib.sh
 BIN=$(release_bin pgpubsub)
-PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
+PGBENCH=$(pgbench_bin)
 
 tmp=$(mktemp -d)
-pids=()
-URL=
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [ -z "$URL" ] || "$BIN" sandbox --stop "$URL" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+at_exit 'rm -rf "$tmp"'
 
-# Wait until FILE has a line matching PATTERN (60 s at most).
-wait_for_line() {
-    local file=$1 pattern=$2
-    for _ in $(seq 1 1200); do
-        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for '$pattern' in $file:" >&2
-    cat "$file" >&2
-    exit 1
-}
-
-eval "$(env -u DATABASE_URL "$BIN" sandbox --detach --idle-stop 10m 2>/dev/null)"
+start_sandbox "$BIN"
 URL=$DATABASE_URL
 psql -X -q -d "$URL" <<'SQL'
 CREATE FUNCTION bench_answer(request jsonb) RETURNS void LANGUAGE plpgsql AS $$
@@ -58,9 +38,9 @@ END $$;
 SQL
 
 "$BIN" -v reply bench_exec --exec cat 2>"$tmp/exec.err" &
-pids+=($!)
+stop_at_exit $!
 "$BIN" -v reply bench_sql --sql 'SELECT bench_answer($1::jsonb)' 2>"$tmp/sql.err" &
-pids+=($!)
+stop_at_exit $!
 wait_for_line "$tmp/exec.err" "answering requests"
 wait_for_line "$tmp/sql.err" "answering requests"
 

@@ -21,24 +21,17 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-9}
 SECONDS_EACH=${SECONDS_EACH:-3}
 RUNS=${RUNS:-"1:1 4:1 1:1000"}    # CLIENTS:ROWS per statement
-PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1)}
+. benches/lib.sh
+PGBENCH=$(pgbench_bin)
 PSQL=${PSQL:-psql}
 [ -x "$PGBENCH" ] || { echo "pgbench not found; set PGBENCH" >&2; exit 2; }
 
-. benches/lib.sh
 BIN=${1:-$(release_bin pgpubsub)}
 [ -x "$BIN" ] || { echo "no pgpubsub binary ($BIN)" >&2; exit 2; }
 
 work=$(mktemp -d)
-env -u DATABASE_URL "$BIN" sandbox >"$work/url" 2>"$work/sandbox.log" &
-sandbox=$!
-trap 'kill "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null || true; rm -rf "$work"' EXIT
-until grep -qs DATABASE_URL "$work/url"; do
-    kill -0 "$sandbox" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
-    sleep 0.1
-done
-export DATABASE_URL=$(sed 's/^export DATABASE_URL=//' "$work/url")
-unset PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGOPTIONS
+at_exit 'rm -rf "$work"'
+start_sandbox "$BIN"
 sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "$@"; }
 
 tables="none generated handwritten"

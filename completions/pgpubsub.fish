@@ -52,7 +52,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap -d 'After every reconnect, before any new notification is handled, run CMD (with sh -c) to resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen\'s. A failure is reported and listening goes on' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -73,7 +73,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l also -d 'Al
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l file -d 'Send the whole content of this file as one payload (`-`: all of stdin)' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -107,7 +107,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l sweep -d 'Ru
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l p99-target -d 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -125,7 +125,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l interval -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l listen-for -d 'How long the stream step listens before its timer wins, e.g. 5s, 1s' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -137,7 +137,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l help -d 'Prin
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -165,7 +165,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l replies -d 'Gather N replies (from N responders) per request, printing each as it arrives' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -182,7 +182,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l reconnect-ma
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -210,7 +210,7 @@ truncate\t'The table truncated (one event per statement)'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l columns -d 'Send only these columns of new/old, comma-separated, in SQL syntax (\'id,"Total"\')' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -224,7 +224,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -238,7 +238,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l channel -d 'Only the trigger for this channel (default: every pgpubsub trigger on the table)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
@@ -258,7 +258,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l warn -d 'Qu
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l idle-threshold -d 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s p -l port -d 'Server port' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s U -l username -d 'User name to connect as' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'

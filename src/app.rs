@@ -264,7 +264,7 @@ impl From<&ConnArgs> for crate::connect::Flags {
         crate::connect::Flags {
             dbname: args.dbname.clone(),
             host: args.host.clone(),
-            port: args.port.map(|p| p.to_string()),
+            port: args.port.clone(),
             user: args.username.clone(),
             connect_timeout: args.connect_timeout,
             prompt: args.password,

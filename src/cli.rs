@@ -45,15 +45,17 @@ libpq keyword and PG* variable is honoured or refused by name (README: libpq key
 
 const ROOT_NOTES: &str = "\
 Examples:
-  pgpubsub demo                          narrated walkthrough on a throwaway server
-  pgpubsub sandbox                       throwaway server to play with; prints DATABASE_URL
-  pgpubsub conninfo -d mydb              which server, database, user and TLS your settings pick
-  pgpubsub listen -d mydb jobs events    stream notifications to stdout
-  pgpubsub notify -d mydb jobs '{\"id\":1}'  send one notification
-  pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
-  pgpubsub bench --ephemeral             throughput, latency and loss on a throwaway server
-  pgpubsub trigger add orders            notify channel orders of every row change (JSON)
-  pgpubsub status -d mydb || alert       is NOTIFY healthy, and who is holding it back?
+  pgpubsub demo                 narrated walkthrough, throwaway server
+  pgpubsub sandbox              a throwaway server; prints DATABASE_URL
+  pgpubsub conninfo -d mydb     what your connection settings pick
+  pgpubsub listen -d mydb jobs  stream notifications to stdout
+  pgpubsub notify -d mydb jobs '{\"id\":1}'
+                                send one notification
+  pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B
+                                bridge two servers
+  pgpubsub bench --ephemeral    throughput, latency and loss
+  pgpubsub trigger add orders   notify orders of every row change (JSON)
+  pgpubsub status -d mydb       is NOTIFY healthy? who holds it back?
 
 Delivery guarantees (PostgreSQL's, made visible):
   - Not durable: a notification reaches only sessions listening when it commits. Across a
@@ -165,10 +167,12 @@ anything new is printed, so a consumer can reload what it caches from the tables
 Examples:
   pgpubsub listen -d mydb jobs
   pgpubsub listen --json jobs | jq .payload
-  pgpubsub listen jobs | while IFS=$'\\t' read -r channel payload; do ...; done
-  pgpubsub listen -c 1 --timeout 30s job_done      wait for one notification, at most 30 s
-  pgpubsub listen --exec './handle.sh' jobs       payload on stdin, PGPUBSUB_CHANNEL in the env
-  pgpubsub listen --on-gap './reload.sh' jobs      resync after every reconnect
+  pgpubsub listen jobs | while IFS=$'\\t' read -r channel payload; do
+      ...; done
+  pgpubsub listen -c 1 --timeout 30s done    wait for one, 30 s at most
+  pgpubsub listen --exec ./handle.sh jobs    payload on stdin, channel in
+                                             PGPUBSUB_CHANNEL
+  pgpubsub listen --on-gap ./reload.sh jobs  resync after a reconnect
 
 ";
 
@@ -187,12 +191,15 @@ and which input line was the first not sent.
 
 Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'
-  pgpubsub notify jobs                          empty payload (stdin a terminal or /dev/null)
-  pgpubsub notify jobs --file - < job.json      all of stdin is the payload
-  pgpubsub notify jobs done --also audit        same payload to two channels, one transaction
-  pgpubsub notify jobs --file job.json          the whole file is the payload
-  tail -f app.log | pgpubsub notify logs -      one notification per line, as lines come
-  pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B    bridge two servers
+  pgpubsub notify jobs                      empty payload (stdin a
+                                            terminal or /dev/null)
+  pgpubsub notify jobs --file - < job.json  all of stdin is the payload
+  pgpubsub notify jobs --file job.json      the whole file is the payload
+  pgpubsub notify jobs done --also audit    same payload to two channels,
+                                            in one transaction
+  tail -f app.log | pgpubsub notify logs -  one per line, as lines come
+  pgpubsub listen --json -d A jobs | pgpubsub notify --from-json -d B
+                                            bridge two servers
 
 ";
 
@@ -243,9 +250,11 @@ With --sweep: server_version, server, interrupted, p99_target_us, highest_rate_m
 step (the steps' fields above).
 
 Examples:
-  pgpubsub bench --ephemeral                          on a throwaway server
-  pgpubsub bench -d mydb --senders 4 --listeners 2 --batch 100 --duration 10s
-  pgpubsub bench -d mydb --rate 5000/s --duration 30s --warmup 5s --json | jq .latency_us
+  pgpubsub bench --ephemeral             on a throwaway server
+  pgpubsub bench -d mydb --senders 4 --listeners 2 --batch 100 \\
+      --duration 10s
+  pgpubsub bench -d mydb --rate 5000/s --duration 30s --warmup 5s \\
+      --json | jq .latency_us
   pgpubsub bench -d mydb --sweep 1k..128k --p99-target 10ms
   pgpubsub bench -d mydb --writers 8 --notify-every 10
   pgpubsub bench -d mydb --rate 2k --idle-listeners 50 --stalled-listener
@@ -259,9 +268,10 @@ uses that server, with channel names unique to this run, and drops the temporary
 function it creates. Ctrl-C at any point cleans up the same way.
 
 Examples:
-  pgpubsub demo                               on a throwaway server
-  pgpubsub demo -d mydb                       on your server; removes everything it creates
-  pgpubsub demo --interval 200ms --listen-for 1s   the quick version
+  pgpubsub demo                    on a throwaway server
+  pgpubsub demo -d mydb            on your server; removes all it creates
+  pgpubsub demo --interval 200ms --listen-for 1s
+                                   the quick version
 
 ";
 
@@ -271,7 +281,8 @@ server_address, server_port, server_version, ssl, application_name, in_recovery.
 
 Examples:
   pgpubsub conninfo -d postgres://alice@db.example/app
-  pgpubsub conninfo -v           also show where each setting came from (passwords redacted)
+  pgpubsub conninfo -v    also where each setting came from (passwords
+                          redacted)
 
 ";
 
@@ -284,12 +295,16 @@ line, `export DATABASE_URL=...`; stderr tells how to reach it with psql.
 keeps running under a background pgpubsub process (in a session of its own) until
 `pgpubsub sandbox --stop` (given the URL or directory, default DATABASE_URL) stops it and removes
 its files, or --idle-stop finds no client connected for that long, or its directory is removed.
+If that process is killed outright (SIGKILL), the server stops with it and `--stop DIR` removes
+the directory it left.
 
 Examples:
-  pgpubsub sandbox               then, in another terminal, paste the export line and run
-                                 pgpubsub listen chan0   /   pgpubsub notify chan0 hello
-  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"   in a script or CI job, then
-  pgpubsub sandbox --stop        stop the one DATABASE_URL points at
+  pgpubsub sandbox          then, in another terminal, paste the export
+                            line and run  pgpubsub listen chan0  and
+                            pgpubsub notify chan0 hello
+  eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"
+                            in a script or CI job, then
+  pgpubsub sandbox --stop   stop the one DATABASE_URL points at
 
 ";
 
@@ -380,8 +395,9 @@ lock; a suspect holds the (non-empty) queue back; the server is a standby.
 
 Examples:
   pgpubsub status -d mydb
-  pgpubsub status -d mydb || alert          exit 4 when degraded
-  pgpubsub status --watch 2s                redraw every 2 s (a line per refresh when piped)
+  pgpubsub status -d mydb || alert    exit 4 when degraded
+  pgpubsub status --watch 2s          redraw every 2 s (a line per
+                                      refresh when piped)
   pgpubsub status --json | jq .commit_lock.holder.wait_event
 
 ";
@@ -398,9 +414,9 @@ pub struct ConnArgs {
     #[arg(short = 'h', long, value_name = "HOST")]
     pub host: Option<String>,
 
-    /// Server port.
-    #[arg(short = 'p', long, value_name = "PORT")]
-    pub port: Option<u16>,
+    /// Server port, or one port per host of -h (5432,5433), as in psql.
+    #[arg(short = 'p', long, value_name = "PORT", allow_hyphen_values = true)]
+    pub port: Option<String>,
 
     /// User name to connect as.
     #[arg(short = 'U', long, value_name = "USER")]
@@ -878,9 +894,11 @@ with its last trigger. TABLE is SQL syntax, as in psql: orders, app.orders, 'app
 (unquoted names fold to lower case; search_path applies without a schema).
 
 Examples:
-  pgpubsub trigger add orders && pgpubsub listen --json --payload-json orders | jq .new.id
-  pgpubsub trigger add app.orders --channel order_events --events insert,update --columns id,status
-  pgpubsub trigger add orders --dry-run > migrations/042_orders_notify.sql
+  pgpubsub trigger add orders &&
+      pgpubsub listen --json --payload-json orders | jq .new.id
+  pgpubsub trigger add app.orders --channel order_events \\
+      --events insert,update --columns id,status
+  pgpubsub trigger add orders --dry-run > migrations/042_notify.sql
   pgpubsub trigger list --json
   pgpubsub trigger remove orders
 

@@ -199,6 +199,31 @@ fn finish(child: Child) -> (std::process::ExitStatus, Value, String) {
     (out.status, json(&out.stdout), stderr)
 }
 
+/// A scenario: `pgpubsub bench -d DB --json ARGS...` in a database of its own, with `during(DB)`
+/// run while it runs; asserts that it succeeds and leaves no session or table behind, and
+/// returns its report.
+fn scenario(stem: &str, args: &[&str], during: impl FnOnce(&str)) -> Value {
+    let db = own_database(stem);
+    let child = spawn_bench(&db, args);
+    during(&db);
+    let (code, report, stderr) = finish(child);
+    assert_eq!(code, exited(0), "{stderr}\n{report}");
+    assert_nothing_left(&db);
+    report
+}
+
+/// `pgpubsub bench ARGS...` on the shared server, run to success; its stdout.
+fn bench_output(args: &[&str]) -> Vec<u8> {
+    pgpubsub()
+        .arg("bench")
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
 #[test]
 fn small_run_counts_exactly_and_json_has_every_documented_field() {
     let (report, out) = succeed(pgpubsub().args([
@@ -494,30 +519,26 @@ fn ephemeral_runs_on_a_throwaway_server() {
 
 #[test]
 fn idle_and_stalled_listeners_grow_the_queue_and_leave_nothing_behind() {
-    let db = own_database("bench_stall");
-    let child = spawn_bench(
-        &db,
-        &[
-            "--idle-listeners",
-            "3",
-            "--stalled-listener",
-            "--rate",
-            "2000/s",
-            "--duration",
-            "2s",
-        ],
-    );
-    // While it runs: three idle listeners, and a listener idle in its open transaction.
-    wait_for(&format!(
-        "SELECT 1 WHERE (SELECT count(*) FROM pg_stat_activity \
-         WHERE datname = '{db}' AND application_name = '{IDLE}') = 3"
-    ));
-    wait_for(&format!(
-        "SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' \
-         AND application_name = '{STALLED}' AND state = 'idle in transaction'"
-    ));
-    let (code, report, stderr) = finish(child);
-    assert_eq!(code, exited(0), "{stderr}\n{report}");
+    let args = [
+        "--idle-listeners",
+        "3",
+        "--stalled-listener",
+        "--rate",
+        "2000/s",
+        "--duration",
+        "2s",
+    ];
+    let report = scenario("bench_stall", &args, |db| {
+        // While it runs: three idle listeners, and a listener idle in its open transaction.
+        wait_for(&format!(
+            "SELECT 1 WHERE (SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = '{db}' AND application_name = '{IDLE}') = 3"
+        ));
+        wait_for(&format!(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' \
+             AND application_name = '{STALLED}' AND state = 'idle in transaction'"
+        ));
+    });
     assert_eq!(report["workload"]["idle_listeners"], 3);
     assert_eq!(report["workload"]["stalled_listener"], true);
     assert_eq!(count(&report, "received"), count(&report, "sent"));
@@ -529,25 +550,25 @@ fn idle_and_stalled_listeners_grow_the_queue_and_leave_nothing_behind() {
     );
     assert!(float(stalled, "/time_to_full_s") > 0.0, "{report}");
     assert_eq!(stalled["released"], true, "{report}");
-    assert_nothing_left(&db);
 }
 
 #[test]
 fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table() {
-    let db = own_database("bench_writers");
-    let child = spawn_bench(
-        &db,
-        &[
-            "--writers",
-            "2",
-            "--notify-every",
-            "3",
-            "--duration",
-            "500ms",
-        ],
-    );
-    let (code, report, stderr) = finish(child);
-    assert_eq!(code, exited(0), "{stderr}\n{report}");
+    let args = [
+        "--writers",
+        "2",
+        "--notify-every",
+        "3",
+        "--duration",
+        "500ms",
+    ];
+    let report = scenario("bench_writers", &args, |db| {
+        // The table's name reaches the SQL quoted, as every name does.
+        wait_for(&format!(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' \
+             AND query LIKE '%INSERT INTO \"pgpubsub_bench_%_writes\" %'"
+        ));
+    });
     let writers = &report["writers"];
     assert_eq!(writers["sessions"], 2, "{report}");
     assert_eq!(writers["notify_every"], 3, "{report}");
@@ -578,17 +599,15 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
         "{report}"
     );
     assert_eq!(count(&report, "received"), sent, "{report}");
-    assert_nothing_left(&db);
 
     // The CSV spectrum gains both phases' commit latency.
-    let out = pgpubsub()
-        .args(["bench", "--writers", "1", "--duration", "200ms", "--csv"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rows = csv_rows(&out);
+    let rows = csv_rows(&bench_output(&[
+        "--writers",
+        "1",
+        "--duration",
+        "200ms",
+        "--csv",
+    ]));
     assert_eq!(
         rows[0],
         [
@@ -606,22 +625,17 @@ fn writers_compare_the_write_path_with_and_without_notify_and_drop_their_table()
 
 #[test]
 fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
-    let db = own_database("bench_sweep");
-    let child = spawn_bench(
-        &db,
-        &[
-            "--sweep",
-            "500..1k",
-            "--duration",
-            "300ms",
-            "--p99-target",
-            "5s",
-            "--idle-listeners",
-            "1",
-        ],
-    );
-    let (code, report, stderr) = finish(child);
-    assert_eq!(code, exited(0), "{stderr}\n{report}");
+    let args = [
+        "--sweep",
+        "500..1k",
+        "--duration",
+        "300ms",
+        "--p99-target",
+        "5s",
+        "--idle-listeners",
+        "1",
+    ];
+    let report = scenario("bench_sweep", &args, |_| {});
     let steps = report["steps"].as_array().expect("steps");
     let targets: Vec<f64> = steps
         .iter()
@@ -635,23 +649,14 @@ fn sweep_gives_one_row_per_step_as_json_and_as_csv() {
         assert!(step["met_target"].is_boolean(), "{report}");
     }
     assert!(report["server"]["fsync"].is_string(), "{report}");
-    assert_nothing_left(&db);
 
-    let out = pgpubsub()
-        .args([
-            "bench",
-            "--sweep",
-            "250..1000",
-            "--duration",
-            "200ms",
-            "--csv",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rows = csv_rows(&out);
+    let rows = csv_rows(&bench_output(&[
+        "--sweep",
+        "250..1000",
+        "--duration",
+        "200ms",
+        "--csv",
+    ]));
     assert_eq!(rows[0][0], "target_rate");
     assert_eq!(rows.len(), 4, "{rows:?}");
     let rates: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
@@ -673,14 +678,13 @@ fn csv_rows(out: &[u8]) -> Vec<Vec<String>> {
 
 #[test]
 fn csv_gives_the_percentile_spectrum_and_the_chart_fits_80_columns() {
-    let out = pgpubsub()
-        .args(["bench", "--messages", "2000", "--rate", "4000/s", "--csv"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rows = csv_rows(&out);
+    let rows = csv_rows(&bench_output(&[
+        "--messages",
+        "2000",
+        "--rate",
+        "4000/s",
+        "--csv",
+    ]));
     assert_eq!(rows[0], ["percentile", "latency_us", "sender_lag_us"]);
     let latencies: Vec<u64> = rows[1..].iter().map(|r| r[1].parse().unwrap()).collect();
     assert!(latencies.len() > 10, "{rows:?}");
@@ -690,13 +694,7 @@ fn csv_gives_the_percentile_spectrum_and_the_chart_fits_80_columns() {
         "{rows:?}"
     );
 
-    let out = pgpubsub()
-        .args(["bench", "--messages", "2000", "--rate", "4000/s"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = bench_output(&["--messages", "2000", "--rate", "4000/s"]);
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("synchronous_commit"), "{table}");
     assert!(table.contains("sender lag"), "{table}");

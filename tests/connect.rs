@@ -207,6 +207,50 @@ fn pgpass_entry_is_used() {
 }
 
 #[test]
+fn an_empty_password_counts_as_none_as_in_libpq() {
+    let (role, password) = password_role();
+    let (host, port) = (host_of(url()), port_of(url()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_passfile(
+        dir.path(),
+        &format!("{host}:{port}:*:{role}:{password}"),
+        0o600,
+    );
+    // An empty PGPASSWORD, `password=` or URL password (the last two with PGPASSWORD set to
+    // `pgpassword`, which they hide) ...
+    let empty_password = |passfile: &std::path::Path, pgpassword: &str| {
+        let mut env = as_role(role);
+        env.env("PGPASSWORD", "");
+        let mut conninfo = bare_conninfo();
+        conninfo.env("PGPASSWORD", pgpassword).args([
+            "-d",
+            &format!("host={host} port={port} user={role} dbname=postgres password="),
+        ]);
+        let mut url = bare_conninfo();
+        url.env("PGPASSWORD", pgpassword)
+            .args(["-d", &format!("postgres://{role}:@{host}:{port}/postgres")]);
+        [env, conninfo, url].map(|mut cmd| {
+            cmd.env("PGPASSFILE", passfile);
+            cmd
+        })
+    };
+    // ... is none: the password file is read ...
+    for mut cmd in empty_password(&file, "") {
+        assert_eq!(
+            conninfo_field(&conninfo(&mut cmd), "user"),
+            *role,
+            "{cmd:?}"
+        );
+    }
+    // ... and without an entry there, the password is missing, whatever PGPASSWORD says.
+    for mut cmd in empty_password(&dir.path().join("none"), password) {
+        cmd.assert()
+            .code(1)
+            .stderr(predicate::str::contains("no password supplied"));
+    }
+}
+
+#[test]
 fn world_readable_pgpass_is_ignored_with_a_warning() {
     let (role, password) = password_role();
     let dir = tempfile::tempdir().unwrap();

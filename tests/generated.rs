@@ -149,5 +149,12 @@ fn man_pages_render_tables_aligned_at_80_columns() {
         let text = rendered(&name);
         let notes = text.lines().filter(|l| *l == "NOTES").count();
         assert!(notes <= 1, "{name} has {notes} NOTES sections");
+        // Every line fits, the verbatim EXAMPLES too (man cannot wrap those).
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{name} is wider than 80 columns: {line:?}"
+            );
+        }
     }
 }

@@ -231,6 +231,43 @@ fn hosts_are_tried_in_order_and_passed_over_hosts_are_named() {
 }
 
 #[test]
+fn port_flag_takes_one_port_per_host_as_psql_does() {
+    let (host, live) = (host_of(url()), port_of(url()));
+    let dead = free_port();
+    let hosts = format!("{host},{host}");
+    // -p a,b pairs with -h x,y: the refused first host is passed over for the second.
+    let out = stdout_of(&mut conninfo(&[
+        "-h",
+        &hosts,
+        "-p",
+        &format!("{dead},{live}"),
+        "-U",
+        "postgres",
+    ]));
+    assert_eq!(conninfo_field(&out, "host"), format!("{host}:{live}"));
+    // A list that does not pair up, and a bad port, in psql's words (usage errors).
+    for (port, says) in [
+        ("1,2,3", "could not match 3 port numbers to 2 hosts"),
+        (
+            "x",
+            "invalid integer value \"x\" for connection option \"port\"",
+        ),
+        (
+            "5432,99999999999",
+            "invalid integer value \"99999999999\" for connection option \"port\"",
+        ),
+        ("70000", "invalid port number: \"70000\""),
+        ("-1", "invalid port number: \"-1\""),
+        ("0,1", "invalid port number: \"0\""),
+    ] {
+        conninfo(&["-h", &hosts, "-p", port, "-U", "postgres"])
+            .assert()
+            .code(2)
+            .stderr(format!("pgpubsub: -p/--port: {says}\n"));
+    }
+}
+
+#[test]
 fn when_every_host_is_down_each_is_listed_with_its_reason() {
     let host = host_of(url());
     let (a, b) = (free_port(), free_port());

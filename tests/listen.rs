@@ -484,12 +484,15 @@ fn timeout_writes_out_everything_received_before_it() {
     // must be printed, and they satisfy --count (exit 0, not 3).
     let ch = channel("timeout_drain");
     let (app, url) = app_url("tdrain");
-    let started = std::time::Instant::now();
     let count = DELIVERED.to_string();
-    let listener = listen(&["--raw", "-c", &count, "--timeout", "5s", "-d", &url, &ch]);
+    // Long enough to freeze the listener well before it, even on a loaded machine.
+    let timeout = Duration::from_secs(10);
+    let flag = format!("{}s", timeout.as_secs());
+    let listener = listen(&["--raw", "-c", &count, "--timeout", &flag, "-d", &url, &ch]);
+    // The listener's clock started before it said it was listening.
+    let past_timeout = std::time::Instant::now() + timeout + Duration::from_millis(500);
     let expected = deliver_while_frozen(&listener, &app, &ch);
     // A sleep is the condition here: time passing while the listener cannot run.
-    let past_timeout = started + Duration::from_secs(6);
     std::thread::sleep(past_timeout.saturating_duration_since(std::time::Instant::now()));
     listener.signal(libc::SIGCONT);
     let (status, out, err) = listener.finish();
@@ -586,7 +589,7 @@ fn a_stop_signal_lets_the_running_exec_finish_and_starts_no_more() {
     // A handler may take long: after SIGTERM the one running finishes, but the notifications
     // that wait are not each given a command of their own before the listener stops.
     let ch = channel("exec_stop");
-    let mut listener = listen(&["--exec", "cat; echo; sleep 2", &ch]);
+    let mut listener = listen(&["--exec", "cat; echo; sleep 3", &ch]);
     let out = listener.stdout_lines();
     let notes: Vec<(String, String)> = (1..=5).map(|i| (ch.clone(), i.to_string())).collect();
     send_notifications(url(), &notes);
@@ -609,11 +612,15 @@ fn a_stop_signal_lets_the_running_exec_finish_and_starts_no_more() {
 fn no_reconnect_exits_1_on_connection_loss() {
     let ch = channel("noreco");
     let (app, url) = app_url("noreco");
-    let listener = listen(&["--no-reconnect", "-d", &url, &ch]);
+    let listener = listen(&["--no-reconnect", "--json", "--events", "-d", &url, &ch]);
     assert!(kill_backends(common::url(), &app) >= 1);
-    let (status, _, err) = listener.finish();
+    let (status, out, err) = listener.finish();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("connection lost (--no-reconnect)"), "{err}");
+    // The event stream says so too: it is how a consumer of --events learns of every loss.
+    let out = String::from_utf8(out).unwrap();
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.contains("\"event\":\"disconnected\""), "{out}");
 }
 
 #[test]

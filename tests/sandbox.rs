@@ -213,3 +213,25 @@ fn a_detached_sandbox_never_outlives_its_directory() {
     std::fs::remove_dir_all(dir.join("data")).unwrap();
     assert_gone(&dir, postmaster, supervisor);
 }
+
+#[test]
+fn stop_removes_what_a_killed_supervisor_left() {
+    let (_url, dir) = detach(&[]);
+    let (postmaster, supervisor) = (postmaster_pid(&dir), supervisor_pid(&dir));
+    // SIGKILL leaves the supervisor no time to clean up; its server dies with it.
+    // SAFETY: a plain syscall on the supervisor this test started.
+    assert_eq!(unsafe { libc::kill(supervisor, libc::SIGKILL) }, 0);
+    let out = clean(Command::new(BIN))
+        .args(["sandbox", "--stop"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no longer running") && stderr.contains("removed"),
+        "{stderr}"
+    );
+    // --stop returns once everything is gone.
+    assert!(!dir.exists() && !running(postmaster) && !running(supervisor));
+}

@@ -7,6 +7,7 @@
 
 use super::measure::latency_histogram;
 use super::workload::{encode, Origin, SenderResult, Start, Workload};
+use crate::pg::quote;
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use sqlx::postgres::PgConnection;
@@ -23,15 +24,14 @@ pub struct WritersPlan {
     pub notify_every: u32,
 }
 
-/// The run's table: `pgpubsub_bench_<run>_writes` (the run id is hex digits and `_` only, so
-/// the name needs no quoting).
+/// The run's table, `"pgpubsub_bench_<run>_writes"`, quoted as every name written into SQL is
+/// (the run id is hex digits and `_` today, but the SQL should not depend on that).
 pub fn table_name(workload: &Workload) -> String {
-    format!("pgpubsub_bench_{}_writes", workload.run_id)
+    quote::ident(&format!("pgpubsub_bench_{}_writes", workload.run_id))
 }
 
-/// Create the run's table.
+/// Create the run's table (`table` as [`table_name`] quotes it).
 pub async fn create_table(conn: &mut PgConnection, table: &str) -> anyhow::Result<()> {
-    // The name is ours (hex digits and `_`), so it needs no quoting.
     sqlx::raw_sql(AssertSqlSafe(format!(
         "CREATE TABLE {table} (writer integer NOT NULL, n bigint NOT NULL)"
     )))

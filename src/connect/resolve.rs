@@ -170,7 +170,10 @@ fn build(
     let given_password = if prompt {
         Some((prompt::password(&user)?, PasswordSource::Prompt))
     } else {
+        // An empty password is none, as in libpq: the password file is read, and a server that
+        // wants one is told none was supplied (an empty `password=` still hides PGPASSWORD).
         p.value("password")
+            .filter(|pw| !pw.is_empty())
             .map(|pw| (pw.to_string(), PasswordSource::Given))
     };
     let passfile = p
@@ -206,9 +209,9 @@ fn build(
             } else {
                 options.host(connect_to)
             };
-            if let Some(password) = &password {
-                options = options.password(password);
-            }
+            // Always set: sqlx reads PGPASSWORD by itself, which an empty `password=` must
+            // hide as in libpq. For none it sends an empty one, so "" is none.
+            options = options.password(password.as_deref().unwrap_or(""));
             Candidate {
                 options,
                 target: Target {
@@ -330,8 +333,7 @@ fn host_list(p: &Params) -> Result<Vec<Host>, Error> {
                 .iter()
                 .map(|p| match *p {
                     "" => Ok(5432),
-                    p => parse_port(p)
-                        .ok_or_else(|| usage(format!("{source}: port {p:?} is not a port number"))),
+                    p => parse_port(p).map_err(|e| usage(format!("{source}: {e}"))),
                 })
                 .collect::<Result<Vec<u16>, Error>>()?;
             if parsed.len() == 1 {
@@ -364,8 +366,16 @@ fn host_list(p: &Params) -> Result<Vec<Host>, Error> {
         .collect())
 }
 
-fn parse_port(text: &str) -> Option<u16> {
-    text.trim().parse().ok().filter(|&p| p != 0)
+/// A port as libpq reads one (an integer, then 1 to 65535), refused in libpq's words.
+fn parse_port(text: &str) -> Result<u16, String> {
+    let number: i32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid integer value \"{text}\" for connection option \"port\""))?;
+    u16::try_from(number)
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| format!("invalid port number: \"{text}\""))
 }
 
 fn parse_sslmode(text: &str) -> Result<PgSslMode, String> {
@@ -531,7 +541,12 @@ mod tests {
             .to_string();
         assert!(err.contains("2 host names to 1 hostaddr"), "{err}");
         let err = hosts("host=a port=x").unwrap_err().to_string();
-        assert!(err.starts_with("-d/--dbname: port \"x\""), "{err}");
+        assert_eq!(
+            err,
+            "-d/--dbname: invalid integer value \"x\" for connection option \"port\""
+        );
+        let err = hosts("host=a port=70000").unwrap_err().to_string();
+        assert_eq!(err, "-d/--dbname: invalid port number: \"70000\"");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! until a stop condition. The loop owns reconnection because LISTEN has no memory: whatever is
 //! sent while we are away is gone, so a gap must never be hidden. Every lost connection is
 //! reported with its downtime, and every notification already received is written out before
-//! any exit.
+//! any exit (`--exec` starts no command after a stop: those are counted on stderr instead).
 
 mod exec;
 mod gap;
@@ -25,7 +25,7 @@ use tokio::time::{Instant, Sleep};
 
 /// Most batches handled between two looks at signals and timers.
 const MAX_READY: usize = 8;
-/// How long a stop signal may keep us writing out what had already arrived.
+/// How long a stop (a signal, a timeout) may keep us writing out what had already arrived.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// "Never", for timers that are off (far enough to be never, near enough not to overflow).
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -302,11 +302,11 @@ impl<W: Write> Listener<W> {
     ) -> Result<Flow> {
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
+        let reason = format!("{failure:#}");
+        self.event(&Event::Disconnected { reason: &reason })?;
         if !self.plan.reconnect {
             return Err(failure.context("connection lost (--no-reconnect)").into());
         }
-        let reason = format!("{failure:#}");
-        self.event(&Event::Disconnected { reason: &reason })?;
         let (session, down) = {
             let reopening = session::reopen(
                 &self.settings,

@@ -334,14 +334,7 @@ async fn read(
                 }
             }
         };
-        let mut batch = Vec::with_capacity(BATCH);
-        let lost = match gone(first, &settings) {
-            Ok(notification) => {
-                batch.push(notification);
-                collect(&mut listener, &mut batch, &settings)
-            }
-            Err(failure) => Some(failure),
-        };
+        let (batch, lost) = batch_from(first, &mut listener, &settings);
         if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
             return;
         }
@@ -388,23 +381,47 @@ fn collect(
     None
 }
 
-/// Hand over everything that can be read without waiting; the last item.
+/// A batch that starts with what `first` received, with whatever else is ready after it; the
+/// failure if the connection turned out to be gone.
+fn batch_from(
+    first: Result<Option<PgNotification>, sqlx::Error>,
+    listener: &mut PgListener,
+    settings: &ConnSettings,
+) -> (Vec<PgNotification>, Option<Failure>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let lost = match gone(first, settings) {
+        Ok(notification) => {
+            batch.push(notification);
+            collect(listener, &mut batch, settings)
+        }
+        Err(failure) => Some(failure),
+    };
+    (batch, lost)
+}
+
+/// How long a drain waits for more: long enough for one turn of the runtime's reactor, which
+/// is what learns that bytes wait in the socket. Until it has, a read does not even try.
+const SETTLE: Duration = Duration::from_millis(10);
+
+/// Hand over everything already received, in our buffers or the socket's; the last item.
+/// Waiting [`SETTLE`] for each next batch matters: bytes that came while the process could
+/// not run (stopped, or starved of CPU) are unknown to the reactor until its next turn, so a
+/// mere look would report the socket empty and drop them.
 async fn drain(
     listener: &mut PgListener,
     tx: &mpsc::Sender<Item>,
     settings: &ConnSettings,
 ) -> Item {
     loop {
-        let mut batch = Vec::with_capacity(BATCH);
-        let lost = collect(listener, &mut batch, settings);
-        let full = batch.len() == BATCH;
+        let Ok(first) = tokio::time::timeout(SETTLE, listener.try_recv()).await else {
+            return Item::Drained;
+        };
+        let (batch, lost) = batch_from(first, listener, settings);
         if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
             return Item::Drained;
         }
-        match lost {
-            Some(failure) => return Item::Lost(failure),
-            None if full => continue,
-            None => return Item::Drained,
+        if let Some(failure) = lost {
+            return Item::Lost(failure);
         }
     }
 }

@@ -3,10 +3,12 @@
 //! that started it): it starts the server, hands the `export` line back through a pipe, lets go
 //! of that pipe (so `eval "$(pgpubsub sandbox --detach)"` returns), and then watches the server
 //! like a foreground sandbox does, until `--stop` sends it SIGTERM, `--idle-stop` fires, or its
-//! directory disappears. Its pid is in its directory, where `--stop` finds it.
+//! directory disappears. Its pid is in its directory, where `--stop` finds it. A supervisor
+//! killed outright (SIGKILL) takes its server with it but leaves the directory: `--stop DIR`
+//! removes what is left.
 
 use crate::connect::ConnSettings;
-use crate::error::{note, usage, Error, Exit, Result};
+use crate::error::{note, usage, Exit, Result};
 use anyhow::{anyhow, Context};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -93,7 +95,8 @@ pub fn release_stdio() -> Result<()> {
 }
 
 /// `sandbox --stop [URL|DIR]`: find the detached sandbox, ask its supervisor to stop, and wait
-/// until the server is gone and its directory removed.
+/// until the server is gone and its directory removed; or, its supervisor gone, remove what it
+/// left.
 pub async fn stop(target: Option<&str>) -> Result<Exit> {
     let target = match target {
         Some(target) => target.to_string(),
@@ -105,7 +108,9 @@ pub async fn stop(target: Option<&str>) -> Result<Exit> {
             })?,
     };
     let dir = locate(&target).await?;
-    let pid = supervisor(&dir)?;
+    let Some(pid) = supervisor(&dir)? else {
+        return remove_orphan(&dir).await;
+    };
     // SAFETY: kill with a pid just checked to be a pgpubsub sandbox supervisor.
     if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
         return Err(anyhow!(
@@ -160,9 +165,9 @@ async fn locate(target: &str) -> Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-/// The supervisor's pid from `dir`, checked to be a running pgpubsub sandbox supervisor (a pid
-/// file can outlive its process, and pids are reused).
-fn supervisor(dir: &Path) -> Result<i32> {
+/// The supervisor's pid from `dir`, if it is a running pgpubsub sandbox supervisor (a pid file
+/// can outlive its process, and pids are reused).
+fn supervisor(dir: &Path) -> Result<Option<i32>> {
     let file = dir.join(PID_FILE);
     let pid: i32 = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?
@@ -173,13 +178,46 @@ fn supervisor(dir: &Path) -> Result<i32> {
     let is_supervisor = cmdline
         .split(|&b| b == 0)
         .any(|arg| arg == SUPERVISE_FLAG.as_bytes());
-    if !is_supervisor || !running(pid) {
-        return Err(Error::Runtime(anyhow!(
-            "no sandbox supervisor runs as pid {pid} (from {}); remove the directory by hand",
-            file.display()
-        )));
+    Ok((is_supervisor && running(pid)).then_some(pid))
+}
+
+/// A sandbox whose supervisor is gone (SIGKILL leaves it no time to clean up): its server got
+/// SIGQUIT when the supervisor died, so wait until that has ended it, then remove the directory.
+async fn remove_orphan(dir: &Path) -> Result<Exit> {
+    let deadline = Instant::now() + STOP_LIMIT;
+    while let Some(pid) = postmaster(dir) {
+        if Instant::now() > deadline {
+            return Err(anyhow!(
+                "the sandbox supervisor is gone but its server (pid {pid}) still runs; stop it \
+                 with: pg_ctl stop -D {}",
+                dir.join("data").display()
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Ok(pid)
+    std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    note(format!(
+        "the sandbox supervisor was no longer running; {} removed",
+        dir.display()
+    ));
+    Ok(Exit::Success)
+}
+
+/// The pid of the sandbox's server, if it still runs: the postmaster named in its pid file, if
+/// that pid is a running postgres. Erring on the safe side: a reused pid that is another postgres
+/// only makes `--stop` wait and then refuse, never remove a running server's files.
+fn postmaster(dir: &Path) -> Option<i32> {
+    let pid: i32 = std::fs::read_to_string(dir.join("data/postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let is_postgres = cmdline.windows(b"postgres".len()).any(|w| w == b"postgres");
+    (is_postgres && running(pid)).then_some(pid)
 }
 
 /// Whether `pid` runs (a zombie, exited and waiting for its new parent to reap it, does not).
