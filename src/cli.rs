@@ -214,7 +214,7 @@ the partial report (then ends by SIGINT, unless something was lost: exit 1). Rat
 With --rate the run is open loop: each sender, on a thread of its own, leaves at its scheduled
 time to within microseconds, and latency counts from the schedule, so a stall is not hidden. A
 sender does not wait for its previous commit: when its session is still busy at a deadline it
-sends on another (up to 8 per sender, opened as needed; order is checked per session). How
+sends on a second one (opened when first needed; order is checked per session). How
 late the senders actually left is reported as the sender lag; when it is a good part of the
 latency a warning says so (the figures are then the client's as much as the server's).
 
