@@ -36,10 +36,10 @@ start_sandbox "$BIN"
 url=$DATABASE_URL
 secs=$(awk -v d="$DURATION" 'BEGIN { sub(/s$/, "", d); print d + 0 }')
 
-# run_probe RATE: "p50 p99 lag_p99" in microseconds.
+# run_probe RATE: "p50 p99 lag_p99" in microseconds, and the rate it actually sent at.
 run_probe() {
   "$PROBE" "$url" "$1" "$(awk -v r="$1" -v s="$secs" 'BEGIN { print int(r * s) }')" |
-    jq -r '"\(.p50_us) \(.p99_us) \(.lag_p99_us)"'
+    jq -r '"\(.p50_us) \(.p99_us) \(.lag_p99_us) \(.achieved_rate)"'
 }
 
 # run_bench RATE: "p50 p99 lag_p99" in microseconds, and the sessions its sender used.
@@ -58,11 +58,11 @@ for round in $(seq "$ROUNDS"); do
     else
       bench=$(run_bench "$rate"); probe=$(run_probe "$rate")
     fi
-    read -r pp50 pp99 plag <<<"$probe"
+    read -r pp50 pp99 plag prate <<<"$probe"
     read -r bp50 bp99 blag sessions <<<"$bench"
     echo "$pp50 $pp99 $bp50 $bp99 $blag $plag" >>"$work/$rate"
-    printf 'round %d %5d/s: probe p50 %4d p99 %5d (lag p99 %6d) | bench p50 %4d p99 %5d (lag p99 %6d, %d sessions) us\n' \
-      "$round" "$rate" "$pp50" "$pp99" "$plag" "$bp50" "$bp99" "$blag" "$sessions"
+    printf 'round %d %5d/s: probe p50 %4d p99 %5d (lag p99 %6d, sent %5d/s) | bench p50 %4d p99 %5d (lag p99 %5d, %d sessions) us\n' \
+      "$round" "$rate" "$pp50" "$pp99" "$plag" "$prate" "$bp50" "$bp99" "$blag" "$sessions"
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

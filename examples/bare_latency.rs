@@ -4,7 +4,8 @@
 //! at a fixed rate, waiting for each deadline with its own precise timer (a nanosleep with the
 //! timer slack lowered, then a spin); latency counts from the *actual* send, so the probe's own
 //! lateness never shows in its latency. That lateness (actual send - schedule) is printed beside
-//! it as the lag, so that a busy machine can be told from a slow server.
+//! it as the lag, with the rate actually achieved, so that a busy machine can be told from a
+//! slow server.
 //!
 //! Usage: bare_latency URL RATE COUNT   (RATE per second; prints one JSON line of percentiles
 //! in microseconds when every notification has arrived)
@@ -47,9 +48,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("a payload that is not ours")?;
         latency.saturating_record(arrived.saturating_sub(sent) / 1000);
     }
-    let lag = sender.join().map_err(|_| "the sender panicked")??;
+    let (lag, sending) = sender.join().map_err(|_| "the sender panicked")??;
     println!(
-        "{{\"received\":{},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"p99_9_us\":{},\"max_us\":{},\"lag_p50_us\":{},\"lag_p99_us\":{}}}",
+        "{{\"received\":{},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"p99_9_us\":{},\"max_us\":{},\"lag_p50_us\":{},\"lag_p99_us\":{},\"achieved_rate\":{:.0}}}",
         latency.len(),
         latency.value_at_quantile(0.5),
         latency.value_at_quantile(0.9),
@@ -58,13 +59,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         latency.max(),
         lag.value_at_quantile(0.5),
         lag.value_at_quantile(0.99),
+        count as f64 / sending.as_secs_f64(),
     );
     Ok(())
 }
 
 /// Send `count` notifications at `rate`, each stamped with its actual send time; returns how
-/// late the sends were (microseconds).
-fn send(url: &str, rate: f64, count: u64, epoch: Instant) -> Result<Histogram<u64>, String> {
+/// late the sends were (microseconds) and how long sending took (a sender that fell behind
+/// sent at a lower rate than asked).
+fn send(
+    url: &str,
+    rate: f64,
+    count: u64,
+    epoch: Instant,
+) -> Result<(Histogram<u64>, Duration), String> {
     #[cfg(target_os = "linux")]
     // SAFETY: sets this thread's timer slack to 1 ns; no memory is involved.
     unsafe {
@@ -97,7 +105,7 @@ fn send(url: &str, rate: f64, count: u64, epoch: Instant) -> Result<Histogram<u6
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        Ok(lag)
+        Ok((lag, start.elapsed()))
     })
 }
 
