@@ -153,9 +153,10 @@ pub struct Context {
 }
 
 impl Context {
-    /// Stdout, locked for this thread (records are written whole, never interleaved).
-    pub fn stdout(&self) -> std::io::StdoutLock<'static> {
-        std::io::stdout().lock()
+    /// Stdout, locked for this thread (records are written whole, never interleaved), and
+    /// watched so that a stop signal still ends a run whose stdout no one reads.
+    pub fn stdout(&self) -> crate::signals::Stdout {
+        crate::signals::Stdout::lock()
     }
 
     /// Whether stdout is a terminal (a human layout, sanitized text).

@@ -478,6 +478,38 @@ fn sigterm_writes_out_everything_received_then_ends_by_sigterm() {
 }
 
 #[test]
+fn a_stop_signal_ends_a_listener_whose_stdout_no_one_reads() {
+    // Nothing reads the listener's stdout: once the pipe is full its write blocks for ever, and
+    // SIGTERM must still end it (after the grace, saying so), by SIGTERM.
+    let ch = channel("unread");
+    let listener = listen(&["--raw", &ch]);
+    let line = "x".repeat(1000);
+    let notes: Vec<(&str, String)> = (0..200)
+        .map(|i| (ch.as_str(), format!("{i}{line}")))
+        .collect();
+    let notes: Vec<(&str, &str)> = notes.iter().map(|(c, p)| (*c, p.as_str())).collect();
+    notify(&notes);
+    let wchan = format!("/proc/{}/wchan", listener.child.id());
+    wait_for(
+        || std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("pipe_write")),
+        "the listener to block writing its stdout",
+    );
+    listener.signal(libc::SIGTERM);
+    let mut listener = listener;
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while listener.child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SIGTERM did not end a listener blocked on its stdout"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, _, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
+    assert!(err.contains("stdout has not been read for 2s"), "{err}");
+}
+
+#[test]
 fn timeout_writes_out_everything_received_before_it() {
     // The listener is frozen while the server delivers N notifications into its socket, and
     // thawed only after its --timeout has passed: all N arrived before the timeout, so all N
