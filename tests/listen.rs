@@ -92,6 +92,15 @@ impl Listen {
         (status, out, err.join("\n"))
     }
 
+    /// Wait until the listener has exited, without reading its stdout; `why` if it does not.
+    fn wait_exit(&mut self, why: &str) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(std::time::Instant::now() < deadline, "{why}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn signal(&self, signal: i32) {
         // SAFETY: signalling a child we spawned and have not reaped.
         unsafe { libc::kill(self.child.id() as i32, signal) };
@@ -442,14 +451,7 @@ fn closed_stdout_exits_0_quietly() {
     first.read_line(&mut line).unwrap();
     assert_eq!(line, format!("{ch}\tone\n"));
     drop(first);
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while listener.child.try_wait().unwrap().is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still running after its stdout closed"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    listener.wait_exit("still running after its stdout closed");
     let (status, _, err) = listener.finish();
     assert_eq!(status.code(), Some(0));
     let messages: Vec<&str> = err
@@ -482,7 +484,7 @@ fn a_stop_signal_ends_a_listener_whose_stdout_no_one_reads() {
     // Nothing reads the listener's stdout: once the pipe is full its write blocks for ever, and
     // SIGTERM must still end it (after the grace, saying so), by SIGTERM.
     let ch = channel("unread");
-    let listener = listen(&["--raw", &ch]);
+    let mut listener = listen(&["--raw", &ch]);
     let line = "x".repeat(1000);
     let notes: Vec<(&str, String)> = (0..200)
         .map(|i| (ch.as_str(), format!("{i}{line}")))
@@ -495,15 +497,7 @@ fn a_stop_signal_ends_a_listener_whose_stdout_no_one_reads() {
         "the listener to block writing its stdout",
     );
     listener.signal(libc::SIGTERM);
-    let mut listener = listener;
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while listener.child.try_wait().unwrap().is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "SIGTERM did not end a listener blocked on its stdout"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    listener.wait_exit("SIGTERM did not end a listener blocked on its stdout");
     let (status, _, err) = listener.finish();
     assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
     assert!(err.contains("stdout has not been read for 2s"), "{err}");
