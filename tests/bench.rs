@@ -11,7 +11,7 @@ use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LISTENER: &str = "pgpubsub-bench-listener";
 const SENDER: &str = "pgpubsub-bench-sender";
@@ -143,15 +143,12 @@ fn wait_for(sql: &str) -> String {
 
 /// Poll psql on `url` until `sql` returns a non-empty result; returns it.
 fn wait_at(url: &str, sql: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = psql_at(url, sql);
-        if !out.trim().is_empty() {
-            return out.trim().to_string();
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {sql}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut out = String::new();
+    wait_until(sql, || {
+        out = psql_at(url, sql).trim().to_string();
+        !out.is_empty()
+    });
+    out
 }
 
 /// The backend pid of a bench connection of `db`, once its sender has started sending.

@@ -645,15 +645,10 @@ fn a_port_that_is_not_postgres_is_named() {
 
 /// Run openssl in `dir`, failing the test with its message.
 fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir),
     );
 }
 

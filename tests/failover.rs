@@ -10,10 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// How long any awaited line may take on a loaded machine.
-const PATIENCE: Duration = Duration::from_secs(30);
+use std::time::Duration;
 
 /// A conninfo string naming both servers of `pair`, the standby first, plus `extra`.
 fn standby_first(pair: &Pair, extra: &str) -> String {
@@ -63,19 +60,6 @@ fn spawn(args: &[&str]) -> (Running, Receiver<String>, Receiver<String>) {
     (Running(child), out, err)
 }
 
-/// The next line of `rx` that contains `needle` (earlier lines are dropped).
-fn next_with(rx: &Receiver<String>, needle: &str) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.contains(needle) => return line,
-            Ok(_) => continue,
-            Err(_) => panic!("no line with {needle:?} within {PATIENCE:?}"),
-        }
-    }
-}
-
 #[test]
 fn target_session_attrs_choose_the_server_whichever_is_listed_first() {
     let pair = Pair::start();
@@ -116,8 +100,8 @@ fn target_session_attrs_choose_the_server_whichever_is_listed_first() {
         &standby_first(&pair, ""),
         &ch,
     ]);
-    next_with(&out, "\"listening\"");
-    let said = next_with(&err, "passed over");
+    line_with(&out, "\"listening\"");
+    let said = line_with(&err, "passed over");
     assert!(
         said.contains(&format!("passed over 127.0.0.1:{standby}: is a standby")),
         "{said}"
@@ -132,7 +116,7 @@ fn target_session_attrs_choose_the_server_whichever_is_listed_first() {
         ])
         .assert()
         .success();
-    next_with(&out, "via-selection");
+    line_with(&out, "via-selection");
     assert_eq!(listener.stop(), killed_by(libc::SIGINT));
 
     // Asking listen for a standby is a usage error that says why.
@@ -195,7 +179,7 @@ fn listen_follows_the_primary_through_a_failover() {
         &target,
         &ch,
     ]);
-    next_with(&out, "\"listening\"");
+    line_with(&out, "\"listening\"");
 
     // A sender that keeps notifying with the same connection string, one process per
     // notification, so every send runs host selection.
@@ -215,7 +199,7 @@ fn listen_follows_the_primary_through_a_failover() {
             }
         })
     };
-    next_with(&out, "\"payload\"");
+    line_with(&out, "\"payload\"");
     // A long-lived `notify -` stream, connected to the old primary (it connects before
     // reading anything) and idle there when the primary crashes.
     let stream_target = format!("{target} application_name=failover_stream");
@@ -226,28 +210,25 @@ fn listen_follows_the_primary_through_a_failover() {
         .spawn()
         .unwrap();
     let mut stream_in = stream.stdin.take().unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    while psql_at(
-        &pair.primary.url,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'failover_stream'",
-    )
-    .trim()
-        != "1"
-    {
-        assert!(Instant::now() < deadline, "notify - never connected");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("notify - to connect", || {
+        psql_at(
+            &pair.primary.url,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'failover_stream'",
+        )
+        .trim()
+            == "1"
+    });
 
     pair.crash_primary();
-    next_with(&out, "\"disconnected\"");
+    line_with(&out, "\"disconnected\"");
     pair.promote();
     let promoted = std::time::SystemTime::now();
-    let reconnected = next_with(&out, "\"reconnected\"");
+    let reconnected = line_with(&out, "\"reconnected\"");
     assert!(
         reconnected.contains(&format!("\"host\":\"127.0.0.1:{new}\"")),
         "{reconnected}"
     );
-    let first = next_with(&out, "\"payload\"");
+    let first = line_with(&out, "\"payload\"");
     let received_at: serde_json::Value = serde_json::from_str(&first).unwrap();
     let received_at =
         humantime::parse_rfc3339(received_at["received_at"].as_str().unwrap()).unwrap();
@@ -257,7 +238,7 @@ fn listen_follows_the_primary_through_a_failover() {
     // The benchmark (benches/failover.sh) measures this figure; here only a bound generous
     // enough for a loaded machine.
     assert!(resumed < Duration::from_secs(5), "{resumed:?}");
-    let said = next_with(&err, "reconnected after");
+    let said = line_with(&err, "reconnected after");
     assert!(said.contains(&format!("to 127.0.0.1:{new}")), "{said}");
     sending.store(false, Ordering::Relaxed);
     sender.join().unwrap();
@@ -268,7 +249,7 @@ fn listen_follows_the_primary_through_a_failover() {
     let stream = stream.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&stream.stderr);
     assert!(written.is_ok(), "notify - ended early: {said}");
-    next_with(&out, "stream-after");
+    line_with(&out, "stream-after");
     assert_eq!(stream.status.code(), Some(0), "{said}");
     assert!(said.contains("reconnecting to resend"), "{said}");
 
@@ -277,7 +258,7 @@ fn listen_follows_the_primary_through_a_failover() {
         .args(["notify", "-d", &target, &ch, "after-failover"])
         .assert()
         .success();
-    next_with(&out, "after-failover");
+    line_with(&out, "after-failover");
 
     // The old primary comes back as a standby of the new one: it is passed over.
     let comeback = start_standby(pair.standby.dir.path(), new, Some(old));

@@ -66,17 +66,7 @@ fn complete(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
         words.len() - 1
     );
-    let out = Command::new("bash")
-        .args(["--norc", "-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    run_ok(Command::new("bash").args(["--norc", "-c", &script]))
         .lines()
         .map(str::to_string)
         .collect()
@@ -109,18 +99,12 @@ fn bash_completes_subcommands_and_their_options() {
 
 /// `man -l PAGE | col -bx` at 80 columns (tabs expanded, to compare columns).
 fn rendered(page: &str) -> String {
-    let out = Command::new("sh")
-        .args(["-c", "man -l \"$1\" | col -bx", "sh"])
-        .arg(repo("man").join(page))
-        .env("MANWIDTH", "80")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    run_ok(
+        Command::new("sh")
+            .args(["-c", "man -l \"$1\" | col -bx", "sh"])
+            .arg(repo("man").join(page))
+            .env("MANWIDTH", "80"),
+    )
 }
 
 #[test]

@@ -14,9 +14,6 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long any awaited condition may take before the test fails (generous: CI is slow).
-const PATIENCE: Duration = Duration::from_secs(60);
-
 /// A running `pgpubsub listen`, past its readiness line.
 struct Listen {
     child: Child,
@@ -61,7 +58,7 @@ impl Listen {
         loop {
             let line = self
                 .stderr
-                .recv_timeout(PATIENCE)
+                .recv_timeout(WAIT_LIMIT)
                 .unwrap_or_else(|_| panic!("no stderr line with {needle:?}"));
             if line.contains(needle) {
                 return line;
@@ -92,13 +89,9 @@ impl Listen {
         (status, out, err.join("\n"))
     }
 
-    /// Wait until the listener has exited, without reading its stdout; `why` if it does not.
-    fn wait_exit(&mut self, why: &str) {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(std::time::Instant::now() < deadline, "{why}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    /// Wait until the listener has exited (`what` it exits upon), without reading its stdout.
+    fn wait_exit(&mut self, what: &str) {
+        wait_until(what, || self.child.try_wait().unwrap().is_some());
     }
 
     fn signal(&self, signal: i32) {
@@ -348,10 +341,9 @@ fn a_thousand_channels_on_one_connection() {
     // The start-up probe connection goes away; the listener is one connection.
     let sessions =
         format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = '{app}'");
-    wait_for(
-        || psql(&sessions).trim() == "1",
-        "a single listening connection",
-    );
+    wait_until("a single listening connection", || {
+        psql(&sessions).trim() == "1"
+    });
     psql(&format!(
         "SELECT pg_notify('{stem}_' || i, 'p' || i) FROM generate_series(0, 999) AS i"
     ));
@@ -374,18 +366,6 @@ fn app_url(stem: &str) -> (String, String) {
     (app, url)
 }
 
-/// Poll `condition` until it holds (it is a server-side state with no event to wait on).
-fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_single_notification_reaches_a_pipe_without_further_traffic() {
     let ch = channel("flush");
@@ -393,9 +373,15 @@ fn a_single_notification_reaches_a_pipe_without_further_traffic() {
     let out = listener.stdout_lines();
     notify(&[(&ch, "first")]);
     // Nothing else is sent: if the output waited for a full buffer, this would never come.
-    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tfirst"));
+    assert_eq!(
+        out.recv_timeout(WAIT_LIMIT).unwrap(),
+        format!("{ch}\tfirst")
+    );
     notify(&[(&ch, "second")]);
-    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tsecond"));
+    assert_eq!(
+        out.recv_timeout(WAIT_LIMIT).unwrap(),
+        format!("{ch}\tsecond")
+    );
     listener.signal(libc::SIGINT);
     let (status, _, _) = listener.finish();
     assert_eq!(status, killed_by(libc::SIGINT));
@@ -422,7 +408,7 @@ fn idle_timeout_counts_from_the_last_notification() {
     let out = listener.stdout_lines();
     for i in 0..2 {
         notify(&[(&ch, &i.to_string())]);
-        out.recv_timeout(PATIENCE).unwrap();
+        out.recv_timeout(WAIT_LIMIT).unwrap();
     }
     let (status, _, err) = listener.finish();
     assert_eq!(status.code(), Some(3), "{err}");
@@ -451,7 +437,7 @@ fn closed_stdout_exits_0_quietly() {
     first.read_line(&mut line).unwrap();
     assert_eq!(line, format!("{ch}\tone\n"));
     drop(first);
-    listener.wait_exit("still running after its stdout closed");
+    listener.wait_exit("the listener to exit once its stdout closed");
     let (status, _, err) = listener.finish();
     assert_eq!(status.code(), Some(0));
     let messages: Vec<&str> = err
@@ -492,12 +478,11 @@ fn a_stop_signal_ends_a_listener_whose_stdout_no_one_reads() {
     let notes: Vec<(&str, &str)> = notes.iter().map(|(c, p)| (*c, p.as_str())).collect();
     notify(&notes);
     let wchan = format!("/proc/{}/wchan", listener.child.id());
-    wait_for(
-        || std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("pipe_write")),
-        "the listener to block writing its stdout",
-    );
+    wait_until("the listener to block writing its stdout", || {
+        std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("pipe_write"))
+    });
     listener.signal(libc::SIGTERM);
-    listener.wait_exit("SIGTERM did not end a listener blocked on its stdout");
+    listener.wait_exit("SIGTERM to end a listener blocked on its stdout");
     let (status, _, err) = listener.finish();
     assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
     assert!(err.contains("stdout has not been read for 2s"), "{err}");
@@ -545,10 +530,9 @@ fn deliver_while_frozen(listener: &Listen, app: &str, ch: &str) -> String {
     ));
     // NotificationResponse: type, length, pid, channel and payload with their NULs.
     let bytes = N * (1 + 4 + 4 + ch.len() + 1 + 5 + 1);
-    wait_for(
-        || socket_backlog(port.trim()) >= bytes,
-        "every notification in the listener's socket",
-    );
+    wait_until("every notification in the listener's socket", || {
+        socket_backlog(port.trim()) >= bytes
+    });
     (1..=N).map(|i| format!("{i:05}\n")).collect()
 }
 
@@ -619,7 +603,7 @@ fn a_stop_signal_lets_the_running_exec_finish_and_starts_no_more() {
     let out = listener.stdout_lines();
     let notes: Vec<(String, String)> = (1..=5).map(|i| (ch.clone(), i.to_string())).collect();
     send_notifications(url(), &notes);
-    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), "1");
+    assert_eq!(out.recv_timeout(WAIT_LIMIT).unwrap(), "1");
     listener.signal(libc::SIGTERM);
     let (status, _, err) = listener.finish();
     assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
@@ -662,21 +646,21 @@ fn text_the_server_cannot_deliver_costs_a_gap_not_the_listener() {
     let mut listener = listen(&["-d", &url, "--json", "--events", &ch]);
     let out = listener.stdout_lines();
     assert!(out
-        .recv_timeout(PATIENCE)
+        .recv_timeout(WAIT_LIMIT)
         .unwrap()
         .contains("\"listening\""));
     psql_at(&url, &format!("SELECT pg_notify('{ch}', E'bad \\xff')"));
     listener.stderr_until("reconnected after");
     assert!(out
-        .recv_timeout(PATIENCE)
+        .recv_timeout(WAIT_LIMIT)
         .unwrap()
         .contains("\"disconnected\""));
     assert!(out
-        .recv_timeout(PATIENCE)
+        .recv_timeout(WAIT_LIMIT)
         .unwrap()
         .contains("\"reconnected\""));
     notify_at(&url, &[(&ch, "still here")]);
-    let line = out.recv_timeout(PATIENCE).unwrap();
+    let line = out.recv_timeout(WAIT_LIMIT).unwrap();
     assert!(line.contains("still here"), "{line}");
     listener.signal(libc::SIGINT);
     assert_eq!(listener.finish().0, killed_by(libc::SIGINT));
@@ -761,7 +745,9 @@ fn survives_20_killed_backends_and_2_server_restarts_reporting_every_gap() {
     let mut received: Vec<u64> = Vec::new();
     // Read output until a number >= `target` arrives.
     let read_until = |target: u64, received: &mut Vec<u64>| loop {
-        let line = out.recv_timeout(PATIENCE).expect("listener output stalled");
+        let line = out
+            .recv_timeout(WAIT_LIMIT)
+            .expect("listener output stalled");
         let (c, n) = line.split_once('\t').unwrap();
         assert_eq!(c, ch);
         let n: u64 = n.parse().unwrap();
@@ -841,86 +827,21 @@ fn keepalive_finds_a_backend_that_stopped_answering() {
     listener.stderr_until("reconnected after");
     notify(&[(&ch, "after the gap")]);
     assert_eq!(
-        out.recv_timeout(PATIENCE).unwrap(),
+        out.recv_timeout(WAIT_LIMIT).unwrap(),
         format!("{ch}\tafter the gap")
     );
     listener.signal(libc::SIGINT);
     assert_eq!(listener.finish().0, killed_by(libc::SIGINT));
 }
 
-/// A command run as the `postgres` OS user when we are root (the server refuses root).
-fn as_postgres(program: &str) -> Command {
-    let bindir = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()
-        .and_then(|dirs| dirs.flatten().map(|d| d.path().join("bin")).max())
-        .expect("PostgreSQL server binaries under /usr/lib/postgresql");
-    let program = bindir.join(program);
-    if is_root() {
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", "postgres", "--"]).arg(program);
-        cmd
-    } else {
-        Command::new(program)
-    }
-}
-
-fn run_ok(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn a_hot_standby_is_refused_with_a_clear_error() {
-    let primary = start_sandbox(&[]);
-    let hba = primary.dir.join("data/pg_hba.conf");
-    let mut rules = std::fs::read_to_string(&hba).unwrap();
-    rules.push_str("local replication all trust\n");
-    std::fs::write(&hba, rules).unwrap();
-    psql_at(&primary.url, "SELECT pg_reload_conf()");
-
-    let dir = tempfile::tempdir().unwrap();
-    if is_root() {
-        run_ok(Command::new("chown").arg("postgres").arg(dir.path()));
-    }
-    let data = dir.path().join("standby");
-    run_ok(
-        as_postgres("pg_basebackup")
-            .arg("-h")
-            .arg(&primary.dir)
-            .args(["-p", &port_of(&primary.url).to_string(), "-U", "postgres"])
-            .args(["--checkpoint=fast", "-R", "-D"])
-            .arg(&data),
-    );
-    let port = free_port();
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1",
-        dir.path().display()
-    );
-    run_ok(
-        as_postgres("pg_ctl")
-            .args(["-w", "-D"])
-            .arg(&data)
-            .args(["-o", &options, "-l"])
-            .arg(dir.path().join("log"))
-            .arg("start"),
-    );
-    let standby = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let pair = Pair::start();
     let outcome = pgpubsub_bare()
-        .args(["listen", "-d", &standby, "jobs"])
-        .timeout(PATIENCE)
+        .args(["listen", "-d", &pair.standby.url, "jobs"])
+        .timeout(WAIT_LIMIT)
         .output()
         .unwrap();
-    run_ok(
-        as_postgres("pg_ctl")
-            .args(["-m", "immediate", "-D"])
-            .arg(&data)
-            .arg("stop"),
-    );
-    stop_sandbox(&primary);
     let err = String::from_utf8_lossy(&outcome.stderr);
     assert_eq!(outcome.status.code(), Some(1), "{err}");
     assert!(err.contains("hot standby"), "{err}");
@@ -938,7 +859,11 @@ fn a_terminal_gets_a_readable_line_with_escape_sequences_defused() {
         .stdout(Stdio::piped());
     let mut child = script.spawn().expect("script (util-linux)");
     let out = lines(child.stdout.take().unwrap());
-    while !out.recv_timeout(PATIENCE).unwrap().contains("listening on") {}
+    while !out
+        .recv_timeout(WAIT_LIMIT)
+        .unwrap()
+        .contains("listening on")
+    {}
     notify(&[(&ch, "a\u{1b}[2Jb\nc\u{9b}d")]);
     let rest: Vec<String> = out.iter().collect();
     assert!(child.wait().unwrap().success());
@@ -991,7 +916,7 @@ fn a_session_mode_pooler_delivers() {
     let out = listener.stdout_lines();
     notify_at(url(), &[(&ch, "through the pool")]);
     assert_eq!(
-        out.recv_timeout(PATIENCE).unwrap(),
+        out.recv_timeout(WAIT_LIMIT).unwrap(),
         format!("{ch}\tthrough the pool")
     );
     listener.signal(libc::SIGINT);
@@ -1014,7 +939,7 @@ fn ctrl_c_ends_a_shell_loop_around_listen() {
         .stderr(Stdio::null());
     let mut shell = cmd.spawn().unwrap();
     let out = lines(shell.stdout.take().unwrap());
-    let listening = out.recv_timeout(PATIENCE).unwrap();
+    let listening = out.recv_timeout(WAIT_LIMIT).unwrap();
     assert!(listening.contains("\"event\":\"listening\""), "{listening}");
     // SAFETY: signalling the process group of our own child.
     unsafe { libc::kill(-(shell.id() as i32), libc::SIGINT) };

@@ -5,12 +5,8 @@
 mod common;
 
 use common::*;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
-
-/// How long any awaited condition may take before the test fails (generous: CI is slow).
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A listener that gets SIGTERM when dropped, so a failing test leaves no process behind.
 struct Listener(Child);
@@ -34,31 +30,13 @@ impl Drop for Listener {
 /// `pgpubsub listen ARGS` with its backend named `app`; returns the child, stdout and stderr
 /// lines, once it listens.
 fn listen(app: &str, args: &[&str]) -> (Listener, Receiver<String>, Receiver<String>) {
-    let mut child = clean(Command::new(BIN))
-        .env("DATABASE_URL", format!("{}?application_name={app}", url()))
+    let mut cmd = clean(Command::new(BIN));
+    cmd.env("DATABASE_URL", format!("{}?application_name={app}", url()))
         .args(["-v", "listen", "--reconnect-max", "200ms"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = lines(child.stdout.take().unwrap());
-    let err = lines(child.stderr.take().unwrap());
-    until(&err, "listening on");
+        .args(args);
+    let (child, out, err) = spawn_with_lines(cmd);
+    line_with(&err, "listening on");
     (Listener(child), out, err)
-}
-
-/// Wait for a line containing `needle`; returns it.
-fn until(lines: &Receiver<String>, needle: &str) -> String {
-    loop {
-        let line = lines
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
-        if line.contains(needle) {
-            return line;
-        }
-    }
 }
 
 #[test]
@@ -74,12 +52,15 @@ fn the_hook_runs_once_per_reconnect_before_anything_new_is_printed() {
     );
     let (mut child, out, err) = listen(&app, &["--on-gap", &hook, &ch]);
     send_notifications(url(), &[(&ch, "before")]);
-    assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tbefore"));
+    assert_eq!(
+        out.recv_timeout(WAIT_LIMIT).unwrap(),
+        format!("{ch}\tbefore")
+    );
     for _ in 0..2 {
         assert!(kill_backends(url(), &app) >= 1);
-        let lost = until(&err, "connection lost: ");
-        until(&err, "reconnected after");
-        let gap = out.recv_timeout(PATIENCE).unwrap();
+        let lost = line_with(&err, "connection lost: ");
+        line_with(&err, "reconnected after");
+        let gap = out.recv_timeout(WAIT_LIMIT).unwrap();
         let fields: Vec<&str> = gap.splitn(3, '|').collect();
         assert_eq!(fields[0], "gap", "the hook's line comes first: {gap}");
         fields[1]
@@ -89,7 +70,10 @@ fn the_hook_runs_once_per_reconnect_before_anything_new_is_printed() {
             !fields[2].is_empty() && lost.contains(fields[2]),
             "PGPUBSUB_REASON is the reported cause: {gap} / {lost}"
         );
-        assert_eq!(out.recv_timeout(PATIENCE).unwrap(), format!("{ch}\tafter"));
+        assert_eq!(
+            out.recv_timeout(WAIT_LIMIT).unwrap(),
+            format!("{ch}\tafter")
+        );
     }
     assert_eq!(child.stop(), killed_by(libc::SIGTERM));
     let rest: Vec<String> = out.iter().collect();
@@ -102,7 +86,7 @@ fn a_failing_hook_is_reported_and_stops_the_listener_only_when_required() {
     let app = format!("ongapfail_{}", std::process::id());
     let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", &ch]);
     assert!(kill_backends(url(), &app) >= 1);
-    let warning = until(&err, "--on-gap");
+    let warning = line_with(&err, "--on-gap");
     assert!(
         warning.contains("7") && warning.contains("listening on"),
         "{warning}"
@@ -111,13 +95,13 @@ fn a_failing_hook_is_reported_and_stops_the_listener_only_when_required() {
         kill_backends(url(), &app) >= 1,
         "still listening after a failed hook"
     );
-    until(&err, "--on-gap");
+    line_with(&err, "--on-gap");
     assert_eq!(child.stop(), killed_by(libc::SIGTERM));
 
     let app = format!("ongapreq_{}", std::process::id());
     let (mut child, _out, err) = listen(&app, &["--on-gap", "exit 7", "--on-gap-required", &ch]);
     assert!(kill_backends(url(), &app) >= 1);
-    let error = until(&err, "--on-gap");
+    let error = line_with(&err, "--on-gap");
     assert!(error.contains("--on-gap-required"), "{error}");
     assert_eq!(child.0.wait().unwrap().code(), Some(1));
 }

@@ -9,9 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-/// How long any awaited condition may take before the test fails (generous: CI is slow).
-const PATIENCE: Duration = Duration::from_secs(60);
-
 /// A running `pgpubsub -v reply`, stopped with SIGTERM when dropped (also when a test fails).
 struct Responder {
     child: Child,
@@ -42,15 +39,7 @@ impl Responder {
 
     /// Wait for a stderr line containing `needle`; returns it.
     fn until(&self, needle: &str) -> String {
-        loop {
-            let line = self
-                .stderr
-                .recv_timeout(PATIENCE)
-                .unwrap_or_else(|_| panic!("no reply stderr line with {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
+        line_with(&self.stderr, needle)
     }
 
     fn signal(&self, signal: i32) {
@@ -268,11 +257,7 @@ fn sigterm_finishes_the_requests_in_progress() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    while !started.exists() {
-        assert!(Instant::now() < deadline, "the command never started");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the command to start", || started.exists());
     responder.signal(libc::SIGTERM);
     assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGTERM));
     let out = requester.wait_with_output().unwrap();

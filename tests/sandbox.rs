@@ -174,15 +174,7 @@ fn a_detached_sandbox_serves_until_stopped_by_url_or_directory() {
         } else {
             url.clone()
         };
-        let out = clean(Command::new(BIN))
-            .args(["sandbox", "--stop", &target])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(clean(Command::new(BIN)).args(["sandbox", "--stop", &target]));
         // --stop returns once everything is gone.
         assert!(!dir.exists() && !running(postmaster) && !running(supervisor));
         assert_gone(&dir, postmaster, supervisor);

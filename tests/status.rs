@@ -9,12 +9,8 @@ mod common;
 use common::*;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long any awaited condition may take before the test fails (generous: CI is slow).
-const PATIENCE: Duration = Duration::from_secs(60);
+use std::sync::mpsc::Receiver;
 
 /// `pgpubsub ARGS...` against `url`, with a clean environment.
 fn pgpubsub_at(url: &str) -> assert_cmd::Command {
@@ -42,15 +38,6 @@ fn status_screen(url: &str, code: i32) -> String {
     String::from_utf8(out.get_output().stdout.clone()).unwrap()
 }
 
-/// Poll `condition` every 20 ms until it holds; fail after [`PATIENCE`].
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn signal(pid: u32, signal: i32) {
     // SAFETY: signalling a process this test spawned.
     unsafe { libc::kill(pid as i32, signal) };
@@ -65,6 +52,30 @@ fn pids_where(url: &str, condition: &str) -> Vec<i64> {
     .lines()
     .map(|l| l.parse().unwrap())
     .collect()
+}
+
+/// `status ARGS` against `url` in the background, with `env` set; the lines of its stdout.
+fn watch(url: &str, env: &[(&str, &str)], args: &[&str]) -> (Child, Receiver<String>) {
+    let mut child = clean(Command::new(BIN))
+        .env("DATABASE_URL", url)
+        .envs(env.iter().copied())
+        .arg("status")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    (child, out)
+}
+
+/// The next refresh a watch printed.
+fn next_line(lines: &Receiver<String>) -> String {
+    lines.recv_timeout(WAIT_LIMIT).expect("no refresh")
+}
+
+/// The next refresh of a `--watch --json`.
+fn next_report(lines: &Receiver<String>) -> Value {
+    serde_json::from_str(&next_line(lines)).unwrap()
 }
 
 fn pids(sessions: &Value) -> Vec<i64> {
@@ -144,14 +155,14 @@ fn stoppable_listener(url: &str, chan: &str, app: &str) -> Child {
         .unwrap();
     let stderr = lines(listener.stderr.take().unwrap());
     while !stderr
-        .recv_timeout(PATIENCE)
+        .recv_timeout(WAIT_LIMIT)
         .expect("listen ended")
         .contains("listening on")
     {}
     let mut stdout = listener.stdout.take().unwrap();
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     // A keepalive has answered: the session's last statement is no longer the setup's.
-    wait_for("the listener's first keepalive", || {
+    wait_until("the listener's first keepalive", || {
         !pids_where(
             url,
             &format!(
@@ -216,7 +227,7 @@ fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
     // Fill until the stopped listener's server session blocks writing to its client.
     let payload = "x".repeat(7000);
     let batch: Vec<(&str, String)> = (0..500).map(|i| (chan, format!("{payload}{i}"))).collect();
-    wait_for("the listener's session to block in ClientWrite", || {
+    wait_until("the listener's session to block in ClientWrite", || {
         send_notifications(url, &batch);
         !pids_where(
             url,
@@ -227,7 +238,7 @@ fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
 
     let threshold = ["--idle-threshold", "100ms"];
     let mut report = Value::Null;
-    wait_for("both sessions to be suspects", || {
+    wait_until("both sessions to be suspects", || {
         let code;
         (code, report) = status_json(url, &threshold);
         assert_eq!(code, 4, "{report:#}");
@@ -267,7 +278,7 @@ fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
 
     signal(listener.id(), libc::SIGCONT);
     runtime.block_on(in_transaction.close()).unwrap();
-    wait_for("status to be healthy once the listeners drained", || {
+    wait_until("status to be healthy once the listeners drained", || {
         pgpubsub_at(url)
             .arg("status")
             .output()
@@ -283,19 +294,11 @@ fn listeners_that_stop_reading_are_named_and_exit_4_until_they_drain() {
 
 /// With --watch, a queue that keeps filling shows a growth rate and a time until full.
 fn watch_sees_the_queue_grow(url: &str, batch: &[(&str, String)]) {
-    let mut watch = clean(Command::new(BIN))
-        .env("DATABASE_URL", url)
-        .args(["status", "--watch", "300ms", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reports = lines(watch.stdout.take().unwrap());
-    let next = || -> Value {
-        serde_json::from_str(&reports.recv_timeout(PATIENCE).expect("no refresh")).unwrap()
-    };
+    let (mut watch, reports) = watch(url, &[], &["--watch", "300ms", "--json"]);
+    let next = || next_report(&reports);
     assert_eq!(next()["queue"]["growth_per_s"], Value::Null);
     let mut report = Value::Null;
-    wait_for("a refresh that saw the queue grow", || {
+    wait_until("a refresh that saw the queue grow", || {
         send_notifications(url, batch);
         report = next();
         report["queue"]["growth_per_s"].as_f64().unwrap() > 0.0
@@ -315,7 +318,7 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
     psql_at(url, "CREATE ROLE status_watcher LOGIN PASSWORD 'pw'");
     psql_at(url, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
     psql_at(url, "SELECT pg_reload_conf()");
-    wait_for("the reload to take effect", || {
+    wait_until("the reload to take effect", || {
         psql_at(url, "SHOW synchronous_standby_names").trim() == "nobody"
     });
     // The sandbox runs with synchronous_commit off; this transaction asks for it back, writes
@@ -331,7 +334,7 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
             "COMMIT",
         ],
     );
-    wait_for("the holder to wait in SyncRep", || {
+    wait_until("the holder to wait in SyncRep", || {
         !pids_where(url, "wait_event = 'SyncRep'").is_empty()
     });
     let holder_pid = pids_where(url, "wait_event = 'SyncRep'")[0];
@@ -339,7 +342,7 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
         .iter()
         .map(|p| psql_session(url, &[&format!("NOTIFY status_lock, '{p}'")]))
         .collect();
-    wait_for("two sessions to wait for the lock", || {
+    wait_until("two sessions to wait for the lock", || {
         pids_where(url, "wait_event_type = 'Lock' AND wait_event = 'object'").len() == 2
     });
     let waiter_pids = pids_where(url, "wait_event_type = 'Lock' AND wait_event = 'object'");
@@ -418,17 +421,10 @@ fn a_role_without_pg_read_all_stats_gets_a_report_and_a_note() {
 
 #[test]
 fn watch_json_prints_an_object_per_refresh_until_sigint() {
-    let mut watch = clean(Command::new(BIN))
-        .env("DATABASE_URL", url())
-        .args(["status", "--watch", "200ms", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    let (mut watch, reports) = watch(url(), &[], &["--watch", "200ms", "--json"]);
     let mut times = Vec::new();
     for _ in 0..3 {
-        let line = lines.next().expect("watch ended early").unwrap();
-        let report: Value = serde_json::from_str(&line).unwrap();
+        let report = next_report(&reports);
         assert_eq!(report["verdict"], "healthy");
         times.push(report["time"].as_str().unwrap().to_string());
     }
@@ -436,22 +432,16 @@ fn watch_json_prints_an_object_per_refresh_until_sigint() {
     signal(watch.id(), libc::SIGINT);
     let status = watch.wait().unwrap();
     assert_eq!(status, killed_by(libc::SIGINT));
-    for rest in lines {
-        serde_json::from_str::<Value>(&rest.unwrap()).expect("a partial object");
+    for rest in reports.iter() {
+        serde_json::from_str::<Value>(&rest).expect("a partial object");
     }
 }
 
 #[test]
 fn piped_watch_prints_one_line_per_refresh() {
-    let mut watch = clean(Command::new(BIN))
-        .env("DATABASE_URL", url())
-        .args(["status", "--watch", "100ms"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let second = lines.next().unwrap().unwrap();
+    let (mut watch, lines) = watch(url(), &[], &["--watch", "100ms"]);
+    let first = next_line(&lines);
+    let second = next_line(&lines);
     signal(watch.id(), libc::SIGTERM);
     watch.wait().unwrap();
     assert!(first.contains(" healthy queue 0%"), "{first}");
@@ -500,24 +490,19 @@ fn watch_survives_a_killed_session_and_a_server_restart_saying_unknown_meanwhile
     let server = start_sandbox(&[]);
     let port = port_of(&server.url).to_string();
     let app = channel("status_watch");
-    let mut watch = clean(Command::new(BIN))
-        .env("DATABASE_URL", &server.url)
-        .env("PGAPPNAME", &app)
-        .args(["status", "--watch", "100ms", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reports = lines(watch.stdout.take().unwrap());
-    let next = || -> Value {
-        serde_json::from_str(&reports.recv_timeout(PATIENCE).expect("no refresh")).unwrap()
-    };
+    let (mut watch, reports) = watch(
+        &server.url,
+        &[("PGAPPNAME", &app)],
+        &["--watch", "100ms", "--json"],
+    );
+    let next = || next_report(&reports);
     assert_eq!(next()["verdict"], "healthy");
     let first = pids_where(&server.url, &format!("application_name = '{app}'"));
     psql_at(
         &server.url,
         &format!("SELECT pg_terminate_backend({})", first[0]),
     );
-    wait_for("status to reconnect", || {
+    wait_until("status to reconnect", || {
         let now = pids_where(&server.url, &format!("application_name = '{app}'"));
         !now.is_empty() && now != first
     });

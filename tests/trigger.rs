@@ -13,9 +13,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-/// How long a listener may wait for its events (generous: CI is slow).
-const PATIENCE: Duration = Duration::from_secs(60);
-
 /// A schema of this test's own, named to need quoting, with `table` in it: mixed case, a space,
 /// and a column whose name holds both quote characters.
 struct Fixture {
@@ -110,7 +107,7 @@ fn listen(channel: &str, count: usize) -> Listener {
     let stderr = lines(child.stderr.take().unwrap());
     loop {
         let line = stderr
-            .recv_timeout(PATIENCE)
+            .recv_timeout(WAIT_LIMIT)
             .expect("listen never listened");
         if line.contains("listening on") {
             break;

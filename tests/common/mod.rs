@@ -12,7 +12,50 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for a condition or a line before it fails (a bound for a loaded
+/// machine, never a pace: waits end as soon as what they wait for happens).
+pub const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Poll `condition` until it holds (server-side states have no event to wait on); fail the
+/// test naming `what` after [`WAIT_LIMIT`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT_LIMIT;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The next line of `lines` that contains `needle` (earlier lines are dropped); fail the test
+/// after [`WAIT_LIMIT`].
+pub fn line_with(lines: &Receiver<String>, needle: &str) -> String {
+    let deadline = Instant::now() + WAIT_LIMIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => continue,
+            Err(_) => panic!("no line with {needle:?} within {WAIT_LIMIT:?}"),
+        }
+    }
+}
+
+/// Run `cmd` to success, failing the test with its stderr otherwise; returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
 
 /// The pgpubsub binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_pgpubsub");
@@ -226,27 +269,18 @@ pub fn psql(sql: &str) -> String {
 
 /// Run SQL with psql against `url`; panics with psql's stderr on failure.
 pub fn psql_at(url: &str, sql: &str) -> String {
-    let out = clean(Command::new("psql"))
-        .args([
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("cannot run psql");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    run_ok(clean(Command::new("psql")).args([
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        url,
+        "-c",
+        sql,
+    ]))
 }
 
 /// The `name<TAB>value` fields printed by `pgpubsub conninfo`.
@@ -583,19 +617,14 @@ pub fn start_standby(socket_dir: &Path, primary_port: u16, port: Option<u16>) ->
         std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
     }
     let data = dir.path().join("data");
-    let out = as_server_owner(clean(Command::new(bindir.join("pg_basebackup"))))
-        .arg("-D")
-        .arg(&data)
-        .args(["-R", "-X", "stream", "-U", "postgres", "-p"])
-        .arg(primary_port.to_string())
-        .arg("-h")
-        .arg(socket_dir)
-        .output()
-        .expect("cannot run pg_basebackup");
-    assert!(
-        out.status.success(),
-        "pg_basebackup failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        as_server_owner(clean(Command::new(bindir.join("pg_basebackup"))))
+            .arg("-D")
+            .arg(&data)
+            .args(["-R", "-X", "stream", "-U", "postgres", "-p"])
+            .arg(primary_port.to_string())
+            .arg("-h")
+            .arg(socket_dir),
     );
     let port = port.unwrap_or_else(free_port);
     let log = std::fs::File::create(dir.path().join("postgres.log")).unwrap();
