@@ -20,6 +20,7 @@ mod output;
 mod pg;
 mod reqrep;
 mod sandbox;
+mod session;
 mod signals;
 mod status;
 mod term;

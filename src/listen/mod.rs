@@ -7,16 +7,15 @@
 mod exec;
 mod gap;
 mod plan;
-pub mod session;
 
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, warn, Error, Exit, Result};
 use crate::output::{stdout_closed, Event, Record, Sink};
+use crate::session::{self, Failure, Item, Session};
 use crate::signals::{Signal, Signals};
 use futures::FutureExt;
 pub use plan::{channels, Handler, Hook, Settings, Upkeep};
-use session::{Failure, Item, Session};
 use sqlx::postgres::PgNotification;
 use std::io::Write;
 use std::pin::Pin;

@@ -9,7 +9,7 @@ use crate::output::Printer;
 use std::time::Duration;
 
 pub use super::gap::Hook;
-pub use super::session::Upkeep;
+pub use crate::session::Upkeep;
 
 /// What to do with each notification.
 pub enum Handler {

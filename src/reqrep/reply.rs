@@ -8,7 +8,7 @@ use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, warn, Error, Exit, Result};
-use crate::listen::session::{self, Item, Session, Upkeep};
+use crate::session::{self, Item, Session, Upkeep};
 use crate::signals::Signal;
 use crate::term::sanitize;
 use anyhow::anyhow;

@@ -1,6 +1,8 @@
-//! One listening connection, from connect to verified LISTEN to its loss. A session never
-//! reconnects by itself (sqlx's `PgListener` would, hiding the gap): when it is lost its last
-//! item says why, and the caller opens a new one, so every gap is seen, timed and reported.
+//! One listening connection, from connect to verified LISTEN to its loss: the session that
+//! `listen`, `reply` and `request` (and anything else that LISTENs) drive, so all follow one set
+//! of rules. A session never reconnects by itself (sqlx's `PgListener` would, hiding the gap):
+//! when it is lost its last item says why, and the caller opens a new one, so every gap is seen,
+//! timed and reported.
 //!
 //! The connection is read by a task of its own that hands notifications over a small bounded
 //! channel: parsing runs beside the printing, and when stdout blocks, the channel fills, the
