@@ -20,6 +20,7 @@ mod output;
 mod pg;
 mod reqrep;
 mod sandbox;
+mod serve;
 mod session;
 mod signals;
 mod status;

@@ -33,6 +33,31 @@ pub enum Event<'a> {
     /// Listening again, on `host` (host selection ran again: after a failover it is the new
     /// primary), after a gap of `down_ms` milliseconds.
     Reconnected { down_ms: u128, host: &'a str },
+    /// `serve`: the client reconnected its stream (it sent Last-Event-ID), and what was sent
+    /// to its channels while it was away is lost.
+    Gap { reason: &'a str },
+    /// `serve`: the subscriber fell a whole buffer behind; it lost `lost` notifications, and
+    /// its stream ends here.
+    Overflow { lost: u64 },
+    /// `serve`: the server is stopping; the stream ends here.
+    Shutdown { reason: &'a str },
+    /// `serve`: the credential the stream was opened with has expired; the stream ends here.
+    Expired,
+}
+
+impl Event<'_> {
+    /// The record's `event` value (also the SSE event type `serve` gives it).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Listening { .. } => "listening",
+            Event::Disconnected { .. } => "disconnected",
+            Event::Reconnected { .. } => "reconnected",
+            Event::Gap { .. } => "gap",
+            Event::Overflow { .. } => "overflow",
+            Event::Shutdown { .. } => "shutdown",
+            Event::Expired => "expired",
+        }
+    }
 }
 
 /// The record format chosen on the command line.
