@@ -281,6 +281,7 @@ fn serve_settings(args: ServeArgs, verbose: bool) -> Result<(serve::Settings, Co
                 jwt_secret: args.jwt_secret,
                 jwt_public_key: args.jwt_public_key,
                 jwt_audience: args.jwt_audience,
+                jwt_leeway: args.jwt_leeway,
             },
             tls: args.tls_cert.zip(args.tls_key),
             allow_origin: args.allow_origin,

@@ -430,12 +430,12 @@ file has one `TOKEN read=PATTERNS [publish=PATTERNS]` line per token; a JWT (HS2
 403: a channel not served or not granted.
 
 Examples:
-  pgpubsub serve --channel 'orders_*'          http://127.0.0.1:8080/ (viewer)
+  pgpubsub serve --channel 'orders_*'    then open http://127.0.0.1:8080/
   curl -N 'http://127.0.0.1:8080/listen?channel=orders_eu'
   curl -d '{\"id\":1}' http://127.0.0.1:8080/notify/orders_eu
-                                               (with --allow-publish)
-  pgpubsub serve --bind 0.0.0.0:8443 --channel '*' --tokens tokens.txt \\
-      --tls-cert cert.pem --tls-key key.pem
+                                         (with --allow-publish)
+  pgpubsub serve --bind 0.0.0.0:8443 --channel '*' \\
+      --tokens tokens.txt --tls-cert cert.pem --tls-key key.pem
 
 ";
 
@@ -1114,6 +1114,11 @@ pub struct ServeArgs {
     /// Accept only JWTs whose aud claim names AUDIENCE.
     #[arg(long, value_name = "AUDIENCE", help_heading = "Access")]
     pub jwt_audience: Option<String>,
+
+    /// Clock skew allowed on a JWT's exp and nbf (whole seconds).
+    #[arg(long, value_name = "DURATION", default_value = "60s", help_heading = "Access",
+          value_parser = humantime::parse_duration)]
+    pub jwt_leeway: Duration,
 
     /// Let pages from ORIGIN (e.g. https://app.example) read and publish (CORS); `*` for any;
     /// repeat for more.

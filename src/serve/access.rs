@@ -129,6 +129,8 @@ pub struct Auth {
 struct Jwt {
     keys: Vec<(Algorithm, DecodingKey)>,
     audience: Option<String>,
+    /// Seconds of clock skew allowed on `exp` and `nbf`.
+    leeway: u64,
 }
 
 /// A JWT's claims that pgpubsub reads (`exp` is checked by the library).
@@ -138,11 +140,11 @@ struct Claims {
     channels: Vec<String>,
     #[serde(default)]
     publish: Vec<String>,
+    /// Required (the library refuses a token without it), but read here too.
+    #[serde(default)]
     exp: u64,
 }
 
-/// Seconds of clock skew allowed on `exp` and `nbf`.
-const LEEWAY: u64 = 60;
 /// The shortest token accepted from a token file: shorter ones could be guessed.
 const MIN_TOKEN_BYTES: usize = 16;
 
@@ -153,6 +155,8 @@ pub struct AuthFiles {
     pub jwt_secret: Option<std::path::PathBuf>,
     pub jwt_public_key: Option<std::path::PathBuf>,
     pub jwt_audience: Option<String>,
+    /// Clock skew allowed on a JWT's `exp` and `nbf`.
+    pub jwt_leeway: Duration,
 }
 
 impl Auth {
@@ -195,6 +199,7 @@ impl Auth {
             auth.jwt = Some(Jwt {
                 keys,
                 audience: files.jwt_audience.clone(),
+                leeway: files.jwt_leeway.as_secs(),
             });
             auth.required = true;
         }
@@ -246,7 +251,10 @@ impl Jwt {
             ));
         };
         let mut validation = Validation::new(*alg);
-        validation.leeway = LEEWAY;
+        validation.leeway = self.leeway;
+        // RFC 7519: not accepted "on or after" exp (the library alone would accept it during
+        // that second), so that a refused token and the end of its streams agree.
+        validation.reject_tokens_expiring_in_less_than = 1;
         validation.validate_nbf = true;
         match &self.audience {
             Some(audience) => {
@@ -271,7 +279,7 @@ impl Jwt {
         Ok(Grant {
             read: Patterns::new(claims.channels).map_err(invalid)?,
             publish: Patterns::new(claims.publish).map_err(invalid)?,
-            expires: Some(UNIX_EPOCH + Duration::from_secs(claims.exp.saturating_add(LEEWAY))),
+            expires: Some(UNIX_EPOCH + Duration::from_secs(claims.exp.saturating_add(self.leeway))),
         })
     }
 }

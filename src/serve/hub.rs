@@ -28,8 +28,8 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// How long a subscriber cut off for falling behind (or still streaming at shutdown) has to
-/// read its final event before its connection is closed anyway.
+/// How long a stream that has to end (cut off, expired; at shutdown, any) may go without its
+/// reader taking anything before its connection is closed anyway.
 pub const FINAL_GRACE: Duration = Duration::from_secs(2);
 
 /// The SSE id of a stream's first event on plain channels: a client that reconnects sends it
@@ -550,7 +550,7 @@ impl Fanout {
     /// `sub` fell a whole buffer behind: replace what it has queued with an `overflow` event
     /// saying how many notifications it lost, and close its connection if it does not read
     /// even that.
-    fn cut_off(&mut self, sub: &Sub, lost: u64) {
+    fn cut_off(&mut self, sub: &Arc<Sub>, lost: u64) {
         let frame = self.event(&Event::Overflow { lost });
         sub.end(frame, true);
         self.metrics.dropped.fetch_add(lost, Ordering::Relaxed);
@@ -692,12 +692,23 @@ async fn reopened(reopening: &mut Option<Reopening>) -> (Session, Duration, Vec<
     }
 }
 
-/// Close `sub`'s connection after [`FINAL_GRACE`], unless it has read its final event and
-/// gone by then (the close then finds nothing to do).
-fn close_later(sub: &Sub) {
-    let kill = sub.kill.clone();
+/// Close the connection of `sub` (whose stream must end) once its reader has taken nothing for
+/// [`FINAL_GRACE`]: a reader that still reads gets everything up to its final event.
+fn close_later(sub: &Arc<Sub>) {
+    let sub = sub.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(FINAL_GRACE).await;
-        kill.notify_one();
+        let mut seen = u64::MAX;
+        loop {
+            tokio::time::sleep(FINAL_GRACE).await;
+            let progress = sub.progress.load(Ordering::Relaxed);
+            if sub.finished.load(Ordering::Relaxed) {
+                return;
+            }
+            if progress == seen {
+                sub.kill.notify_one();
+                return;
+            }
+            seen = progress;
+        }
     });
 }

@@ -49,7 +49,9 @@ pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> R
         Some((cert, key)) => Some(net::tls(cert, key).map_err(usage)?),
         None => None,
     };
-    let listeners = net::bind(&settings.bind).await.map_err(usage)?;
+    let listeners = net::bind(&settings.bind)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let addresses: Vec<std::net::SocketAddr> = listeners
         .iter()
         .filter_map(|l| l.local_addr().ok())

@@ -10,7 +10,7 @@ use http_body::{Body, Frame};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use tokio::sync::{mpsc, Notify};
@@ -33,6 +33,10 @@ pub struct Sub {
     pub stamp: AtomicU64,
     /// Ends the connection outright (a subscriber that does not even read its final event).
     pub kill: Arc<Notify>,
+    /// Pieces handed to the connection so far: whether a stuck reader still makes progress.
+    pub progress: AtomicU64,
+    /// The last frame has been handed to the connection.
+    pub finished: AtomicBool,
 }
 
 #[derive(Default)]
@@ -65,17 +69,21 @@ impl Sub {
             capacity,
             stamp: AtomicU64::new(0),
             kill,
+            progress: AtomicU64::new(0),
+            finished: AtomicBool::new(false),
         }
     }
 
-    /// Queue `frames` (notifications), unless that would overflow the queue.
+    /// Queue `frames` (notifications that arrived together), unless the subscriber still has
+    /// a whole buffer of earlier ones to take: then it is too far behind. A burst is taken
+    /// whole whatever its size, so the queue holds at most a buffer plus one batch.
     pub fn offer(&self, frames: impl ExactSizeIterator<Item = Bytes>) -> Offer {
         let mut queue = self.lock();
         if queue.ended {
             return Offer::Ended;
         }
         let n = frames.len();
-        if queue.frames.len() + n > self.capacity {
+        if queue.frames.len() >= self.capacity {
             return Offer::Full((queue.frames.len() + n) as u64);
         }
         queue.frames.extend(frames.map(|f| (f, true)));
@@ -171,6 +179,7 @@ impl Body for Stream {
         if !queue.frames.is_empty() {
             let (chunk, notifications) = take_chunk(&mut queue.frames);
             drop(queue);
+            self.sub.progress.fetch_add(1, Ordering::Relaxed);
             self.metrics
                 .delivered
                 .fetch_add(notifications, Ordering::Relaxed);
@@ -179,6 +188,7 @@ impl Body for Stream {
         if let Some(last) = queue.last.take() {
             drop(queue);
             self.done = true;
+            self.sub.finished.store(true, Ordering::Relaxed);
             return Poll::Ready(Some(Ok(Frame::data(last))));
         }
         if !queue
@@ -229,12 +239,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_queue_is_refused_whole() {
+    fn a_subscriber_a_whole_buffer_behind_is_refused() {
         let sub = Sub::new(1, vec!["c".into()], 3, Arc::default());
         let frame = || Bytes::from_static(b"data: x\n\n");
         assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Queued);
-        assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Full(4));
-        assert_eq!(sub.end(Bytes::from_static(b"end"), true), 2);
+        assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Queued);
+        assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Full(6));
+        assert_eq!(sub.end(Bytes::from_static(b"end"), true), 4);
         assert_eq!(sub.offer([frame()].into_iter()), Offer::Ended);
     }
 
