@@ -452,9 +452,21 @@ fn request_settings(
         bodies,
         timeout: args.timeout,
         replies: args.replies,
+        key: key(&args.key)?,
+        grace: args.grace,
         terminal,
         verbose,
     })
+}
+
+/// `--key-file` (or PGPUBSUB_KEY_FILE), read and checked.
+fn key(args: &crate::cli::KeyArgs) -> Result<Option<crate::reqrep::Key>> {
+    let path = args
+        .key_file
+        .as_deref()
+        .filter(|p| !p.as_os_str().is_empty());
+    path.map(|p| crate::reqrep::Key::read(p).map_err(usage))
+        .transpose()
 }
 
 /// `--keepalive` (0 is off) and `--reconnect-max`, as `listen` and `reply` share them.
@@ -477,6 +489,7 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         handler,
         concurrency: args.concurrency as usize,
         upkeep: upkeep(&args.upkeep),
+        key: key(&args.key)?.map(std::sync::Arc::new),
         verbose,
     })
 }

@@ -319,18 +319,22 @@ macro_rules! envelope {
   request, on CHANNEL     {\"reply_to\":\"pgpubsub_reply_…\",\"id\":\"1\",\"body\":\"hello\"}
   reply, on reply_to      {\"id\":\"1\",\"body\":\"HELLO\"}
   error reply             {\"id\":\"1\",\"error\":\"tail of stderr\",\"status\":3}   (status optional)
-Anything that can run pg_notify can answer, e.g. a plpgsql function (see README)."
+With --key-file a request also has \"ts\" and \"mac\", a reply \"mac\": HMAC-SHA256 of its fields
+(README: the envelope). Anything that can run pg_notify can answer, e.g. a plpgsql function."
     };
 }
 
 const REQUEST_NOTES: &str = concat!(
     "\
-The reply channel is private to this run and is listened on before the request is sent, so no
-reply can be missed. Each reply body is printed as it arrives, followed by a newline unless it
-ends with one (sanitized on a terminal). An error reply is printed on stderr. A request is never
-resent: if the connection drops, request exits 1. With PAYLOAD `-`, every line of stdin is one
-request, sent after the previous one's replies; the exit status is that of the first request that
-did not succeed.
+The reply channel is a fresh random name, listened on before the request is sent, so no reply
+can be missed; but it is no secret: any session of the database can read the request and answer
+it. With --key-file (the same key as the responder's) only replies signed with the key are
+printed, each as it arrives. Without it, once the replies asked for are in, request waits --grace
+for more: if one says something different, none is printed and the exit status is 1. Each body is
+followed by a newline unless it ends with one (sanitized on a terminal). An error reply is
+printed on stderr. A request is never resent: if the connection drops, request exits 1. With
+PAYLOAD `-`, every line of stdin is one request, sent after the previous one's replies; the exit
+status is that of the first request that did not succeed.
 
 ",
     envelope!(),
@@ -353,9 +357,12 @@ environment. Its stdout is the reply body; a failure (non-zero exit) sends an er
 the exit status and the tail of its stderr. A reply too big for one notification becomes an error
 reply that says so. --sql QUERY runs QUERY with the request envelope (text) as $1; it answers by
 itself with pg_notify (a server error becomes an error reply). Notifications that are not request
-envelopes are reported and skipped. The connection is kept as listen keeps it: reconnect with
-backoff (--reconnect-max), gaps reported, --keepalive queries when idle. SIGINT/SIGTERM: stop
-taking requests, finish those in progress, exit.
+envelopes, or whose reply_to is unusable, are reported and skipped before anything runs. With
+--key-file only requests signed with the key, recent and not seen before, are run, and replies
+are signed (a --sql query must sign its own: README). The connection is kept as listen keeps
+it: reconnect with backoff (--reconnect-max), gaps reported, --keepalive queries when idle.
+SIGINT/SIGTERM: stop taking requests, finish those in progress, exit; a second signal ends the
+commands still running (each runs in a process group of its own) and exits at once.
 
 ",
     envelope!(),
@@ -377,8 +384,9 @@ suspects, and \"last ran LISTEN\" is said when visible), the session holding the
 lock with its wait (e.g. SyncRep) and the sessions waiting for it, the settings behind them, and a
 verdict. Only read-only catalog queries, in a read-only session. A role that is not a member of
 pg_read_all_stats sees other roles' sessions without state, wait or query: the report says so.
-Other sessions' query text is shown only with --show-queries (truncated; never one that mentions
-a password).
+Other sessions' query text is shown only with --show-queries, truncated and normalized as
+pg_stat_statements shows it: every constant is $1, $2..., every comment /*…*/, so no value is
+ever printed.
 
 Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits for the commit
 lock; a suspect holds the (non-empty) queue back; the server is a standby.
@@ -854,13 +862,31 @@ pub struct RequestArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
     pub timeout: Duration,
 
-    /// Gather N replies (from N responders) per request, printing each as it arrives.
+    /// Gather N replies (from N responders) per request.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub replies: u64,
 
+    /// Without --key-file: once the replies asked for are in, wait this long for replies from
+    /// anyone else; different ones are reported (exit 1) instead of printed. 0: no wait.
+    #[arg(long, value_name = "DURATION", default_value = "200ms",
+          value_parser = humantime::parse_duration, conflicts_with = "key_file")]
+    pub grace: Duration,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// The shared key of `request` and `reply`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Sign requests and replies with the key in this file (at least 16 bytes, readable by its
+    /// owner only), and accept only those signed with it; both sides need the same key.
+    #[arg(long, value_name = "PATH", env = "PGPUBSUB_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// `pgpubsub reply`: answer requests until stopped.
@@ -883,6 +909,9 @@ pub struct ReplyArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub concurrency: u32,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
 
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
@@ -1069,7 +1098,8 @@ pub struct StatusArgs {
           value_parser = humantime::parse_duration)]
     pub idle_threshold: Duration,
 
-    /// Show other sessions' last query (truncated; withheld when it mentions a password).
+    /// Show other sessions' last query, truncated, with every constant replaced by $1, $2...
+    /// and every comment by /*…*/ (so no literal value, such as a password, is printed).
     #[arg(long)]
     pub show_queries: bool,
 

@@ -69,7 +69,8 @@ impl Exit {
             (Exit::Failure, None) => {
                 "runtime failure: connection, server error, I/O; notify says how many were \
                  committed; bench also when any notification was lost, duplicated or out of \
-                 order; request: the responder answered with an error"
+                 order; request: the responder answered with an error, or different replies \
+                 came for one request"
             }
             (Exit::Failure, Some("listen")) => {
                 "runtime failure (connection, server error, I/O; connection lost with \
@@ -83,7 +84,8 @@ impl Exit {
                  duplicated or out of order"
             }
             (Exit::Failure, Some("request")) => {
-                "the responder answered with an error; or a runtime failure (connection, I/O)"
+                "the responder answered with an error; without --key-file, different replies \
+                 to one request; or a runtime failure (connection, I/O)"
             }
             (Exit::Failure, Some("trigger")) => {
                 "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
@@ -134,7 +136,8 @@ impl Exit {
             (Exit::Degraded, _) => return None,
             (Exit::Interrupted, Some("listen")) => {
                 "stopped by SIGINT (Ctrl-C), after printing every notification already received \
-                 (--exec: after the running command; no new one starts)"
+                 (--exec: after the running command, which a second signal ends; no new one \
+                 starts)"
             }
             (Exit::Interrupted, Some("notify")) => {
                 "stopped by SIGINT (Ctrl-C), after reporting what was committed"
@@ -153,7 +156,8 @@ impl Exit {
             (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
             (Exit::Terminated, Some("listen")) => {
                 "stopped by SIGTERM, after printing every notification already received \
-                 (--exec: after the running command; no new one starts)"
+                 (--exec: after the running command, which a second signal ends; no new one \
+                 starts)"
             }
             (Exit::Terminated, Some("notify")) => {
                 "stopped by SIGTERM, after reporting what was committed"
