@@ -467,6 +467,28 @@ mod tests {
     }
 
     #[test]
+    fn an_events_name_is_its_records_event_field() {
+        let channels = ["c".to_string()];
+        for event in [
+            Event::Listening {
+                channels: &channels,
+            },
+            Event::Disconnected { reason: "r" },
+            Event::Reconnected {
+                down_ms: 1,
+                host: "h",
+            },
+            Event::Gap { reason: "r" },
+            Event::Overflow { lost: 2 },
+            Event::Shutdown { reason: "r" },
+            Event::Expired,
+        ] {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["event"], event.name());
+        }
+    }
+
+    #[test]
     fn memo_renders_again_only_for_a_new_key() {
         let mut memo: Memo<String> = Memo::default();
         let mut renders = 0;
