@@ -10,6 +10,7 @@ use super::metrics::Metrics;
 use super::net::Wire;
 use super::stream::{Offer, Piece, Stream, Sub, SubId};
 use crate::connect::ConnSettings;
+use crate::error::note;
 use crate::output::{Event, Format, Printer, Record};
 use crate::session::{self, Failure, Item, Session, Upkeep};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -311,7 +312,12 @@ impl Fanout {
                     return;
                 }
                 Wake::Command(None) => return,
-                Wake::Gone(id) => self.remove(id),
+                Wake::Gone(id) => {
+                    if let Some(member) = self.members.get(&id) {
+                        self.say(&member.sub, "gone");
+                    }
+                    self.remove(id)
+                }
                 Wake::Confirmed((channel, request, true)) => self.confirmed(&channel, request),
                 Wake::Confirmed(_) => {}
                 Wake::Item(Item::Batch(batch)) => {
@@ -441,6 +447,7 @@ impl Fanout {
             return;
         };
         let sub = member.sub.clone();
+        self.say(&sub, "subscribed");
         for channel in &sub.channels {
             if let Some(chan) = self.channels.get_mut(channel) {
                 chan.members.insert(id, sub.clone());
@@ -559,6 +566,7 @@ impl Fanout {
     /// saying how many notifications it lost, and close its connection if it does not read
     /// even that.
     fn cut_off(&mut self, sub: &Sub, lost: u64) {
+        self.say(sub, &format!("cut off, {lost} notifications behind"));
         let frame = self.event(&Event::Overflow { lost });
         sub.end(frame, true);
         self.metrics.dropped.fetch_add(lost, Ordering::Relaxed);
@@ -639,6 +647,7 @@ impl Fanout {
             self.expiries.pop();
             if let Some(member) = self.members.get(&id) {
                 let sub = member.sub.clone();
+                self.say(&sub, "its credential expired");
                 let frame = self.event(&Event::Expired);
                 sub.end(frame, false);
                 self.remove(id);
@@ -657,6 +666,18 @@ impl Fanout {
         self.channels.clear();
         self.session = None;
         *self.shared.pool.lock().unwrap() = None;
+    }
+
+    /// With --verbose, what happened to subscriber `sub`, on stderr.
+    fn say(&self, sub: &Sub, what: &str) {
+        if self.plan.verbose {
+            note(format!(
+                "subscriber {} from {} ({}): {what}",
+                sub.id,
+                sub.wire.peer,
+                sub.channels.join(", ")
+            ));
+        }
     }
 
     /// Queue `frame` for every subscriber.

@@ -26,14 +26,24 @@ const MAX_BUFFER: usize = 64 * 1024;
 
 /// What a response knows of the connection it goes out on (each request carries it): how much
 /// has been written to it, whether it is closed, and how to close it outright.
-#[derive(Default)]
 pub struct Wire {
+    /// The client's address, for messages.
+    pub peer: SocketAddr,
     written: AtomicU64,
     closed: AtomicBool,
     kill: Notify,
 }
 
 impl Wire {
+    pub fn new(peer: SocketAddr) -> Wire {
+        Wire {
+            peer,
+            written: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            kill: Notify::new(),
+        }
+    }
+
     /// Bytes written to the connection so far (whether its reader still reads).
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
@@ -245,9 +255,10 @@ async fn accept(
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
         match accepted {
-            Ok((socket, _)) => {
+            Ok((socket, peer)) => {
                 connections.spawn(connection(
                     socket,
+                    peer,
                     tls.clone(),
                     router.clone(),
                     stopped.clone(),
@@ -265,12 +276,13 @@ async fn accept(
 /// Serve one connection until it ends, is killed, or the server stops.
 async fn connection(
     socket: TcpStream,
+    peer: SocketAddr,
     tls: Option<TlsAcceptor>,
     router: Router,
     stopped: watch::Receiver<bool>,
 ) {
     let _ = socket.set_nodelay(true);
-    let wire = Arc::new(Wire::default());
+    let wire = Arc::new(Wire::new(peer));
     let _closing = Closing(wire.clone());
     let counted = |io| Counted {
         io,

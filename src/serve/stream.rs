@@ -264,7 +264,8 @@ mod tests {
 
     #[test]
     fn a_subscriber_a_whole_buffer_behind_is_refused() {
-        let sub = Sub::new(1, vec!["c".into()], 3, Arc::default());
+        let wire = Arc::new(Wire::new(([127, 0, 0, 1], 1).into()));
+        let sub = Sub::new(1, vec!["c".into()], 3, wire);
         assert_eq!(sub.offer([piece(9, 2)].into_iter()), Offer::Queued);
         assert_eq!(sub.offer([piece(9, 2)].into_iter()), Offer::Queued);
         assert_eq!(
