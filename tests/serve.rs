@@ -395,12 +395,24 @@ fn channels_outside_the_patterns_and_bad_names_are_refused() {
             "at most 63",
         ),
         (listen_path(&["ok_\0"]), 400, "NUL"),
+        (
+            listen_path(
+                &(0..101)
+                    .map(|i| format!("ok_{i}"))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+            400,
+            "at most 100 channels",
+        ),
     ] {
         let response = refused(serve.port, &path, &[]);
         assert_eq!(response.status, status, "{path}: {}", response.body);
         assert!(response.body.contains(why), "{path}: {}", response.body);
     }
-    assert!(serve.metric("requests_refused_total") >= 8);
+    assert!(serve.metric("requests_refused_total") >= 9);
     assert_eq!(get(serve.port, "/nowhere", &[]).status, 404);
 }
 

@@ -33,6 +33,10 @@ pub struct App {
 
 type Shared = State<Arc<App>>;
 
+/// Most channels one stream may ask for: each costs the database session a LISTEN, and the
+/// server checks every notification against the session's channels.
+const MAX_CHANNELS: usize = 100;
+
 /// The routes, with CORS when origins are allowed.
 pub fn router(app: App) -> Router {
     let cors = cors(&app.allow_origin);
@@ -96,6 +100,12 @@ async fn listen(
         return app.refused(refuse(
             StatusCode::BAD_REQUEST,
             "no channel: GET /listen?channel=NAME (repeat channel= for more)",
+        ));
+    }
+    if channels.len() > MAX_CHANNELS {
+        return app.refused(refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("at most {MAX_CHANNELS} channels per stream"),
         ));
     }
     for channel in &channels {
