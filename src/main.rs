@@ -13,6 +13,7 @@ mod demo;
 mod ephemeral;
 mod error;
 mod generate;
+mod journal;
 mod limits;
 mod listen;
 mod notify;

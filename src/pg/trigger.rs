@@ -68,6 +68,9 @@ pub struct Marker {
     pub columns: Option<Vec<String>>,
     /// The primary key columns sent when a row is too long; empty for a key-less table.
     pub key: Vec<String>,
+    /// `--durable`: rows go to the journal in this schema (whole, whatever their length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
 }
 
 impl Marker {
@@ -363,6 +366,7 @@ mod tests {
                 events: events.to_vec(),
                 columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),
                 key: key.iter().map(|s| s.to_string()).collect(),
+                journal: None,
             },
         }
     }
