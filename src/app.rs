@@ -544,6 +544,9 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
                     .map(|c| parse_list(c, ',').map_err(|e| usage(format!("--columns: {e}"))))
                     .transpose()?,
                 allow_no_key: a.allow_no_key,
+                journal: a
+                    .durable
+                    .then(|| journal::Names::new(&a.journal.journal_schema)),
                 dry_run: a.dry_run,
             })
         }

@@ -21,7 +21,7 @@ pub mod wire;
 
 use crate::connect::ConnSettings;
 use crate::error::{stdout_error, Exit, Result};
-pub use reader::{Deliver, Fault, Opening, Plan, Reader, Record, Since};
+pub use reader::{check, Deliver, Fault, Opening, Plan, Reader, Record, Since};
 pub use sql::Names;
 use sqlx::postgres::PgConnection;
 use std::io::Write;

@@ -208,7 +208,7 @@ impl Reader {
             wait: SETTLE_AFTER,
             stored: None,
         };
-        reader.check_journal().await?;
+        check(&mut reader.conn, &reader.plan.names).await?;
         let opening = reader.start().await?;
         Ok((reader, opening))
     }
@@ -218,7 +218,7 @@ impl Reader {
     /// (after a failover to a standby that had not received the last commits, it has not).
     pub async fn reconnect(&mut self, on: &ConnSettings) -> Result<(), Fault> {
         self.conn = connect(on).await?;
-        self.check_journal().await?;
+        check(&mut self.conn, &self.plan.names).await?;
         if self.plan.consumer.is_some() {
             self.lock().await?;
         }
@@ -517,41 +517,6 @@ impl Reader {
         Ok(pass.finish(state))
     }
 
-    /// Refuse a schema without a journal, or with one of another layout.
-    async fn check_journal(&mut self) -> Result<(), Fault> {
-        let names = &self.plan.names;
-        let comment: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT pg_catalog.obj_description(c, 'pg_class') \
-             FROM pg_catalog.to_regclass($1) AS c WHERE c IS NOT NULL",
-        )
-        .bind(&names.journal)
-        .fetch_optional(&mut self.conn)
-        .await
-        .map_err(|e| fault(e, names))?;
-        let schema = &names.quoted_schema;
-        match comment {
-            None => Err(Fault::Fatal(
-                anyhow!(
-                    "there is no journal in schema {schema}: create it with `pgpubsub journal \
-                     init{}`",
-                    schema_flag(&names.schema)
-                )
-                .into(),
-            )),
-            Some(Some(c)) if c == Names::table_comment() => Ok(()),
-            Some(Some(c)) if c.starts_with(MARKER) => Err(Fault::Fatal(
-                anyhow!(
-                    "the journal in schema {schema} has another layout than this pgpubsub \
-                     reads (version {VERSION}): {c}"
-                )
-                .into(),
-            )),
-            Some(_) => Err(Fault::Fatal(
-                anyhow!("{schema}.journal is not a pgpubsub journal").into(),
-            )),
-        }
-    }
-
     /// The sequence's last value (0 before the first record).
     async fn last_value(&mut self) -> Result<i64, Fault> {
         let names = &self.plan.names;
@@ -699,6 +664,37 @@ impl Reader {
             "consumer {name:?} is in use by another listener{by}: two listeners under one name \
              would each deliver everything; give each its own --consumer"
         ))))
+    }
+}
+
+/// Refuse a schema without a journal, or with one of another layout (also for `trigger add
+/// --durable`, whose trigger would otherwise fail at the application's first write).
+pub async fn check(conn: &mut PgConnection, names: &Names) -> Result<(), Fault> {
+    let comment: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT pg_catalog.obj_description(c, 'pg_class') \
+         FROM pg_catalog.to_regclass($1) AS c WHERE c IS NOT NULL",
+    )
+    .bind(&names.journal)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| fault(e, names))?;
+    let schema = &names.quoted_schema;
+    match comment {
+        None => Err(Fault::Fatal(usage(format!(
+            "there is no journal in schema {schema}: create it with `pgpubsub journal init{}`",
+            schema_flag(&names.schema)
+        )))),
+        Some(Some(c)) if c == Names::table_comment() => Ok(()),
+        Some(Some(c)) if c.starts_with(MARKER) => Err(Fault::Fatal(
+            anyhow!(
+                "the journal in schema {schema} has another layout than this pgpubsub reads \
+                 (version {VERSION}): {c}"
+            )
+            .into(),
+        )),
+        Some(_) => Err(Fault::Fatal(usage(format!(
+            "{schema}.journal is not a pgpubsub journal"
+        )))),
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Add {
     pub columns: Option<Vec<String>>,
     /// Accept a table without a primary key.
     pub allow_no_key: bool,
+    /// `--durable`: the journal the row changes go to.
+    pub journal: Option<crate::journal::Names>,
     pub dry_run: bool,
 }
 
@@ -129,9 +131,17 @@ async fn add(session: &mut PgConnection, conn: &ConnSettings, add: &Add) -> Resu
             .map(|c| checked_columns(&table, c))
             .transpose()?,
         key: table.key.clone(),
-        journal: None,
+        journal: add.journal.as_ref().map(|names| names.schema.clone()),
     };
-    if marker.key.is_empty() && !add.allow_no_key {
+    if let Some(names) = &add.journal {
+        crate::journal::check(&mut tx, names)
+            .await
+            .map_err(|fault| match fault {
+                crate::journal::Fault::Fatal(err) => err,
+                crate::journal::Fault::Lost(err) => err.into(),
+            })?;
+    }
+    if marker.key.is_empty() && !add.allow_no_key && marker.journal.is_none() {
         return Err(usage(format!(
             "table {} has no primary key, so a row too long for a notification could not be \
              identified; add one, or pass --allow-no-key (such rows then arrive as \
@@ -220,8 +230,15 @@ fn checked_columns(table: &Table, columns: &[String]) -> Result<Vec<String>> {
 /// `public.orders -> channel orders (insert, update)` for the notes.
 fn describe(table: &Table, marker: &Marker) -> String {
     let events: Vec<&str> = marker.events.iter().map(|e| e.name()).collect();
+    let durable = match &marker.journal {
+        Some(schema) => format!(
+            ", durable: journal in schema {}",
+            crate::pg::quote::ident(schema)
+        ),
+        None => String::new(),
+    };
     format!(
-        "trigger on {} -> channel {} ({})",
+        "trigger on {} -> channel {} ({}{durable})",
         table.display,
         sanitize(&marker.channel),
         events.join(", ")
