@@ -361,6 +361,23 @@ fn journal_settings(args: &JournalArgs, terminal: bool) -> Result<(journal::Sett
             journal::Action::Drop { dry_run: a.dry_run },
             &a.conn,
         ),
+        JournalAction::Prune(a) => (
+            &a.schema,
+            journal::Action::Prune {
+                older_than: a.older_than,
+                force: a.force,
+                dry_run: a.dry_run,
+            },
+            &a.conn,
+        ),
+        JournalAction::Status(a) => (&a.schema, journal::Action::Status { json: a.json }, &a.conn),
+        JournalAction::Forget(a) => (
+            &a.schema,
+            journal::Action::Forget {
+                consumers: a.consumers.clone(),
+            },
+            &a.conn,
+        ),
     };
     if schema.is_empty() {
         return Err(usage("--schema: the name is empty"));
@@ -572,6 +589,8 @@ fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Set
         limits: status::Limits {
             warn: args.warn,
             idle_threshold: args.idle_threshold,
+            journal_age: (!args.journal_age.is_zero()).then_some(args.journal_age),
+            consumer_lag: (!args.consumer_lag.is_zero()).then_some(args.consumer_lag),
         },
         terminal,
     }

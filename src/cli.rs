@@ -1080,6 +1080,18 @@ pub struct StatusArgs {
     #[arg(long)]
     pub show_queries: bool,
 
+    /// A journal (durable channels) whose oldest record is older than this is degraded: nothing
+    /// prunes it, so it grows without bound; 0 turns the check off.
+    #[arg(long, value_name = "DURATION", default_value = "7d",
+          value_parser = humantime::parse_duration)]
+    pub journal_age: Duration,
+
+    /// A durable consumer whose oldest unread record is older than this is degraded (fallen
+    /// behind); 0 turns the check off.
+    #[arg(long, value_name = "DURATION", default_value = "5m",
+          value_parser = humantime::parse_duration)]
+    pub consumer_lag: Duration,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -1208,6 +1220,70 @@ pub enum JournalAction {
     /// Remove the journal with its records and consumer positions: exactly what init created.
     #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
     Drop(JournalChangeArgs),
+    /// Delete records older than a duration that no registered consumer still needs.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Prune(JournalPruneArgs),
+    /// Records, size and oldest record, and each consumer's position and lag.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Status(JournalStatusArgs),
+    /// Remove consumers' stored positions (prune then no longer keeps records for them).
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Forget(JournalForgetArgs),
+}
+
+/// `journal prune`.
+#[derive(Debug, Args)]
+pub struct JournalPruneArgs {
+    /// Delete records published longer ago than DURATION (e.g. 7d, 12h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, required = true)]
+    pub older_than: Duration,
+
+    /// Delete them even when a registered consumer has not read them yet (it then misses them).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Say how many records would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal status`.
+#[derive(Debug, Args)]
+pub struct JournalStatusArgs {
+    /// One JSON object: schema, records, exact, bytes, first_position, last_position,
+    /// oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records,
+    /// lag_s, stored_at, stored_age_s}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal forget`.
+#[derive(Debug, Args)]
+pub struct JournalForgetArgs {
+    /// The consumers to forget.
+    #[arg(value_name = "CONSUMER", required = true)]
+    pub consumers: Vec<String>,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 /// `journal init` and `journal drop`.

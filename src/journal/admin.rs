@@ -200,3 +200,138 @@ async fn run(
     }
     Ok(())
 }
+
+/// What `journal prune` did (or, with `dry_run`, would do).
+pub struct Pruned {
+    /// Records deleted (or that would be).
+    pub deleted: u64,
+    /// Records old enough that were kept for a consumer.
+    pub kept: u64,
+    /// The consumer furthest behind, and its position, when it kept any.
+    pub laggard: Option<(String, i64)>,
+}
+
+/// Records deleted per transaction: short transactions, so that the prune neither holds back
+/// other readers' floors (a long transaction would) nor locks many rows at once.
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Delete the records published before `older_than` ago, oldest first and in batches, but
+/// none that a registered consumer has not handled (its position, and what it still reads
+/// below a baseline), unless `force`.
+pub async fn prune(
+    conn: &ConnSettings,
+    names: &Names,
+    older_than: std::time::Duration,
+    force: bool,
+    dry_run: bool,
+) -> Result<Pruned> {
+    let mut session = conn.connect().await.map_err(anyhow::Error::from)?;
+    let found = look(&mut session, names).await?;
+    refuse_standby(&found)?;
+    if !matches!(&found.journal, Some(Some(c)) if c.starts_with(MARKER)) {
+        return Err(usage(format!(
+            "there is no journal in schema {}",
+            names.quoted_schema
+        )));
+    }
+    let journal = &names.journal;
+    let consumers = &names.consumers;
+    // What a consumer still needs: everything after its position, and below a baseline what
+    // its snapshot could not see.
+    let needed = format!(
+        "EXISTS (SELECT 1 FROM {consumers} c WHERE j.\"position\" > c.\"position\" OR \
+           (c.baseline_snapshot IS NOT NULL AND j.\"position\" <= c.baseline_position \
+            AND NOT pg_catalog.pg_visible_in_snapshot(j.xid, c.baseline_snapshot)))"
+    );
+    let old = "j.published_at < pg_catalog.now() - $1::interval";
+    let keep = if force {
+        "false".to_string()
+    } else {
+        needed.clone()
+    };
+    let (deletable, kept): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT count(*) FILTER (WHERE NOT {keep}), count(*) FILTER (WHERE {needed}) \
+         FROM {journal} j WHERE {old}"
+    )))
+    .bind(older_than)
+    .fetch_one(&mut session)
+    .await
+    .map_err(|e| anyhow!("cannot read the journal: {}", conn.explain(&e)))?;
+    let laggard: Option<(String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT name, \"position\" FROM {consumers} ORDER BY \"position\", name LIMIT 1"
+    )))
+    .fetch_optional(&mut session)
+    .await
+    .map_err(|e| anyhow!("cannot read the consumers: {}", conn.explain(&e)))?;
+    let kept = if force { 0 } else { kept as u64 };
+    if dry_run || deletable == 0 {
+        return Ok(Pruned {
+            deleted: deletable as u64,
+            kept,
+            laggard: laggard.filter(|_| kept > 0),
+        });
+    }
+    let mut deleted = 0u64;
+    loop {
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {journal} WHERE \"position\" IN (SELECT j.\"position\" FROM {journal} j \
+             WHERE {old} AND NOT {keep} ORDER BY j.\"position\" LIMIT {PRUNE_BATCH})"
+        )))
+        .bind(older_than)
+        .execute(&mut session)
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "cannot prune the journal ({deleted} records deleted so far): {}",
+                conn.explain(&e)
+            )
+        })?
+        .rows_affected();
+        deleted += done;
+        if (done as i64) < PRUNE_BATCH {
+            break;
+        }
+    }
+    Ok(Pruned {
+        deleted,
+        kept,
+        laggard: laggard.filter(|_| kept > 0),
+    })
+}
+
+/// Remove the stored positions of `names` (consumers): prune no longer keeps records for them.
+/// Unknown names are an error, and then nothing is removed.
+pub async fn forget(conn: &ConnSettings, journal: &Names, names: &[String]) -> Result<()> {
+    let mut session = conn.connect().await.map_err(anyhow::Error::from)?;
+    let mut tx = session
+        .begin()
+        .await
+        .context("cannot begin a transaction")?;
+    crate::journal::check(&mut tx, journal)
+        .await
+        .map_err(|fault| match fault {
+            crate::journal::Fault::Fatal(err) => err,
+            crate::journal::Fault::Lost(err) => err.into(),
+        })?;
+    let gone: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "DELETE FROM {} WHERE name = ANY($1) RETURNING name",
+        journal.consumers
+    )))
+    .bind(names)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(|e| anyhow!("cannot forget the consumers: {}", conn.explain(&e)))?;
+    if let Some(unknown) = names.iter().find(|n| !gone.contains(n)) {
+        return Err(usage(format!(
+            "no consumer {unknown:?} in the journal in schema {}; nothing was forgotten",
+            journal.quoted_schema
+        )));
+    }
+    tx.commit().await.map_err(|e| anyhow!(conn.explain(&e)))?;
+    note(format!(
+        "forgot {}: prune no longer keeps records for {}",
+        crate::notify::counted(gone.len() as u64, "consumer"),
+        if gone.len() == 1 { "it" } else { "them" }
+    ));
+    Ok(())
+}

@@ -438,7 +438,10 @@ mod tests {
             sql.contains("sent := \"my \"\"journal\"\"\".\"publish\"('it''s', payload)::text;"),
             "{sql}"
         );
-        assert!(!sql.contains("truncated") && !sql.contains("octet_length"), "{sql}");
+        assert!(
+            !sql.contains("truncated") && !sql.contains("octet_length"),
+            "{sql}"
+        );
         assert!(!sql.contains("pg_catalog.pg_notify("), "{sql}");
     }
 
