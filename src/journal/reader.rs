@@ -52,7 +52,10 @@ use tokio::time::Instant;
 
 /// Most rows of one read past the highest position seen: a catch-up of millions of records is
 /// read in chunks, so that the floor (and a consumer's stored position) moves as it goes.
-const CHUNK: i64 = 50_000;
+const CHUNK: i64 = 10_000;
+/// Least time between two stores of a consumer's position during a catch-up: each is a
+/// commit, and a restart repeats only what was handled since the last one.
+const STORE_EVERY: Duration = Duration::from_millis(100);
 /// Most gap ranges named in a read; past that, the read starts at the lowest gap instead.
 const MAX_GAP_RANGES: usize = 256;
 /// How soon after live records a read checks them against the journal and moves the floor.
@@ -180,8 +183,9 @@ pub struct Reader {
     unverified: bool,
     last_read: Instant,
     wait: Duration,
-    /// The floor last stored for the consumer.
+    /// The floor last stored for the consumer, and when.
     stored: Option<i64>,
+    last_store: Instant,
 }
 
 impl Reader {
@@ -207,6 +211,7 @@ impl Reader {
             last_read: Instant::now(),
             wait: SETTLE_AFTER,
             stored: None,
+            last_store: Instant::now(),
         };
         check(&mut reader.conn, &reader.plan.names).await?;
         let opening = reader.start().await?;
@@ -249,6 +254,9 @@ impl Reader {
         loop {
             let read = self.read(out, true).await?;
             delivered += read.delivered;
+            if self.last_store.elapsed() >= STORE_EVERY || !read.more {
+                self.store(out).await?;
+            }
             if !read.more || out.done() {
                 return Ok(delivered);
             }
@@ -296,16 +304,21 @@ impl Reader {
     }
 
     /// When the next read is due: soon after live records (to check them and move the
-    /// floor), and with a growing wait while gaps or a baseline wait for transactions to end.
+    /// floor), with a growing wait while gaps or a baseline wait for transactions to end, and
+    /// for a consumer at least every STORE_EVERY while its floor moves (reads that records
+    /// bring about do not postpone that).
     pub fn next_read(&self) -> Option<Instant> {
         let state = &self.state;
-        if self.unverified {
+        let unstored = self.plan.consumer.is_some() && self.stored != Some(state.floor);
+        let store = unstored.then(|| self.last_store + STORE_EVERY);
+        let read = if self.unverified {
             Some(self.last_read + SETTLE_AFTER)
         } else if !state.gaps.is_empty() || state.baseline.is_some() || !state.handled.is_empty() {
             Some(self.last_read + self.wait)
         } else {
             None
-        }
+        };
+        read.into_iter().chain(store).min()
     }
 
     /// The periodic read: records not yet handled are handed on, the floor moves, and a
@@ -351,6 +364,7 @@ impl Reader {
         )
         .await?;
         self.stored = Some(self.state.floor);
+        self.last_store = Instant::now();
         Ok(())
     }
 
@@ -376,7 +390,7 @@ impl Reader {
             read.delivered += self.copy(&sql, out, deliver, None).await?.delivered;
             if !out.done() {
                 self.state.baseline = None;
-                self.state.prune();
+                self.state.prune(None);
             }
         }
         Ok(read)
@@ -467,7 +481,13 @@ impl Reader {
             .map_err(|e| fault(e, names))?;
         let mut parser = Parser::<6>::default();
         let mut pass = Pass::new(state.scanned, fallback);
+        let mut stopped = false;
         while let Some(chunk) = stream.try_next().await.map_err(|e| fault(e, names))? {
+            if stopped {
+                // The rest of the read is not wanted, but must be read off the connection
+                // before it can run the next statement.
+                continue;
+            }
             parser.push(&chunk);
             while let Some(fields) = parser.next().map_err(garbled)? {
                 let Some(position) = int8(fields[0]) else {
@@ -498,21 +518,28 @@ impl Reader {
                 if state.is_handled(position, hash) {
                     continue;
                 }
-                if !deliver {
-                    state.gaps.insert(position, position);
-                    continue;
-                }
-                if state.handled.contains_key(&position) {
+                if state.handled.contains_key(&position) && deliver {
                     forged_content(position, record.channel);
                 }
-                if out.deliver(&record).await? {
+                if deliver && out.deliver(&record).await? {
                     state.handled.insert(position, hash);
                     pass.read.delivered += 1;
+                } else {
+                    // Not handled (a stop, or a read that hands nothing on): the floor stays
+                    // below it, and the rest of the read waits for the next run.
+                    pass.unhandled = Some(position);
+                    stopped = true;
+                    break;
                 }
                 if out.done() {
-                    return Ok(pass.read);
+                    stopped = true;
+                    break;
                 }
             }
+        }
+        if stopped {
+            state.prune(pass.unhandled);
+            return Ok(pass.read);
         }
         Ok(pass.finish(state))
     }
@@ -709,6 +736,8 @@ struct Pass {
     rows: i64,
     /// Set when the read named no gaps but started at the lowest.
     fallback: bool,
+    /// The first record of ours this read did not hand on: the floor must stay below it.
+    unhandled: Option<i64>,
     read: Read,
 }
 
@@ -720,6 +749,7 @@ impl Pass {
             previous: from,
             rows: 0,
             fallback: fallback.is_some(),
+            unhandled: None,
             read: Read::default(),
         }
     }
@@ -763,7 +793,7 @@ impl Pass {
         for (a, b) in state.gaps.remove_through(settled) {
             state.empty(a, b);
         }
-        state.prune();
+        state.prune(self.unhandled);
         self.read
     }
 }
@@ -845,9 +875,11 @@ impl State {
         }
     }
 
-    /// Move the floor over what is settled, and forget what it passed.
-    fn prune(&mut self) {
+    /// Move the floor over what is settled (but not to `unhandled`, a record read but not
+    /// handed on), and forget what it passed.
+    fn prune(&mut self, unhandled: Option<i64>) {
         let top = self.gaps.first().map_or(self.scanned, |g| g - 1);
+        let top = unhandled.map_or(top, |p| top.min(p - 1));
         self.floor = self.floor.max(top);
         let keep_below = self.baseline.as_ref().map_or(i64::MIN, |b| b.position);
         let floor = self.floor;
