@@ -1195,7 +1195,7 @@ Privileges for other roles (a journal in schema pgpubsub):
 
 Examples:
   pgpubsub journal init
-  pgpubsub journal init --schema events --dry-run > migrations/043_journal.sql
+  pgpubsub journal init --schema events --dry-run > 043_journal.sql
   pgpubsub journal status
   pgpubsub journal prune --older-than 7d
   pgpubsub journal forget old-consumer
