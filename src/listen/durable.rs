@@ -19,12 +19,13 @@ const LOOK_EVERY: u32 = 1024;
 /// Open the journal reader on the listening session's server and say where it starts.
 pub async fn open(session: &Session, plan: journal::Plan, verbose: bool) -> Result<Reader> {
     let consumer = plan.consumer.clone();
-    let (reader, opening) = Reader::open(&session.on, plan)
-        .await
-        .map_err(|fault| match fault {
-            Fault::Fatal(err) => err,
-            Fault::Lost(err) => Error::from(err.context("cannot read the journal")),
-        })?;
+    let (reader, opening) =
+        Reader::open(&session.settings, plan)
+            .await
+            .map_err(|fault| match fault {
+                Fault::Fatal(err) => err,
+                Fault::Lost(err) => Error::from(err.context("cannot read the journal")),
+            })?;
     let said = match (&consumer, opening) {
         (Some(name), Opening::Resumed { position }) => Some(format!(
             "consumer {name:?}: resuming after position {position}"
@@ -115,7 +116,7 @@ impl<W: Write> Deliver for Out<'_, W> {
             pid: record.pid as u32,
             received_at: self.now,
         };
-        self.listener.handle(&record).await
+        self.listener.handle(&record, self.signals).await
     }
 
     fn done(&self) -> bool {

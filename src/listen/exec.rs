@@ -1,49 +1,86 @@
 //! `--exec CMD`: a command per notification (the pg_listen use case). Commands run one at a
 //! time in arrival order, so a handler never sees notifications reordered; while one runs, new
 //! notifications wait in the socket and the server's queue, not in our memory.
+//!
+//! Each command runs in a process group of its own (see `job`): a stop signal, even a Ctrl-C at
+//! the terminal, lets the running command finish, and says so; a second signal ends the
+//! command's whole group.
 
-use crate::error::warn;
+use crate::error::{note, warn};
+use crate::job::{self, Job};
 use crate::output::Record;
-use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+use crate::signals::{Signal, Signals};
+
+/// What became of one command.
+pub struct Ran {
+    /// It exited 0 (a durable consumer stores no position past a failure).
+    pub ok: bool,
+    /// The stop signal that came while it ran, if one did: the command was let finish, or, on
+    /// a second signal, ended.
+    pub stop: Option<Signal>,
+}
 
 /// Run `sh -c command` with the payload on stdin and the channel, sender pid and (for a
 /// journal record) position in the environment. A command that fails or cannot start is
-/// reported; whether it succeeded is returned (a durable consumer stores no position past a
-/// failure).
-pub async fn run(command: &str, record: &Record<'_>) -> bool {
-    let mut sh = Command::new("sh");
-    sh.arg("-c")
-        .arg(command)
-        .env("PGPUBSUB_CHANNEL", record.channel)
-        .env("PGPUBSUB_PID", record.pid.to_string())
-        .stdin(Stdio::piped());
+/// reported.
+pub async fn run(command: &str, record: &Record<'_>, signals: &mut Signals) -> Ran {
+    let mut cmd = job::shell(command);
+    cmd.env("PGPUBSUB_CHANNEL", record.channel)
+        .env("PGPUBSUB_PID", record.pid.to_string());
     if let Some(position) = record.position {
-        sh.env("PGPUBSUB_POSITION", position.to_string());
+        cmd.env("PGPUBSUB_POSITION", position.to_string());
     }
-    let mut child = match sh.spawn() {
-        Ok(child) => child,
+    let mut job = match Job::start(cmd, Some(record.payload.as_bytes())).await {
+        Ok(job) => job,
         Err(err) => {
             warn(format!("--exec: cannot run sh: {err}"));
-            return false;
+            return Ran {
+                ok: false,
+                stop: None,
+            };
         }
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its stdin closes the pipe early: not a failure.
-        let _ = stdin.write_all(record.payload.as_bytes()).await;
-    }
+    let (status, stop) = tokio::select! {
+        status = job.wait() => (status, None),
+        signal = signals.recv() => {
+            note(format!(
+                "stopping: waiting for the running --exec command (process group {}) to \
+                 finish; a second signal ends it",
+                job.pgid
+            ));
+            tokio::select! {
+                status = job.wait() => (status, Some(signal)),
+                _ = signals.recv() => {
+                    let ended = job::end_all().await;
+                    drop(job);
+                    if let Some(ended) = job::describe_ended(&ended) {
+                        note(ended);
+                    }
+                    return Ran {
+                        ok: false,
+                        stop: Some(signal),
+                    };
+                }
+            }
+        }
+    };
     let what = match record.position {
         Some(position) => format!("the record at position {position}"),
         None => "a notification".to_string(),
     };
-    match child.wait().await {
-        Ok(status) if status.success() => return true,
-        Ok(status) => warn(format!(
-            "--exec: command failed ({status}) for {what} on channel {:?}",
-            record.channel
-        )),
-        Err(err) => warn(format!("--exec: cannot wait for the command: {err}")),
-    }
-    false
+    let ok = match status {
+        Ok(status) if status.success() => true,
+        Ok(status) => {
+            warn(format!(
+                "--exec: command failed ({status}) for {what} on channel {:?}",
+                record.channel
+            ));
+            false
+        }
+        Err(err) => {
+            warn(format!("--exec: cannot wait for the command: {err}"));
+            false
+        }
+    };
+    Ran { ok, stop }
 }

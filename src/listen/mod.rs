@@ -227,11 +227,11 @@ impl<W: Write> Listener<W> {
         }
     }
 
-    /// Print one record, or hand it to `--exec`; whether it was handled. A command that
-    /// fails is reported and listening goes on, except for a durable consumer: its position
-    /// must not pass the record, so the run ends (exit 1) and the record comes again at the
-    /// next start.
-    async fn handle(&mut self, record: &Record<'_>) -> Result<bool> {
+    /// Print one record, or hand it to `--exec`; whether it was handled. A stop signal that
+    /// comes while a command runs makes the run stop once it is done. A command that fails is
+    /// reported and listening goes on, except for a durable consumer: its position must not
+    /// pass the record, so the run ends (exit 1) and the record comes again at the next start.
+    async fn handle(&mut self, record: &Record<'_>, signals: &mut Signals) -> Result<bool> {
         self.received += 1;
         match &mut self.plan.handler {
             Handler::Print(printer) => {
@@ -240,11 +240,14 @@ impl<W: Write> Listener<W> {
                     .map_err(stdout_error)?;
             }
             Handler::Exec(command) => {
-                let ok = exec::run(command, record).await;
+                let ran = exec::run(command, record, signals).await;
+                if let Some(signal) = ran.stop {
+                    self.stopping = Some(Stop::Signal(signal));
+                }
                 // Busy handling is not idle: --idle-timeout counts from here.
                 self.last_notification = Instant::now();
                 let consumer = self.plan.durable.as_ref().and_then(|d| d.consumer.as_ref());
-                if let (false, Some(name), Some(position)) = (ok, consumer, record.position) {
+                if let (false, Some(name), Some(position)) = (ran.ok, consumer, record.position) {
                     return Err(anyhow::anyhow!(
                         "--exec failed for the record at position {position}; stopping so that \
                          consumer {name:?} does not store a position past it (it is delivered \
@@ -261,11 +264,10 @@ impl<W: Write> Listener<W> {
     /// commands may take any time, so a stop (signal, timer) must not wait for more of them.
     fn stop_before_exec(&mut self, signals: &mut Signals) -> bool {
         if let Handler::Exec(_) = self.plan.handler {
-            self.stopping = signals
-                .recv()
-                .now_or_never()
-                .map(Stop::Signal)
-                .or_else(|| self.stop_due().map(Stop::Limit));
+            self.stopping = self.stopping.or_else(|| {
+                let signal = signals.recv().now_or_never().map(Stop::Signal);
+                signal.or_else(|| self.stop_due().map(Stop::Limit))
+            });
         }
         self.stopping.is_some()
     }
@@ -319,7 +321,7 @@ impl<W: Write> Listener<W> {
                 pid: notification.process_id(),
                 received_at: now,
             };
-            self.handle(&record).await?;
+            self.handle(&record, signals).await?;
         }
         Ok(())
     }
@@ -451,7 +453,7 @@ impl<W: Write> Listener<W> {
             })?;
             if let Some(reader) = reader.as_deref_mut() {
                 let caught_up = async {
-                    reader.reconnect(&session.on).await?;
+                    reader.reconnect(&session.settings).await?;
                     Ok(())
                 };
                 let replayed = match durable::lost(caught_up.await)? {
