@@ -92,8 +92,11 @@ impl<'a, W: Write> Out<'a, W> {
 }
 
 impl<W: Write> Deliver for Out<'_, W> {
+    /// Once the run is stopping, records at hand are still printed (as a plain listener writes
+    /// out what it received), but no new command starts.
     async fn deliver(&mut self, record: &journal::Record<'_>) -> Result<bool> {
-        if self.stopped() {
+        let exec = matches!(self.listener.plan.handler, super::Handler::Exec(_));
+        if self.listener.count_reached() || (exec && self.listener.stopping.is_some()) {
             return Ok(false);
         }
         self.handed += 1;

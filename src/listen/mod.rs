@@ -263,12 +263,13 @@ impl<W: Write> Listener<W> {
     /// Whether the run must look for a stop before handing on the next record: `--exec`
     /// commands may take any time, so a stop (signal, timer) must not wait for more of them.
     fn stop_before_exec(&mut self, signals: &mut Signals) -> bool {
-        if let Handler::Exec(_) = self.plan.handler {
-            self.stopping = self.stopping.or_else(|| {
-                let signal = signals.recv().now_or_never().map(Stop::Signal);
-                signal.or_else(|| self.stop_due().map(Stop::Limit))
-            });
-        }
+        let Handler::Exec(_) = self.plan.handler else {
+            return false;
+        };
+        self.stopping = self.stopping.or_else(|| {
+            let signal = signals.recv().now_or_never().map(Stop::Signal);
+            signal.or_else(|| self.stop_due().map(Stop::Limit))
+        });
         self.stopping.is_some()
     }
 
