@@ -252,6 +252,9 @@ fn small_run_counts_exactly_and_json_has_every_documented_field() {
     assert!(latency["min"].as_u64().unwrap() <= latency["p50"].as_u64().unwrap());
     assert!(latency["p99"].as_u64().unwrap() <= latency["max"].as_u64().unwrap());
     assert!(report["send_rate"]["total"].as_f64().unwrap() > 0.0);
+    // Numeric settings are JSON numbers, as in `status --json` (null before PostgreSQL 17).
+    let pages = &report["server"]["max_notify_queue_pages"];
+    assert!(pages.is_null() || pages.is_u64(), "{pages}");
 
     // jq parses it and finds every documented field; the help documents every one of them.
     let help = pgpubsub()
@@ -720,6 +723,10 @@ fn bad_workloads_are_usage_errors() {
         (&["--duration", "0s"][..], "--duration"),
         (&["--notify-every", "2"][..], "--writers"),
         (&["--p99-target", "1s"][..], "--sweep"),
+        // Not ignored when a flag they need conflicts with one given (clap drops `requires`).
+        (&["--p99-target", "10ms", "--messages", "10"][..], "--sweep"),
+        (&["--notify-every", "5", "--senders", "2"][..], "--writers"),
+        (&["--senders", "-1"][..], "whole number"),
         (&["--sweep", "2k..1k"][..], "--sweep"),
         (&["--sweep", "1k"][..], "--sweep"),
         (&["--json", "--csv"][..], "--csv"),

@@ -14,8 +14,8 @@ pub struct ServerFacts {
     pub synchronous_commit: String,
     pub fsync: String,
     /// PostgreSQL 17 and later; `None` where the setting does not exist (the queue is then a
-    /// fixed 8 GB).
-    pub max_notify_queue_pages: Option<String>,
+    /// fixed 8 GB). A number, as every numeric setting is in pgpubsub's JSON.
+    pub max_notify_queue_pages: Option<i64>,
 }
 
 impl ServerFacts {
@@ -23,7 +23,7 @@ impl ServerFacts {
     pub async fn read(conn: &mut PgConnection) -> anyhow::Result<Self> {
         let (version, synchronous_commit, fsync, max_notify_queue_pages) = sqlx::query_as(
             "SELECT current_setting('server_version'), current_setting('synchronous_commit'), \
-             current_setting('fsync'), current_setting('max_notify_queue_pages', true)",
+             current_setting('fsync'), current_setting('max_notify_queue_pages', true)::int8",
         )
         .fetch_one(conn)
         .await
@@ -42,7 +42,7 @@ impl ServerFacts {
             "PostgreSQL {}, synchronous_commit {}, fsync {}",
             self.version, self.synchronous_commit, self.fsync
         );
-        if let Some(pages) = &self.max_notify_queue_pages {
+        if let Some(pages) = self.max_notify_queue_pages {
             text.push_str(&format!(", max_notify_queue_pages {pages}"));
         }
         text
