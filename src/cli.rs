@@ -142,6 +142,10 @@ pub enum Command {
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
     #[command(disable_help_flag = true, after_help = after_help(STATUS_NOTES, Some("status"), true))]
     Status(StatusArgs),
+    /// Fan one listening session out to many HTTP subscribers (server-sent events), with a
+    /// live viewer.
+    #[command(disable_help_flag = true, after_help = after_help(SERVE_NOTES, Some("serve"), true))]
+    Serve(ServeArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
@@ -409,6 +413,39 @@ Examples:
   pgpubsub status --watch 2s          redraw every 2 s (a line per
                                       refresh when piped)
   pgpubsub status --json | jq .commit_lock.holder.wait_event
+
+";
+
+const SERVE_NOTES: &str = "\
+Endpoints:
+  GET /listen?channel=A&channel=B  text/event-stream: a `listening` event, then one event per
+                                   notification whose data is the record listen --json writes
+  POST /notify/CHANNEL             the body is the payload (--allow-publish); 413 over 7999 bytes
+  GET /healthz                     200 while the database session listens, 503 while it reconnects
+  GET /metrics                     Prometheus text: subscribers, delivered, dropped, reconnects
+  GET /                            a live viewer (built in: no build step, no CDN)
+Events besides notifications (SSE event type = the record's \"event\"): listening, disconnected,
+reconnected {down_ms} (the database session was lost: what was sent meanwhile is lost), gap (the
+client reconnected with Last-Event-ID: what was sent while it was away is lost), overflow {lost}
+(it fell --buffer notifications behind: cut off), expired (its JWT expired), shutdown. A comment
+line every --heartbeat keeps idle streams open through proxies.
+
+Access: a channel must match a --channel pattern (* and ? wildcards; --channel '*' serves all).
+Without --tokens/--jwt-* anyone who can connect may read (and with --allow-publish, publish),
+which is allowed on loopback addresses only. With them, each request needs a credential:
+Authorization: Bearer TOKEN (or access_token=TOKEN in the query, for EventSource). A token
+file has one `TOKEN read=PATTERNS [publish=PATTERNS]` line per token; a JWT (HS256 with
+--jwt-secret, RS256 with --jwt-public-key) must have exp, and lists its patterns in the claims
+\"channels\" (read) and \"publish\"; its streams end when it expires. 401: no valid credential;
+403: a channel not served or not granted.
+
+Examples:
+  pgpubsub serve --channel 'orders_*'    then open http://127.0.0.1:8080/
+  curl -N 'http://127.0.0.1:8080/listen?channel=orders_eu'
+  curl -d '{\"id\":1}' http://127.0.0.1:8080/notify/orders_eu
+                                         (with --allow-publish)
+  pgpubsub serve --bind 0.0.0.0:8443 --channel '*' \\
+      --tokens tokens.txt --tls-cert cert.pem --tls-key key.pem
 
 ";
 
@@ -1123,6 +1160,103 @@ pub struct StatusArgs {
     /// and every comment by /*…*/ (so no literal value, such as a password, is printed).
     #[arg(long)]
     pub show_queries: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `pgpubsub serve`: one listening session fanned out over HTTP.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required:
+    /// nothing is served by default.
+    #[arg(
+        long = "channel",
+        value_name = "PATTERN",
+        required = true,
+        help_heading = "Access"
+    )]
+    pub channels: Vec<String>,
+
+    /// Listen on ADDRESS (HOST:PORT; port 0 picks a free one); repeat for more.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        default_value = "127.0.0.1:8080",
+        help_heading = "Access"
+    )]
+    pub bind: Vec<String>,
+
+    /// Bearer tokens: one `TOKEN read=PATTERNS [publish=PATTERNS]` per line.
+    #[arg(long, value_name = "FILE", help_heading = "Access")]
+    pub tokens: Option<PathBuf>,
+
+    /// Accept JWTs signed with HS256 by the secret in FILE (at least 32 bytes).
+    #[arg(long, value_name = "FILE", help_heading = "Access")]
+    pub jwt_secret: Option<PathBuf>,
+
+    /// Accept JWTs signed with RS256 by the key whose public half is in FILE (PEM).
+    #[arg(long, value_name = "FILE", help_heading = "Access")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Accept only JWTs whose aud claim names AUDIENCE.
+    #[arg(long, value_name = "AUDIENCE", help_heading = "Access")]
+    pub jwt_audience: Option<String>,
+
+    /// Clock skew allowed on a JWT's exp and nbf (whole seconds).
+    #[arg(long, value_name = "DURATION", default_value = "60s", help_heading = "Access",
+          value_parser = humantime::parse_duration)]
+    pub jwt_leeway: Duration,
+
+    /// Let pages from ORIGIN (e.g. https://app.example) read and publish (CORS); `*` for any;
+    /// repeat for more.
+    #[arg(long, value_name = "ORIGIN", help_heading = "Access")]
+    pub allow_origin: Vec<String>,
+
+    /// Accept POST /notify/CHANNEL (for channels a credential may publish to).
+    #[arg(long, help_heading = "Access")]
+    pub allow_publish: bool,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        help_heading = "Access"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        help_heading = "Access"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Most event streams open at once; more are refused with 503.
+    #[arg(long, value_name = "N", default_value_t = 10_000, help_heading = "Subscribers",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_subscribers: u64,
+
+    /// Notifications queued per subscriber; one that falls this far behind is cut off (it gets
+    /// an overflow event saying how many it lost).
+    #[arg(long, value_name = "N", default_value_t = 1000, help_heading = "Subscribers",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub buffer: u64,
+
+    /// Send a comment line on idle streams this often, so proxies keep them open.
+    #[arg(long, value_name = "DURATION", default_value = "15s", help_heading = "Subscribers",
+          value_parser = positive_duration)]
+    pub heartbeat: Duration,
+
+    /// Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json).
+    #[arg(long, help_heading = "Subscribers")]
+    pub payload_json: bool,
+
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 
     #[command(flatten)]
     pub conn: ConnArgs,

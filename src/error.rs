@@ -64,6 +64,7 @@ impl Exit {
                  connection and saying \"unknown\" while the server cannot be read)"
             }
             (Exit::Success, Some("request")) => "every reply arrived and none was an error",
+            (Exit::Success, Some("serve")) => return None,
             (Exit::Success, _) => "success (also when stdout is closed early, as by `| head -1`)",
             (Exit::Failure, None) => {
                 "runtime failure: connection, server error, I/O; notify says how many were \
@@ -89,6 +90,10 @@ impl Exit {
             (Exit::Failure, Some("trigger")) => {
                 "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
             }
+            (Exit::Failure, Some("serve")) => {
+                "runtime failure at start: the database session could not be opened, or an \
+                 address could not be bound (once serving, a lost session is opened again)"
+            }
             (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
             (Exit::Usage, None) => {
                 "bad usage or bad input found before anything was sent; for notify reading \
@@ -103,6 +108,10 @@ impl Exit {
                 "bad usage or bad input (too long for one notification, invalid input line)"
             }
             (Exit::Usage, Some("status")) => "bad usage",
+            (Exit::Usage, Some("serve")) => {
+                "bad usage: a bad flag or channel pattern, an unreadable or malformed token file, \
+                 key or certificate, or an address off loopback without authentication"
+            }
             (Exit::Usage, Some("trigger")) => {
                 "bad usage or bad input; nothing was changed: no such table or column, no primary \
                  key without --allow-no-key, a channel over 63 bytes, an object of that name not \
@@ -133,6 +142,10 @@ impl Exit {
             (Exit::Interrupted, Some("notify")) => {
                 "stopped by SIGINT (Ctrl-C), after reporting what was committed"
             }
+            (Exit::Interrupted, Some("serve")) => {
+                "stopped by SIGINT (Ctrl-C), after ending every stream with a shutdown event \
+                 and closing the database session"
+            }
             (Exit::Interrupted, Some("trigger")) => {
                 "stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent"
             }
@@ -150,6 +163,10 @@ impl Exit {
                 "stopped by SIGTERM, after reporting what was committed"
             }
             (Exit::Terminated, Some("trigger")) => "stopped by SIGTERM; as for SIGINT",
+            (Exit::Terminated, Some("serve")) => {
+                "stopped by SIGTERM, after ending every stream with a shutdown event and closing \
+                 the database session"
+            }
             (Exit::Terminated, None) => {
                 "stopped by SIGTERM: after cleaning up, pgpubsub ends by that signal"
             }

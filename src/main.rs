@@ -22,6 +22,7 @@ mod pg;
 mod ready;
 mod reqrep;
 mod sandbox;
+mod serve;
 mod session;
 mod signals;
 mod status;
