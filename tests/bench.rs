@@ -374,7 +374,9 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
         url,
         "SELECT 1 WHERE current_setting('synchronous_standby_names') = 'nobody'",
     );
-    let child = spawn_bench(url, &["--rate", "1000/s", "--duration", "3s"]);
+    // A modest rate, so that a sender on a loaded machine (CI runs releases side by side) can
+    // still catch up after the stall, however long the machine makes it.
+    let child = spawn_bench(url, &["--rate", "200/s", "--duration", "3s"]);
     wait_at(
         url,
         &format!(
@@ -409,7 +411,7 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
     let (code, report, stderr) = finish(child);
     assert_eq!(code, exited(0), "{stderr}\n{report}");
     let sent = count(&report, "sent");
-    assert!((2940..=3060).contains(&sent), "sent {sent}: {report}");
+    assert!((588..=612).contains(&sent), "sent {sent}: {report}");
     assert_eq!(count(&report, "received"), sent);
     assert!(report["duration_s"].as_f64().unwrap() >= 2.9, "{report}");
     let p99 = report["latency_us"]["p99"].as_u64().unwrap();
