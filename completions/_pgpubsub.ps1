@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('reply', 'reply', [CompletionResultType]::ParameterValue, 'Answer requests on a channel with a shell command or a SQL query')
             [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -212,7 +213,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         'pgpubsub;request' {
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Send the whole content of this file as the body')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the replies to a request; exit 3 when they do not all arrive')
-            [CompletionResult]::new('--replies', '--replies', [CompletionResultType]::ParameterName, 'Gather N replies (from N responders) per request, printing each as it arrives')
+            [CompletionResult]::new('--replies', '--replies', [CompletionResultType]::ParameterName, 'Gather N replies (from N responders) per request')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Without --key-file: once the replies asked for are in, wait this long for replies from anyone else; different ones are reported (exit 1) instead of printed. 0: no wait')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -236,6 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply')
             [CompletionResult]::new('--sql', '--sql', [CompletionResultType]::ParameterName, 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests handled at once; further requests wait for a free slot')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key')
             [CompletionResult]::new('--reconnect-max', '--reconnect-max', [CompletionResultType]::ParameterName, 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)')
             [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
@@ -372,7 +376,44 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per refresh (fields below)')
-            [CompletionResult]::new('--show-queries', '--show-queries', [CompletionResultType]::ParameterName, 'Show other sessions'' last query (truncated; withheld when it mentions a password)')
+            [CompletionResult]::new('--show-queries', '--show-queries', [CompletionResultType]::ParameterName, 'Show other sessions'' last query, truncated, with every constant replaced by $1, $2... and every comment by /*…*/ (so no literal value, such as a password, is printed)')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;serve' {
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required: nothing is served by default')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Listen on ADDRESS (HOST:PORT; port 0 picks a free one); repeat for more')
+            [CompletionResult]::new('--tokens', '--tokens', [CompletionResultType]::ParameterName, 'Bearer tokens: one `TOKEN read=PATTERNS [publish=PATTERNS]` per line')
+            [CompletionResult]::new('--jwt-secret', '--jwt-secret', [CompletionResultType]::ParameterName, 'Accept JWTs signed with HS256 by the secret in FILE (at least 32 bytes)')
+            [CompletionResult]::new('--jwt-public-key', '--jwt-public-key', [CompletionResultType]::ParameterName, 'Accept JWTs signed with RS256 by the key whose public half is in FILE (PEM)')
+            [CompletionResult]::new('--jwt-audience', '--jwt-audience', [CompletionResultType]::ParameterName, 'Accept only JWTs whose aud claim names AUDIENCE')
+            [CompletionResult]::new('--jwt-leeway', '--jwt-leeway', [CompletionResultType]::ParameterName, 'Clock skew allowed on a JWT''s exp and nbf (whole seconds)')
+            [CompletionResult]::new('--allow-origin', '--allow-origin', [CompletionResultType]::ParameterName, 'Let pages from ORIGIN (e.g. https://app.example) read and publish (CORS); `*` for any; repeat for more')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve HTTPS with this certificate chain (PEM); needs --tls-key')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The private key of --tls-cert (PEM)')
+            [CompletionResult]::new('--max-subscribers', '--max-subscribers', [CompletionResultType]::ParameterName, 'Most event streams open at once; more are refused with 503')
+            [CompletionResult]::new('--buffer', '--buffer', [CompletionResultType]::ParameterName, 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Send a comment line on idle streams this often, so proxies keep them open')
+            [CompletionResult]::new('--reconnect-max', '--reconnect-max', [CompletionResultType]::ParameterName, 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--allow-publish', '--allow-publish', [CompletionResultType]::ParameterName, 'Accept POST /notify/CHANNEL (for channels a credential may publish to)')
+            [CompletionResult]::new('--payload-json', '--payload-json', [CompletionResultType]::ParameterName, 'Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
@@ -402,6 +443,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('reply', 'reply', [CompletionResultType]::ParameterValue, 'Answer requests on a channel with a shell command or a SQL query')
             [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -446,6 +488,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             break
         }
         'pgpubsub;help;status' {
+            break
+        }
+        'pgpubsub;help;serve' {
             break
         }
         'pgpubsub;help;generate' {

@@ -46,6 +46,9 @@ _pgpubsub() {
             pgpubsub,sandbox)
                 cmd="pgpubsub__subcmd__sandbox"
                 ;;
+            pgpubsub,serve)
+                cmd="pgpubsub__subcmd__serve"
+                ;;
             pgpubsub,status)
                 cmd="pgpubsub__subcmd__status"
                 ;;
@@ -81,6 +84,9 @@ _pgpubsub() {
                 ;;
             pgpubsub__subcmd__help,sandbox)
                 cmd="pgpubsub__subcmd__help__subcmd__sandbox"
+                ;;
+            pgpubsub__subcmd__help,serve)
+                cmd="pgpubsub__subcmd__help__subcmd__serve"
                 ;;
             pgpubsub__subcmd__help,status)
                 cmd="pgpubsub__subcmd__help__subcmd__status"
@@ -128,7 +134,7 @@ _pgpubsub() {
 
     case "${cmd}" in
         pgpubsub)
-            opts="-v -V --color --verbose --help --version listen notify bench demo conninfo sandbox request reply trigger status generate help"
+            opts="-v -V --color --verbose --help --version listen notify bench demo conninfo sandbox request reply trigger status serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,7 +408,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__help)
-            opts="listen notify bench demo conninfo sandbox request reply trigger status generate help"
+            opts="listen notify bench demo conninfo sandbox request reply trigger status serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +548,20 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__help__subcmd__sandbox)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -778,7 +798,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__reply)
-            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -793,6 +813,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -852,7 +876,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__request)
-            opts="-d -h -p -U -W -v -V --file --timeout --replies --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --file --timeout --replies --grace --key-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -867,6 +891,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --replies)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -949,6 +981,120 @@ _pgpubsub() {
                     return 0
                     ;;
                 --stop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__serve)
+            opts="-d -h -p -U -W -v -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jwt-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jwt-public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jwt-audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jwt-leeway)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-origin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-subscribers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buffer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
             cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
+            cand serve 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -202,7 +203,9 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;request'= {
             cand --file 'Send the whole content of this file as the body'
             cand --timeout 'How long to wait for the replies to a request; exit 3 when they do not all arrive'
-            cand --replies 'Gather N replies (from N responders) per request, printing each as it arrives'
+            cand --replies 'Gather N replies (from N responders) per request'
+            cand --grace 'Without --key-file: once the replies asked for are in, wait this long for replies from anyone else; different ones are reported (exit 1) instead of printed. 0: no wait'
+            cand --key-file 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -225,6 +228,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --exec 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply'
             cand --sql 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)'
             cand --concurrency 'Requests handled at once; further requests wait for a free slot'
+            cand --key-file 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key'
             cand --reconnect-max 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)'
             cand --keepalive 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
@@ -351,7 +355,43 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --json 'Print one JSON object per refresh (fields below)'
-            cand --show-queries 'Show other sessions'' last query (truncated; withheld when it mentions a password)'
+            cand --show-queries 'Show other sessions'' last query, truncated, with every constant replaced by $1, $2... and every comment by /*…*/ (so no literal value, such as a password, is printed)'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;serve'= {
+            cand --channel 'Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required: nothing is served by default'
+            cand --bind 'Listen on ADDRESS (HOST:PORT; port 0 picks a free one); repeat for more'
+            cand --tokens 'Bearer tokens: one `TOKEN read=PATTERNS [publish=PATTERNS]` per line'
+            cand --jwt-secret 'Accept JWTs signed with HS256 by the secret in FILE (at least 32 bytes)'
+            cand --jwt-public-key 'Accept JWTs signed with RS256 by the key whose public half is in FILE (PEM)'
+            cand --jwt-audience 'Accept only JWTs whose aud claim names AUDIENCE'
+            cand --jwt-leeway 'Clock skew allowed on a JWT''s exp and nbf (whole seconds)'
+            cand --allow-origin 'Let pages from ORIGIN (e.g. https://app.example) read and publish (CORS); `*` for any; repeat for more'
+            cand --tls-cert 'Serve HTTPS with this certificate chain (PEM); needs --tls-key'
+            cand --tls-key 'The private key of --tls-cert (PEM)'
+            cand --max-subscribers 'Most event streams open at once; more are refused with 503'
+            cand --buffer 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)'
+            cand --heartbeat 'Send a comment line on idle streams this often, so proxies keep them open'
+            cand --reconnect-max 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)'
+            cand --keepalive 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand --port 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --allow-publish 'Accept POST /notify/CHANNEL (for channels a credential may publish to)'
+            cand --payload-json 'Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json)'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -379,6 +419,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
             cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
+            cand serve 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -410,6 +451,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;trigger;remove'= {
         }
         &'pgpubsub;help;status'= {
+        }
+        &'pgpubsub;help;serve'= {
         }
         &'pgpubsub;help;generate'= {
         }

@@ -40,6 +40,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "request" -d 'Send
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "trigger" -d 'Turn a table\'s row changes into notifications: add, list or remove pgpubsub\'s trigger'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "serve" -d 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l format -d 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)' -r
@@ -166,7 +167,9 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'P
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l file -d 'Send the whole content of this file as the body' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d 'How long to wait for the replies to a request; exit 3 when they do not all arrive' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l replies -d 'Gather N replies (from N responders) per request, printing each as it arrives' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l replies -d 'Gather N replies (from N responders) per request' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l grace -d 'Without --key-file: once the replies asked for are in, wait this long for replies from anyone else; different ones are reported (exit 1) instead of printed. 0: no wait' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l key-file -d 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
@@ -182,6 +185,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s V -l versi
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l exec -d 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l sql -d 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l concurrency -d 'Requests handled at once; further requests wait for a free slot' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l key-file -d 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -269,29 +273,59 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l color -d 'W
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l json -d 'Print one JSON object per refresh (fields below)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l show-queries -d 'Show other sessions\' last query (truncated; withheld when it mentions a password)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l show-queries -d 'Show other sessions\' last query, truncated, with every constant replaced by $1, $2... and every comment by /*…*/ (so no literal value, such as a password, is printed)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s V -l version -d 'Print version'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l channel -d 'Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required: nothing is served by default' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l bind -d 'Listen on ADDRESS (HOST:PORT; port 0 picks a free one); repeat for more' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l tokens -d 'Bearer tokens: one `TOKEN read=PATTERNS [publish=PATTERNS]` per line' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l jwt-secret -d 'Accept JWTs signed with HS256 by the secret in FILE (at least 32 bytes)' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l jwt-public-key -d 'Accept JWTs signed with RS256 by the key whose public half is in FILE (PEM)' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l jwt-audience -d 'Accept only JWTs whose aud claim names AUDIENCE' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l jwt-leeway -d 'Clock skew allowed on a JWT\'s exp and nbf (whole seconds)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l allow-origin -d 'Let pages from ORIGIN (e.g. https://app.example) read and publish (CORS); `*` for any; repeat for more' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l tls-cert -d 'Serve HTTPS with this certificate chain (PEM); needs --tls-key' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM)' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l max-subscribers -d 'Most event streams open at once; more are refused with 503' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l buffer -d 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l heartbeat -d 'Send a comment line on idle streams this often, so proxies keep them open' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s U -l username -d 'User name to connect as' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l connect-timeout -d 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always color'
+never\t'Never color'"
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l allow-publish -d 'Accept POST /notify/CHANNEL (for channels a credential may publish to)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l payload-json -d 'Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s W -l password -d 'Prompt for the password (without echo) before connecting'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l help -d 'Print help (`-h` is --host, as in psql)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "trigger" -d 'Turn a table\'s row changes into notifications: add, list or remove pgpubsub\'s trigger'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "notify" -d 'Send notifications: one from the command line, or one per line of stdin'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "bench" -d 'Benchmark LISTEN/NOTIFY throughput, latency and loss on a server'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "demo" -d 'A narrated walkthrough of LISTEN/NOTIFY (on a throwaway server unless told otherwise)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "conninfo" -d 'Connect and show the session the server sees: database, user, address, version, TLS'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "sandbox" -d 'Start a throwaway PostgreSQL server and keep it until Ctrl-C; prints its DATABASE_URL'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "request" -d 'Send a request on a channel and print the reply (or replies) to stdout'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "reply" -d 'Answer requests on a channel with a shell command or a SQL query'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "trigger" -d 'Turn a table\'s row changes into notifications: add, list or remove pgpubsub\'s trigger'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "status" -d 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "serve" -d 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers; the repository ships both)'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger status serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and __fish_seen_subcommand_from trigger" -f -a "add" -d 'Install (or replace) the notify trigger on a table, in one transaction'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and __fish_seen_subcommand_from trigger" -f -a "list" -d 'Show the triggers pgpubsub installed: table, channel, events, columns'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and __fish_seen_subcommand_from trigger" -f -a "remove" -d 'Drop pgpubsub\'s trigger(s) from a table, and nothing else'

@@ -5,7 +5,8 @@
 
 use crate::cli::{
     BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs,
-    ReplyArgs, RequestArgs, SandboxArgs, TriggerAction, TriggerArgs, TriggerEvent, UpkeepArgs,
+    ReplyArgs, RequestArgs, SandboxArgs, ServeArgs, TriggerAction, TriggerArgs, TriggerEvent,
+    UpkeepArgs,
 };
 use crate::connect::{self, ConnSettings};
 use crate::ephemeral::{BinDir, Config, Server, Tls, BIN_DIR_ENV};
@@ -16,7 +17,9 @@ use crate::pg::quote::{parse_list, TableName};
 use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
-use crate::{bench, conninfo, demo, generate, listen, notify, sandbox, status, term, trigger};
+use crate::{
+    bench, conninfo, demo, generate, listen, notify, sandbox, serve, status, term, trigger,
+};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches};
 use std::ffi::OsString;
@@ -257,7 +260,41 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             let conn = conn_settings(&args.conn, "status", verbose)?;
             status::run(&settings, &conn, &mut ctx).await
         }
+        Command::Serve(args) => {
+            let settings = serve_settings(args, verbose)?;
+            let conn = conn_settings(&settings.1, "serve", verbose)?;
+            serve::run(settings.0, conn, &mut ctx).await
+        }
     }
+}
+
+/// `serve`'s flags (and its connection flags, resolved by the caller).
+fn serve_settings(args: ServeArgs, verbose: bool) -> Result<(serve::Settings, ConnArgs)> {
+    let channels =
+        serve::Patterns::new(args.channels).map_err(|e| usage(format!("--channel: {e}")))?;
+    Ok((
+        serve::Settings {
+            bind: args.bind,
+            channels,
+            auth: serve::AuthFiles {
+                tokens: args.tokens,
+                jwt_secret: args.jwt_secret,
+                jwt_public_key: args.jwt_public_key,
+                jwt_audience: args.jwt_audience,
+                jwt_leeway: args.jwt_leeway,
+            },
+            tls: args.tls_cert.zip(args.tls_key),
+            allow_origin: args.allow_origin,
+            allow_publish: args.allow_publish,
+            max_subscribers: args.max_subscribers,
+            buffer: args.buffer as usize,
+            heartbeat: args.heartbeat,
+            payload_json: args.payload_json,
+            upkeep: upkeep(&args.upkeep),
+            verbose,
+        },
+        args.conn,
+    ))
 }
 
 impl From<&ConnArgs> for crate::connect::Flags {
@@ -443,9 +480,21 @@ fn request_settings(
         bodies,
         timeout: args.timeout,
         replies: args.replies,
+        key: key(&args.key)?,
+        grace: args.grace,
         terminal,
         verbose,
     })
+}
+
+/// `--key-file` (or PGPUBSUB_KEY_FILE), read and checked.
+fn key(args: &crate::cli::KeyArgs) -> Result<Option<crate::reqrep::Key>> {
+    let path = args
+        .key_file
+        .as_deref()
+        .filter(|p| !p.as_os_str().is_empty());
+    path.map(|p| crate::reqrep::Key::read(p).map_err(usage))
+        .transpose()
 }
 
 /// `--keepalive` (0 is off) and `--reconnect-max`, as `listen` and `reply` share them.
@@ -468,6 +517,7 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         handler,
         concurrency: args.concurrency as usize,
         upkeep: upkeep(&args.upkeep),
+        key: key(&args.key)?.map(std::sync::Arc::new),
         verbose,
     })
 }

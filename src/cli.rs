@@ -142,6 +142,10 @@ pub enum Command {
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
     #[command(disable_help_flag = true, after_help = after_help(STATUS_NOTES, Some("status"), true))]
     Status(StatusArgs),
+    /// Fan one listening session out to many HTTP subscribers (server-sent events), with a
+    /// live viewer.
+    #[command(disable_help_flag = true, after_help = after_help(SERVE_NOTES, Some("serve"), true))]
+    Serve(ServeArgs),
     /// Write shell completions or man pages (for packagers; the repository ships both).
     #[command(hide = true, disable_help_flag = true)]
     Generate(GenerateArgs),
@@ -327,18 +331,22 @@ macro_rules! envelope {
   request, on CHANNEL     {\"reply_to\":\"pgpubsub_reply_…\",\"id\":\"1\",\"body\":\"hello\"}
   reply, on reply_to      {\"id\":\"1\",\"body\":\"HELLO\"}
   error reply             {\"id\":\"1\",\"error\":\"tail of stderr\",\"status\":3}   (status optional)
-Anything that can run pg_notify can answer, e.g. a plpgsql function (see README)."
+With --key-file a request also has \"ts\" and \"mac\", a reply \"mac\": HMAC-SHA256 of its fields
+(README: the envelope). Anything that can run pg_notify can answer, e.g. a plpgsql function."
     };
 }
 
 const REQUEST_NOTES: &str = concat!(
     "\
-The reply channel is private to this run and is listened on before the request is sent, so no
-reply can be missed. Each reply body is printed as it arrives, followed by a newline unless it
-ends with one (sanitized on a terminal). An error reply is printed on stderr. A request is never
-resent: if the connection drops, request exits 1. With PAYLOAD `-`, every line of stdin is one
-request, sent after the previous one's replies; the exit status is that of the first request that
-did not succeed.
+The reply channel is a fresh random name, listened on before the request is sent, so no reply
+can be missed; but it is no secret: any session of the database can read the request and answer
+it. With --key-file (the same key as the responder's) only replies signed with the key are
+printed, each as it arrives. Without it, once the replies asked for are in, request waits --grace
+for more: if one says something different, none is printed and the exit status is 1. Each body is
+followed by a newline unless it ends with one (sanitized on a terminal). An error reply is
+printed on stderr. A request is never resent: if the connection drops, request exits 1. With
+PAYLOAD `-`, every line of stdin is one request, sent after the previous one's replies; the exit
+status is that of the first request that did not succeed.
 
 ",
     envelope!(),
@@ -361,9 +369,12 @@ environment. Its stdout is the reply body; a failure (non-zero exit) sends an er
 the exit status and the tail of its stderr. A reply too big for one notification becomes an error
 reply that says so. --sql QUERY runs QUERY with the request envelope (text) as $1; it answers by
 itself with pg_notify (a server error becomes an error reply). Notifications that are not request
-envelopes are reported and skipped. The connection is kept as listen keeps it: reconnect with
-backoff (--reconnect-max), gaps reported, --keepalive queries when idle. SIGINT/SIGTERM: stop
-taking requests, finish those in progress, exit.
+envelopes, or whose reply_to is unusable, are reported and skipped before anything runs. With
+--key-file only requests signed with the key, recent and not seen before, are run, and replies
+are signed (a --sql query must sign its own: README). The connection is kept as listen keeps
+it: reconnect with backoff (--reconnect-max), gaps reported, --keepalive queries when idle.
+SIGINT/SIGTERM: stop taking requests, finish those in progress, exit; a second signal ends the
+commands still running (each runs in a process group of its own) and exits at once.
 
 ",
     envelope!(),
@@ -385,8 +396,9 @@ suspects, and \"last ran LISTEN\" is said when visible), the session holding the
 lock with its wait (e.g. SyncRep) and the sessions waiting for it, the settings behind them, and a
 verdict. Only read-only catalog queries, in a read-only session. A role that is not a member of
 pg_read_all_stats sees other roles' sessions without state, wait or query: the report says so.
-Other sessions' query text is shown only with --show-queries (truncated; never one that mentions
-a password).
+Other sessions' query text is shown only with --show-queries, truncated and normalized as
+pg_stat_statements shows it: every constant is $1, $2..., every comment /*…*/, so no value is
+ever printed.
 
 Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits for the commit
 lock; a suspect holds the (non-empty) queue back; the server is a standby.
@@ -412,6 +424,39 @@ Examples:
   pgpubsub status --watch 2s          redraw every 2 s (a line per
                                       refresh when piped)
   pgpubsub status --json | jq .commit_lock.holder.wait_event
+
+";
+
+const SERVE_NOTES: &str = "\
+Endpoints:
+  GET /listen?channel=A&channel=B  text/event-stream: a `listening` event, then one event per
+                                   notification whose data is the record listen --json writes
+  POST /notify/CHANNEL             the body is the payload (--allow-publish); 413 over 7999 bytes
+  GET /healthz                     200 while the database session listens, 503 while it reconnects
+  GET /metrics                     Prometheus text: subscribers, delivered, dropped, reconnects
+  GET /                            a live viewer (built in: no build step, no CDN)
+Events besides notifications (SSE event type = the record's \"event\"): listening, disconnected,
+reconnected {down_ms} (the database session was lost: what was sent meanwhile is lost), gap (the
+client reconnected with Last-Event-ID: what was sent while it was away is lost), overflow {lost}
+(it fell --buffer notifications behind: cut off), expired (its JWT expired), shutdown. A comment
+line every --heartbeat keeps idle streams open through proxies.
+
+Access: a channel must match a --channel pattern (* and ? wildcards; --channel '*' serves all).
+Without --tokens/--jwt-* anyone who can connect may read (and with --allow-publish, publish),
+which is allowed on loopback addresses only. With them, each request needs a credential:
+Authorization: Bearer TOKEN (or access_token=TOKEN in the query, for EventSource). A token
+file has one `TOKEN read=PATTERNS [publish=PATTERNS]` line per token; a JWT (HS256 with
+--jwt-secret, RS256 with --jwt-public-key) must have exp, and lists its patterns in the claims
+\"channels\" (read) and \"publish\"; its streams end when it expires. 401: no valid credential;
+403: a channel not served or not granted.
+
+Examples:
+  pgpubsub serve --channel 'orders_*'    then open http://127.0.0.1:8080/
+  curl -N 'http://127.0.0.1:8080/listen?channel=orders_eu'
+  curl -d '{\"id\":1}' http://127.0.0.1:8080/notify/orders_eu
+                                         (with --allow-publish)
+  pgpubsub serve --bind 0.0.0.0:8443 --channel '*' \\
+      --tokens tokens.txt --tls-cert cert.pem --tls-key key.pem
 
 ";
 
@@ -869,13 +914,31 @@ pub struct RequestArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
     pub timeout: Duration,
 
-    /// Gather N replies (from N responders) per request, printing each as it arrives.
+    /// Gather N replies (from N responders) per request.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub replies: u64,
 
+    /// Without --key-file: once the replies asked for are in, wait this long for replies from
+    /// anyone else; different ones are reported (exit 1) instead of printed. 0: no wait.
+    #[arg(long, value_name = "DURATION", default_value = "200ms",
+          value_parser = humantime::parse_duration, conflicts_with = "key_file")]
+    pub grace: Duration,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// The shared key of `request` and `reply`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Sign requests and replies with the key in this file (at least 16 bytes, readable by its
+    /// owner only), and accept only those signed with it; both sides need the same key.
+    #[arg(long, value_name = "PATH", env = "PGPUBSUB_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// `pgpubsub reply`: answer requests until stopped.
@@ -898,6 +961,9 @@ pub struct ReplyArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub concurrency: u32,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
 
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
@@ -1084,9 +1150,107 @@ pub struct StatusArgs {
           value_parser = humantime::parse_duration)]
     pub idle_threshold: Duration,
 
-    /// Show other sessions' last query (truncated; withheld when it mentions a password).
+    /// Show other sessions' last query, truncated, with every constant replaced by $1, $2...
+    /// and every comment by /*…*/ (so no literal value, such as a password, is printed).
     #[arg(long)]
     pub show_queries: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `pgpubsub serve`: one listening session fanned out over HTTP.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required:
+    /// nothing is served by default.
+    #[arg(
+        long = "channel",
+        value_name = "PATTERN",
+        required = true,
+        help_heading = "Access"
+    )]
+    pub channels: Vec<String>,
+
+    /// Listen on ADDRESS (HOST:PORT; port 0 picks a free one); repeat for more.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        default_value = "127.0.0.1:8080",
+        help_heading = "Access"
+    )]
+    pub bind: Vec<String>,
+
+    /// Bearer tokens: one `TOKEN read=PATTERNS [publish=PATTERNS]` per line.
+    #[arg(long, value_name = "FILE", help_heading = "Access")]
+    pub tokens: Option<PathBuf>,
+
+    /// Accept JWTs signed with HS256 by the secret in FILE (at least 32 bytes).
+    #[arg(long, value_name = "FILE", help_heading = "Access")]
+    pub jwt_secret: Option<PathBuf>,
+
+    /// Accept JWTs signed with RS256 by the key whose public half is in FILE (PEM).
+    #[arg(long, value_name = "FILE", help_heading = "Access")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Accept only JWTs whose aud claim names AUDIENCE.
+    #[arg(long, value_name = "AUDIENCE", help_heading = "Access")]
+    pub jwt_audience: Option<String>,
+
+    /// Clock skew allowed on a JWT's exp and nbf (whole seconds).
+    #[arg(long, value_name = "DURATION", default_value = "60s", help_heading = "Access",
+          value_parser = humantime::parse_duration)]
+    pub jwt_leeway: Duration,
+
+    /// Let pages from ORIGIN (e.g. https://app.example) read and publish (CORS); `*` for any;
+    /// repeat for more.
+    #[arg(long, value_name = "ORIGIN", help_heading = "Access")]
+    pub allow_origin: Vec<String>,
+
+    /// Accept POST /notify/CHANNEL (for channels a credential may publish to).
+    #[arg(long, help_heading = "Access")]
+    pub allow_publish: bool,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        help_heading = "Access"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        help_heading = "Access"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Most event streams open at once; more are refused with 503.
+    #[arg(long, value_name = "N", default_value_t = 10_000, help_heading = "Subscribers",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_subscribers: u64,
+
+    /// Notifications queued per subscriber; one that falls this far behind is cut off (it gets
+    /// an overflow event saying how many it lost).
+    #[arg(long, value_name = "N", default_value_t = 1000, help_heading = "Subscribers",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub buffer: u64,
+
+    /// Send a comment line on idle streams this often, so proxies keep them open.
+    #[arg(long, value_name = "DURATION", default_value = "15s", help_heading = "Subscribers",
+          value_parser = positive_duration)]
+    pub heartbeat: Duration,
+
+    /// Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json).
+    #[arg(long, help_heading = "Subscribers")]
+    pub payload_json: bool,
+
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
 
     #[command(flatten)]
     pub conn: ConnArgs,

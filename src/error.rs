@@ -64,11 +64,13 @@ impl Exit {
                  connection and saying \"unknown\" while the server cannot be read)"
             }
             (Exit::Success, Some("request")) => "every reply arrived and none was an error",
+            (Exit::Success, Some("serve")) => return None,
             (Exit::Success, _) => "success (also when stdout is closed early, as by `| head -1`)",
             (Exit::Failure, None) => {
                 "runtime failure: connection, server error, I/O; notify says how many were \
                  committed; bench also when any notification was lost, duplicated or out of \
-                 order; request: the responder answered with an error"
+                 order; request: the responder answered with an error, or different replies \
+                 came for one request"
             }
             (Exit::Failure, Some("listen")) => {
                 "runtime failure (connection, server error, I/O; connection lost with \
@@ -82,10 +84,15 @@ impl Exit {
                  duplicated or out of order"
             }
             (Exit::Failure, Some("request")) => {
-                "the responder answered with an error; or a runtime failure (connection, I/O)"
+                "the responder answered with an error; without --key-file, different replies \
+                 to one request; or a runtime failure (connection, I/O)"
             }
             (Exit::Failure, Some("trigger")) => {
                 "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
+            }
+            (Exit::Failure, Some("serve")) => {
+                "runtime failure at start: the database session could not be opened, or an \
+                 address could not be bound (once serving, a lost session is opened again)"
             }
             (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
             (Exit::Usage, None) => {
@@ -101,6 +108,10 @@ impl Exit {
                 "bad usage or bad input (too long for one notification, invalid input line)"
             }
             (Exit::Usage, Some("status")) => "bad usage",
+            (Exit::Usage, Some("serve")) => {
+                "bad usage: a bad flag or channel pattern, an unreadable or malformed token file, \
+                 key or certificate, or an address off loopback without authentication"
+            }
             (Exit::Usage, Some("trigger")) => {
                 "bad usage or bad input; nothing was changed: no such table or column, no primary \
                  key without --allow-no-key, a channel over 63 bytes, an object of that name not \
@@ -125,10 +136,15 @@ impl Exit {
             (Exit::Degraded, _) => return None,
             (Exit::Interrupted, Some("listen")) => {
                 "stopped by SIGINT (Ctrl-C), after printing every notification already received \
-                 (--exec: after the running command; no new one starts)"
+                 (--exec: after the running command, which a second signal ends; no new one \
+                 starts)"
             }
             (Exit::Interrupted, Some("notify")) => {
                 "stopped by SIGINT (Ctrl-C), after reporting what was committed"
+            }
+            (Exit::Interrupted, Some("serve")) => {
+                "stopped by SIGINT (Ctrl-C), after ending every stream with a shutdown event \
+                 and closing the database session"
             }
             (Exit::Interrupted, Some("trigger")) => {
                 "stopped by SIGINT (Ctrl-C); nothing was changed unless the commit had been sent"
@@ -140,12 +156,17 @@ impl Exit {
             (Exit::Interrupted, _) => "stopped by SIGINT (Ctrl-C), after cleaning up",
             (Exit::Terminated, Some("listen")) => {
                 "stopped by SIGTERM, after printing every notification already received \
-                 (--exec: after the running command; no new one starts)"
+                 (--exec: after the running command, which a second signal ends; no new one \
+                 starts)"
             }
             (Exit::Terminated, Some("notify")) => {
                 "stopped by SIGTERM, after reporting what was committed"
             }
             (Exit::Terminated, Some("trigger")) => "stopped by SIGTERM; as for SIGINT",
+            (Exit::Terminated, Some("serve")) => {
+                "stopped by SIGTERM, after ending every stream with a shutdown event and closing \
+                 the database session"
+            }
             (Exit::Terminated, None) => {
                 "stopped by SIGTERM: after cleaning up, pgpubsub ends by that signal"
             }

@@ -33,6 +33,31 @@ pub enum Event<'a> {
     /// Listening again, on `host` (host selection ran again: after a failover it is the new
     /// primary), after a gap of `down_ms` milliseconds.
     Reconnected { down_ms: u128, host: &'a str },
+    /// `serve`: the client reconnected its stream (it sent Last-Event-ID), and what was sent
+    /// to its channels while it was away is lost.
+    Gap { reason: &'a str },
+    /// `serve`: the subscriber fell a whole buffer behind; it lost `lost` notifications, and
+    /// its stream ends here.
+    Overflow { lost: u64 },
+    /// `serve`: the server is stopping; the stream ends here.
+    Shutdown { reason: &'a str },
+    /// `serve`: the credential the stream was opened with has expired; the stream ends here.
+    Expired,
+}
+
+impl Event<'_> {
+    /// The record's `event` value (also the SSE event type `serve` gives it).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Listening { .. } => "listening",
+            Event::Disconnected { .. } => "disconnected",
+            Event::Reconnected { .. } => "reconnected",
+            Event::Gap { .. } => "gap",
+            Event::Overflow { .. } => "overflow",
+            Event::Shutdown { .. } => "shutdown",
+            Event::Expired => "expired",
+        }
+    }
 }
 
 /// The record format chosen on the command line.
@@ -439,6 +464,28 @@ mod tests {
             line,
             "{\"channel\":\"ch\",\"payload\":\"p\",\"pid\":42,\"received_at\":\"1970-01-01T00:00:00.000000Z\"}\n"
         );
+    }
+
+    #[test]
+    fn an_events_name_is_its_records_event_field() {
+        let channels = ["c".to_string()];
+        for event in [
+            Event::Listening {
+                channels: &channels,
+            },
+            Event::Disconnected { reason: "r" },
+            Event::Reconnected {
+                down_ms: 1,
+                host: "h",
+            },
+            Event::Gap { reason: "r" },
+            Event::Overflow { lost: 2 },
+            Event::Shutdown { reason: "r" },
+            Event::Expired,
+        ] {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["event"], event.name());
+        }
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! The connection is read by a task of its own that hands notifications over a small bounded
 //! channel: parsing runs beside the printing, and when stdout blocks, the channel fills, the
 //! task stops reading, and the backlog stays in the server's queue instead of our memory.
+//!
+//! The set of channels may change while the session lives ([`Session::listen`],
+//! [`Session::unlisten`]): `serve` listens on a channel only while a subscriber wants it. The
+//! reader task runs those statements between reads, so they are ordered with the notifications
+//! it hands over, and the keepalive query always names a channel the session still holds.
 
 use crate::connect::{ConnSettings, POOLER_HINT};
 use crate::error::{note, warn};
@@ -18,7 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Why a session could not be opened or was lost, in one human line.
 pub type Failure = anyhow::Error;
@@ -44,9 +49,12 @@ const READ_AHEAD: usize = 4;
 pub struct Session {
     items: mpsc::Receiver<Item>,
     requests: Arc<Requests>,
+    changes: mpsc::UnboundedSender<Change>,
     reader: tokio::task::JoinHandle<()>,
     /// The host that host selection chose, as messages name it.
     pub host: String,
+    /// The settings in use on that host, for connections beside the listening one.
+    pub settings: Box<ConnSettings>,
     /// The hosts passed over before it, with why (for `--verbose`).
     pub passed: Vec<String>,
 }
@@ -58,36 +66,48 @@ struct Requests {
     stop: Notify,
 }
 
+/// A change to the channels a live session listens on, run by the reader between reads.
+enum Change {
+    /// LISTEN, then say so (the sender is dropped unanswered if the session is lost first).
+    Listen(String, oneshot::Sender<()>),
+    Unlisten(String),
+}
+
 impl Session {
-    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels` (at
-    /// least one), check that the server really holds them, and start reading. A keepalive
-    /// query asked for with [`Session::ping`] must answer within `ping_limit`.
+    /// Connect, refuse setups where LISTEN silently receives nothing, LISTEN on `channels` (none
+    /// yet is allowed: see [`Session::listen`]), check that the server really holds them, and
+    /// start reading. A keepalive query asked for with [`Session::ping`] must answer within
+    /// `ping_limit`.
     pub async fn open(
         settings: &ConnSettings,
         channels: &[String],
         ping_limit: Duration,
     ) -> Result<Session, Failure> {
         let (listener, early, on, passed) = listen(settings, channels).await?;
-        let alive = relisten(&channels[0]);
         let (tx, items) = mpsc::channel(READ_AHEAD);
         if !early.is_empty() {
             // Room is certain: the channel is new and READ_AHEAD is at least one.
             let _ = tx.try_send(Item::Batch(early));
         }
         let requests = Arc::new(Requests::default());
-        let reader = tokio::spawn(read(
+        let (changes, changes_rx) = mpsc::unbounded_channel();
+        let reader = Reader {
             listener,
             tx,
-            requests.clone(),
-            alive,
+            requests: requests.clone(),
+            changes: changes_rx,
+            held: channels.to_vec(),
             ping_limit,
-            on.clone(),
-        ));
+            settings: on.clone(),
+        };
+        let reader = tokio::spawn(reader.read());
         Ok(Session {
             items,
             requests,
+            changes,
             reader,
             host: on.endpoint().to_string(),
+            settings: Box::new(on),
             passed,
         })
     }
@@ -115,6 +135,21 @@ impl Session {
     /// socket), then [`Item::Drained`].
     pub fn stop(&self) {
         self.requests.stop.notify_one();
+    }
+
+    /// LISTEN on `channel` too. The answer comes once the server has confirmed it, so that
+    /// whatever commits after that is received; it never comes if the session is lost first
+    /// (a session opened after the loss listens on whatever its caller names). A failure is
+    /// the session's last item.
+    pub fn listen(&self, channel: &str) -> oneshot::Receiver<()> {
+        let (done, answer) = oneshot::channel();
+        let _ = self.changes.send(Change::Listen(channel.to_string(), done));
+        answer
+    }
+
+    /// UNLISTEN `channel`: nothing sent to it is received once the server has run it.
+    pub fn unlisten(&self, channel: &str) {
+        let _ = self.changes.send(Change::Unlisten(channel.to_string()));
     }
 }
 
@@ -241,10 +276,12 @@ pub async fn listen(settings: &ConnSettings, channels: &[String]) -> Result<List
     let early = probe_delivery(&mut listener, &mut probe, settings).await?;
     let _ = probe.close().await;
     // The proof ended with an UNLISTEN: make LISTEN the last statement again.
-    sqlx::raw_sql(AssertSqlSafe(relisten(&channels[0])))
-        .execute(&mut listener)
-        .await
-        .map_err(explain)?;
+    if !channels.is_empty() {
+        sqlx::raw_sql(AssertSqlSafe(alive(channels)))
+            .execute(&mut listener)
+            .await
+            .map_err(explain)?;
+    }
     Ok((listener, early, connected.settings, connected.passed))
 }
 
@@ -302,56 +339,108 @@ async fn probe_delivery(
     Ok(early)
 }
 
-/// A LISTEN on a channel the session already holds: a no-op for the server, but a round trip
-/// that proves the connection alive, and it leaves LISTEN as the session's last statement in
-/// `pg_stat_activity`, where `pgpubsub status` (and anyone) recognises a listener by it.
-fn relisten(channel: &str) -> String {
-    format!("LISTEN {}", crate::pg::quote::ident(channel))
+/// The keepalive statement for a session holding `channels`: a LISTEN on one it already
+/// holds is a no-op for the server, but a round trip that proves the connection alive, and it
+/// leaves LISTEN as the session's last statement in `pg_stat_activity`, where `pgpubsub
+/// status` (and anyone) recognises a listener by it. A session that holds none has nothing to
+/// be recognised by, and a plain query proves it alive.
+fn alive(channels: &[String]) -> String {
+    match channels.first() {
+        Some(channel) => format!("LISTEN {}", crate::pg::quote::ident(channel)),
+        None => "SELECT 1".to_string(),
+    }
 }
 
-/// The reader task: notifications into `tx` until the connection is lost or a stop is asked
-/// for (either is the last item), or the session is dropped.
-async fn read(
-    mut listener: PgListener,
+/// The reader task's state: the connection, where items go, and the channels it holds.
+struct Reader {
+    listener: PgListener,
     tx: mpsc::Sender<Item>,
     requests: Arc<Requests>,
-    alive: String,
+    changes: mpsc::UnboundedReceiver<Change>,
+    held: Vec<String>,
     ping_limit: Duration,
     settings: ConnSettings,
-) {
-    // Registered once and renewed only when they fire.
-    let pinged = requests.ping.notified();
-    let stopped = requests.stop.notified();
-    tokio::pin!(pinged, stopped);
-    let last = loop {
-        let first = tokio::select! {
-            biased;
-            _ = &mut stopped => break drain(&mut listener, &tx, &settings).await,
-            received = listener.try_recv() => received,
-            _ = &mut pinged => {
-                pinged.set(requests.ping.notified());
-                match keepalive(&mut listener, &alive, ping_limit, &settings).await {
-                    Ok(()) => continue,
-                    Err(failure) => break Item::Lost(failure),
+}
+
+impl Reader {
+    /// Notifications into `tx` until the connection is lost or a stop is asked for (either
+    /// is the last item), or the session is dropped.
+    async fn read(mut self) {
+        let requests = self.requests.clone();
+        // Registered once and renewed only when they fire.
+        let pinged = requests.ping.notified();
+        let stopped = requests.stop.notified();
+        tokio::pin!(pinged, stopped);
+        let last = loop {
+            let listener = &mut self.listener;
+            let first = tokio::select! {
+                biased;
+                _ = &mut stopped => break drain(listener, &self.tx, &self.settings).await,
+                received = listener.try_recv() => received,
+                _ = &mut pinged => {
+                    pinged.set(requests.ping.notified());
+                    let alive = alive(&self.held);
+                    match keepalive(listener, &alive, self.ping_limit, &self.settings).await {
+                        Ok(()) => continue,
+                        Err(failure) => break Item::Lost(failure),
+                    }
                 }
+                change = self.changes.recv() => {
+                    // None: the session is being dropped, and this task with it.
+                    let Some(change) = change else { return };
+                    match self.change(change).await {
+                        Ok(()) => continue,
+                        Err(failure) => break Item::Lost(failure),
+                    }
+                }
+            };
+            let (batch, lost) = batch_from(first, &mut self.listener, &self.settings);
+            if !batch.is_empty() && self.tx.send(Item::Batch(batch)).await.is_err() {
+                return;
+            }
+            if let Some(failure) = lost {
+                break Item::Lost(failure);
             }
         };
-        let (batch, lost) = batch_from(first, &mut listener, &settings);
-        if !batch.is_empty() && tx.send(Item::Batch(batch)).await.is_err() {
-            return;
+        if let Item::Lost(_) = last {
+            // Notifications that arrived during a query were buffered: they come before the
+            // loss.
+            let buffered: Vec<_> = std::iter::from_fn(|| self.listener.next_buffered()).collect();
+            if !buffered.is_empty() && self.tx.send(Item::Batch(buffered)).await.is_err() {
+                return;
+            }
         }
-        if let Some(failure) = lost {
-            break Item::Lost(failure);
-        }
-    };
-    if let Item::Lost(_) = last {
-        // Notifications that arrived during a query were buffered: they come before the loss.
-        let buffered: Vec<_> = std::iter::from_fn(|| listener.next_buffered()).collect();
-        if !buffered.is_empty() && tx.send(Item::Batch(buffered)).await.is_err() {
-            return;
-        }
+        let _ = self.tx.send(last).await;
     }
-    let _ = tx.send(last).await;
+
+    /// Run one LISTEN or UNLISTEN. Notifications arriving meanwhile are buffered by the
+    /// listener and handed over next, in order.
+    async fn change(&mut self, change: Change) -> Result<(), Failure> {
+        let (statement, done) = match change {
+            Change::Listen(channel, done) => {
+                let statement = format!("LISTEN {}", crate::pg::quote::ident(&channel));
+                if !self.held.contains(&channel) {
+                    self.held.push(channel);
+                }
+                (statement, Some(done))
+            }
+            Change::Unlisten(channel) => {
+                self.held.retain(|held| *held != channel);
+                (
+                    format!("UNLISTEN {}", crate::pg::quote::ident(&channel)),
+                    None,
+                )
+            }
+        };
+        sqlx::raw_sql(AssertSqlSafe(statement))
+            .execute(&mut self.listener)
+            .await
+            .map_err(|e| anyhow!(self.settings.explain(&e)))?;
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+        Ok(())
+    }
 }
 
 /// A notification, or why there is none: the connection is gone.

@@ -98,8 +98,9 @@ pub fn end_by(exit: Exit) {
 }
 
 /// End the process by `signal`'s default action (stderr flushed; stdout left alone, as it may
-/// be the very thing that is blocked).
+/// be the very thing that is blocked), and with it any command still running for the user.
 fn die_by(signal: Signal) {
+    crate::job::terminate_all();
     let _ = std::io::stderr().flush();
     let signal = match signal {
         Signal::Interrupt => libc::SIGINT,

@@ -958,3 +958,64 @@ fn ctrl_c_ends_a_shell_loop_around_listen() {
     };
     assert_eq!(status, killed_by(libc::SIGINT));
 }
+
+#[test]
+fn a_stop_signal_says_what_it_waits_for_and_a_second_ends_the_command_group() {
+    let ch = channel("exec_orphan");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    // The shell starts a grandchild: ending the shell alone would orphan it.
+    let command = format!("sleep 777 & echo $! > '{}'; wait", pidfile.display());
+    let mut listener = listen(&["--exec", &command, &ch]);
+    notify(&[(&ch, "x")]);
+    wait_until("the command to start", || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
+    });
+    let sleep: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    listener.signal(libc::SIGTERM);
+    listener.stderr_until("waiting for the running --exec command");
+    assert!(alive(sleep), "the first signal must let the command run");
+    listener.signal(libc::SIGTERM);
+    listener.stderr_until("ended the running command");
+    listener.wait_exit("the second signal");
+    let (status, _, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGTERM), "{err}");
+    wait_until("the command's child to be gone", || !alive(sleep));
+}
+
+#[test]
+fn a_ctrl_c_at_the_terminal_lets_the_running_exec_finish() {
+    // A terminal sends Ctrl-C to its whole foreground process group: the command runs in a
+    // group of its own, so it finishes (as documented) while the listener stops.
+    let ch = channel("exec_ctrlc");
+    let dir = tempfile::tempdir().unwrap();
+    let started = dir.path().join("started");
+    let command = format!("touch '{}'; sleep 0.5; echo finished", started.display());
+    let mut cmd = clean(Command::new(BIN));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd.env("DATABASE_URL", url())
+        .args(["-v", "listen", "--exec", &command, &ch])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = lines(child.stderr.take().unwrap());
+    line_with(&stderr, "listening on");
+    let mut listener = Listen {
+        child,
+        stderr,
+        seen: Default::default(),
+    };
+    notify(&[(&ch, "x")]);
+    wait_until("the command to start", || started.exists());
+    // SAFETY: signalling the process group of our own child, as a terminal does.
+    unsafe { libc::kill(-(listener.child.id() as i32), libc::SIGINT) };
+    listener.wait_exit("Ctrl-C");
+    let (status, out, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGINT), "{err}");
+    assert_eq!(String::from_utf8(out).unwrap(), "finished\n", "{err}");
+}

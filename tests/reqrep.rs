@@ -264,3 +264,270 @@ fn sigterm_finishes_the_requests_in_progress() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "in flight\n");
 }
+
+/// A key file (mode 0600) in `dir`.
+fn key_file(dir: &std::path::Path, key: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("key");
+    std::fs::write(&path, key).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path.display().to_string()
+}
+
+/// A session that is no responder but reads every request on `svc` (NOTIFY has no
+/// permissions) and answers on its `reply_to` at once, with a terminal escape in the body;
+/// then it creates `sent`.
+fn spoofer(svc: &str, sent: &std::path::Path) -> Child {
+    let script = format!(
+        r#"r=$(cat); to=$(printf %s "$r" | jq -r .reply_to); id=$(printf %s "$r" | jq -r .id);
+           '{BIN}' notify "$to" "{{\"id\":\"$id\",\"body\":\"SPOOFED\\u001b]0;owned\\u0007\"}}";
+           touch '{}'"#,
+        sent.display()
+    );
+    let mut child = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .args(["-v", "listen", "--exec", &script, svc])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    line_with(&lines(child.stderr.take().unwrap()), "listening on");
+    child
+}
+
+/// A responder command that runs `command` once `file` exists.
+fn after(file: &std::path::Path, command: &str) -> String {
+    format!(
+        "while [ ! -e '{}' ]; do sleep 0.02; done; {command}",
+        file.display()
+    )
+}
+
+fn stop(mut child: Child) {
+    // SAFETY: signalling our own child, not yet reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}
+
+#[test]
+fn with_a_key_a_forged_reply_is_refused_and_the_genuine_one_printed() {
+    let svc = channel("forged");
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), "correct horse battery staple\n");
+    let sent = dir.path().join("spoofed");
+    let spoofer = spoofer(&svc, &sent);
+    // The genuine responder answers after the spoofer, so the forgery arrives first.
+    let _responder = Responder::start(
+        &svc,
+        &["--key-file", &key, "--exec", &after(&sent, "tr a-z A-Z")],
+    );
+    let (code, out, err) = request(&["--key-file", &key, &svc, "hello"]);
+    stop(spoofer);
+    assert_eq!((code, out.as_str()), (Some(0), "HELLO\n"), "{err}");
+    assert!(err.contains("not signed with the key"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}
+
+#[test]
+fn without_a_key_different_replies_are_reported_and_none_printed() {
+    let svc = channel("conflict");
+    let dir = tempfile::tempdir().unwrap();
+    let sent = dir.path().join("spoofed");
+    let spoofer = spoofer(&svc, &sent);
+    let _responder = Responder::start(&svc, &["--exec", &after(&sent, "tr a-z A-Z")]);
+    let (code, out, err) = request(&["--grace", "5s", &svc, "hello"]);
+    stop(spoofer);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(out, "", "a forgery may not reach stdout, even piped");
+    assert!(err.contains("got different replies"), "{err}");
+    assert!(err.contains("SPOOFED") && err.contains("HELLO"), "{err}");
+    assert!(err.contains("--key-file"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}
+
+#[test]
+fn a_keyed_responder_runs_neither_unsigned_nor_replayed_requests() {
+    let svc = channel("replay");
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), "0123456789abcdef0123456789abcdef");
+    let runs = dir.path().join("runs");
+    let command = format!("cat; echo run >> '{}'", runs.display());
+    // The key from the environment works as --key-file does.
+    let mut child = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .env("PGPUBSUB_KEY_FILE", &key)
+        .args(["-v", "reply", &svc, "--exec", &command])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = lines(child.stderr.take().unwrap());
+    line_with(&stderr, "answering requests on channel");
+    let responder = Responder { child, stderr };
+    // Everyone on the database can read the signed request off the channel...
+    let mut eavesdropper = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .args(["-v", "listen", "--raw", "-c", "1", &svc])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    line_with(&lines(eavesdropper.stderr.take().unwrap()), "listening on");
+    let (code, out, err) = request(&["--key-file", &key, &svc, "pay 10"]);
+    assert_eq!((code, out.as_str()), (Some(0), "pay 10\n"), "{err}");
+    let captured = eavesdropper.wait_with_output().unwrap().stdout;
+    let captured = String::from_utf8(captured).unwrap();
+    assert!(captured.contains("\"mac\":"), "{captured}");
+    // ...but sending it again does not run the command again,
+    send_notifications(url(), &[(&svc, captured.trim_end())]);
+    responder.until("a replay of a request already answered");
+    // nor does a request without the key.
+    let (code, _, err) = request(&["--timeout", "1s", &svc, "pay 1000"]);
+    assert_eq!(code, Some(3), "{err}");
+    responder.until("not signed");
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\n");
+}
+
+#[test]
+fn a_request_with_an_unusable_reply_to_is_skipped_before_its_command_runs() {
+    let svc = channel("replyto");
+    let dir = tempfile::tempdir().unwrap();
+    let ran = dir.path().join("ran");
+    let command = format!("touch '{}'; cat", ran.display());
+    let responder = Responder::start(&svc, &["--exec", &command]);
+    for reply_to in ["", &"x".repeat(65)] {
+        let envelope = format!(r#"{{"reply_to":"{reply_to}","id":"1","body":"b"}}"#);
+        send_notifications(url(), &[(&svc, &envelope)]);
+        responder.until("its reply_to is unusable");
+    }
+    assert!(
+        !ran.exists(),
+        "the command ran for a request that cannot be answered"
+    );
+}
+
+#[test]
+fn an_idle_responder_says_nothing_about_requests_in_progress_when_stopped() {
+    let svc = channel("idle");
+    let mut responder = Responder::start(&svc, &["--exec", "cat", "--concurrency", "4"]);
+    for body in ["a", "b", "c"] {
+        let (code, _, err) = request(&[&svc, body]);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    responder.signal(libc::SIGTERM);
+    assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGTERM));
+    let rest: Vec<String> = responder.stderr.iter().collect();
+    assert!(!rest.iter().any(|l| l.contains("in progress")), "{rest:?}");
+}
+
+#[test]
+fn a_second_signal_ends_the_running_command_and_all_it_started() {
+    let svc = channel("orphan");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    // The shell starts a grandchild: ending the shell alone would orphan it.
+    let command = format!("sleep 1000 & echo $! > '{}'; wait", pidfile.display());
+    let mut responder = Responder::start(&svc, &["--exec", &command]);
+    let requester = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .args(["request", "--timeout", "60s", &svc, "x"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the command to start", || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
+    });
+    let sleep: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    responder.signal(libc::SIGTERM);
+    responder.until("finishing the request in progress; a second signal ends it");
+    responder.signal(libc::SIGTERM);
+    assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGTERM));
+    wait_until("the command's child to be gone", || !alive(sleep));
+    stop(requester);
+}
+
+#[test]
+fn a_ctrl_c_at_the_terminal_lets_the_running_command_finish() {
+    // A terminal sends Ctrl-C to its whole foreground process group; the command runs in a
+    // group of its own, so it finishes and its reply is sent before the responder ends.
+    let svc = channel("ctrlc");
+    let dir = tempfile::tempdir().unwrap();
+    let started = dir.path().join("started");
+    let command = format!("touch '{}'; sleep 0.5; cat", started.display());
+    let mut cmd = clean(Command::new(BIN));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd
+        .env("DATABASE_URL", url())
+        .args(["-v", "reply", &svc, "--exec", &command])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = lines(child.stderr.take().unwrap());
+    line_with(&stderr, "answering requests on channel");
+    let mut responder = Responder { child, stderr };
+    let requester = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .args(["request", "--timeout", "60s", &svc, "in flight"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the command to start", || started.exists());
+    // SAFETY: signalling the process group of our own child, as a terminal does.
+    unsafe { libc::kill(-(responder.child.id() as i32), libc::SIGINT) };
+    assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGINT));
+    let out = requester.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "in flight\n");
+}
+
+#[test]
+fn a_plpgsql_responder_signs_its_replies_as_the_readme_shows() {
+    // The README's construction, in plain SQL (no extension): a keyed requester accepts it.
+    let svc = channel("plsigned");
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), "a key of at least 16 bytes\n");
+    let (hmac, netstring, answer) = (
+        format!("hmac_{svc}"),
+        format!("netstring_{svc}"),
+        format!("answer_{svc}"),
+    );
+    psql(&format!(
+        "CREATE FUNCTION {hmac}(key bytea, msg bytea) RETURNS text LANGUAGE plpgsql AS $$
+         DECLARE ipad bytea; opad bytea;
+         BEGIN
+           IF length(key) > 64 THEN key := sha256(key); END IF;
+           key := key || decode(repeat('00', 64 - length(key)), 'hex');
+           ipad := key; opad := key;
+           FOR i IN 0..63 LOOP
+             ipad := set_byte(ipad, i, get_byte(key, i) # 54);
+             opad := set_byte(opad, i, get_byte(key, i) # 92);
+           END LOOP;
+           RETURN encode(sha256(opad || sha256(ipad || msg)), 'hex');
+         END $$;
+         CREATE FUNCTION {netstring}(t text) RETURNS text LANGUAGE sql IMMUTABLE
+           AS $$ SELECT octet_length(t) || ':' || t || ',' $$;
+         CREATE FUNCTION {answer}(request jsonb) RETURNS void LANGUAGE plpgsql AS $$
+         DECLARE answer text := upper(request->>'body');
+                 k bytea := convert_to('a key of at least 16 bytes', 'UTF8');
+         BEGIN
+           PERFORM pg_notify(request->>'reply_to', json_build_object('id', request->'id',
+             'body', answer, 'mac', {hmac}(k, convert_to({netstring}('pgpubsub-reply-v1')
+               || {netstring}(request->>'reply_to') || {netstring}(request->>'id')
+               || {netstring}('body') || {netstring}(answer) || {netstring}(''), 'UTF8')))::text);
+         END $$"
+    ));
+    let query = format!("SELECT {answer}($1::jsonb)");
+    let _responder = Responder::start(&svc, &["--key-file", &key, "--sql", &query]);
+    let (code, out, err) = request(&["--key-file", &key, &svc, "h€llo"]);
+    assert_eq!((code, out.as_str()), (Some(0), "H€LLO\n"), "{err}");
+}

@@ -411,7 +411,14 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
     let holder_pid = pids_where(url, "wait_event = 'SyncRep'")[0];
     let mut waiters: Vec<Child> = ["a", "b"]
         .iter()
-        .map(|p| psql_session(url, &[&format!("NOTIFY status_lock, '{p}'")]))
+        .map(|p| {
+            // Secrets in a literal and in a comment, which --show-queries must never print.
+            let query = format!(
+                "SELECT 'postgresql://app:S3cret@db/app' AS dsn, \
+                 pg_notify('status_lock', '{p}') /* token S3cret */"
+            );
+            psql_session(url, &[&query])
+        })
         .collect();
     wait_until("two sessions to wait for the lock", || {
         pids_where(url, "wait_event_type = 'Lock' AND wait_event = 'object'").len() == 2
@@ -436,6 +443,22 @@ fn commits_piled_up_behind_the_notify_lock_name_the_holder_its_wait_and_the_wait
     assert_eq!(report["server"]["synchronous_standby_names"], "nobody");
     let (_, shown) = status_json(url, &["--show-queries"]);
     assert_eq!(shown["commit_lock"]["holder"]["query"], "COMMIT");
+    for waiter in shown["commit_lock"]["waiters"].as_array().unwrap() {
+        assert_eq!(
+            waiter["query"], "SELECT $1 AS dsn, pg_notify($2, $3) /*…*/",
+            "{shown:#}"
+        );
+    }
+    let out = pgpubsub_at(url)
+        .args(["status", "--show-queries"])
+        .assert()
+        .code(4);
+    let screen = String::from_utf8_lossy(&out.get_output().stdout);
+    assert!(screen.contains("pg_notify($2, $3)"), "{screen}");
+    assert!(
+        !screen.contains("S3cret") && !shown.to_string().contains("S3cret"),
+        "{screen}"
+    );
     let screen = status_screen(url, 4);
     assert!(
         screen.contains(&format!("held by pid {holder_pid}")) && screen.contains("SyncRep"),

@@ -250,7 +250,7 @@ impl ConnSettings {
     /// replaces behind our back: a lost connection surfaces as an error on the next read
     /// (sqlx would otherwise reconnect silently and hide the gap), so the caller owns
     /// reconnecting and reporting it. Returns once the server has confirmed LISTEN on every
-    /// channel.
+    /// channel (none is allowed: `serve` starts listening when subscribers come).
     pub async fn listener(&self, channels: &[String]) -> Result<PgListener, sqlx::Error> {
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -261,9 +261,11 @@ impl ConnSettings {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.eager_reconnect(false);
         listener.ignore_pool_close_event(true);
-        listener
-            .listen_all(channels.iter().map(String::as_str))
-            .await?;
+        if !channels.is_empty() {
+            listener
+                .listen_all(channels.iter().map(String::as_str))
+                .await?;
+        }
         // A closed pool cannot hand the listener a replacement connection; the one it holds
         // stays open until the listener is dropped.
         drop(pool.close());

@@ -4,11 +4,11 @@
 //! first and every later notification after it.
 
 use crate::error::{warn, Exit, Result};
+use crate::job::{self, Job};
 use crate::signals::Signals;
 use anyhow::anyhow;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::process::Command;
 
 /// The hook and what its failure means.
 #[derive(Debug, Clone)]
@@ -20,29 +20,28 @@ pub struct Hook {
 }
 
 /// Run the hook for a gap of `down` caused by `reason` (in PGPUBSUB_DOWN_MS and
-/// PGPUBSUB_REASON). A failure is a warning, or an error with `required`; a stop signal kills
-/// the hook and is returned.
+/// PGPUBSUB_REASON). A failure is a warning, or an error with `required`; a stop signal ends
+/// the hook's process group and is returned.
 pub async fn run(
     hook: &Hook,
     down: Duration,
     reason: &str,
     signals: &mut Signals,
 ) -> Result<Option<Exit>> {
-    let spawned = Command::new("sh")
-        .arg("-c")
-        .arg(&hook.command)
-        .env("PGPUBSUB_DOWN_MS", down.as_millis().to_string())
+    let mut cmd = job::shell(&hook.command);
+    cmd.env("PGPUBSUB_DOWN_MS", down.as_millis().to_string())
         .env("PGPUBSUB_REASON", reason)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
-    let failure = match spawned {
+        .stdin(Stdio::null());
+    let failure = match Job::start(cmd, None).await {
         Err(err) => format!("cannot run sh: {err}"),
-        Ok(mut child) => {
+        Ok(mut hook_job) => {
             let status = tokio::select! {
                 biased;
-                signal = signals.recv() => return Ok(Some(signal.exit())),
-                status = child.wait() => status,
+                signal = signals.recv() => {
+                    job::end_all().await;
+                    return Ok(Some(signal.exit()));
+                }
+                status = hook_job.wait() => status,
             };
             match status {
                 Ok(status) if status.success() => return Ok(None),

@@ -181,11 +181,13 @@ impl<W: Write> Listener<W> {
         }
     }
 
-    /// Print one notification, or hand it to `--exec`.
+    /// Print one notification, or hand it to `--exec` (a stop signal that comes while the
+    /// command runs makes the run stop once it is done).
     async fn handle(
         &mut self,
         notification: &PgNotification,
         received_at: SystemTime,
+        signals: &mut Signals,
     ) -> Result<()> {
         self.received += 1;
         let pid = notification.process_id();
@@ -203,7 +205,9 @@ impl<W: Write> Listener<W> {
                     .map_err(stdout_error)?;
             }
             Handler::Exec(command) => {
-                exec::run(command, channel, payload, pid).await;
+                if let Some(signal) = exec::run(command, channel, payload, pid, signals).await {
+                    self.stopping = Some(Stop::Signal(signal));
+                }
                 // Busy handling is not idle: --idle-timeout counts from here.
                 self.last_notification = Instant::now();
             }
@@ -225,17 +229,16 @@ impl<W: Write> Listener<W> {
                 break;
             }
             if let Handler::Exec(_) = self.plan.handler {
-                self.stopping = signals
-                    .recv()
-                    .now_or_never()
-                    .map(Stop::Signal)
-                    .or_else(|| self.stop_due().map(Stop::Limit));
+                self.stopping = self.stopping.or_else(|| {
+                    let signal = signals.recv().now_or_never().map(Stop::Signal);
+                    signal.or_else(|| self.stop_due().map(Stop::Limit))
+                });
                 if self.stopping.is_some() {
                     self.unhandled += (batch.len() - i) as u64;
                     break;
                 }
             }
-            self.handle(notification, now).await?;
+            self.handle(notification, now, signals).await?;
         }
         Ok(())
     }

@@ -2,6 +2,8 @@
 //! documented JSON envelope (see `envelope`) so that other clients and SQL functions can take
 //! either side.
 
+mod auth;
 mod envelope;
+pub use auth::Key;
 pub mod reply;
 pub mod request;

@@ -1,13 +1,17 @@
 //! `pgpubsub reply`: answer every request on a channel, by a shell command or a SQL query.
 //! Requests are untrusted (any role that can connect may notify any channel), so a body only
 //! ever reaches a command on its stdin, and a query as a bind parameter, never inside the
-//! command or SQL text. The listening connection follows `listen`'s reconnection rules (its
+//! command or SQL text. With a key (`--key-file`) only requests signed with it are run, and
+//! replies are signed. The listening connection follows `listen`'s reconnection rules (its
 //! very session and reopen code); replies go out on a few connections of their own.
 
+use super::auth::{self, Key, Seen};
 use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, warn, Error, Exit, Result};
+use crate::job::{self, Job};
+use crate::limits::check_channel;
 use crate::session::{self, Item, Session, Upkeep};
 use crate::signals::Signal;
 use crate::term::sanitize;
@@ -16,7 +20,6 @@ use sqlx::postgres::{PgConnection, PgNotification};
 use sqlx::AssertSqlSafe;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -39,6 +42,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// Keepalive and reconnection backoff, as for `listen`.
     pub upkeep: Upkeep,
+    /// Only requests signed with this key are answered, and replies are signed with it.
+    pub key: Option<Arc<Key>>,
     pub verbose: bool,
 }
 
@@ -62,8 +67,10 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
         handler: settings.handler.clone(),
         channel: settings.channel.clone(),
         conns: Conns::new(conn.clone()),
+        key: settings.key.clone(),
         verbose: settings.verbose,
     });
+    let mut seen = Seen::default();
     let slots = Arc::new(Semaphore::new(settings.concurrency));
     let mut tasks = JoinSet::new();
     let signal = 'serve: loop {
@@ -79,7 +86,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
         match item {
             Item::Batch(batch) => {
                 for notification in batch {
-                    let Some(request) = decode(&notification) else {
+                    let Some(request) = admit(&notification, settings, &mut seen) else {
                         continue;
                     };
                     let slot = tokio::select! {
@@ -111,30 +118,47 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
     finish(tasks, signal, ctx).await
 }
 
-/// Wait for the requests in progress to be answered; a second signal stops at once.
+/// Wait for the requests in progress to be answered; a second signal ends their commands'
+/// process groups and stops at once.
 async fn finish(mut tasks: JoinSet<()>, signal: Signal, ctx: &mut Context) -> Result<Exit> {
-    if !tasks.is_empty() {
-        note(format!(
-            "finishing {} request(s) in progress (signal again to stop at once)",
-            tasks.len()
-        ));
+    while tasks.try_join_next().is_some() {}
+    match tasks.len() {
+        0 => {}
+        1 => note("stopping: finishing the request in progress; a second signal ends it"),
+        n => note(format!(
+            "stopping: finishing {n} requests in progress; a second signal ends them"
+        )),
     }
     let all = async {
         while tasks.join_next().await.is_some() {}
         Ok::<_, Error>(())
     };
     // Either way the run ends by the first signal.
-    let _ = ctx.guard(all).await;
+    if let Err(Error::Stopped(_)) = ctx.guard(all).await {
+        if let Some(ended) = job::describe_ended(&job::end_all().await) {
+            note(ended);
+        }
+    }
     Ok(signal.exit())
 }
 
-/// The request in `notification`, or `None` after reporting why it is not one.
-fn decode(notification: &PgNotification) -> Option<Request> {
-    match Request::decode(notification.payload()) {
+/// The request in `notification` if it is one that may be run: an envelope, with a reply
+/// channel a reply can be sent on, and with a key signed with it, recent and not seen before.
+/// Otherwise `None`, after reporting why.
+fn admit(notification: &PgNotification, settings: &Settings, seen: &mut Seen) -> Option<Request> {
+    let checked = Request::decode(notification.payload()).and_then(|request| {
+        check_channel(&request.reply_to).map_err(|e| format!("its reply_to is unusable: {e}"))?;
+        if let Some(key) = &settings.key {
+            let ts = request.authenticate(&settings.channel, key)?;
+            seen.admit(&request.reply_to, &request.id, ts, auth::now_ms())?;
+        }
+        Ok(request)
+    });
+    match checked {
         Ok(request) => Some(request),
         Err(reason) => {
             warn(format!(
-                "skipped a notification from pid {} on channel {}: {}",
+                "skipped a request from pid {} on channel {}: {}",
                 notification.process_id(),
                 sanitize(notification.channel()),
                 sanitize(&reason)
@@ -149,6 +173,7 @@ struct Responder {
     handler: Handler,
     channel: String,
     conns: Conns,
+    key: Option<Arc<Key>>,
     verbose: bool,
 }
 
@@ -159,7 +184,7 @@ impl Responder {
         let outcome = match &self.handler {
             Handler::Exec(command) => {
                 let answer = self.exec(command, &request).await;
-                let text = Reply::encode(&request.id, answer);
+                let text = Reply::encode(&request, answer, self.key.as_deref());
                 self.send(&request.reply_to, &text).await
             }
             Handler::Sql(query) => self.sql(query, &request).await,
@@ -181,25 +206,17 @@ impl Responder {
 
     /// Run the command with the body on stdin; its stdout, or an error answer.
     async fn exec(&self, command: &str, request: &Request) -> Answer {
-        let spawned = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .env("PGPUBSUB_CHANNEL", &self.channel)
+        let mut cmd = job::shell(command);
+        cmd.env("PGPUBSUB_CHANNEL", &self.channel)
             .env("PGPUBSUB_REQUEST_ID", &request.id)
-            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn();
-        let mut child = match spawned {
-            Ok(child) => child,
+            .stderr(Stdio::piped());
+        // A body fits in a pipe's buffer, so writing it cannot wait for the command.
+        let job = match Job::start(cmd, Some(request.body.as_bytes())).await {
+            Ok(job) => job,
             Err(err) => return failed(format!("the responder cannot run sh: {err}"), None),
         };
-        if let Some(mut stdin) = child.stdin.take() {
-            // A body fits in a pipe's buffer; a command that does not read it is no failure.
-            let _ = stdin.write_all(request.body.as_bytes()).await;
-        }
-        let output = match child.wait_with_output().await {
+        let output = match job.output().await {
             Ok(output) => output,
             Err(err) => return failed(format!("cannot wait for the command: {err}"), None),
         };
@@ -247,7 +264,7 @@ impl Responder {
                     sanitize(&request.id),
                     sanitize(&message)
                 ));
-                let text = Reply::encode(&request.id, failed(message, None));
+                let text = Reply::encode(request, failed(message, None), self.key.as_deref());
                 self.send(&request.reply_to, &text).await
             }
             Err(err) => Err(anyhow!(self.conns.settings.explain(&err))),

@@ -36,7 +36,7 @@ macro_rules! session_columns {
           a.state, a.wait_event_type, a.wait_event,
           extract(epoch FROM now() - a.state_change)::float8,
           CASE WHEN a.state IS NOT NULL THEN a.query ~* '^\s*LISTEN\M' END,
-          CASE WHEN $1 AND a.state IS NOT NULL THEN left(a.query, 1000) END,
+          CASE WHEN $1 AND a.state IS NOT NULL THEN a.query END,
           a.datname::text"
     };
 }
@@ -136,8 +136,8 @@ pub struct Session {
     pub state_for_s: Option<f64>,
     /// Whether its last statement was LISTEN (null when the role may not see it).
     pub last_ran_listen: Option<bool>,
-    /// Its last statement, with `--show-queries` only: truncated, and withheld when it
-    /// mentions a password.
+    /// Its last statement, with `--show-queries` only: normalized (every constant a `$N`,
+    /// every comment `/*…*/`, so no value is ever shown) and truncated.
     pub query: Option<String>,
 }
 
@@ -164,12 +164,11 @@ impl Session {
     }
 }
 
-/// Query text as `--show-queries` shows it: at most [`QUERY_CHARS`] characters, and nothing
-/// of a statement that mentions a password (`ALTER ROLE ... PASSWORD '...'`).
+/// Query text as `--show-queries` shows it: normalized as `pg_stat_statements` does (its
+/// literals and comments hold secrets: `PASSWORD '…'`, a DSN, a token), then cut at
+/// [`QUERY_CHARS`] characters.
 fn shown_query(query: String) -> String {
-    if query.to_lowercase().contains("password") {
-        return "(withheld: it mentions a password)".to_string();
-    }
+    let query = crate::pg::normalize::normalize(&query);
     match query.char_indices().nth(QUERY_CHARS) {
         Some((end, _)) => format!("{}…", &query[..end]),
         None => query,
@@ -257,12 +256,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queries_are_truncated_and_passwords_withheld() {
+    fn queries_are_normalized_and_truncated() {
         assert_eq!(shown_query("LISTEN jobs".into()), "LISTEN jobs");
         let long = "x".repeat(QUERY_CHARS + 5);
         let shown = shown_query(long);
         assert_eq!(shown.chars().count(), QUERY_CHARS + 1);
         assert!(shown.ends_with('…'));
-        assert!(!shown_query("ALTER ROLE a PASSWORD 'secret'".into()).contains("secret"));
+        assert_eq!(
+            shown_query("ALTER ROLE a PASSWORD 'secret'".into()),
+            "ALTER ROLE a PASSWORD $1"
+        );
     }
 }

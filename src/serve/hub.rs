@@ -1,0 +1,714 @@
+//! The fan-out: one task owns the database session and every subscription. A channel is
+//! LISTENed while at least one subscriber wants it; each notification is rendered once (the
+//! record `listen --json` writes, as an SSE frame) and the same bytes are queued for every
+//! subscriber of its channel, one lock per subscriber per batch. When the session is lost every
+//! subscriber is told (`disconnected`), the session is opened again with `listen`'s rules
+//! (backoff, host selection: after a failover, the new primary), every wanted channel is
+//! LISTENed again, and every subscriber is told how long the gap was (`reconnected`).
+
+use super::metrics::Metrics;
+use super::stream::{Offer, Stream, Sub, SubId};
+use crate::connect::ConnSettings;
+use crate::output::{Event, Format, Printer, Record};
+use crate::session::{self, Failure, Item, Session, Upkeep};
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use sqlx::postgres::{PgNotification, PgPool};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// How long a stream that has to end (cut off, expired; at shutdown, any) may go without its
+/// reader taking anything before its connection is closed anyway.
+pub const FINAL_GRACE: Duration = Duration::from_secs(2);
+
+/// The SSE id of a stream's first event on plain channels: a client that reconnects sends it
+/// back as Last-Event-ID, and is told of the gap.
+const LIVE_ID: &str = "live";
+
+/// How the hub runs, decided from the flags.
+pub struct Plan {
+    pub upkeep: Upkeep,
+    /// Most notifications queued per subscriber before it is cut off.
+    pub buffer: usize,
+    /// Most streams open at once.
+    pub max_subscribers: u64,
+    /// Interval of the comment lines that keep idle streams open through proxies.
+    pub heartbeat: Duration,
+    /// Embed payloads that are JSON as JSON values (as `listen --payload-json`).
+    pub payload_json: bool,
+    pub verbose: bool,
+}
+
+/// What the HTTP side sees of the hub: subscribe, health, the publishing pool.
+#[derive(Clone)]
+pub struct Hub {
+    commands: mpsc::UnboundedSender<Command>,
+    gone: mpsc::UnboundedSender<SubId>,
+    pub metrics: Arc<Metrics>,
+    shared: Arc<Shared>,
+    buffer: usize,
+    max_subscribers: u64,
+}
+
+/// State the hub publishes for the HTTP side.
+#[derive(Default)]
+struct Shared {
+    next_id: AtomicU64,
+    health: Mutex<Health>,
+    /// Connections to the session's host for `POST /notify`; none while it is down.
+    pool: Mutex<Option<PgPool>>,
+}
+
+/// The database session's state, for `GET /healthz`.
+#[derive(Clone, Debug)]
+pub struct Health {
+    pub up: bool,
+    /// Since when it is up (or down).
+    pub since: Instant,
+    /// Why it was lost, while it is down.
+    pub reason: Option<String>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            up: false,
+            since: Instant::now(),
+            reason: None,
+        }
+    }
+}
+
+enum Command {
+    Subscribe {
+        sub: Arc<Sub>,
+        expires: Option<SystemTime>,
+        /// The client sent Last-Event-ID: it was here before and missed what came meanwhile.
+        resumed: bool,
+    },
+    Shutdown {
+        reason: String,
+        done: oneshot::Sender<()>,
+    },
+}
+
+impl Hub {
+    /// Start the hub on an open `session` (it owns it from now on).
+    pub fn start(session: Session, conn: ConnSettings, plan: Plan) -> Hub {
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (gone, gone_rx) = mpsc::unbounded_channel();
+        let metrics = Arc::new(Metrics::default());
+        let shared = Arc::new(Shared::default());
+        let hub = Hub {
+            commands,
+            gone,
+            metrics: metrics.clone(),
+            shared: shared.clone(),
+            buffer: plan.buffer,
+            max_subscribers: plan.max_subscribers,
+        };
+        let fanout = Fanout {
+            conn,
+            session: None,
+            reopening: None,
+            requests: 0,
+            channels: Map::default(),
+            members: Map::default(),
+            printer: Printer::new(
+                Format::Json {
+                    payload_json: plan.payload_json,
+                },
+                false,
+                false,
+            ),
+            buf: BytesMut::new(),
+            listens: FuturesUnordered::new(),
+            batches: 0,
+            expiries: BinaryHeap::new(),
+            metrics,
+            shared,
+            plan,
+        };
+        tokio::spawn(fanout.run(session, commands_rx, gone_rx));
+        hub
+    }
+
+    /// Subscribe to `channels` (already checked and allowed): the response body, which starts
+    /// with a `listening` event once the session listens on all of them; `None` when the
+    /// subscriber limit is reached. `kill` ends the connection outright.
+    pub fn subscribe(
+        &self,
+        channels: Vec<String>,
+        expires: Option<SystemTime>,
+        resumed: bool,
+        kill: Arc<Notify>,
+    ) -> Option<Stream> {
+        let max = self.max_subscribers;
+        self.metrics
+            .subscribers
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let sub = Arc::new(Sub::new(id, channels, self.buffer, kill));
+        let stream = Stream::new(sub.clone(), self.gone.clone(), self.metrics.clone());
+        Metrics::count(&self.metrics.subscriptions);
+        let _ = self.commands.send(Command::Subscribe {
+            sub,
+            expires,
+            resumed,
+        });
+        Some(stream)
+    }
+
+    /// End every stream with a `shutdown` event and stop; returns once every subscriber has
+    /// its final event queued (and the session is dropped).
+    pub async fn shutdown(&self, reason: &str) {
+        let (done, finished) = oneshot::channel();
+        let command = Command::Shutdown {
+            reason: reason.to_string(),
+            done,
+        };
+        if self.commands.send(command).is_ok() {
+            let _ = finished.await;
+        }
+    }
+
+    /// The database session's state.
+    pub fn health(&self) -> Health {
+        self.shared.health.lock().unwrap().clone()
+    }
+
+    /// A pool on the session's host, while the session is up.
+    pub fn pool(&self) -> Option<PgPool> {
+        self.shared.pool.lock().unwrap().clone()
+    }
+}
+
+/// One channel's subscribers.
+#[derive(Default)]
+struct Chan {
+    /// Subscribers receiving it.
+    members: Map<SubId, Arc<Sub>>,
+    /// Subscribers waiting for it (or another of theirs) to be listened on.
+    waiting: Vec<SubId>,
+    /// The session listens on it.
+    listening: bool,
+    /// The LISTEN asked for and not yet confirmed, by request number.
+    requested: Option<u64>,
+}
+
+/// A subscriber as the hub keeps it.
+struct Member {
+    sub: Arc<Sub>,
+    /// Channels not yet listened on; it receives nothing until that is 0.
+    unconfirmed: usize,
+}
+
+/// A LISTEN's confirmation: channel, request number, and whether it came.
+type Confirmation = BoxFuture<'static, (String, u64, bool)>;
+/// A session being opened again: the session, the downtime, the channels it listens on.
+type Reopening = Pin<Box<dyn Future<Output = (Session, Duration, Vec<String>)> + Send>>;
+
+/// The hub task's state.
+struct Fanout {
+    conn: ConnSettings,
+    plan: Plan,
+    /// The live session; `None` while it is being opened again.
+    session: Option<Session>,
+    reopening: Option<Reopening>,
+    /// LISTENs asked for so far: a confirmation counts only for the latest request of its
+    /// channel (not for one from a lost session, or from before an UNLISTEN).
+    requests: u64,
+    channels: Map<String, Chan>,
+    members: Map<SubId, Member>,
+    printer: Printer,
+    /// Where frames are rendered; each batch's frames are split off it.
+    buf: BytesMut,
+    listens: FuturesUnordered<Confirmation>,
+    /// Batches fanned out so far (marks which subscribers a batch has reached).
+    batches: u64,
+    /// Streams to end when their credential expires, earliest first.
+    expiries: BinaryHeap<Reverse<(SystemTime, SubId)>>,
+    metrics: Arc<Metrics>,
+    shared: Arc<Shared>,
+}
+
+/// What woke the hub.
+enum Wake {
+    Command(Option<Command>),
+    Gone(SubId),
+    Confirmed((String, u64, bool)),
+    Item(Item),
+    Reopened(Box<(Session, Duration, Vec<String>)>),
+    Heartbeat,
+    Keepalive,
+    Expiry,
+}
+
+impl Fanout {
+    async fn run(
+        mut self,
+        session: Session,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut gone: mpsc::UnboundedReceiver<SubId>,
+    ) {
+        self.opened(session);
+        let mut heartbeat = tokio::time::interval(self.plan.heartbeat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let keepalive = self.plan.upkeep.keepalive;
+        let mut keepalive_tick = tokio::time::interval(self.plan.upkeep.ping_limit());
+        let mut last_item = tokio::time::Instant::now();
+        // The timer is set for the earliest expiry; it is set again whenever that changes
+        // (or fired: the wall clock may have moved meanwhile).
+        let mut earliest = None;
+        let expiry = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(expiry);
+        loop {
+            let next = self.expiries.peek().map(|Reverse(next)| *next);
+            if next != earliest {
+                earliest = next;
+                if let Some((at, _)) = next {
+                    let left = at.duration_since(SystemTime::now()).unwrap_or_default();
+                    expiry.as_mut().reset(tokio::time::Instant::now() + left);
+                }
+            }
+            let wake = tokio::select! {
+                biased;
+                command = commands.recv() => Wake::Command(command),
+                Some(id) = gone.recv() => Wake::Gone(id),
+                Some(confirmed) = self.listens.next(), if !self.listens.is_empty() => {
+                    Wake::Confirmed(confirmed)
+                }
+                item = recv(&mut self.session) => Wake::Item(item),
+                reopened = reopened(&mut self.reopening) => Wake::Reopened(Box::new(reopened)),
+                _ = heartbeat.tick() => Wake::Heartbeat,
+                _ = keepalive_tick.tick(), if keepalive.is_some() => Wake::Keepalive,
+                _ = &mut expiry, if !self.expiries.is_empty() => Wake::Expiry,
+            };
+            match wake {
+                Wake::Command(Some(Command::Subscribe {
+                    sub,
+                    expires,
+                    resumed,
+                })) => self.subscribe(sub, expires, resumed),
+                Wake::Command(Some(Command::Shutdown { reason, done })) => {
+                    self.shutdown(&reason);
+                    let _ = done.send(());
+                    return;
+                }
+                Wake::Command(None) => return,
+                Wake::Gone(id) => self.remove(id),
+                Wake::Confirmed((channel, request, true)) => self.confirmed(&channel, request),
+                Wake::Confirmed(_) => {}
+                Wake::Item(Item::Batch(batch)) => {
+                    last_item = tokio::time::Instant::now();
+                    self.fan_out(&batch);
+                }
+                Wake::Item(Item::Lost(failure)) => self.lost(failure),
+                Wake::Item(Item::Drained) => {}
+                Wake::Reopened(reopened) => {
+                    let (session, down, listening) = *reopened;
+                    self.reopened(session, down, listening)
+                }
+                Wake::Heartbeat => self.heartbeat(),
+                Wake::Keepalive => {
+                    let limit = self.plan.upkeep.ping_limit();
+                    if let Some(session) = &self.session {
+                        if last_item.elapsed() >= limit {
+                            session.ping();
+                        }
+                    }
+                }
+                Wake::Expiry => {
+                    self.expire();
+                    earliest = None;
+                }
+            }
+        }
+    }
+
+    /// A session is open: publish it as the one in use.
+    fn opened(&mut self, session: Session) {
+        *self.shared.pool.lock().unwrap() = Some(session.settings.pool(4));
+        *self.shared.health.lock().unwrap() = Health {
+            up: true,
+            since: Instant::now(),
+            reason: None,
+        };
+        self.metrics.session_up.store(true, Ordering::Relaxed);
+        self.session = Some(session);
+    }
+
+    fn subscribe(&mut self, sub: Arc<Sub>, expires: Option<SystemTime>, resumed: bool) {
+        if resumed {
+            let frame = self.event(&Event::Gap {
+                reason: "this stream was reconnected: notifications sent to its channels while \
+                         it was away are lost",
+            });
+            sub.event(frame);
+        }
+        if self.session.is_none() {
+            let reason = self.shared.health.lock().unwrap().reason.clone();
+            let frame = self.event(&Event::Disconnected {
+                reason: reason
+                    .as_deref()
+                    .unwrap_or("the database session is being opened"),
+            });
+            sub.event(frame);
+        }
+        if let Some(at) = expires {
+            self.expiries.push(Reverse((at, sub.id)));
+        }
+        let mut unconfirmed = 0;
+        for channel in sub.channels.clone() {
+            let chan = self.channels.entry(channel.clone()).or_default();
+            if !chan.listening {
+                unconfirmed += 1;
+                chan.waiting.push(sub.id);
+                if chan.requested.is_none() {
+                    self.request_listen(&channel);
+                }
+            }
+        }
+        let id = sub.id;
+        self.members.insert(id, Member { sub, unconfirmed });
+        if unconfirmed == 0 {
+            self.activate(id);
+        }
+    }
+
+    /// Ask the session to LISTEN on `channel` (if there is a session; otherwise the next one
+    /// will).
+    fn request_listen(&mut self, channel: &str) {
+        let Some(session) = &self.session else { return };
+        self.requests += 1;
+        let request = self.requests;
+        if let Some(chan) = self.channels.get_mut(channel) {
+            chan.requested = Some(request);
+        }
+        let answer = session.listen(channel);
+        let channel = channel.to_string();
+        self.listens
+            .push(async move { (channel, request, answer.await.is_ok()) }.boxed());
+    }
+
+    /// The session confirmed LISTEN `request` on `channel`.
+    fn confirmed(&mut self, channel: &str, request: u64) {
+        match self.channels.get(channel) {
+            Some(chan) if chan.requested == Some(request) => self.listening(channel),
+            _ => {}
+        }
+    }
+
+    /// The session listens on `channel`: its waiting subscribers may start.
+    fn listening(&mut self, channel: &str) {
+        let Some(chan) = self.channels.get_mut(channel) else {
+            return;
+        };
+        chan.listening = true;
+        chan.requested = None;
+        let waiting = std::mem::take(&mut chan.waiting);
+        self.count_channels();
+        for id in waiting {
+            let ready = self.members.get_mut(&id).is_some_and(|m| {
+                m.unconfirmed -= 1;
+                m.unconfirmed == 0
+            });
+            if ready {
+                self.activate(id);
+            }
+        }
+    }
+
+    /// Every channel of subscriber `id` is listened on: it receives from now on, starting
+    /// with a `listening` event.
+    fn activate(&mut self, id: SubId) {
+        let Some(member) = self.members.get(&id) else {
+            return;
+        };
+        let sub = member.sub.clone();
+        for channel in &sub.channels {
+            if let Some(chan) = self.channels.get_mut(channel) {
+                chan.members.insert(id, sub.clone());
+            }
+        }
+        let frame = self.frame(
+            Some(LIVE_ID),
+            &Event::Listening {
+                channels: &sub.channels,
+            },
+        );
+        sub.event(frame);
+    }
+
+    /// Subscriber `id` is gone (its response was dropped) or cut off: forget it, and stop
+    /// listening on channels no one wants any more.
+    fn remove(&mut self, id: SubId) {
+        let Some(member) = self.members.remove(&id) else {
+            return;
+        };
+        for channel in &member.sub.channels {
+            let Some(chan) = self.channels.get_mut(channel) else {
+                continue;
+            };
+            chan.members.remove(&id);
+            chan.waiting.retain(|w| *w != id);
+            if chan.members.is_empty() && chan.waiting.is_empty() {
+                let listened = chan.listening || chan.requested.is_some();
+                self.channels.remove(channel);
+                if let (true, Some(session)) = (listened, &self.session) {
+                    session.unlisten(channel);
+                }
+            }
+        }
+        self.count_channels();
+    }
+
+    fn count_channels(&self) {
+        let listening = self.channels.values().filter(|c| c.listening).count();
+        self.metrics
+            .channels
+            .store(listening as u64, Ordering::Relaxed);
+    }
+
+    /// Render each notification once and queue it for every subscriber of its channel, in
+    /// arrival order; cut off those whose queue is full.
+    fn fan_out(&mut self, batch: &[PgNotification]) {
+        self.metrics
+            .received
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let received_at = SystemTime::now();
+        let mut frames = Vec::with_capacity(batch.len());
+        for notification in batch {
+            let record = Record {
+                channel: notification.channel(),
+                payload: notification.payload(),
+                pid: notification.process_id(),
+                received_at,
+            };
+            let mut out = (&mut self.buf).writer();
+            let _ = out.write_all(b"data: ");
+            let _ = self.printer.record(&mut out, &record);
+            let _ = out.write_all(b"\n");
+            frames.push(self.buf.split().freeze());
+        }
+        // Positions in the batch, by channel.
+        let mut by_channel: Map<&str, Vec<usize>> = Map::default();
+        for (i, notification) in batch.iter().enumerate() {
+            by_channel
+                .entry(notification.channel())
+                .or_default()
+                .push(i);
+        }
+        self.batches += 1;
+        let stamp = self.batches;
+        let mut full = Vec::new();
+        for (channel, positions) in &by_channel {
+            let Some(chan) = self.channels.get(*channel) else {
+                continue;
+            };
+            for sub in chan.members.values() {
+                let offer = if sub.channels.len() == 1 {
+                    sub.offer(positions.iter().map(|&i| frames[i].clone()))
+                } else if sub.stamp.swap(stamp, Ordering::Relaxed) != stamp {
+                    // Several of its channels may be in this batch: in arrival order.
+                    let mut mine: Vec<usize> = sub
+                        .channels
+                        .iter()
+                        .filter_map(|c| by_channel.get(c.as_str()))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    mine.sort_unstable();
+                    sub.offer(mine.into_iter().map(|i| frames[i].clone()))
+                } else {
+                    continue;
+                };
+                if let Offer::Full(lost) = offer {
+                    full.push((sub.clone(), lost));
+                }
+            }
+        }
+        for (sub, lost) in full {
+            self.cut_off(&sub, lost);
+        }
+    }
+
+    /// `sub` fell a whole buffer behind: replace what it has queued with an `overflow` event
+    /// saying how many notifications it lost, and close its connection if it does not read
+    /// even that.
+    fn cut_off(&mut self, sub: &Arc<Sub>, lost: u64) {
+        let frame = self.event(&Event::Overflow { lost });
+        sub.end(frame, true);
+        self.metrics.dropped.fetch_add(lost, Ordering::Relaxed);
+        Metrics::count(&self.metrics.cut_off);
+        self.remove(sub.id);
+        close_later(sub);
+    }
+
+    /// The session is lost: tell every subscriber, and start opening a new one.
+    fn lost(&mut self, failure: Failure) {
+        self.session = None;
+        *self.shared.pool.lock().unwrap() = None;
+        let reason = format!("{failure:#}");
+        *self.shared.health.lock().unwrap() = Health {
+            up: false,
+            since: Instant::now(),
+            reason: Some(reason.clone()),
+        };
+        self.metrics.session_up.store(false, Ordering::Relaxed);
+        for chan in self.channels.values_mut() {
+            chan.listening = false;
+            chan.requested = None;
+        }
+        self.count_channels();
+        let frame = self.event(&Event::Disconnected { reason: &reason });
+        self.to_all(&frame);
+        let channels: Vec<String> = self.channels.keys().cloned().collect();
+        let (conn, upkeep, verbose) = (self.conn.clone(), self.plan.upkeep, self.plan.verbose);
+        self.reopening = Some(Box::pin(async move {
+            let (session, down) =
+                session::reopen(&conn, &channels, upkeep, &failure, verbose).await;
+            (session, down, channels)
+        }));
+    }
+
+    /// A new session listens on `listening` (the channels wanted when it was started): bring
+    /// it up to date with what is wanted now, and tell every subscriber how long the gap was.
+    fn reopened(&mut self, session: Session, down: Duration, listening: Vec<String>) {
+        self.reopening = None;
+        Metrics::count(&self.metrics.reconnects);
+        let frame = self.event(&Event::Reconnected {
+            down_ms: down.as_millis(),
+            host: &session.host,
+        });
+        for channel in listening.iter().filter(|c| !self.channels.contains_key(*c)) {
+            session.unlisten(channel);
+        }
+        self.opened(session);
+        // Those receiving before the loss hear of the gap; the others start with `listening`.
+        for member in self.members.values().filter(|m| m.unconfirmed == 0) {
+            member.sub.event(frame.clone());
+        }
+        let wanted: Vec<String> = self.channels.keys().cloned().collect();
+        for channel in wanted {
+            if listening.contains(&channel) {
+                self.listening(&channel);
+            } else {
+                self.request_listen(&channel);
+            }
+        }
+    }
+
+    /// A comment line for every idle stream, so that proxies and browsers keep it open.
+    fn heartbeat(&mut self) {
+        let comment = Bytes::from_static(b":\n\n");
+        for member in self.members.values() {
+            member.sub.heartbeat(comment.clone());
+        }
+    }
+
+    /// End the streams whose credential has expired.
+    fn expire(&mut self) {
+        let now = SystemTime::now();
+        while let Some(Reverse((at, id))) = self.expiries.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.expiries.pop();
+            if let Some(member) = self.members.get(&id) {
+                let sub = member.sub.clone();
+                let frame = self.event(&Event::Expired);
+                sub.end(frame, false);
+                self.remove(id);
+                close_later(&sub);
+            }
+        }
+    }
+
+    /// End every stream with a `shutdown` event.
+    fn shutdown(&mut self, reason: &str) {
+        let frame = self.event(&Event::Shutdown { reason });
+        for member in self.members.values() {
+            member.sub.end(frame.clone(), false);
+        }
+        self.members.clear();
+        self.channels.clear();
+        self.session = None;
+        *self.shared.pool.lock().unwrap() = None;
+    }
+
+    /// Queue `frame` for every subscriber.
+    fn to_all(&self, frame: &Bytes) {
+        for member in self.members.values() {
+            member.sub.event(frame.clone());
+        }
+    }
+
+    /// An event as an SSE frame.
+    fn event(&mut self, event: &Event) -> Bytes {
+        self.frame(None, event)
+    }
+
+    /// `id: ID` (if any), `event: NAME`, and the event's record as `data:`.
+    fn frame(&mut self, id: Option<&str>, event: &Event) -> Bytes {
+        let mut out = (&mut self.buf).writer();
+        if let Some(id) = id {
+            let _ = writeln!(out, "id: {id}");
+        }
+        let _ = write!(out, "event: {}\ndata: ", event.name());
+        let _ = self.printer.event(&mut out, event);
+        let _ = out.write_all(b"\n");
+        self.buf.split().freeze()
+    }
+}
+
+/// The next item of the session, or never while there is none.
+async fn recv(session: &mut Option<Session>) -> Item {
+    match session {
+        Some(session) => session.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The reopened session, or never while none is being opened.
+async fn reopened(reopening: &mut Option<Reopening>) -> (Session, Duration, Vec<String>) {
+    match reopening {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Close the connection of `sub` (whose stream must end) once its reader has taken nothing for
+/// [`FINAL_GRACE`]: a reader that still reads gets everything up to its final event.
+fn close_later(sub: &Arc<Sub>) {
+    let sub = sub.clone();
+    tokio::spawn(async move {
+        let mut seen = u64::MAX;
+        loop {
+            tokio::time::sleep(FINAL_GRACE).await;
+            let progress = sub.progress.load(Ordering::Relaxed);
+            if sub.finished.load(Ordering::Relaxed) {
+                return;
+            }
+            if progress == seen {
+                sub.kill.notify_one();
+                return;
+            }
+            seen = progress;
+        }
+    });
+}

@@ -1,0 +1,118 @@
+//! `pgpubsub serve`: one listening session fanned out to any number of HTTP subscribers as
+//! server-sent events, with publishing, access rules, health and metrics. Every LISTENing
+//! session costs the whole database (up to PostgreSQL 18 each notifying commit wakes every
+//! listening backend) and a browser cannot LISTEN at all, so many readers share one session
+//! here; `session` keeps it (the very rules `listen` follows), `hub` fans it out, `http`
+//! decides who may do what, `net` owns the sockets.
+
+mod access;
+mod http;
+mod hub;
+mod metrics;
+mod net;
+mod stream;
+
+use crate::app::Context;
+use crate::connect::ConnSettings;
+use crate::error::{note, usage, warn, Exit, Result};
+use crate::session::{Session, Upkeep};
+use crate::term::sanitize;
+pub use access::{AuthFiles, Patterns};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `serve` is asked to do, decided from the flags.
+pub struct Settings {
+    /// `--bind`: addresses to listen on (HOST:PORT).
+    pub bind: Vec<String>,
+    /// `--channel`: the channels served at all.
+    pub channels: Patterns,
+    pub auth: AuthFiles,
+    /// `--tls-cert` and `--tls-key`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub allow_origin: Vec<String>,
+    pub allow_publish: bool,
+    pub max_subscribers: u64,
+    /// Notifications queued per subscriber before it is cut off.
+    pub buffer: usize,
+    pub heartbeat: Duration,
+    pub payload_json: bool,
+    pub upkeep: Upkeep,
+    pub verbose: bool,
+}
+
+/// Serve until SIGINT/SIGTERM: then every stream ends with a `shutdown` event, the session
+/// is closed, and the run ends by the signal.
+pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> Result<Exit> {
+    let auth = access::Auth::load(&settings.auth).map_err(usage)?;
+    let tls = match &settings.tls {
+        Some((cert, key)) => Some(net::tls(cert, key).map_err(usage)?),
+        None => None,
+    };
+    let listeners = net::bind(&settings.bind)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let addresses: Vec<std::net::SocketAddr> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
+    if !auth.required() {
+        if let Some(open) = addresses.iter().find(|a| !a.ip().is_loopback()) {
+            return Err(usage(format!(
+                "refusing to serve on {open} without authentication: anyone who can reach it \
+                 could read (and publish to) the channels; give --tokens FILE and/or \
+                 --jwt-secret/--jwt-public-key, or bind to a loopback address"
+            )));
+        }
+    }
+    let open_files = net::raise_open_files();
+    if settings.max_subscribers + 64 > open_files {
+        warn(format!(
+            "--max-subscribers {} is above what the open-file limit ({open_files}) allows; raise \
+             it (ulimit -n) or expect refused connections",
+            settings.max_subscribers
+        ));
+    }
+    let session = ctx
+        .guard(Session::open(&conn, &[], settings.upkeep.ping_limit()))
+        .await?;
+    if settings.verbose {
+        session.passed.iter().for_each(note);
+    }
+    let host = session.host.clone();
+    let hub = hub::Hub::start(
+        session,
+        conn,
+        hub::Plan {
+            upkeep: settings.upkeep,
+            buffer: settings.buffer,
+            max_subscribers: settings.max_subscribers,
+            heartbeat: settings.heartbeat,
+            payload_json: settings.payload_json,
+            verbose: settings.verbose,
+        },
+    );
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let router = http::router(http::App {
+        hub: hub.clone(),
+        served: settings.channels.clone(),
+        auth,
+        allow_publish: settings.allow_publish,
+        allow_origin: settings.allow_origin.clone(),
+    });
+    let server = net::Server::start(listeners, tls, router);
+    for address in &addresses {
+        note(format!(
+            "serving {scheme}://{address}/ (channels {}) from the database session on {host}",
+            sanitize(&settings.channels.as_slice().join(" "))
+        ));
+    }
+    let signal = ctx.signals.recv().await;
+    let reason = match signal {
+        crate::signals::Signal::Interrupt => "the server is stopping (SIGINT)",
+        crate::signals::Signal::Terminate => "the server is stopping (SIGTERM)",
+    };
+    hub.shutdown(reason).await;
+    server.stop(hub::FINAL_GRACE).await;
+    Ok(signal.exit())
+}

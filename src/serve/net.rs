@@ -1,0 +1,216 @@
+//! Sockets: binding, TLS, one task per connection speaking HTTP/1.1 (hyper), and the way
+//! connections end: when the client goes, when its stream was cut off and it does not read
+//! its final event, or at shutdown (gracefully, then outright after a grace period).
+
+use super::http::Conn;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
+
+/// How long a client may take to send its request head (or finish a TLS handshake).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most bytes hyper buffers per connection beyond what the socket takes; the subscriber's own
+/// queue holds the rest, where its limit applies.
+const MAX_BUFFER: usize = 64 * 1024;
+
+/// A TLS configuration from a PEM certificate chain and its private key.
+pub fn tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "--tls-cert {}: no certificate in it",
+            cert.display()
+        ));
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, private)
+        .map_err(|e| {
+            format!(
+                "--tls-cert {} and --tls-key {}: {e}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Raise the soft limit on open files to the hard limit (each subscriber holds a socket);
+/// returns the limit now in force.
+pub fn raise_open_files() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    limit.rlim_cur
+}
+
+/// Bind every address (resolving names), or say which one could not be bound.
+pub async fn bind(addresses: &[String]) -> Result<Vec<TcpListener>, String> {
+    let mut listeners = Vec::new();
+    for address in addresses {
+        let resolved: Vec<SocketAddr> = tokio::net::lookup_host(address)
+            .await
+            .map_err(|e| format!("--bind {address}: {e}"))?
+            .collect();
+        if resolved.is_empty() {
+            return Err(format!("--bind {address}: the name has no address"));
+        }
+        for addr in resolved {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            listeners.push(listener);
+        }
+    }
+    Ok(listeners)
+}
+
+/// The running server's connections.
+pub struct Server {
+    tasks: JoinSet<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Accept connections on `listeners` (with TLS if given) and serve `router` on each.
+    pub fn start(listeners: Vec<TcpListener>, tls: Option<TlsAcceptor>, router: Router) -> Server {
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        for listener in listeners {
+            tasks.spawn(accept(
+                listener,
+                tls.clone(),
+                router.clone(),
+                stopped.clone(),
+            ));
+        }
+        Server { tasks, stop }
+    }
+
+    /// Stop accepting, let every connection finish its response (streams have their final
+    /// event queued by now), and close what is still open after `grace`.
+    pub async fn stop(mut self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.tasks.shutdown().await;
+    }
+}
+
+/// Accept until stopped, one task per connection; then wait for them (each ends gracefully
+/// when told to stop, or is aborted with this task).
+async fn accept(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        match accepted {
+            Ok((socket, _)) => {
+                connections.spawn(connection(
+                    socket,
+                    tls.clone(),
+                    router.clone(),
+                    stopped.clone(),
+                ));
+            }
+            // Out of file descriptors (or another passing failure): wait a moment rather
+            // than spin; connections that end free descriptors.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+/// Serve one connection until it ends, is killed, or the server stops.
+async fn connection(
+    socket: TcpStream,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    stopped: watch::Receiver<bool>,
+) {
+    let _ = socket.set_nodelay(true);
+    let kill = Arc::new(Notify::new());
+    match tls {
+        None => http(TokioIo::new(socket), router, kill, stopped).await,
+        Some(acceptor) => {
+            let Ok(Ok(socket)) = tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(socket)).await
+            else {
+                return;
+            };
+            http(TokioIo::new(socket), router, kill, stopped).await
+        }
+    }
+}
+
+/// HTTP/1.1 on `io`: each request goes to `router`, carrying this connection's [`Conn`].
+async fn http<I>(io: I, router: Router, kill: Arc<Notify>, mut stopped: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let conn = Conn { kill: kill.clone() };
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(conn.clone());
+        tower_service::Service::call(&mut router.clone(), request)
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_BUFFER)
+        .serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = kill.notified() => return,
+        _ = stopped.changed() => connection.as_mut().graceful_shutdown(),
+    }
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = kill.notified() => {}
+    }
+}
