@@ -4,9 +4,9 @@
 //! (installed before any work starts), verbosity, stdout and the throwaway-server start.
 
 use crate::cli::{
-    BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs,
-    ReplyArgs, RequestArgs, SandboxArgs, ServeArgs, TriggerAction, TriggerArgs, TriggerEvent,
-    UpkeepArgs,
+    BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, JournalAction,
+    JournalArgs, ListenArgs, NotifyArgs, ReplyArgs, RequestArgs, SandboxArgs, ServeArgs, SinceArg,
+    TriggerAction, TriggerArgs, TriggerEvent, UpkeepArgs,
 };
 use crate::connect::{self, ConnSettings};
 use crate::ephemeral::{BinDir, Config, Server, Tls, BIN_DIR_ENV};
@@ -18,7 +18,7 @@ use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
 use crate::{
-    bench, conninfo, demo, generate, listen, notify, sandbox, serve, status, term, trigger,
+    bench, conninfo, demo, generate, journal, listen, notify, sandbox, serve, status, term, trigger,
 };
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches};
@@ -255,6 +255,12 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             let mut stdout = ctx.stdout();
             ctx.guard(trigger::run(&settings, &conn, &mut stdout)).await
         }
+        Command::Journal(args) => {
+            let (settings, conn) = journal_settings(&args, ctx.terminal())?;
+            let conn = conn_settings(conn, "journal", verbose)?;
+            let mut stdout = ctx.stdout();
+            ctx.guard(journal::run(&settings, &conn, &mut stdout)).await
+        }
         Command::Status(args) => {
             let settings = status_settings(&args, ctx.terminal());
             let conn = conn_settings(&args.conn, "status", verbose)?;
@@ -330,7 +336,7 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
                     payload_json: args.payload_json,
                 }
             } else if let Some(template) = &args.format {
-                Format::Template(Template::parse(template).map_err(usage)?)
+                Format::Template(Template::parse(template, args.durable).map_err(usage)?)
             } else if args.raw {
                 Format::Raw
             } else {
@@ -339,8 +345,10 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
             listen::Handler::Print(Printer::new(format, args.null, terminal))
         }
     };
+    let channels = listen::channels(&args.channels)?;
     Ok(listen::Settings {
-        channels: listen::channels(&args.channels)?,
+        durable: durable_plan(args, &channels)?,
+        channels,
         handler,
         events: args.events,
         count: args.count,
@@ -353,6 +361,69 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
             required: args.on_gap_required,
         }),
     })
+}
+
+/// `listen --durable`'s plan: which journal, which consumer, where to start.
+fn durable_plan(args: &ListenArgs, channels: &[String]) -> Result<Option<journal::Plan>> {
+    if !args.durable {
+        return Ok(None);
+    }
+    if args.consumer.as_deref() == Some("") {
+        return Err(usage("--consumer: the name is empty"));
+    }
+    Ok(Some(journal::Plan {
+        names: journal::Names::new(&args.journal.journal_schema),
+        channels: channels.to_vec(),
+        consumer: args.consumer.clone(),
+        since: args.since.as_ref().map(|since| match since {
+            SinceArg::After(position) => journal::Since::After(*position),
+            SinceArg::Ago(ago) => journal::Since::Ago(*ago),
+        }),
+    }))
+}
+
+/// `journal`'s flags, and the connection flags of its action.
+fn journal_settings(args: &JournalArgs, terminal: bool) -> Result<(journal::Settings, &ConnArgs)> {
+    let (schema, action, conn) = match &args.action {
+        JournalAction::Init(a) => (
+            &a.schema,
+            journal::Action::Init { dry_run: a.dry_run },
+            &a.conn,
+        ),
+        JournalAction::Drop(a) => (
+            &a.schema,
+            journal::Action::Drop { dry_run: a.dry_run },
+            &a.conn,
+        ),
+        JournalAction::Prune(a) => (
+            &a.schema,
+            journal::Action::Prune {
+                older_than: a.older_than,
+                force: a.force,
+                dry_run: a.dry_run,
+            },
+            &a.conn,
+        ),
+        JournalAction::Status(a) => (&a.schema, journal::Action::Status { json: a.json }, &a.conn),
+        JournalAction::Forget(a) => (
+            &a.schema,
+            journal::Action::Forget {
+                consumers: a.consumers.clone(),
+            },
+            &a.conn,
+        ),
+    };
+    if schema.is_empty() {
+        return Err(usage("--schema: the name is empty"));
+    }
+    Ok((
+        journal::Settings {
+            names: journal::Names::new(schema),
+            action,
+            terminal,
+        },
+        conn,
+    ))
 }
 
 /// `notify`'s flags: where the payloads come from, and the stream-only flags refused for a
@@ -398,6 +469,9 @@ fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
         skip_empty: args.skip_empty,
         strict: args.strict,
         atomic: args.atomic,
+        durable: args
+            .durable
+            .then(|| journal::Names::new(&args.journal.journal_schema)),
     })
 }
 
@@ -562,6 +636,9 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
                     .map(|c| parse_list(c, ',').map_err(|e| usage(format!("--columns: {e}"))))
                     .transpose()?,
                 allow_no_key: a.allow_no_key,
+                journal: a
+                    .durable
+                    .then(|| journal::Names::new(&a.journal.journal_schema)),
                 dry_run: a.dry_run,
             })
         }
@@ -587,6 +664,8 @@ fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Set
         limits: status::Limits {
             warn: args.warn,
             idle_threshold: args.idle_threshold,
+            journal_age: (!args.journal_age.is_zero()).then_some(args.journal_age),
+            consumer_lag: (!args.consumer_lag.is_zero()).then_some(args.consumer_lag),
         },
         terminal,
     }

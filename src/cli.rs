@@ -139,6 +139,9 @@ pub enum Command {
     /// Turn a table's row changes into notifications: add, list or remove pgpubsub's trigger.
     #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Trigger(TriggerArgs),
+    /// Durable channels: create, inspect, prune or remove the journal that listen --durable reads.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Journal(JournalArgs),
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
     #[command(disable_help_flag = true, after_help = after_help(STATUS_NOTES, Some("status"), true))]
     Status(StatusArgs),
@@ -531,6 +534,31 @@ pub struct ListenArgs {
     #[arg(long, value_name = "CMD", help_heading = "Output", conflicts_with_all = ["format_choice", "null", "events"])]
     pub exec: Option<String>,
 
+    /// Read the channels' journal (see `pgpubsub journal`): after a reconnect, replay what was
+    /// missed instead of losing it; records carry their position.
+    #[arg(long, help_heading = "Durable channels")]
+    pub durable: bool,
+
+    /// With --durable: resume from the position stored for NAME, and store progress once
+    /// records are written out (with --exec: once the command succeeded). At-least-once.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Durable channels",
+        requires = "durable"
+    )]
+    pub consumer: Option<String>,
+
+    /// With --durable: start after POSITION, with the records of the last DURATION (e.g. 1h),
+    /// or at the beginning of the journal; for a --consumer, move its position there. Without
+    /// it (and without a stored position) listening starts now.
+    #[arg(long, value_name = "POSITION|DURATION|beginning", help_heading = "Durable channels",
+          requires = "durable", value_parser = parse_since)]
+    pub since: Option<SinceArg>,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
+
     /// Exit 0 after N notifications.
     #[arg(short = 'c', long, value_name = "N", help_heading = "Stopping",
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -634,6 +662,14 @@ pub struct NotifyArgs {
     /// Send all of stdin in one transaction, all or nothing (identical pairs then fold into one).
     #[arg(long)]
     pub atomic: bool,
+
+    /// Append every payload to the journal (see `pgpubsub journal`) in the same transaction as
+    /// its notification, so that listen --durable can replay it; no 8000-byte payload limit.
+    #[arg(long, help_heading = "Durable channels")]
+    pub durable: bool,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -1086,6 +1122,14 @@ pub struct TriggerAddArgs {
     #[arg(long)]
     pub allow_no_key: bool,
 
+    /// Append each row change to the journal (see `pgpubsub journal`), whole whatever its
+    /// length, and notify with its position: listen --durable replays what it missed.
+    #[arg(long, help_heading = "Durable channels")]
+    pub durable: bool,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
+
     /// Print the SQL transaction that would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -1154,6 +1198,18 @@ pub struct StatusArgs {
     /// and every comment by /*…*/ (so no literal value, such as a password, is printed).
     #[arg(long)]
     pub show_queries: bool,
+
+    /// A journal (durable channels) whose oldest record is older than this is degraded: nothing
+    /// prunes it, so it grows without bound; 0 turns the check off.
+    #[arg(long, value_name = "DURATION", default_value = "7d",
+          value_parser = humantime::parse_duration)]
+    pub journal_age: Duration,
+
+    /// A durable consumer whose oldest unread record is older than this is degraded (fallen
+    /// behind); 0 turns the check off.
+    #[arg(long, value_name = "DURATION", default_value = "5m",
+          value_parser = humantime::parse_duration)]
+    pub consumer_lag: Duration,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -1288,4 +1344,175 @@ mod tests {
         assert!(parse_sweep("2k..1k").is_err());
         assert!(parse_sweep("1k-2k").is_err());
     }
+}
+
+/// `--journal-schema`: which journal `--durable` uses, shared by listen, notify and trigger add.
+#[derive(Debug, Args)]
+pub struct JournalSchemaArgs {
+    /// With --durable: the schema of the journal (default pgpubsub).
+    #[arg(
+        long,
+        value_name = "SCHEMA",
+        help_heading = "Durable channels",
+        requires = "durable",
+        default_value = "pgpubsub",
+        hide_default_value = true
+    )]
+    pub journal_schema: String,
+}
+
+/// Where `listen --durable --since` starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinceArg {
+    /// After this position (`beginning` is 0).
+    After(i64),
+    /// The records of the last DURATION.
+    Ago(Duration),
+}
+
+/// `--since`: a position, a duration, or `beginning`.
+fn parse_since(text: &str) -> Result<SinceArg, String> {
+    if text == "beginning" {
+        return Ok(SinceArg::After(0));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .map(SinceArg::After)
+            .map_err(|_| format!("position {text} is out of range"));
+    }
+    humantime::parse_duration(text)
+        .map(SinceArg::Ago)
+        .map_err(|e| format!("not a position, a duration (e.g. 1h) or `beginning`: {e}"))
+}
+
+const JOURNAL_NOTES: &str = "\
+The journal is a table beside NOTIFY (schema pgpubsub, or --schema): one row per record with
+its position, channel, payload (text, no 8000-byte limit), the publishing session's pid and the
+time. Applications publish in their own transaction with SELECT pgpubsub.publish(channel,
+payload): it appends the row and notifies the channel with the position (and the payload when it
+fits). pgpubsub notify --durable and trigger add --durable do the same. listen --durable reads
+it: after a reconnect it replays what it missed; with --consumer NAME it resumes after a restart
+where NAME left off.
+
+init needs only CREATE on the schema (and CREATE on the database when the schema does not exist
+yet); it is idempotent. drop removes exactly what init created (the schema only if init created
+it and it is empty). prune deletes records older than --older-than, in batches, never past the
+position of a registered consumer unless --force. forget removes a consumer's stored position.
+
+Privileges for other roles (a journal in schema pgpubsub):
+  publish   GRANT USAGE ON SCHEMA pgpubsub TO app;
+            GRANT INSERT ON pgpubsub.journal TO app;
+            GRANT USAGE ON SEQUENCE pgpubsub.journal_position TO app;
+            GRANT EXECUTE ON FUNCTION pgpubsub.publish(text, text) TO app;
+  listen    GRANT USAGE ON SCHEMA pgpubsub TO reader;
+            GRANT SELECT ON pgpubsub.journal, pgpubsub.journal_position TO reader;
+  --consumer  also GRANT SELECT, INSERT, UPDATE ON pgpubsub.consumers TO reader;
+
+Examples:
+  pgpubsub journal init
+  pgpubsub journal init --schema events --dry-run > 043_journal.sql
+  pgpubsub journal status
+  pgpubsub journal prune --older-than 7d
+  pgpubsub journal forget old-consumer
+  pgpubsub journal drop
+
+";
+
+/// `pgpubsub journal`: the actions.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: JournalAction,
+}
+
+/// `pgpubsub journal init|drop|prune|status|forget`.
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// Create the journal (idempotent): its tables and publish(channel, payload).
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Init(JournalChangeArgs),
+    /// Remove the journal with its records and consumer positions: exactly what init created.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Drop(JournalChangeArgs),
+    /// Delete records older than a duration that no registered consumer still needs.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Prune(JournalPruneArgs),
+    /// Records, size and oldest record, and each consumer's position and lag.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Status(JournalStatusArgs),
+    /// Remove consumers' stored positions (prune then no longer keeps records for them).
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Forget(JournalForgetArgs),
+}
+
+/// `journal prune`.
+#[derive(Debug, Args)]
+pub struct JournalPruneArgs {
+    /// Delete records published longer ago than DURATION (e.g. 7d, 12h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, required = true)]
+    pub older_than: Duration,
+
+    /// Delete them even when a registered consumer has not read them yet (it then misses them).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Say how many records would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal status`.
+#[derive(Debug, Args)]
+pub struct JournalStatusArgs {
+    /// One JSON object: schema, records, exact, bytes, first_position, last_position,
+    /// oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records,
+    /// lag_s, stored_at, stored_age_s}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal forget`.
+#[derive(Debug, Args)]
+pub struct JournalForgetArgs {
+    /// The consumers to forget.
+    #[arg(value_name = "CONSUMER", required = true)]
+    pub consumers: Vec<String>,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal init` and `journal drop`.
+#[derive(Debug, Args)]
+pub struct JournalChangeArgs {
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    /// Print the SQL transaction that would run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }

@@ -38,6 +38,11 @@ pub fn check_payload(payload: &str) -> Result<(), String> {
             payload.len()
         ));
     }
+    check_nul(payload)
+}
+
+/// Check a text for NUL (PostgreSQL text cannot hold one); the only limit of a journal payload.
+pub fn check_nul(payload: &str) -> Result<(), String> {
     if payload.contains('\0') {
         return Err("payload contains a NUL byte".to_string());
     }

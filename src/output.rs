@@ -15,6 +15,8 @@ use std::time::SystemTime;
 
 /// One notification as the printers see it.
 pub struct Record<'a> {
+    /// Its journal position (`listen --durable`).
+    pub position: Option<i64>,
     pub channel: &'a str,
     pub payload: &'a str,
     pub pid: u32,
@@ -33,6 +35,14 @@ pub enum Event<'a> {
     /// Listening again, on `host` (host selection ran again: after a failover it is the new
     /// primary), after a gap of `down_ms` milliseconds.
     Reconnected { down_ms: u128, host: &'a str },
+    /// `--durable`: the journal's records missed (since the stored position at start, or
+    /// during the gap of `down_ms` after a reconnect) were replayed; live records follow.
+    #[serde(rename = "caught_up")]
+    CaughtUp {
+        replayed: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        down_ms: Option<u128>,
+    },
     /// `serve`: the client reconnected its stream (it sent Last-Event-ID), and what was sent
     /// to its channels while it was away is lost.
     Gap { reason: &'a str },
@@ -52,6 +62,7 @@ impl Event<'_> {
             Event::Listening { .. } => "listening",
             Event::Disconnected { .. } => "disconnected",
             Event::Reconnected { .. } => "reconnected",
+            Event::CaughtUp { .. } => "caught_up",
             Event::Gap { .. } => "gap",
             Event::Overflow { .. } => "overflow",
             Event::Shutdown { .. } => "shutdown",
@@ -119,11 +130,21 @@ impl Printer {
                 let channel = self
                     .channel
                     .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?;
+                if let Some(position) = r.position {
+                    write!(out, "{{\"position\":{position},")?;
+                } else {
+                    out.write_all(b"{")?;
+                }
                 json_record(out, channel, &payload, *payload_json, pid, time)?;
             }
-            Format::Template(template) => {
-                template.write(out, &clean(r.channel, terminal), &payload, pid, time)?
-            }
+            Format::Template(template) => template.write(
+                out,
+                &clean(r.channel, terminal),
+                &payload,
+                pid,
+                time,
+                r.position,
+            )?,
             Format::Raw => out.write_all(payload.as_bytes())?,
         }
         out.write_all(&[self.terminator])
@@ -139,18 +160,21 @@ impl Printer {
     }
 }
 
-/// The human layout: `16:45:32.123456 channel [pid] payload`, time and pid dimmed.
+/// The human layout: `16:45:32.123456 channel [pid] payload`, time and pid dimmed (with
+/// `#position` after the pid for a journal record).
 fn terminal_line(out: &mut impl Write, r: &Record, time: &[u8], payload: &str) -> io::Result<()> {
+    let position = r.position.map_or(String::new(), |p| format!(" #{p}"));
     write!(
         out,
         "{} {} {} {payload}",
         String::from_utf8_lossy(&time[11..26]).dimmed(),
         sanitize(r.channel).bold().cyan(),
-        format!("[{}]", r.pid).dimmed(),
+        format!("[{}]{position}", r.pid).dimmed(),
     )
 }
 
-/// `{"channel":…,"payload":…,"pid":…,"received_at":"…"}` from parts already rendered.
+/// `"channel":…,"payload":…,"pid":…,"received_at":"…"}` from parts already rendered (the
+/// caller opens the object, with the position first when there is one).
 fn json_record(
     out: &mut impl Write,
     channel: &[u8],
@@ -159,7 +183,7 @@ fn json_record(
     pid: &[u8],
     time: &[u8],
 ) -> io::Result<()> {
-    out.write_all(b"{\"channel\":")?;
+    out.write_all(b"\"channel\":")?;
     out.write_all(channel)?;
     out.write_all(b",\"payload\":")?;
     if payload_json && is_json(payload) {
@@ -267,13 +291,15 @@ enum Piece {
     Payload,
     Pid,
     Time,
+    Position,
 }
 
 impl Template {
-    /// Parse TEMPLATE: `{channel}`, `{payload}`, `{pid}`, `{time}`; `{{` and `}}` for braces;
-    /// `\n`, `\t`, `\r`, `\0`, `\\` escapes. Anything else is an error (exit 2), so that a
-    /// typo does not silently print a literal.
-    pub fn parse(template: &str) -> Result<Template, String> {
+    /// Parse TEMPLATE: `{channel}`, `{payload}`, `{pid}`, `{time}`, `{position}` (only when
+    /// records have one: `durable`); `{{` and `}}` for braces; `\n`, `\t`, `\r`, `\0`, `\\`
+    /// escapes. Anything else is an error (exit 2), so that a typo does not silently print a
+    /// literal.
+    pub fn parse(template: &str, durable: bool) -> Result<Template, String> {
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut chars = template.chars();
@@ -292,7 +318,7 @@ impl Template {
                     if !text.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut text)));
                     }
-                    pieces.push(placeholder(&rest[..end])?);
+                    pieces.push(placeholder(&rest[..end], durable)?);
                     chars = rest[end + 1..].chars();
                 }
                 c => text.push(c),
@@ -311,6 +337,7 @@ impl Template {
         payload: &str,
         pid: &[u8],
         time: &[u8],
+        position: Option<i64>,
     ) -> io::Result<()> {
         for piece in &self.0 {
             match piece {
@@ -319,6 +346,11 @@ impl Template {
                 Piece::Payload => out.write_all(payload.as_bytes())?,
                 Piece::Pid => out.write_all(pid)?,
                 Piece::Time => out.write_all(time)?,
+                Piece::Position => {
+                    if let Some(position) = position {
+                        write!(out, "{position}")?
+                    }
+                }
             }
         }
         Ok(())
@@ -341,15 +373,19 @@ fn escape(c: Option<char>) -> Result<char, String> {
 }
 
 /// The value a template placeholder `{name}` stands for.
-fn placeholder(name: &str) -> Result<Piece, String> {
+fn placeholder(name: &str, durable: bool) -> Result<Piece, String> {
     match name {
         "channel" => Ok(Piece::Channel),
         "payload" => Ok(Piece::Payload),
         "pid" => Ok(Piece::Pid),
         "time" => Ok(Piece::Time),
+        "position" if durable => Ok(Piece::Position),
+        "position" => {
+            Err("--format: {position} needs --durable (only journal records have one)".into())
+        }
         name => Err(format!(
             "--format: unknown placeholder {{{name}}} \
-             (use {{channel}} {{payload}} {{pid}} {{time}}, or {{{{ for a brace)"
+             (use {{channel}} {{payload}} {{pid}} {{time}} {{position}}, or {{{{ for a brace)"
         )),
     }
 }
@@ -417,6 +453,7 @@ mod tests {
     fn render(format: Format, terminal: bool, payload: &str) -> String {
         let mut printer = Printer::new(format, false, terminal);
         let record = Record {
+            position: None,
             channel: "ch",
             payload,
             pid: 42,
@@ -506,10 +543,13 @@ mod tests {
 
     #[test]
     fn template_placeholders_and_escapes() {
-        let t = Template::parse("{{{channel}}}\\t{pid}:{payload}\\\\").unwrap();
+        let t = Template::parse("{{{channel}}}\\t{pid}:{payload}\\\\", false).unwrap();
         assert_eq!(render(Format::Template(t), false, "p"), "{ch}\t42:p\\\n");
         for bad in ["{chan}", "{payload", "}", "\\q", "x\\"] {
-            assert!(Template::parse(bad).is_err(), "{bad} should be refused");
+            assert!(
+                Template::parse(bad, false).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 }

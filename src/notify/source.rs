@@ -5,7 +5,7 @@
 //! a pause while the pipe holds more: cutting a batch there cost a fast stream 6 % more
 //! transactions.
 
-use crate::limits::{check_channel, check_payload};
+use crate::limits::{check_channel, check_nul, check_payload};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
@@ -87,12 +87,22 @@ pub enum Decoder {
         channels: Vec<Arc<str>>,
         skip_empty: bool,
         json: bool,
+        /// Journal records: no notification limit on the payload.
+        durable: bool,
     },
     /// Each record is a `listen --json` object naming its own channel.
-    Records { json: bool },
+    Records { json: bool, durable: bool },
 }
 
 impl Decoder {
+    /// Whether the server folds identical (channel, payload) pairs of one transaction: it does
+    /// for notifications, never for journal records.
+    pub fn folds(&self) -> bool {
+        match self {
+            Decoder::Payloads { durable, .. } | Decoder::Records { durable, .. } => !durable,
+        }
+    }
+
     /// Turn record `line` into events appended to `out` (none for a skipped record).
     pub fn decode(&self, line: u64, bytes: Vec<u8>, out: &mut Vec<Event>) {
         let invalid = |reason: String| Event::Invalid { line, reason };
@@ -105,11 +115,13 @@ impl Decoder {
                 channels,
                 skip_empty,
                 json,
+                durable,
             } => {
                 if text.is_empty() && *skip_empty {
                     return;
                 }
-                if let Err(reason) = check_payload(&text).and_then(|()| check_json(&text, *json)) {
+                let checked = check_text(&text, *durable).and_then(|()| check_json(&text, *json));
+                if let Err(reason) = checked {
                     out.push(invalid(reason));
                     return;
                 }
@@ -125,11 +137,11 @@ impl Decoder {
                 out.extend(others.iter().map(|channel| message(channel, text.clone())));
                 out.push(message(last, text));
             }
-            Decoder::Records { json } => {
+            Decoder::Records { json, durable } => {
                 if text.trim().is_empty() {
                     return;
                 }
-                match record(&text, *json) {
+                match record(&text, *json, *durable) {
                     Ok(Some((channel, payload))) => out.push(Event::Message(Message {
                         line,
                         channel: channel.into(),
@@ -140,6 +152,16 @@ impl Decoder {
                 }
             }
         }
+    }
+}
+
+/// A payload's limits: PostgreSQL's for a notification, or only those of `text` (no NUL) for
+/// a journal record.
+pub fn check_text(payload: &str, durable: bool) -> Result<(), String> {
+    if durable {
+        check_nul(payload)
+    } else {
+        check_payload(payload)
     }
 }
 
@@ -164,7 +186,7 @@ struct Record<'a> {
 }
 
 /// Channel and payload of one NDJSON line, or `None` for an event line (a listener's gap).
-fn record(text: &str, json: bool) -> Result<Option<(String, String)>, String> {
+fn record(text: &str, json: bool, durable: bool) -> Result<Option<(String, String)>, String> {
     let record: Record =
         serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
     if record.event.is_some() {
@@ -178,7 +200,7 @@ fn record(text: &str, json: bool) -> Result<Option<(String, String)>, String> {
         compact(raw)
     };
     check_channel(&channel)?;
-    check_payload(&payload)?;
+    check_text(&payload, durable)?;
     check_json(&payload, json)?;
     Ok(Some((channel, payload)))
 }
@@ -271,6 +293,7 @@ mod tests {
             channels: vec!["c".into()],
             skip_empty: false,
             json: false,
+            durable: false,
         }
     }
 
@@ -315,6 +338,7 @@ mod tests {
             channels: vec!["x".into(), "y".into()],
             skip_empty: true,
             json: false,
+            durable: false,
         };
         let got = events(b"\na\n", Framing::Newline, decoder);
         assert_eq!(described(&got), ["2:x:a", "2:y:a"]);
@@ -326,6 +350,7 @@ mod tests {
             channels: vec!["c".into()],
             skip_empty: false,
             json: true,
+            durable: false,
         };
         let got = events(b"{}\nnope\n\xff\n[1]\n", Framing::Newline, decoder);
         assert_eq!(
@@ -344,7 +369,14 @@ mod tests {
 {"payload":"p"}
 not json
 "#;
-        let got = events(input, Framing::Newline, Decoder::Records { json: false });
+        let got = events(
+            input,
+            Framing::Newline,
+            Decoder::Records {
+                json: false,
+                durable: false,
+            },
+        );
         assert_eq!(
             described(&got),
             [

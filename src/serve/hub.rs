@@ -494,6 +494,7 @@ impl Fanout {
         let mut frames = Vec::with_capacity(batch.len());
         for notification in batch {
             let record = Record {
+                position: None,
                 channel: notification.channel(),
                 payload: notification.payload(),
                 pid: notification.process_id(),
@@ -581,7 +582,7 @@ impl Fanout {
         let (conn, upkeep, verbose) = (self.conn.clone(), self.plan.upkeep, self.plan.verbose);
         self.reopening = Some(Box::pin(async move {
             let (session, down) =
-                session::reopen(&conn, &channels, upkeep, &failure, verbose).await;
+                session::reopen(&conn, &channels, upkeep, &failure, verbose, session::LOST).await;
             (session, down, channels)
         }));
     }

@@ -85,6 +85,10 @@ pub struct Snapshot {
     pub holders: Vec<Session>,
     /// The sessions waiting for the commit lock.
     pub waiters: Vec<Session>,
+    /// The pgpubsub journals of the database (durable channels), with their consumers.
+    pub journals: Vec<crate::journal::report::Report>,
+    /// Journals that could not be read, and why.
+    pub journal_errors: Vec<String>,
 }
 
 /// The settings that decide how NOTIFY behaves on this server.
@@ -221,7 +225,26 @@ pub async fn take(
         let granted: bool = row.try_get(0).context("unexpected reply from pg_locks")?;
         if granted { &mut holders } else { &mut waiters }.push(session);
     }
-    decode_facts(&facts, candidates, holders, waiters).context("unexpected reply from the server")
+    let mut snapshot = decode_facts(&facts, candidates, holders, waiters)
+        .context("unexpected reply from the server")?;
+    (snapshot.journals, snapshot.journal_errors) = journals(conn).await?;
+    Ok(snapshot)
+}
+
+/// Every journal of the database, with cheap estimates (a refresh may come every second); one
+/// that cannot be read (a privilege missing on its consumers) is a note, not a failure.
+async fn journals(
+    conn: &mut PgConnection,
+) -> anyhow::Result<(Vec<crate::journal::report::Report>, Vec<String>)> {
+    use crate::journal::{report, Names};
+    let (mut read, mut errors) = (Vec::new(), Vec::new());
+    for schema in report::schemas(conn).await? {
+        match report::read(conn, &Names::new(&schema), false).await {
+            Ok(journal) => read.push(journal),
+            Err(err) => errors.push(format!("{err:#}")),
+        }
+    }
+    Ok((read, errors))
 }
 
 fn decode_facts(
@@ -248,6 +271,8 @@ fn decode_facts(
         candidates,
         holders,
         waiters,
+        journals: Vec::new(),
+        journal_errors: Vec::new(),
     })
 }
 

@@ -16,6 +16,7 @@ pub fn render(health: &Health) -> String {
     queue(&mut text, health);
     suspects(&mut text, &health.suspects, health.queue.usage);
     commit_lock(&mut text, health);
+    journals(&mut text, health);
     settings(&mut text, health);
     for note in &health.notes {
         line(&mut text, &format!("Note: {}", sanitize(note)));
@@ -70,6 +71,38 @@ pub fn unknown_line(unknown: &Unknown) -> String {
 fn line(text: &mut String, content: &str) {
     text.push_str(content);
     text.push('\n');
+}
+
+/// Durable channels: each journal in a line, each consumer's lag in another.
+fn journals(text: &mut String, health: &Health) {
+    if health.journals.is_empty() {
+        return;
+    }
+    line(text, &heading("Journals (durable channels)").to_string());
+    for journal in &health.journals {
+        let mut row = format!(
+            "  {}: about {} records, {}",
+            sanitize(&crate::pg::quote::ident(&journal.schema)),
+            journal.records,
+            bytes_human(journal.bytes)
+        );
+        if let Some(age) = journal.oldest_age_s {
+            let _ = write!(row, ", oldest {} old", crate::journal::report::ago(age));
+        }
+        line(text, &row);
+        for c in &journal.consumers {
+            line(
+                text,
+                &format!(
+                    "    consumer {} at position {}: {} behind, {} records",
+                    sanitize(&c.name),
+                    c.position,
+                    crate::journal::report::ago(c.lag_s),
+                    c.lag_records
+                ),
+            );
+        }
+    }
 }
 
 fn verdict_word(verdict: Verdict) -> colored::ColoredString {
