@@ -90,7 +90,7 @@ impl QueueLimit {
 }
 
 /// A size in GB or MB (powers of 1024, as PostgreSQL's own units), one decimal at most.
-fn bytes_human(bytes: i64) -> String {
+pub fn bytes_human(bytes: i64) -> String {
     const GB: f64 = 1024.0 * 1024.0 * 1024.0;
     const MB: f64 = 1024.0 * 1024.0;
     let b = bytes as f64;

@@ -5,6 +5,7 @@
 
 use super::health::{percent, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
+use crate::limits::bytes_human;
 use crate::term::sanitize;
 use colored::Colorize;
 use std::fmt::Write as _;
