@@ -114,6 +114,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l writers -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l notify-every -d 'With --writers: a NOTIFY in every K-th transaction of the second phase (default 1)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l sweep -d 'Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step --duration long, default 2s); one row per step' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l p99-target -d 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l bin-dir -d 'With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
@@ -132,6 +133,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l help -d 'Pri
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l interval -d 'How often the demo\'s producer sends a batch (one notification per channel), e.g. 2s, 300ms' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l listen-for -d 'How long the stream step listens before its timer wins, e.g. 5s, 1s' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l bin-dir -d 'The throwaway server runs the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
@@ -159,6 +161,8 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s V -l vers
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l port -d 'TCP port on 127.0.0.1 to listen on (default: a free one)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-cert -d 'Serve TLS with this PEM certificate (chain); needs --ssl-key' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l ssl-key -d 'Private key (PEM) for --ssl-cert' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l bin-dir -d 'Run the PostgreSQL server binaries (initdb, postgres) in DIR, e.g. another release\'s (default: PGPUBSUB_BIN_DIR, else PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l set -d 'Start the server with this setting (postgres -c NAME=VALUE), e.g. max_notify_queue_pages=2048 (PostgreSQL 17+) or synchronous_standby_names=nobody; repeatable' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l idle-stop -d 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l stop -d 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'

