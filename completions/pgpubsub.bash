@@ -209,7 +209,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__bench)
-            opts="-d -h -p -U -W -v -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +272,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --p99-target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -377,7 +381,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__demo)
-            opts="-d -h -p -U -W -v -V --interval --listen-for --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --interval --listen-for --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +392,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --listen-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1189,7 +1197,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1240,6 +1248,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --on-gap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ready-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1357,7 +1369,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__reply)
-            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --ready-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1376,6 +1388,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ready-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1509,7 +1525,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__sandbox)
-            opts="-v -V --port --ssl-cert --ssl-key --detach --idle-stop --stop --supervise --color --verbose --help --version"
+            opts="-v -V --port --ssl-cert --ssl-key --bin-dir --set --detach --idle-stop --stop --supervise --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1524,6 +1540,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --ssl-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

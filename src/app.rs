@@ -9,7 +9,7 @@ use crate::cli::{
     TriggerAction, TriggerArgs, TriggerEvent, UpkeepArgs,
 };
 use crate::connect::{self, ConnSettings};
-use crate::ephemeral::{Config, Server, Tls};
+use crate::ephemeral::{BinDir, Config, Server, Tls, BIN_DIR_ENV};
 use crate::error::{note, usage, Error, Exit, Result};
 use crate::limits::check_channel;
 use crate::output::{Format, Printer, Template};
@@ -340,6 +340,15 @@ fn conn_settings(args: &ConnArgs, command: &str, verbose: bool) -> Result<ConnSe
     Ok(settings)
 }
 
+/// A time limit as given: 0 means no limit (as libpq's connect_timeout does).
+fn limit(duration: std::time::Duration) -> Option<std::time::Duration> {
+    (!duration.is_zero()).then_some(duration)
+}
+
+/// "No limit", for limits that are plain durations: far enough to be never, near enough not
+/// to overflow an Instant.
+const NO_LIMIT: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// `listen`'s flags; `terminal` when stdout is a TTY (human layout, sanitizing).
 fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings> {
     let handler = match &args.exec {
@@ -366,14 +375,15 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
         handler,
         events: args.events,
         count: args.count,
-        timeout: args.timeout,
-        idle_timeout: args.idle_timeout,
+        timeout: args.timeout.and_then(limit),
+        idle_timeout: args.idle_timeout.and_then(limit),
         reconnect: !args.no_reconnect,
         upkeep: upkeep(&args.upkeep),
         on_gap: args.on_gap.clone().map(|command| listen::Hook {
             command,
             required: args.on_gap_required,
         }),
+        ready_file: args.ready_file.clone(),
     })
 }
 
@@ -492,15 +502,48 @@ fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
 /// `demo`'s flags: the user's server if any connection setting names one, else a throwaway.
 fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
     let conn = if connect::target_given(&args.conn) {
+        if args.bin_dir.is_some() {
+            return Err(usage(
+                "--bin-dir is for the demo's throwaway server, which it starts only without \
+                 connection settings (-d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT, \
+                 PGDATABASE, PGUSER)",
+            ));
+        }
         Some(conn_settings(&args.conn, "demo", verbose)?)
     } else {
         None
     };
+    // `cargo run` sets CARGO_PKG_NAME for the program it runs; an installed pgpubsub has none.
+    let from_cargo = std::env::var("CARGO_PKG_NAME").is_ok_and(|name| name == "pgpubsub");
     Ok(demo::Settings {
         interval: args.interval,
         listen_for: args.listen_for,
         conn,
+        throwaway: Config {
+            bin_dir: bin_dir(args.bin_dir),
+            ..Config::default()
+        },
+        invocation: if from_cargo {
+            "cargo run --"
+        } else {
+            "pgpubsub"
+        },
     })
+}
+
+/// The server binaries a throwaway server runs: `--bin-dir`, else `PGPUBSUB_BIN_DIR`, else
+/// none named (the server looks for them on this machine).
+fn bin_dir(flag: Option<std::path::PathBuf>) -> Option<BinDir> {
+    let (path, from_env) = match flag {
+        Some(path) => (path, false),
+        None => (
+            std::env::var_os(BIN_DIR_ENV)
+                .filter(|dir| !dir.is_empty())?
+                .into(),
+            true,
+        ),
+    };
+    Some(BinDir { path, from_env })
 }
 
 /// `sandbox`'s flags: the throwaway server to start, and how to run it.
@@ -518,6 +561,8 @@ fn sandbox_settings(args: SandboxArgs) -> sandbox::Settings {
                 _ => None,
             },
             port: args.port,
+            bin_dir: bin_dir(args.bin_dir),
+            settings: args.settings,
         },
         idle_stop: args.idle_stop,
         mode,
@@ -538,7 +583,7 @@ fn request_settings(
     Ok(request::Settings {
         channel: args.channel.clone(),
         bodies,
-        timeout: args.timeout,
+        timeout: limit(args.timeout).unwrap_or(NO_LIMIT),
         replies: args.replies,
         key: key(&args.key)?,
         grace: args.grace,
@@ -578,6 +623,7 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         concurrency: args.concurrency as usize,
         upkeep: upkeep(&args.upkeep),
         key: key(&args.key)?.map(std::sync::Arc::new),
+        ready_file: args.ready_file.clone(),
         verbose,
     })
 }
@@ -659,6 +705,14 @@ fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Set
 /// `bench`'s flags as its settings; the connection settings are resolved here too (unless the
 /// run is on a throwaway server), so that a bad one is reported before anything starts.
 fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
+    // clap drops a `requires` when the required flag conflicts with one given, so these are
+    // checked here: a flag that does not apply is refused, never silently ignored.
+    if args.p99_target.is_some() && args.sweep.is_none() {
+        return Err(usage("--p99-target applies only with --sweep FROM..TO"));
+    }
+    if args.notify_every.is_some() && args.writers.is_none() {
+        return Err(usage("--notify-every applies only with --writers N"));
+    }
     Ok(bench::Settings {
         senders: args.senders,
         listeners: args.listeners,
@@ -669,12 +723,12 @@ fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
         duration: args.duration,
         rate: args.rate,
         warmup: args.warmup,
-        drain_timeout: args.drain_timeout,
+        drain_timeout: limit(args.drain_timeout).unwrap_or(NO_LIMIT),
         idle_listeners: args.idle_listeners,
         stalled_listener: args.stalled_listener,
         writers: args.writers.map(|sessions| bench::WritersPlan {
             sessions,
-            notify_every: args.notify_every,
+            notify_every: args.notify_every.unwrap_or(1),
         }),
         sweep: args.sweep.map(|(from, to)| bench::SweepPlan {
             from,
@@ -689,6 +743,10 @@ fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
         server: match args.ephemeral {
             true => None,
             false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
+        },
+        throwaway: Config {
+            bin_dir: bin_dir(args.bin_dir.clone()),
+            ..Config::default()
         },
     })
 }

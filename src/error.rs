@@ -289,6 +289,17 @@ pub fn note(msg: impl std::fmt::Display) {
     say("", msg);
 }
 
+/// A dim status line on stderr for a person watching it: only when stderr is a terminal, so
+/// that logs and pipes never get it.
+pub fn status(msg: impl std::fmt::Display) {
+    use colored::Colorize;
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let line = format!("pgpubsub: {}", sanitize(&msg.to_string()));
+        let _ = writeln!(std::io::stderr().lock(), "{}", line.dimmed());
+    }
+}
+
 /// One `pgpubsub: ...` message on stderr. Messages quote untrusted text (server errors,
 /// channel names, payloads), so each line goes through the one sanitizer; the line breaks of a
 /// message that lists several things (one line per host tried) are kept.

@@ -67,6 +67,7 @@ const JSON_FIELDS: &[&str] = &[
     ".server.synchronous_commit",
     ".server.fsync",
     ".server.max_notify_queue_pages",
+    ".server.notify_queue_bytes",
     ".sender_lag_us.min",
     ".sender_lag_us.p50",
     ".sender_lag_us.p99",
@@ -252,6 +253,13 @@ fn small_run_counts_exactly_and_json_has_every_documented_field() {
     assert!(latency["min"].as_u64().unwrap() <= latency["p50"].as_u64().unwrap());
     assert!(latency["p99"].as_u64().unwrap() <= latency["max"].as_u64().unwrap());
     assert!(report["send_rate"]["total"].as_f64().unwrap() > 0.0);
+    // The queue's size is the server's: set by max_notify_queue_pages on 17+, fixed before.
+    let (pages, bytes) = expected_queue_limit(url());
+    assert_eq!(
+        report["server"]["max_notify_queue_pages"],
+        serde_json::json!(pages)
+    );
+    assert_eq!(report["server"]["notify_queue_bytes"], bytes, "{report}");
 
     // jq parses it and finds every documented field; the help documents every one of them.
     let help = pgpubsub()
@@ -314,6 +322,7 @@ fn table_reports_warmup_and_delivery_without_color_when_piped() {
                 .and(predicate::str::contains("warmup"))
                 .and(predicate::str::contains("exactly once, in order"))
                 .and(predicate::str::contains("p99.9"))
+                .and(predicate::str::contains(queue_described(url())))
                 .and(predicate::str::contains("\x1b[").not()),
         );
 }
@@ -365,7 +374,9 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
         url,
         "SELECT 1 WHERE current_setting('synchronous_standby_names') = 'nobody'",
     );
-    let child = spawn_bench(url, &["--rate", "1000/s", "--duration", "3s"]);
+    // A modest rate, so that a sender on a loaded machine (CI runs releases side by side) can
+    // still catch up after the stall, however long the machine makes it.
+    let child = spawn_bench(url, &["--rate", "200/s", "--duration", "3s"]);
     wait_at(
         url,
         &format!(
@@ -400,7 +411,7 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
     let (code, report, stderr) = finish(child);
     assert_eq!(code, exited(0), "{stderr}\n{report}");
     let sent = count(&report, "sent");
-    assert!((2940..=3060).contains(&sent), "sent {sent}: {report}");
+    assert!((588..=612).contains(&sent), "sent {sent}: {report}");
     assert_eq!(count(&report, "received"), sent);
     assert!(report["duration_s"].as_f64().unwrap() >= 2.9, "{report}");
     let p99 = report["latency_us"]["p99"].as_u64().unwrap();
@@ -508,10 +519,12 @@ fn ephemeral_runs_on_a_throwaway_server() {
     let (report, _) =
         succeed(pgpubsub_bare().args(["bench", "--ephemeral", "--messages", "1000", "--json"]));
     assert_eq!(count(&report, "received"), 1000, "{report}");
-    assert!(report["server_version"]
-        .as_str()
-        .unwrap()
-        .starts_with(char::is_numeric));
+    // The binaries the tests run (PGPUBSUB_BIN_DIR, when set): the release is theirs.
+    assert_eq!(
+        report["server_version"],
+        binaries_version(&server_bindir()),
+        "{report}"
+    );
 }
 
 #[test]
@@ -720,6 +733,10 @@ fn bad_workloads_are_usage_errors() {
         (&["--duration", "0s"][..], "--duration"),
         (&["--notify-every", "2"][..], "--writers"),
         (&["--p99-target", "1s"][..], "--sweep"),
+        // Not ignored when a flag they need conflicts with one given (clap drops `requires`).
+        (&["--p99-target", "10ms", "--messages", "10"][..], "--sweep"),
+        (&["--notify-every", "5", "--senders", "2"][..], "--writers"),
+        (&["--senders", "-1"][..], "whole number"),
         (&["--sweep", "2k..1k"][..], "--sweep"),
         (&["--sweep", "1k"][..], "--sweep"),
         (&["--json", "--csv"][..], "--csv"),

@@ -1140,7 +1140,11 @@ fn chromium() -> Option<PathBuf> {
             std::env::var_os("CI").is_none(),
             "chromium is not installed"
         );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+        // Past cargo's capture of test output (which takes eprintln!), so that it is seen.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"skipped: chromium is not installed (apt-get install chromium)\n",
+        );
     }
     found
 }

@@ -74,6 +74,8 @@ pub struct Settings {
     pub format: Format,
     /// The server to measure; `None` starts a throwaway one for the run.
     pub server: Option<ConnSettings>,
+    /// The throwaway server to start when `server` is `None`.
+    pub throwaway: Config,
 }
 
 /// `--sweep FROM..TO`, doubling, and what a step must meet.
@@ -103,7 +105,7 @@ pub async fn run(settings: &Settings, ctx: &mut Context) -> Result<Exit> {
     let (conn, throwaway) = match &settings.server {
         Some(conn) => (conn.clone(), None),
         None => {
-            let server = ctx.guard(Server::start(&Config::default())).await?;
+            let server = ctx.guard(Server::start(&settings.throwaway)).await?;
             (server.settings(), Some(server))
         }
     };
@@ -157,13 +159,9 @@ impl Printed {
             Printed::Run(report) => vec![report],
             Printed::Sweep(sweep) => sweep.steps.iter().collect(),
         };
+        let steps = matches!(self, Printed::Sweep(_));
         for report in &reports {
-            for err in &report.run.errors {
-                error::warn(err);
-            }
-            if let Some(warning) = report.schedule_warning() {
-                error::warn(warning);
-            }
+            report.warnings(steps).into_iter().for_each(error::warn);
         }
         if let Some(report) = reports.iter().find(|r| r.failed_delivery()) {
             return error::report(

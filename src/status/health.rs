@@ -6,6 +6,7 @@
 
 use super::probe::{Server, Session, Snapshot, Visibility};
 use crate::error::Exit;
+use crate::limits::QueueLimit;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
@@ -115,8 +116,9 @@ fn timestamp(at: SystemTime) -> String {
 pub struct Queue {
     /// `pg_notification_queue_usage()`: fraction in use, 0 to 1.
     pub usage: f64,
-    /// The queue's size in bytes where the server says it (`max_notify_queue_pages`, 17+).
-    pub max_bytes: Option<i64>,
+    /// How large it may grow: `max_bytes`, and `max_notify_queue_pages` (17+) that sets it.
+    #[serde(flatten)]
+    pub limit: QueueLimit,
     /// Change of `usage` per second since the previous refresh (`--watch` only).
     pub growth_per_s: Option<f64>,
     /// Seconds until full at that rate (only while it grows).
@@ -204,7 +206,7 @@ fn queue(snapshot: &Snapshot, now: Reading, previous: Option<Reading>) -> Queue 
     });
     Queue {
         usage: now.usage,
-        max_bytes: snapshot.max_bytes,
+        limit: snapshot.limit,
         growth_per_s,
         full_in_s: growth_per_s
             .filter(|g| *g > 0.0)

@@ -3,8 +3,9 @@
 //! names, addresses, query text, even settings) passes through the one sanitizer, since any
 //! role can choose its application_name and any session its query text.
 
-use super::health::{percent, trim, Health, Suspect, SuspectReason, Unknown, Verdict};
+use super::health::{percent, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
+use crate::limits::bytes_human;
 use crate::term::sanitize;
 use colored::Colorize;
 use std::fmt::Write as _;
@@ -124,10 +125,7 @@ fn verdict(text: &mut String, health: &Health) {
 
 fn queue(text: &mut String, health: &Health) {
     let q = &health.queue;
-    let size = match q.max_bytes {
-        Some(bytes) => format!("of {}", bytes_human(bytes)),
-        None => "of 8 GB (fixed before PostgreSQL 17)".to_string(),
-    };
+    let size = format!("of {}", q.limit.describe());
     let mut row = format!("{} {} used {size}", heading("Queue"), percent(q.usage));
     match (q.growth_per_s, q.full_in_s) {
         (Some(growth), Some(full_in)) => {
@@ -302,17 +300,6 @@ fn signed_percent(fraction: f64) -> String {
     }
 }
 
-fn bytes_human(bytes: i64) -> String {
-    const GB: f64 = 1024.0 * 1024.0 * 1024.0;
-    const MB: f64 = 1024.0 * 1024.0;
-    let b = bytes as f64;
-    if b >= GB {
-        format!("{} GB", trim(format!("{:.1}", b / GB)))
-    } else {
-        format!("{} MB", trim(format!("{:.1}", b / MB)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,11 +336,5 @@ mod tests {
             "pid 7  user eve  db shop  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
              last ran LISTEN  query: LISTEN \\u{202e}jobs"
         );
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(bytes_human(1048576 * 8192), "8 GB");
-        assert_eq!(bytes_human(3 * 1024 * 1024 / 2), "1.5 MB");
     }
 }
