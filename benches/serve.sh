@@ -54,6 +54,8 @@ start_sandbox "$BIN"
 url=$DATABASE_URL
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"; }
 rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+# writes PID: the write calls process PID has made (writev included).
+writes() { awk '/^syscw/ { print $2 }' "/proc/$1/io"; }
 # cpu_ms PID: the CPU time (user + system) process PID has used, in ms.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
 
@@ -117,11 +119,15 @@ if part 2; then
 echo "== 2. throughput: 100 subscribers, one sender as fast as it goes ($THROUGHPUT_N notifications)"
 load
 start_serve throughput --buffer 1000000
+writes=$(writes "$SERVE_PID")
 "$LOAD" throughput "$SERVE_URL" "$url" thr 100 "$THROUGHPUT_N" \
   "seq 1 $THROUGHPUT_N | '$BIN' notify -d '$url' thr -" >"$work/throughput.json"
+writes=$(( $(writes "$SERVE_PID") - writes ))
 stop_serve
 jq -r '"delivered \(.delivered) of \(.expected) in \(.seconds * 100 | round / 100) s: \(.events_per_second | round) events/s across all subscribers (goal >= 1000000) \(if .events_per_second >= 1000000 and .delivered == .expected then "ok" else "MISSED" end)"' "$work/throughput.json"
 jq -r '"per subscriber \(.events_per_second / .subscribers | round)/s; one plain LISTEN session received them at \(.direct_listen_per_second | round)/s (sender: \(.send_seconds * 100 | round / 100) s)"' "$work/throughput.json"
+printf 'writes coalesced: serve made %d write calls for %d events (%.0f events per write)\n' \
+  "$writes" "$(jq .delivered "$work/throughput.json")" "$(echo "$(jq .delivered "$work/throughput.json") / ($writes + 1)" | bc -l)"
 load
 fi
 
