@@ -134,7 +134,7 @@ _pgpubsub() {
 
     case "${cmd}" in
         pgpubsub)
-            opts="-v -V --color --verbose --help --version listen notify bench demo conninfo sandbox request reply trigger status serve generate help"
+            opts="-v -q -V --color --verbose --quiet --help --version listen notify bench demo conninfo sandbox request reply trigger status serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,7 +152,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__bench)
-            opts="-d -h -p -U -W -v -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -266,7 +266,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__conninfo)
-            opts="-d -h -p -U -W -v -V --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,7 +320,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__demo)
-            opts="-d -h -p -U -W -v -V --interval --listen-for --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --interval --listen-for --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,7 +382,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__generate)
-            opts="-v -V --color --verbose --help --version completions man"
+            opts="-v -q -V --color --verbose --quiet --help --version completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,7 +638,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -q -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,7 +732,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__notify)
-            opts="-0 -d -h -p -U -W -v -V --also --stdin --file --from-json --json --null --skip-empty --strict --atomic --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -d -h -p -U -W -v -q -V --also --stdin --file --from-json --json --null --skip-empty --strict --atomic --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -794,7 +794,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__reply)
-            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --ready-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --exec --sql --concurrency --key-file --ready-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -876,7 +876,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__request)
-            opts="-d -h -p -U -W -v -V --file --timeout --replies --grace --key-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --file --timeout --replies --grace --key-file --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -950,7 +950,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__sandbox)
-            opts="-v -V --port --ssl-cert --ssl-key --detach --idle-stop --stop --supervise --color --verbose --help --version"
+            opts="-v -q -V --port --ssl-cert --ssl-key --detach --idle-stop --stop --supervise --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -988,7 +988,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__serve)
-            opts="-d -h -p -U -W -v -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1102,7 +1102,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__status)
-            opts="-d -h -p -U -W -v -V --watch --json --warn --idle-threshold --show-queries --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --watch --json --warn --idle-threshold --show-queries --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1168,7 +1168,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger)
-            opts="-v -V --color --verbose --help --version add list remove help"
+            opts="-v -q -V --color --verbose --quiet --help --version add list remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1186,7 +1186,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__add)
-            opts="-d -h -p -U -W -v -V --channel --events --columns --allow-no-key --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --events --columns --allow-no-key --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1322,7 +1322,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__list)
-            opts="-d -h -p -U -W -v -V --json --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --json --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1376,7 +1376,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__remove)
-            opts="-d -h -p -U -W -v -V --channel --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,14 +1,21 @@
-//! How a notification looks on stdout. The format is decided once at start; each record is
+//! The room that owns the terminal: stdout and every message on stderr (`messages`), the one
+//! sanitizer (`sanitize`, applied to values before they are encoded), the color decision
+//! (`color`), JSON documents (`json`), and here the notification records in every format.
+//!
+//! How a notification looks on stdout: the format is decided once at start; each record is
 //! written whole into a buffer that is flushed when no further notification is ready, so a
 //! lone notification reaches a pipe at once while a burst costs one write per buffer, not per
 //! line. Piped output is exact (scripts see the payload's bytes, escaped only where a format
 //! says so); terminal output is sanitized, since a payload is untrusted input and escape
 //! sequences could rewrite the screen.
 
-/// The one sanitizer lives in `term`; printers here (and rooms that print records) reach it
-/// through this path too.
-pub use crate::term::sanitize;
+pub mod color;
+pub mod json;
+pub mod messages;
+mod sanitize;
+
 use colored::Colorize;
+pub use sanitize::{sanitize, sanitize_json};
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 use std::time::SystemTime;
@@ -100,7 +107,7 @@ impl Printer {
     /// Write one notification as one record.
     pub fn record(&mut self, out: &mut impl Write, r: &Record) -> io::Result<()> {
         let terminal = self.terminal;
-        let payload = clean(r.payload, terminal);
+        let payload = for_screen(r.payload, terminal);
         let time = self.time.get(&r.received_at, |at, buf| {
             write!(buf, "{}", humantime::format_rfc3339_micros(*at))
         })?;
@@ -116,13 +123,13 @@ impl Printer {
                 write_escaped(out, &payload)?;
             }
             Format::Json { payload_json } => {
-                let channel = self
-                    .channel
-                    .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?;
+                let channel = self.channel.get(r.channel, |c, buf| {
+                    json_string(buf, &for_screen(c, terminal))
+                })?;
                 json_record(out, channel, &payload, *payload_json, pid, time)?;
             }
             Format::Template(template) => {
-                template.write(out, &clean(r.channel, terminal), &payload, pid, time)?;
+                template.write(out, &for_screen(r.channel, terminal), &payload, pid, time)?;
                 if template.ends_with(self.terminator) {
                     // The template ends its records itself: `--format '{payload}\n'`.
                     return Ok(());
@@ -135,10 +142,10 @@ impl Printer {
 
     /// Write a connection event as a JSON record (`--events` requires `--json`). Its strings
     /// (channel names, the server's reason for a loss) are untrusted like any record's, and
-    /// JSON escapes neither C1 controls nor bidirectional overrides: sanitized on a terminal.
+    /// JSON escapes neither C1 controls nor bidirectional overrides: on a terminal they are
+    /// sanitized as values, before encoding, so that the record is still JSON.
     pub fn event(&self, out: &mut impl Write, event: &Event) -> io::Result<()> {
-        let json = serde_json::to_string(event)?;
-        out.write_all(clean(&json, self.terminal).as_bytes())?;
+        json::document(out, event, self.terminal)?;
         out.write_all(&[self.terminator])
     }
 }
@@ -215,7 +222,7 @@ impl<K> Memo<K> {
 }
 
 /// Untrusted text as it may be shown: sanitized on a terminal, exact otherwise.
-fn clean(text: &str, terminal: bool) -> Cow<'_, str> {
+pub fn for_screen(text: &str, terminal: bool) -> Cow<'_, str> {
     if terminal {
         sanitize(text)
     } else {

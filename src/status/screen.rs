@@ -5,7 +5,7 @@
 
 use super::health::{percent, trim, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
-use crate::term::sanitize;
+use crate::output::sanitize;
 use colored::Colorize;
 use std::fmt::Write as _;
 
