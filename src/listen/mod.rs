@@ -207,64 +207,61 @@ impl<W: Write> Listener<W> {
         }
     }
 
-    /// Print one notification, or hand it to `--exec` (a stop signal that comes while the
-    /// command runs makes the run stop once it is done).
-    async fn handle(
-        &mut self,
-        notification: &PgNotification,
-        received_at: SystemTime,
-        signals: &mut Signals,
-    ) -> Result<()> {
+    /// Hand one notification to `--exec` (a stop signal that comes while the command runs
+    /// makes the run stop once it is done).
+    async fn exec(&mut self, notification: &PgNotification, signals: &mut Signals) {
+        let Handler::Exec(command) = &self.plan.handler else {
+            return;
+        };
         self.received += 1;
-        let pid = notification.process_id();
         let (channel, payload) = (notification.channel(), notification.payload());
-        match &mut self.plan.handler {
-            Handler::Print(printer) => {
-                let record = Record {
-                    channel,
-                    payload,
-                    pid,
-                    received_at,
-                };
-                printer
-                    .record(&mut self.out, &record)
-                    .map_err(stdout_error)?;
-            }
-            Handler::Exec(command) => {
-                if let Some(signal) = exec::run(command, channel, payload, pid, signals).await {
-                    self.stopping = Some(Stop::Signal(signal));
-                }
-                // Busy handling is not idle: --idle-timeout counts from here.
-                self.last_notification = Instant::now();
-            }
+        let pid = notification.process_id();
+        if let Some(signal) = exec::run(command, channel, payload, pid, signals).await {
+            self.stopping = Some(Stop::Signal(signal));
         }
-        Ok(())
+        // Busy handling is not idle: --idle-timeout counts from here.
+        self.last_notification = Instant::now();
     }
 
     /// Handle a batch of notifications, all received at `now` (they arrived together), up to
-    /// --count. `--exec` looks for a stop (signal, timer) before each command, since commands
-    /// may take any time: once stopping, the rest of the batch is left unhandled.
+    /// --count. Printing is the hot path: one tight loop over the batch, nothing awaited.
+    /// `--exec` looks for a stop (signal, timer) before each command, since commands may take
+    /// any time: once stopping, the rest of the batch is left unhandled.
     async fn handle_all(
         &mut self,
         batch: &[PgNotification],
         now: SystemTime,
         signals: &mut Signals,
     ) -> Result<()> {
+        let wanted = self.plan.count.map_or(batch.len(), |count| {
+            batch.len().min(count.saturating_sub(self.received) as usize)
+        });
+        let batch = &batch[..wanted];
+        if let Handler::Print(printer) = &mut self.plan.handler {
+            for notification in batch {
+                let record = Record {
+                    channel: notification.channel(),
+                    payload: notification.payload(),
+                    pid: notification.process_id(),
+                    received_at: now,
+                };
+                printer
+                    .record(&mut self.out, &record)
+                    .map_err(stdout_error)?;
+            }
+            self.received += batch.len() as u64;
+            return Ok(());
+        }
         for (i, notification) in batch.iter().enumerate() {
-            if self.count_reached() {
+            self.stopping = self.stopping.or_else(|| {
+                let signal = signals.recv().now_or_never().map(Stop::Signal);
+                signal.or_else(|| self.stop_due().map(Stop::Limit))
+            });
+            if self.stopping.is_some() {
+                self.unhandled += (batch.len() - i) as u64;
                 break;
             }
-            if let Handler::Exec(_) = self.plan.handler {
-                self.stopping = self.stopping.or_else(|| {
-                    let signal = signals.recv().now_or_never().map(Stop::Signal);
-                    signal.or_else(|| self.stop_due().map(Stop::Limit))
-                });
-                if self.stopping.is_some() {
-                    self.unhandled += (batch.len() - i) as u64;
-                    break;
-                }
-            }
-            self.handle(notification, now, signals).await?;
+            self.exec(notification, signals).await;
         }
         Ok(())
     }
