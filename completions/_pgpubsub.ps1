@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Send a request on a channel and print the reply (or replies) to stdout')
             [CompletionResult]::new('reply', 'reply', [CompletionResultType]::ParameterValue, 'Answer requests on a channel with a shell command or a SQL query')
             [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger')
+            [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'Durable channels: create, inspect, prune or remove the journal that listen --durable reads')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
@@ -47,6 +48,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         'pgpubsub;listen' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order')
+            [CompletionResult]::new('--consumer', '--consumer', [CompletionResultType]::ParameterName, 'With --durable: resume from the position stored for NAME, and store progress once records are written out (with --exec: once the command succeeded). At-least-once')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'With --durable: start after POSITION, with the records of the last DURATION (e.g. 1h), or at the beginning of the journal; for a --consumer, move its position there. Without it (and without a stored position) listening starts now')
+            [CompletionResult]::new('--journal-schema', '--journal-schema', [CompletionResultType]::ParameterName, 'With --durable: the schema of the journal (default pgpubsub)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Exit 0 after N notifications')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit 0 after N notifications')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop after DURATION (e.g. 30s, 5m), connecting included; exit 3 if --count was not reached by then (0: no limit)')
@@ -71,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('-0', '-0', [CompletionResultType]::ParameterName, 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)')
             [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'With --json: also write connection events (listening, disconnected, reconnected)')
+            [CompletionResult]::new('--durable', '--durable', [CompletionResultType]::ParameterName, 'Read the channels'' journal (see `pgpubsub journal`): after a reconnect, replay what was missed instead of losing it; records carry their position')
             [CompletionResult]::new('--no-reconnect', '--no-reconnect', [CompletionResultType]::ParameterName, 'Exit 1 when the connection is lost instead of reconnecting')
             [CompletionResult]::new('--on-gap-required', '--on-gap-required', [CompletionResultType]::ParameterName, 'With --on-gap: a failing CMD stops the listener (exit 1)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
@@ -87,6 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         'pgpubsub;notify' {
             [CompletionResult]::new('--also', '--also', [CompletionResultType]::ParameterName, 'Also send every payload to this channel, in the same transaction (repeatable)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Send the whole content of this file as one payload (`-`: all of stdin)')
+            [CompletionResult]::new('--journal-schema', '--journal-schema', [CompletionResultType]::ParameterName, 'With --durable: the schema of the journal (default pgpubsub)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -105,6 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--skip-empty', '--skip-empty', [CompletionResultType]::ParameterName, 'Do not send empty input lines')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop at the first invalid input line (exit 2) instead of skipping it')
             [CompletionResult]::new('--atomic', '--atomic', [CompletionResultType]::ParameterName, 'Send all of stdin in one transaction, all or nothing (identical pairs then fold into one)')
+            [CompletionResult]::new('--durable', '--durable', [CompletionResultType]::ParameterName, 'Append every payload to the journal (see `pgpubsub journal`) in the same transaction as its notification, so that listen --durable can replay it; no 8000-byte payload limit')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
@@ -132,6 +139,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--notify-every', '--notify-every', [CompletionResultType]::ParameterName, 'With --writers: a NOTIFY in every K-th transaction of the second phase (default 1)')
             [CompletionResult]::new('--sweep', '--sweep', [CompletionResultType]::ParameterName, 'Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step --duration long, default 2s); one row per step')
             [CompletionResult]::new('--p99-target', '--p99-target', [CompletionResultType]::ParameterName, 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -160,6 +168,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         'pgpubsub;demo' {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms')
             [CompletionResult]::new('--listen-for', '--listen-for', [CompletionResultType]::ParameterName, 'How long the stream step listens before its timer wins, e.g. 5s, 1s')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'The throwaway server runs the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -207,6 +216,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'TCP port on 127.0.0.1 to listen on (default: a free one)')
             [CompletionResult]::new('--ssl-cert', '--ssl-cert', [CompletionResultType]::ParameterName, 'Serve TLS with this PEM certificate (chain); needs --ssl-key')
             [CompletionResult]::new('--ssl-key', '--ssl-key', [CompletionResultType]::ParameterName, 'Private key (PEM) for --ssl-cert')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'Run the PostgreSQL server binaries (initdb, postgres) in DIR, e.g. another release''s (default: PGPUBSUB_BIN_DIR, else PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Start the server with this setting (postgres -c NAME=VALUE), e.g. max_notify_queue_pages=2048 (PostgreSQL 17+) or synchronous_standby_names=nobody; repeatable')
             [CompletionResult]::new('--idle-stop', '--idle-stop', [CompletionResultType]::ParameterName, 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s')
             [CompletionResult]::new('--stop', '--stop', [CompletionResultType]::ParameterName, 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
@@ -296,6 +307,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channel to notify (default: the table''s name; case is kept exactly)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Row changes that notify, comma-separated')
             [CompletionResult]::new('--columns', '--columns', [CompletionResultType]::ParameterName, 'Send only these columns of new/old, comma-separated, in SQL syntax (''id,"Total"'')')
+            [CompletionResult]::new('--journal-schema', '--journal-schema', [CompletionResultType]::ParameterName, 'With --durable: the schema of the journal (default pgpubsub)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -307,6 +319,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
             [CompletionResult]::new('--allow-no-key', '--allow-no-key', [CompletionResultType]::ParameterName, 'Accept a table without a primary key (an over-long row then arrives without any key)')
+            [CompletionResult]::new('--durable', '--durable', [CompletionResultType]::ParameterName, 'Append each row change to the journal (see `pgpubsub journal`), whole whatever its length, and notify with its position: listen --durable replays what it missed')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the SQL transaction that would run, and change nothing')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
@@ -385,10 +398,177 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
         'pgpubsub;trigger;help;help' {
             break
         }
+        'pgpubsub;journal' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the journal (idempotent): its tables and publish(channel, payload)')
+            [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Remove the journal with its records and consumer positions: exactly what init created')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete records older than a duration that no registered consumer still needs')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Records, size and oldest record, and each consumer''s position and lag')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Remove consumers'' stored positions (prune then no longer keeps records for them)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgpubsub;journal;init' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The journal''s schema')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the SQL transaction that would run, and change nothing')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;journal;drop' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The journal''s schema')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the SQL transaction that would run, and change nothing')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;journal;prune' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Delete records published longer ago than DURATION (e.g. 7d, 12h)')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The journal''s schema')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Delete them even when a registered consumer has not read them yet (it then misses them)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say how many records would be deleted, and delete nothing')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;journal;status' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The journal''s schema')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object: schema, records, exact, bytes, first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records, lag_s, stored_at, stored_age_s}')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;journal;forget' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The journal''s schema')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port, or one port per host of -h (5432,5433), as in psql')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name to connect as')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Prompt for the password (without echo) before connecting')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no notes, status lines or warnings on stderr, only the error that ends a command')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (`-h` is --host, as in psql)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgpubsub;journal;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the journal (idempotent): its tables and publish(channel, payload)')
+            [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Remove the journal with its records and consumer positions: exactly what init created')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete records older than a duration that no registered consumer still needs')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Records, size and oldest record, and each consumer''s position and lag')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Remove consumers'' stored positions (prune then no longer keeps records for them)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgpubsub;journal;help;init' {
+            break
+        }
+        'pgpubsub;journal;help;drop' {
+            break
+        }
+        'pgpubsub;journal;help;prune' {
+            break
+        }
+        'pgpubsub;journal;help;status' {
+            break
+        }
+        'pgpubsub;journal;help;forget' {
+            break
+        }
+        'pgpubsub;journal;help;help' {
+            break
+        }
         'pgpubsub;status' {
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped')
             [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Queue usage above which the server is degraded, e.g. 50%, 80')
             [CompletionResult]::new('--idle-threshold', '--idle-threshold', [CompletionResultType]::ParameterName, 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)')
+            [CompletionResult]::new('--journal-age', '--journal-age', [CompletionResultType]::ParameterName, 'A journal (durable channels) whose oldest record is older than this is degraded: nothing prunes it, so it grows without bound; 0 turns the check off')
+            [CompletionResult]::new('--consumer-lag', '--consumer-lag', [CompletionResultType]::ParameterName, 'A durable consumer whose oldest unread record is older than this is degraded (fallen behind); 0 turns the check off')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('--dbname', '--dbname', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Server host name or IP address, or a Unix-socket directory (starts with /)')
@@ -472,6 +652,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Send a request on a channel and print the reply (or replies) to stdout')
             [CompletionResult]::new('reply', 'reply', [CompletionResultType]::ParameterValue, 'Answer requests on a channel with a shell command or a SQL query')
             [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger')
+            [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'Durable channels: create, inspect, prune or remove the journal that listen --durable reads')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions or man pages (for packagers; the repository ships both)')
@@ -515,6 +696,29 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             break
         }
         'pgpubsub;help;trigger;remove' {
+            break
+        }
+        'pgpubsub;help;journal' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the journal (idempotent): its tables and publish(channel, payload)')
+            [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Remove the journal with its records and consumer positions: exactly what init created')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete records older than a duration that no registered consumer still needs')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Records, size and oldest record, and each consumer''s position and lag')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Remove consumers'' stored positions (prune then no longer keeps records for them)')
+            break
+        }
+        'pgpubsub;help;journal;init' {
+            break
+        }
+        'pgpubsub;help;journal;drop' {
+            break
+        }
+        'pgpubsub;help;journal;prune' {
+            break
+        }
+        'pgpubsub;help;journal;status' {
+            break
+        }
+        'pgpubsub;help;journal;forget' {
             break
         }
         'pgpubsub;help;status' {

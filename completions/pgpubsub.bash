@@ -31,6 +31,9 @@ _pgpubsub() {
             pgpubsub,help)
                 cmd="pgpubsub__subcmd__help"
                 ;;
+            pgpubsub,journal)
+                cmd="pgpubsub__subcmd__journal"
+                ;;
             pgpubsub,listen)
                 cmd="pgpubsub__subcmd__listen"
                 ;;
@@ -70,6 +73,9 @@ _pgpubsub() {
             pgpubsub__subcmd__help,help)
                 cmd="pgpubsub__subcmd__help__subcmd__help"
                 ;;
+            pgpubsub__subcmd__help,journal)
+                cmd="pgpubsub__subcmd__help__subcmd__journal"
+                ;;
             pgpubsub__subcmd__help,listen)
                 cmd="pgpubsub__subcmd__help__subcmd__listen"
                 ;;
@@ -94,6 +100,21 @@ _pgpubsub() {
             pgpubsub__subcmd__help,trigger)
                 cmd="pgpubsub__subcmd__help__subcmd__trigger"
                 ;;
+            pgpubsub__subcmd__help__subcmd__journal,drop)
+                cmd="pgpubsub__subcmd__help__subcmd__journal__subcmd__drop"
+                ;;
+            pgpubsub__subcmd__help__subcmd__journal,forget)
+                cmd="pgpubsub__subcmd__help__subcmd__journal__subcmd__forget"
+                ;;
+            pgpubsub__subcmd__help__subcmd__journal,init)
+                cmd="pgpubsub__subcmd__help__subcmd__journal__subcmd__init"
+                ;;
+            pgpubsub__subcmd__help__subcmd__journal,prune)
+                cmd="pgpubsub__subcmd__help__subcmd__journal__subcmd__prune"
+                ;;
+            pgpubsub__subcmd__help__subcmd__journal,status)
+                cmd="pgpubsub__subcmd__help__subcmd__journal__subcmd__status"
+                ;;
             pgpubsub__subcmd__help__subcmd__trigger,add)
                 cmd="pgpubsub__subcmd__help__subcmd__trigger__subcmd__add"
                 ;;
@@ -102,6 +123,42 @@ _pgpubsub() {
                 ;;
             pgpubsub__subcmd__help__subcmd__trigger,remove)
                 cmd="pgpubsub__subcmd__help__subcmd__trigger__subcmd__remove"
+                ;;
+            pgpubsub__subcmd__journal,drop)
+                cmd="pgpubsub__subcmd__journal__subcmd__drop"
+                ;;
+            pgpubsub__subcmd__journal,forget)
+                cmd="pgpubsub__subcmd__journal__subcmd__forget"
+                ;;
+            pgpubsub__subcmd__journal,help)
+                cmd="pgpubsub__subcmd__journal__subcmd__help"
+                ;;
+            pgpubsub__subcmd__journal,init)
+                cmd="pgpubsub__subcmd__journal__subcmd__init"
+                ;;
+            pgpubsub__subcmd__journal,prune)
+                cmd="pgpubsub__subcmd__journal__subcmd__prune"
+                ;;
+            pgpubsub__subcmd__journal,status)
+                cmd="pgpubsub__subcmd__journal__subcmd__status"
+                ;;
+            pgpubsub__subcmd__journal__subcmd__help,drop)
+                cmd="pgpubsub__subcmd__journal__subcmd__help__subcmd__drop"
+                ;;
+            pgpubsub__subcmd__journal__subcmd__help,forget)
+                cmd="pgpubsub__subcmd__journal__subcmd__help__subcmd__forget"
+                ;;
+            pgpubsub__subcmd__journal__subcmd__help,help)
+                cmd="pgpubsub__subcmd__journal__subcmd__help__subcmd__help"
+                ;;
+            pgpubsub__subcmd__journal__subcmd__help,init)
+                cmd="pgpubsub__subcmd__journal__subcmd__help__subcmd__init"
+                ;;
+            pgpubsub__subcmd__journal__subcmd__help,prune)
+                cmd="pgpubsub__subcmd__journal__subcmd__help__subcmd__prune"
+                ;;
+            pgpubsub__subcmd__journal__subcmd__help,status)
+                cmd="pgpubsub__subcmd__journal__subcmd__help__subcmd__status"
                 ;;
             pgpubsub__subcmd__trigger,add)
                 cmd="pgpubsub__subcmd__trigger__subcmd__add"
@@ -134,7 +191,7 @@ _pgpubsub() {
 
     case "${cmd}" in
         pgpubsub)
-            opts="-v -q -V --color --verbose --quiet --help --version listen notify bench demo conninfo sandbox request reply trigger status serve generate help"
+            opts="-v -q -V --color --verbose --quiet --help --version listen notify bench demo conninfo sandbox request reply trigger journal status serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,7 +209,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__bench)
-            opts="-d -h -p -U -W -v -q -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-d -h -p -U -W -v -q -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +272,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --p99-target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -320,7 +381,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__demo)
-            opts="-d -h -p -U -W -v -q -V --interval --listen-for --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-d -h -p -U -W -v -q -V --interval --listen-for --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +392,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --listen-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -400,7 +465,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__help)
-            opts="listen notify bench demo conninfo sandbox request reply trigger status serve generate help"
+            opts="listen notify bench demo conninfo sandbox request reply trigger journal status serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -472,6 +537,90 @@ _pgpubsub() {
         pgpubsub__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__journal)
+            opts="init drop prune status forget"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__journal__subcmd__drop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__journal__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__journal__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__journal__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__help__subcmd__journal__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -637,8 +786,418 @@ _pgpubsub() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgpubsub__subcmd__journal)
+            opts="-v -q -V --color --verbose --quiet --help --version init drop prune status forget help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__drop)
+            opts="-d -h -p -U -W -v -q -V --schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__forget)
+            opts="-d -h -p -U -W -v -q -V --schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help)
+            opts="init drop prune status forget help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help__subcmd__drop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__init)
+            opts="-d -h -p -U -W -v -q -V --schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__prune)
+            opts="-d -h -p -U -W -v -q -V --older-than --force --dry-run --schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgpubsub__subcmd__journal__subcmd__status)
+            opts="-d -h -p -U -W -v -q -V --json --schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -q -V --json --payload-json --format --raw --null --events --exec --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-0 -c -d -h -p -U -W -v -q -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -649,6 +1208,18 @@ _pgpubsub() {
                     return 0
                     ;;
                 --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consumer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal-schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -732,7 +1303,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__notify)
-            opts="-0 -d -h -p -U -W -v -q -V --also --stdin --file --from-json --json --null --skip-empty --strict --atomic --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-0 -d -h -p -U -W -v -q -V --also --stdin --file --from-json --json --null --skip-empty --strict --atomic --durable --journal-schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,6 +1314,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal-schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -950,7 +1525,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__sandbox)
-            opts="-v -q -V --port --ssl-cert --ssl-key --detach --idle-stop --stop --supervise --color --verbose --quiet --help --version"
+            opts="-v -q -V --port --ssl-cert --ssl-key --bin-dir --set --detach --idle-stop --stop --supervise --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -965,6 +1540,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --ssl-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1102,7 +1685,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__status)
-            opts="-d -h -p -U -W -v -q -V --watch --json --warn --idle-threshold --show-queries --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-d -h -p -U -W -v -q -V --watch --json --warn --idle-threshold --show-queries --journal-age --consumer-lag --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1117,6 +1700,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --idle-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consumer-lag)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1186,7 +1777,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__add)
-            opts="-d -h -p -U -W -v -q -V --channel --events --columns --allow-no-key --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --events --columns --allow-no-key --durable --journal-schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1201,6 +1792,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --columns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal-schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
+            cand journal 'Durable channels: create, inspect, prune or remove the journal that listen --durable reads'
             cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand serve 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
@@ -43,6 +44,9 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;listen'= {
             cand --format 'Print each notification as TEMPLATE ({channel} {payload} {pid} {time}; see below)'
             cand --exec 'Run CMD (with sh -c) for each notification instead of printing it: payload on stdin, PGPUBSUB_CHANNEL and PGPUBSUB_PID in the environment; one at a time, in arrival order'
+            cand --consumer 'With --durable: resume from the position stored for NAME, and store progress once records are written out (with --exec: once the command succeeded). At-least-once'
+            cand --since 'With --durable: start after POSITION, with the records of the last DURATION (e.g. 1h), or at the beginning of the journal; for a --consumer, move its position there. Without it (and without a stored position) listening starts now'
+            cand --journal-schema 'With --durable: the schema of the journal (default pgpubsub)'
             cand -c 'Exit 0 after N notifications'
             cand --count 'Exit 0 after N notifications'
             cand --timeout 'Stop after DURATION (e.g. 30s, 5m), connecting included; exit 3 if --count was not reached by then (0: no limit)'
@@ -67,6 +71,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand -0 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)'
             cand --null 'End records with NUL instead of newline (for `xargs -0`, `read -d ''''`)'
             cand --events 'With --json: also write connection events (listening, disconnected, reconnected)'
+            cand --durable 'Read the channels'' journal (see `pgpubsub journal`): after a reconnect, replay what was missed instead of losing it; records carry their position'
             cand --no-reconnect 'Exit 1 when the connection is lost instead of reconnecting'
             cand --on-gap-required 'With --on-gap: a failing CMD stops the listener (exit 1)'
             cand -W 'Prompt for the password (without echo) before connecting'
@@ -82,6 +87,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;notify'= {
             cand --also 'Also send every payload to this channel, in the same transaction (repeatable)'
             cand --file 'Send the whole content of this file as one payload (`-`: all of stdin)'
+            cand --journal-schema 'With --durable: the schema of the journal (default pgpubsub)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -100,6 +106,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --skip-empty 'Do not send empty input lines'
             cand --strict 'Stop at the first invalid input line (exit 2) instead of skipping it'
             cand --atomic 'Send all of stdin in one transaction, all or nothing (identical pairs then fold into one)'
+            cand --durable 'Append every payload to the journal (see `pgpubsub journal`) in the same transaction as its notification, so that listen --durable can replay it; no 8000-byte payload limit'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
             cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
@@ -126,6 +133,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --notify-every 'With --writers: a NOTIFY in every K-th transaction of the second phase (default 1)'
             cand --sweep 'Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step --duration long, default 2s); one row per step'
             cand --p99-target 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms'
+            cand --bin-dir 'With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -153,6 +161,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;demo'= {
             cand --interval 'How often the demo''s producer sends a batch (one notification per channel), e.g. 2s, 300ms'
             cand --listen-for 'How long the stream step listens before its timer wins, e.g. 5s, 1s'
+            cand --bin-dir 'The throwaway server runs the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -198,6 +207,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --port 'TCP port on 127.0.0.1 to listen on (default: a free one)'
             cand --ssl-cert 'Serve TLS with this PEM certificate (chain); needs --ssl-key'
             cand --ssl-key 'Private key (PEM) for --ssl-cert'
+            cand --bin-dir 'Run the PostgreSQL server binaries (initdb, postgres) in DIR, e.g. another release''s (default: PGPUBSUB_BIN_DIR, else PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)'
+            cand --set 'Start the server with this setting (postgres -c NAME=VALUE), e.g. max_notify_queue_pages=2048 (PostgreSQL 17+) or synchronous_standby_names=nobody; repeatable'
             cand --idle-stop 'Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s'
             cand --stop 'Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL), and remove its files'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
@@ -283,6 +294,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --channel 'Channel to notify (default: the table''s name; case is kept exactly)'
             cand --events 'Row changes that notify, comma-separated'
             cand --columns 'Send only these columns of new/old, comma-separated, in SQL syntax (''id,"Total"'')'
+            cand --journal-schema 'With --durable: the schema of the journal (default pgpubsub)'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -294,6 +306,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
             cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
             cand --allow-no-key 'Accept a table without a primary key (an over-long row then arrives without any key)'
+            cand --durable 'Append each row change to the journal (see `pgpubsub journal`), whole whatever its length, and notify with its position: listen --durable replays what it missed'
             cand --dry-run 'Print the SQL transaction that would run, and change nothing'
             cand -W 'Prompt for the password (without echo) before connecting'
             cand --password 'Prompt for the password (without echo) before connecting'
@@ -364,10 +377,164 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         }
         &'pgpubsub;trigger;help;help'= {
         }
+        &'pgpubsub;journal'= {
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand -q 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --quiet 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create the journal (idempotent): its tables and publish(channel, payload)'
+            cand drop 'Remove the journal with its records and consumer positions: exactly what init created'
+            cand prune 'Delete records older than a duration that no registered consumer still needs'
+            cand status 'Records, size and oldest record, and each consumer''s position and lag'
+            cand forget 'Remove consumers'' stored positions (prune then no longer keeps records for them)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;journal;init'= {
+            cand --schema 'The journal''s schema'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand --port 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --dry-run 'Print the SQL transaction that would run, and change nothing'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand -q 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --quiet 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;journal;drop'= {
+            cand --schema 'The journal''s schema'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand --port 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --dry-run 'Print the SQL transaction that would run, and change nothing'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand -q 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --quiet 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;journal;prune'= {
+            cand --older-than 'Delete records published longer ago than DURATION (e.g. 7d, 12h)'
+            cand --schema 'The journal''s schema'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand --port 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --force 'Delete them even when a registered consumer has not read them yet (it then misses them)'
+            cand --dry-run 'Say how many records would be deleted, and delete nothing'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand -q 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --quiet 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;journal;status'= {
+            cand --schema 'The journal''s schema'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand --port 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand --json 'One JSON object: schema, records, exact, bytes, first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records, lag_s, stored_at, stored_age_s}'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand -q 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --quiet 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;journal;forget'= {
+            cand --schema 'The journal''s schema'
+            cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
+            cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand --host 'Server host name or IP address, or a Unix-socket directory (starts with /)'
+            cand -p 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand --port 'Server port, or one port per host of -h (5432,5433), as in psql'
+            cand -U 'User name to connect as'
+            cand --username 'User name to connect as'
+            cand --connect-timeout 'Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or PGCONNECT_TIMEOUT)'
+            cand --color 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never'
+            cand -W 'Prompt for the password (without echo) before connecting'
+            cand --password 'Prompt for the password (without echo) before connecting'
+            cand -v 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand --verbose 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+            cand -q 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --quiet 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
+            cand --help 'Print help (`-h` is --host, as in psql)'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgpubsub;journal;help'= {
+            cand init 'Create the journal (idempotent): its tables and publish(channel, payload)'
+            cand drop 'Remove the journal with its records and consumer positions: exactly what init created'
+            cand prune 'Delete records older than a duration that no registered consumer still needs'
+            cand status 'Records, size and oldest record, and each consumer''s position and lag'
+            cand forget 'Remove consumers'' stored positions (prune then no longer keeps records for them)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgpubsub;journal;help;init'= {
+        }
+        &'pgpubsub;journal;help;drop'= {
+        }
+        &'pgpubsub;journal;help;prune'= {
+        }
+        &'pgpubsub;journal;help;status'= {
+        }
+        &'pgpubsub;journal;help;forget'= {
+        }
+        &'pgpubsub;journal;help;help'= {
+        }
         &'pgpubsub;status'= {
             cand --watch 'Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line per refresh when piped'
             cand --warn 'Queue usage above which the server is degraded, e.g. 50%, 80'
             cand --idle-threshold 'A session idle in a transaction longer than this is a suspect (while the queue is not empty)'
+            cand --journal-age 'A journal (durable channels) whose oldest record is older than this is degraded: nothing prunes it, so it grows without bound; 0 turns the check off'
+            cand --consumer-lag 'A durable consumer whose oldest unread record is older than this is degraded (fallen behind); 0 turns the check off'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand --dbname 'Database name, or a full postgres:// URL, or a key=value conninfo string'
             cand -h 'Server host name or IP address, or a Unix-socket directory (starts with /)'
@@ -448,6 +615,7 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand request 'Send a request on a channel and print the reply (or replies) to stdout'
             cand reply 'Answer requests on a channel with a shell command or a SQL query'
             cand trigger 'Turn a table''s row changes into notifications: add, list or remove pgpubsub''s trigger'
+            cand journal 'Durable channels: create, inspect, prune or remove the journal that listen --durable reads'
             cand status 'Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded'
             cand serve 'Fan one listening session out to many HTTP subscribers (server-sent events), with a live viewer'
             cand generate 'Write shell completions or man pages (for packagers; the repository ships both)'
@@ -479,6 +647,23 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
         &'pgpubsub;help;trigger;list'= {
         }
         &'pgpubsub;help;trigger;remove'= {
+        }
+        &'pgpubsub;help;journal'= {
+            cand init 'Create the journal (idempotent): its tables and publish(channel, payload)'
+            cand drop 'Remove the journal with its records and consumer positions: exactly what init created'
+            cand prune 'Delete records older than a duration that no registered consumer still needs'
+            cand status 'Records, size and oldest record, and each consumer''s position and lag'
+            cand forget 'Remove consumers'' stored positions (prune then no longer keeps records for them)'
+        }
+        &'pgpubsub;help;journal;init'= {
+        }
+        &'pgpubsub;help;journal;drop'= {
+        }
+        &'pgpubsub;help;journal;prune'= {
+        }
+        &'pgpubsub;help;journal;status'= {
+        }
+        &'pgpubsub;help;journal;forget'= {
         }
         &'pgpubsub;help;status'= {
         }

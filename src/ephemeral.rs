@@ -39,7 +39,34 @@ pub struct Config {
     pub tls: Option<Tls>,
     /// Listen on this TCP port instead of a free one (e.g. to stand in for a restarted server).
     pub port: Option<u16>,
+    /// Run the server binaries in this directory instead of the ones found on this machine.
+    pub bin_dir: Option<BinDir>,
+    /// Server settings given on its command line (`postgres -c NAME=VALUE`), after pgpubsub's
+    /// own, so they win.
+    pub settings: Vec<(String, String)>,
 }
+
+/// A directory of PostgreSQL server binaries named by the user, and what named it (for errors).
+#[derive(Debug, Clone)]
+pub struct BinDir {
+    pub path: PathBuf,
+    /// Named by [`BIN_DIR_ENV`] rather than by `--bin-dir`.
+    pub from_env: bool,
+}
+
+impl BinDir {
+    /// What named the directory, as the user wrote it.
+    pub fn source(&self) -> &'static str {
+        match self.from_env {
+            true => BIN_DIR_ENV,
+            false => "--bin-dir",
+        }
+    }
+}
+
+/// The environment variable that names the server binaries of every throwaway server (sandbox,
+/// demo, `bench --ephemeral`, the test suite) when `--bin-dir` does not.
+pub const BIN_DIR_ENV: &str = "PGPUBSUB_BIN_DIR";
 
 /// A running throwaway server. Dropping it stops the server and deletes its directory.
 pub struct Server {
@@ -54,7 +81,10 @@ impl Server {
     /// Create, start and wait for a new server. On any failure (or if the future is dropped,
     /// e.g. on Ctrl-C) everything created so far is removed.
     pub async fn start(config: &Config) -> Result<Server> {
-        let bindir = find_bindir()?;
+        let bindir = match &config.bin_dir {
+            Some(named) => check_bindir(named)?,
+            None => find_bindir()?,
+        };
         let owner = server_owner()?;
         let dir = tempfile::Builder::new()
             .prefix("pgpubsub-")
@@ -77,7 +107,7 @@ impl Server {
                 Some(port) => port,
                 None => free_port()?,
             };
-            let process = ServerProcess::spawn(&bindir, dir.path(), port, owner.as_ref())?;
+            let process = ServerProcess::spawn(&bindir, dir.path(), port, config, owner.as_ref())?;
             match wait_ready(process, dir.path(), port).await {
                 Ok((process, version)) => {
                     return Ok(Server {
@@ -149,7 +179,13 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn spawn(bindir: &Path, dir: &Path, port: u16, owner: Option<&User>) -> Result<Self> {
+    fn spawn(
+        bindir: &Path,
+        dir: &Path,
+        port: u16,
+        config: &Config,
+        owner: Option<&User>,
+    ) -> Result<Self> {
         let log = std::fs::File::create(dir.join("postgres.log"))
             .context("cannot create the server log")?;
         let mut cmd = std::process::Command::new(bindir.join("postgres"));
@@ -158,6 +194,12 @@ impl ServerProcess {
             .arg("-k")
             .arg(dir)
             .args(["-p", &port.to_string(), "-h", "127.0.0.1"])
+            .args(
+                config
+                    .settings
+                    .iter()
+                    .flat_map(|(name, value)| ["-c".to_string(), format!("{name}={value}")]),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -176,7 +218,9 @@ impl ServerProcess {
                 Ok(())
             });
         }
-        let child = cmd.spawn().context("cannot start postgres")?;
+        let child = cmd
+            .spawn()
+            .map_err(|err| cannot_run(&bindir.join("postgres"), owner, err))?;
         Ok(ServerProcess { child: Some(child) })
     }
 
@@ -299,7 +343,10 @@ async fn initdb(bindir: &Path, data: &Path, owner: Option<&User>) -> Result<()> 
     if let Some(user) = owner {
         cmd.uid(user.uid).gid(user.gid);
     }
-    let out = cmd.output().await.context("cannot run initdb")?;
+    let out = cmd
+        .output()
+        .await
+        .map_err(|err| cannot_run(&bindir.join("initdb"), owner, err))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         bail!(
@@ -309,6 +356,18 @@ async fn initdb(bindir: &Path, data: &Path, owner: Option<&User>) -> Result<()> 
         );
     }
     Ok(())
+}
+
+/// Why a server binary did not start, with the usual cause under root spelled out.
+fn cannot_run(binary: &Path, owner: Option<&User>, err: std::io::Error) -> anyhow::Error {
+    let mut text = format!("cannot run {}: {err}", binary.display());
+    if owner.is_some() && err.kind() == std::io::ErrorKind::PermissionDenied {
+        text.push_str(
+            "; the server runs as the postgres OS user, which must be able to read and run it: \
+             every directory above it has to be open to others (chmod o+rx)",
+        );
+    }
+    anyhow!(text)
 }
 
 /// Authentication and server settings. The superuser, and anyone on the private socket, is
@@ -363,6 +422,32 @@ fn server_owner() -> Result<Option<User>> {
              create one (useradd --system postgres) or run pgpubsub as a regular user"
         )
     })
+}
+
+/// The binaries the user named: the directory must hold `initdb` and `postgres`.
+fn check_bindir(named: &BinDir) -> Result<PathBuf> {
+    let (path, source) = (&named.path, named.source());
+    if !path.is_dir() {
+        bail!(
+            "{source} {}: no such directory; give the bin directory of a PostgreSQL \
+             installation (the one holding initdb and postgres, e.g. /usr/lib/postgresql/17/bin)",
+            path.display()
+        );
+    }
+    let missing: Vec<&str> = ["initdb", "postgres"]
+        .into_iter()
+        .filter(|name| !path.join(name).is_file())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{source} {}: no PostgreSQL server binaries there ({} missing); give the bin \
+             directory of a PostgreSQL installation (the one holding initdb and postgres, e.g. \
+             /usr/lib/postgresql/17/bin)",
+            path.display(),
+            missing.join(" and ")
+        );
+    }
+    Ok(path.clone())
 }
 
 /// Where `initdb` and `postgres` live: PATH, then `pg_config --bindir`, then the newest

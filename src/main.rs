@@ -14,6 +14,7 @@ mod ephemeral;
 mod error;
 mod generate;
 mod job;
+mod journal;
 mod limits;
 mod listen;
 mod notify;

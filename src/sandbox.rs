@@ -70,6 +70,18 @@ fn supervisor_args(settings: &Settings) -> Result<Vec<OsString>> {
             ]);
         }
     }
+    for (name, value) in &settings.config.settings {
+        out.extend(["--set".into(), format!("{name}={value}").into()]);
+    }
+    // A directory PGPUBSUB_BIN_DIR names reaches the supervisor in its environment.
+    if let Some(bin_dir) = settings.config.bin_dir.as_ref().filter(|b| !b.from_env) {
+        out.extend([
+            "--bin-dir".into(),
+            std::path::absolute(&bin_dir.path)
+                .map_err(anyhow::Error::from)?
+                .into_os_string(),
+        ]);
+    }
     if let Some(idle) = settings.idle_stop {
         out.extend([
             "--idle-stop".into(),

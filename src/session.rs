@@ -180,20 +180,25 @@ impl Upkeep {
     }
 }
 
+/// What `reopen` says of a plain session's gap: PostgreSQL kept nothing for us.
+pub const LOST: &str = "notifications sent while disconnected are lost";
+
 /// First wait before a reconnection attempt after a failed one; it doubles up to the maximum.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// After `failure` lost a session: report it, then open a new session on `channels`, with
-/// capped exponential backoff (up to `upkeep.reconnect_max`), saying once per new kind of failure why not yet,
-/// and finally how long the gap was. Returns the new session and the downtime. Cancel-safe:
-/// callers race it against their signals and timers. Shared by every room that listens
-/// (`listen`, `reply`), so all of them follow one set of reconnection rules.
+/// capped exponential backoff (up to `upkeep.reconnect_max`), saying once per new kind of
+/// failure why not yet, and finally how long the gap was and, in `gap`'s words, what became of
+/// what was sent meanwhile. Returns the new session and the downtime. Cancel-safe: callers
+/// race it against their signals and timers. Shared by every room that listens (`listen`,
+/// `reply`), so all of them follow one set of reconnection rules.
 pub async fn reopen(
     settings: &ConnSettings,
     channels: &[String],
     upkeep: Upkeep,
     failure: &Failure,
     verbose: bool,
+    gap: &str,
 ) -> (Session, Duration) {
     let max = upkeep.reconnect_max;
     let down_since = tokio::time::Instant::now();
@@ -209,7 +214,7 @@ pub async fn reopen(
                     session.passed.iter().for_each(note);
                 }
                 note(format!(
-                    "reconnected after {} to {}; notifications sent while disconnected are lost",
+                    "reconnected after {} to {}; {gap}",
                     humantime::format_duration(Duration::from_millis(down.as_millis() as u64)),
                     session.host
                 ));

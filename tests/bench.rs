@@ -67,6 +67,7 @@ const JSON_FIELDS: &[&str] = &[
     ".server.synchronous_commit",
     ".server.fsync",
     ".server.max_notify_queue_pages",
+    ".server.notify_queue_bytes",
     ".sender_lag_us.min",
     ".sender_lag_us.p50",
     ".sender_lag_us.p99",
@@ -252,9 +253,13 @@ fn small_run_counts_exactly_and_json_has_every_documented_field() {
     assert!(latency["min"].as_u64().unwrap() <= latency["p50"].as_u64().unwrap());
     assert!(latency["p99"].as_u64().unwrap() <= latency["max"].as_u64().unwrap());
     assert!(report["send_rate"]["total"].as_f64().unwrap() > 0.0);
-    // Numeric settings are JSON numbers, as in `status --json` (null before PostgreSQL 17).
-    let pages = &report["server"]["max_notify_queue_pages"];
-    assert!(pages.is_null() || pages.is_u64(), "{pages}");
+    // The queue's size is the server's: set by max_notify_queue_pages on 17+, fixed before.
+    let (pages, bytes) = expected_queue_limit(url());
+    assert_eq!(
+        report["server"]["max_notify_queue_pages"],
+        serde_json::json!(pages)
+    );
+    assert_eq!(report["server"]["notify_queue_bytes"], bytes, "{report}");
 
     // jq parses it and finds every documented field; the help documents every one of them.
     let help = pgpubsub()
@@ -317,6 +322,7 @@ fn table_reports_warmup_and_delivery_without_color_when_piped() {
                 .and(predicate::str::contains("warmup"))
                 .and(predicate::str::contains("exactly once, in order"))
                 .and(predicate::str::contains("p99.9"))
+                .and(predicate::str::contains(queue_described(url())))
                 .and(predicate::str::contains("\x1b[").not()),
         );
 }
@@ -368,7 +374,9 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
         url,
         "SELECT 1 WHERE current_setting('synchronous_standby_names') = 'nobody'",
     );
-    let child = spawn_bench(url, &["--rate", "1000/s", "--duration", "3s"]);
+    // A modest rate, so that a sender on a loaded machine (CI runs releases side by side) can
+    // still catch up after the stall, however long the machine makes it.
+    let child = spawn_bench(url, &["--rate", "200/s", "--duration", "3s"]);
     wait_at(
         url,
         &format!(
@@ -403,7 +411,7 @@ fn rate_is_kept_and_latency_counts_from_the_schedule() {
     let (code, report, stderr) = finish(child);
     assert_eq!(code, exited(0), "{stderr}\n{report}");
     let sent = count(&report, "sent");
-    assert!((2940..=3060).contains(&sent), "sent {sent}: {report}");
+    assert!((588..=612).contains(&sent), "sent {sent}: {report}");
     assert_eq!(count(&report, "received"), sent);
     assert!(report["duration_s"].as_f64().unwrap() >= 2.9, "{report}");
     let p99 = report["latency_us"]["p99"].as_u64().unwrap();
@@ -511,10 +519,12 @@ fn ephemeral_runs_on_a_throwaway_server() {
     let (report, _) =
         succeed(pgpubsub_bare().args(["bench", "--ephemeral", "--messages", "1000", "--json"]));
     assert_eq!(count(&report, "received"), 1000, "{report}");
-    assert!(report["server_version"]
-        .as_str()
-        .unwrap()
-        .starts_with(char::is_numeric));
+    // The binaries the tests run (PGPUBSUB_BIN_DIR, when set): the release is theirs.
+    assert_eq!(
+        report["server_version"],
+        binaries_version(&server_bindir()),
+        "{report}"
+    );
 }
 
 #[test]

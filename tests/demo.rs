@@ -147,6 +147,12 @@ fn runs_to_completion_on_a_throwaway_server() {
     // Piped, so plain.
     assert!(!out.contains('\x1b'), "colors on a pipe");
     assert!(err.contains("no connection settings given"), "{err}");
+    // The binaries the tests run (PGPUBSUB_BIN_DIR, when set): the release is theirs.
+    let release = format!(
+        "throwaway PostgreSQL {} on",
+        binaries_version(&server_bindir())
+    );
+    assert!(err.contains(&release), "{release:?} in {err}");
     let dir = throwaway_dir(&err);
     assert!(err.contains(&format!("{} removed", dir.display())), "{err}");
     assert!(!dir.exists(), "{} left behind", dir.display());

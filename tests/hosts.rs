@@ -335,7 +335,7 @@ enum Expect {
     Fails(&'static str),
 }
 
-/// Every connection keyword of libpq (PostgreSQL 17), each with a value and what it must do.
+/// Every connection keyword of libpq (PostgreSQL 18), each with a value and what it must do.
 /// Keywords pgpubsub honours only for some values appear with one of each.
 #[test]
 fn every_libpq_keyword_is_honoured_or_refused_by_name() {
@@ -473,6 +473,37 @@ fn every_libpq_keyword_is_honoured_or_refused_by_name() {
         ("gssdelegation", "gssdelegation=0".into(), Connects),
         ("gssdelegation", "gssdelegation=1".into(), Refused),
         ("require_auth", "require_auth=scram-sha-256".into(), Refused),
+        // Protocol 3.0 is all the driver speaks: a range that includes it is honoured.
+        (
+            "min_protocol_version",
+            "min_protocol_version=3.0".into(),
+            Connects,
+        ),
+        (
+            "min_protocol_version",
+            "min_protocol_version=3.2".into(),
+            Refused,
+        ),
+        (
+            "min_protocol_version",
+            "min_protocol_version=latest".into(),
+            Refused,
+        ),
+        (
+            "max_protocol_version",
+            "max_protocol_version=3.0".into(),
+            Connects,
+        ),
+        (
+            "max_protocol_version",
+            "max_protocol_version=latest".into(),
+            Connects,
+        ),
+        (
+            "max_protocol_version",
+            "max_protocol_version=2.0".into(),
+            Refused,
+        ),
         (
             "target_session_attrs",
             "target_session_attrs=read-write".into(),
@@ -487,6 +518,29 @@ fn every_libpq_keyword_is_honoured_or_refused_by_name() {
             "load_balance_hosts",
             "load_balance_hosts=disable".into(),
             Connects,
+        ),
+        ("scram_client_key", "scram_client_key=AAAA".into(), Refused),
+        ("scram_server_key", "scram_server_key=AAAA".into(), Refused),
+        (
+            "oauth_issuer",
+            "oauth_issuer=https://auth.example.com".into(),
+            Refused,
+        ),
+        (
+            "oauth_client_id",
+            "oauth_client_id=pgpubsub".into(),
+            Refused,
+        ),
+        (
+            "oauth_client_secret",
+            "oauth_client_secret=s3cr3t".into(),
+            Refused,
+        ),
+        ("oauth_scope", "oauth_scope=openid".into(), Refused),
+        (
+            "sslkeylogfile",
+            "sslkeylogfile=/tmp/keys.log".into(),
+            Refused,
         ),
     ];
     for (keyword, setting, expect) in cases {
@@ -511,6 +565,7 @@ fn every_libpq_keyword_is_honoured_or_refused_by_name() {
                 assert_eq!(out.status.code(), Some(2), "{context}");
                 assert!(stderr.contains(keyword), "{context}");
                 assert!(stderr.contains("not supported"), "{context}");
+                assert!(!stderr.contains("s3cr3t"), "{context}");
             }
             Fails(text) => {
                 assert_eq!(out.status.code(), Some(1), "{context}");
@@ -527,6 +582,8 @@ fn refused_environment_variables_are_named() {
         ("PGKRBSRVNAME", "postgres"),
         ("PGCHANNELBINDING", "require"),
         ("PGREQUIREAUTH", "password"),
+        ("PGMINPROTOCOLVERSION", "3.2"),
+        ("PGMAXPROTOCOLVERSION", "2.0"),
     ] {
         conninfo(&["-d", &shared("")])
             .env(var, value)
@@ -534,6 +591,12 @@ fn refused_environment_variables_are_named() {
             .code(2)
             .stderr(predicate::str::starts_with(format!("pgpubsub: {var}: ")));
     }
+    // A protocol range that includes 3.0 is honoured, from the environment too.
+    conninfo(&["-d", &shared("")])
+        .env("PGMINPROTOCOLVERSION", "3.0")
+        .env("PGMAXPROTOCOLVERSION", "latest")
+        .assert()
+        .success();
     // PGOPTIONS carries run-time parameters, as `options` does.
     conninfo(&["-d", &shared("target_session_attrs=read-write")])
         .env("PGOPTIONS", "-c default_transaction_read_only=on")

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use predicates::prelude::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -88,6 +89,7 @@ fn missing_server_binaries_give_one_line_saying_what_to_install() {
                   || exit 97; PATH=\"$1\" exec \"$0\" sandbox";
     // Should the binaries be found after all, the sandbox would run until stopped.
     let out = clean(Command::new("timeout"))
+        .env_remove(common::BIN_DIR_ENV)
         .args(["30", "unshare", "-rm", "sh", "-c", script, BIN])
         .arg(empty.path())
         .output()
@@ -101,6 +103,97 @@ fn missing_server_binaries_give_one_line_saying_what_to_install() {
             && stderr.contains("apt-get install postgresql"),
         "{stderr}"
     );
+}
+
+/// `--bin-dir` runs the server binaries it names, and wins over PGPUBSUB_BIN_DIR; `--set`
+/// settings reach the server; a detached sandbox's supervisor (which runs in /) finds a
+/// relative directory.
+#[test]
+fn bin_dir_and_set_choose_the_binaries_and_settings_the_sandbox_runs() {
+    let bindir = server_bindir();
+    let empty = tempfile::tempdir().unwrap();
+    let out = clean(Command::new(BIN))
+        .env(BIN_DIR_ENV, empty.path())
+        .current_dir(bindir.parent().unwrap())
+        .args(["sandbox", "--detach", "--bin-dir"])
+        .arg(bindir.file_name().unwrap())
+        .args(["--set", "cluster_name=pgpubsub it's"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let url = stdout.trim().strip_prefix("export DATABASE_URL=").unwrap();
+    let version = binaries_version(&bindir);
+    assert_eq!(psql_at(url, "SHOW server_version").trim(), version);
+    assert!(
+        stderr.contains(&format!("throwaway PostgreSQL {version} on")),
+        "{stderr}"
+    );
+    assert_eq!(psql_at(url, "SHOW cluster_name").trim(), "pgpubsub it's");
+    run_ok(clean(Command::new(BIN)).args(["sandbox", "--stop", url]));
+}
+
+/// A directory without the server binaries, by flag or variable, is one line naming it and
+/// what is missing; --bin-dir is refused where no throwaway server would use it.
+#[test]
+fn a_bin_dir_without_server_binaries_is_named_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().display().to_string();
+    let half = dir.path().join("half");
+    std::fs::create_dir(&half).unwrap();
+    std::fs::write(half.join("postgres"), "").unwrap();
+    let half = half.display().to_string();
+    let cases = [
+        (
+            vec!["--bin-dir", &empty],
+            None,
+            format!("--bin-dir {empty}: no PostgreSQL server binaries there (initdb and postgres missing)"),
+        ),
+        (
+            vec![],
+            Some(&empty),
+            format!("{BIN_DIR_ENV} {empty}: no PostgreSQL server binaries there"),
+        ),
+        (
+            vec!["--bin-dir", &half],
+            None,
+            format!("--bin-dir {half}: no PostgreSQL server binaries there (initdb missing)"),
+        ),
+        (
+            vec!["--bin-dir", "/no/such/dir"],
+            None,
+            "--bin-dir /no/such/dir: no such directory".to_string(),
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let mut cmd = clean(Command::new(BIN));
+        cmd.arg("sandbox").args(&args).stdin(Stdio::null());
+        if let Some(env) = env {
+            cmd.env(BIN_DIR_ENV, env);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("pgpubsub: {expected}")),
+            "{expected:?} in {stderr}"
+        );
+    }
+    pgpubsub()
+        .args(["demo", "--bin-dir", &empty, "-d", url()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--bin-dir is for the demo's throwaway server",
+        ));
+    pgpubsub_bare()
+        .args(["bench", "--bin-dir", &empty])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--ephemeral"));
 }
 
 /// A detached sandbox: its URL and directory, from `pgpubsub sandbox --detach ARGS`, which

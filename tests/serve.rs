@@ -21,6 +21,8 @@ struct Serve {
     stderr: Receiver<String>,
     /// Its database session's application_name (so a test can kill that backend alone).
     app: String,
+    /// What it said on stderr before it served.
+    said: Vec<String>,
 }
 
 impl Serve {
@@ -33,9 +35,16 @@ impl Serve {
         cmd.args(["serve", "--bind", "127.0.0.1:0", "-d", db.as_str()])
             .args(args);
         let (child, _stdout, stderr) = spawn_with_lines(cmd);
-        let line = stderr
-            .recv_timeout(WAIT_LIMIT)
-            .expect("serve said nothing on stderr");
+        let mut said = Vec::new();
+        let line = loop {
+            let line = stderr
+                .recv_timeout(WAIT_LIMIT)
+                .unwrap_or_else(|_| panic!("serve did not start: {said:?}"));
+            if line.contains("serving") {
+                break line;
+            }
+            said.push(line);
+        };
         let port = line
             .split("://127.0.0.1:")
             .nth(1)
@@ -47,6 +56,7 @@ impl Serve {
             port,
             stderr,
             app,
+            said,
         }
     }
 
@@ -385,12 +395,24 @@ fn channels_outside_the_patterns_and_bad_names_are_refused() {
             "at most 63",
         ),
         (listen_path(&["ok_\0"]), 400, "NUL"),
+        (
+            listen_path(
+                &(0..101)
+                    .map(|i| format!("ok_{i}"))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+            400,
+            "at most 100 channels",
+        ),
     ] {
         let response = refused(serve.port, &path, &[]);
         assert_eq!(response.status, status, "{path}: {}", response.body);
         assert!(response.body.contains(why), "{path}: {}", response.body);
     }
-    assert!(serve.metric("requests_refused_total") >= 8);
+    assert!(serve.metric("requests_refused_total") >= 9);
     assert_eq!(get(serve.port, "/nowhere", &[]).status, 404);
 }
 
@@ -563,9 +585,11 @@ fn publishing_is_refused_unless_allowed_and_checked_like_notify() {
 
 /// A token file in a directory of its own: `(directory, path)`.
 fn token_file(lines: &str) -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.txt");
     std::fs::write(&path, lines).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     (dir, path)
 }
 
@@ -583,6 +607,7 @@ fn bearer_tokens_grant_their_own_channels() {
         "--tokens",
         tokens.to_str().unwrap(),
     ]);
+    assert!(serve.said.is_empty(), "{:?}", serve.said);
     let (a, b) = (channel("tok_a"), channel("tok_b"));
     let missing = refused(serve.port, &listen_path(&[&a]), &[]);
     assert_eq!(missing.status, 401);
@@ -635,6 +660,18 @@ fn bearer_tokens_grant_their_own_channels() {
         401
     );
     assert_eq!(post(writer, &b), 200);
+    // A token file others may read is served, with a warning.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let exposed = Serve::start(&["--channel", "tok_*", "--tokens", tokens.to_str().unwrap()]);
+    assert!(
+        exposed
+            .said
+            .iter()
+            .any(|l| l.contains("other users may read it")),
+        "{:?}",
+        exposed.said
+    );
     notify(&a, "for both");
     assert_eq!(by_query.record()["channel"], b.as_str());
     assert_eq!(by_query.record()["payload"], "for both");
@@ -823,7 +860,7 @@ fn payloads(response: &str) -> Vec<String> {
 
 #[test]
 fn a_slow_subscriber_is_cut_off_while_a_fast_one_gets_everything() {
-    let serve = Serve::start(&["--channel", "slow_*", "--buffer", "2000"]);
+    let serve = Serve::start(&["-v", "--channel", "slow_*", "--buffer", "2000"]);
     let chan = channel("slow");
     let path = listen_path(&[&chan]);
     // The fast one reads as fast as it can, on a thread of its own.
@@ -851,6 +888,13 @@ fn a_slow_subscriber_is_cut_off_while_a_fast_one_gets_everything() {
     });
     let dropped = serve.metric("notifications_dropped_total");
     assert!(dropped > 2000, "it was cut off with {dropped} undelivered");
+    let said = line_with(&serve.stderr, "cut off");
+    assert!(
+        said.ends_with(&format!(
+            "({chan}): cut off, {dropped} notifications behind"
+        )),
+        "{said}"
+    );
     // It can still read what it had been handed, in order, then its final event, which says
     // how many it lost; then its stream ends.
     let mut text = Vec::new();

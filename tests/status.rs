@@ -108,7 +108,13 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
         ),
         (
             "queue",
-            &["usage", "max_bytes", "growth_per_s", "full_in_s"],
+            &[
+                "usage",
+                "max_bytes",
+                "max_notify_queue_pages",
+                "growth_per_s",
+                "full_in_s",
+            ],
         ),
         ("commit_lock", &["holder", "waiters"]),
         ("visibility", &["role", "all_sessions", "hidden_sessions"]),
@@ -124,11 +130,13 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
     assert_eq!(report["server"]["in_recovery"], false);
     assert_eq!(report["visibility"]["all_sessions"], true);
     assert!(report["suspects"].as_array().unwrap().is_empty());
-    // PostgreSQL 15 has no max_notify_queue_pages: the size is unknown, not made up.
-    let version: f64 = psql("SHOW server_version_num").trim().parse().unwrap();
-    if version < 170000.0 {
-        assert_eq!(report["queue"]["max_bytes"], Value::Null);
-    }
+    // The queue's size is the server's: max_notify_queue_pages on 17+, fixed before.
+    let (pages, bytes) = expected_queue_limit(url());
+    assert_eq!(
+        report["queue"]["max_notify_queue_pages"],
+        serde_json::json!(pages)
+    );
+    assert_eq!(report["queue"]["max_bytes"], bytes, "{report:#}");
 
     pgpubsub()
         .args(["status", "--warn", "101%"])
@@ -139,6 +147,69 @@ fn a_healthy_server_exits_0_with_the_documented_fields() {
     for part in ["Queue", "NOTIFY commit lock", "synchronous_commit", "fsync"] {
         assert!(screen.contains(part), "no {part} in:\n{screen}");
     }
+    let queue = format!("Queue: 0% used of {}\n", queue_described(url()));
+    assert!(screen.contains(&queue), "no {queue:?} in:\n{screen}");
+}
+
+/// The queue's size follows max_notify_queue_pages from PostgreSQL 17 on, and usage is a
+/// fraction of it: 200 notifications of 7999 bytes (about a page each) held back by a busy
+/// listener fill about a tenth of a 2048-page queue. Before 17 the setting does not exist and
+/// the sandbox refuses it in the server's words.
+#[test]
+fn the_queue_size_is_the_one_max_notify_queue_pages_sets() {
+    let (pages, _) = expected_queue_limit(url());
+    if pages.is_none() {
+        let out = pgpubsub_bare()
+            .args(["sandbox", "--set", "max_notify_queue_pages=2048"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("unrecognized configuration parameter \"max_notify_queue_pages\""),
+            "{stderr}"
+        );
+        return;
+    }
+    let sandbox = start_sandbox(&["--set", "max_notify_queue_pages=2048"]);
+    let ch = channel("fill");
+    let mut busy = psql_session(
+        &sandbox.url,
+        &[&format!("LISTEN \"{ch}\""), "SELECT pg_sleep(300)"],
+    );
+    wait_until("the listener to be busy", || {
+        psql_at(
+            &sandbox.url,
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)'",
+        )
+        .trim()
+            == "1"
+    });
+    let payloads: String = (0..200)
+        .map(|i| format!("{i:04}{}\n", "x".repeat(7995)))
+        .collect();
+    pgpubsub_at(&sandbox.url)
+        .args(["notify", &ch, "-"])
+        .write_stdin(payloads)
+        .assert()
+        .success();
+    let (_, report) = status_json(&sandbox.url, &["--warn", "100%"]);
+    assert_eq!(
+        report["queue"]["max_notify_queue_pages"], 2048,
+        "{report:#}"
+    );
+    assert_eq!(report["queue"]["max_bytes"], 2048 * 8192, "{report:#}");
+    let usage = report["queue"]["usage"].as_f64().unwrap();
+    assert!((0.05..0.2).contains(&usage), "{report:#}");
+    let screen = status_screen(&sandbox.url, 0);
+    assert!(
+        screen.contains("used of 16 MB (max_notify_queue_pages 2048)"),
+        "{screen}"
+    );
+    let _ = busy.kill();
+    let _ = busy.wait();
+    stop_sandbox(&sandbox);
 }
 
 /// A `pgpubsub listen` on `chan`, past its readiness line and its first keepalive query, whose

@@ -75,6 +75,8 @@ pub struct Settings {
     pub format: Format,
     /// The server to measure; `None` starts a throwaway one for the run.
     pub server: Option<ConnSettings>,
+    /// The throwaway server to start when `server` is `None`.
+    pub throwaway: Config,
 }
 
 /// `--sweep FROM..TO`, doubling, and what a step must meet.
@@ -95,7 +97,7 @@ pub async fn run(settings: &Settings, ctx: &mut Context) -> Result<Exit> {
     let (conn, throwaway) = match &settings.server {
         Some(conn) => (conn.clone(), None),
         None => {
-            let server = ctx.guard(Server::start(&Config::default())).await?;
+            let server = ctx.guard(Server::start(&settings.throwaway)).await?;
             (server.settings(), Some(server))
         }
     };

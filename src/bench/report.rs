@@ -550,6 +550,7 @@ mod tests {
                         synchronous_commit: "on".to_string(),
                         fsync: "off".to_string(),
                         max_notify_queue_pages: None,
+                        notify_queue_bytes: 8 << 30,
                     },
                     stalled_released: Some(true),
                     queue_usage_after: Some(0.0),

@@ -1,4 +1,4 @@
-//! Every libpq connection keyword (PostgreSQL 17's list) with its environment variable, and
+//! Every libpq connection keyword (PostgreSQL 18's list) with its environment variable, and
 //! whether pgpubsub honours it. A setting pgpubsub cannot honour is refused by name with the
 //! reason, never silently ignored: a user who wrote `sslcrl=...` or `channel_binding=require`
 //! into a shared service file is relying on it.
@@ -29,8 +29,13 @@ use Support::{Honoured, Refused, Values};
 const KEEPALIVES: &str = "pgpubsub cannot set TCP keepalive options on its connections; \
                           `listen --keepalive` checks an idle connection with a query instead";
 const GSS: &str = "pgpubsub has no Kerberos/GSSAPI support";
+const PROTOCOL: &str = "pgpubsub's PostgreSQL driver (sqlx) speaks protocol version 3.0 only \
+                        (3.2, PostgreSQL 18's, adds longer cancel keys)";
+const OAUTH: &str = "pgpubsub's PostgreSQL driver (sqlx) cannot authenticate with OAuth";
+const SCRAM_KEYS: &str = "pgpubsub's PostgreSQL driver (sqlx) cannot authenticate with SCRAM keys \
+                          passed through (postgres_fdw's use_scram_passthrough); give the password";
 
-/// PostgreSQL 17's connection keywords, in libpq's order.
+/// PostgreSQL 18's connection keywords, in libpq's order.
 pub const ALL: &[Keyword] = &[
     kw("service", Some("PGSERVICE"), Honoured),
     kw("user", Some("PGUSER"), Honoured),
@@ -135,6 +140,16 @@ pub const ALL: &[Keyword] = &[
         Refused("pgpubsub cannot check the server process's OS user on a Unix socket"),
     ),
     kw(
+        "min_protocol_version",
+        Some("PGMINPROTOCOLVERSION"),
+        Values(&["3.0"], PROTOCOL),
+    ),
+    kw(
+        "max_protocol_version",
+        Some("PGMAXPROTOCOLVERSION"),
+        Values(&["3.0", "3.2", "latest"], PROTOCOL),
+    ),
+    kw(
         "ssl_min_protocol_version",
         Some("PGSSLMINPROTOCOLVERSION"),
         Values(
@@ -168,6 +183,17 @@ pub const ALL: &[Keyword] = &[
         Honoured,
     ),
     kw("load_balance_hosts", Some("PGLOADBALANCEHOSTS"), Honoured),
+    kw("scram_client_key", None, Refused(SCRAM_KEYS)),
+    kw("scram_server_key", None, Refused(SCRAM_KEYS)),
+    kw("oauth_issuer", None, Refused(OAUTH)),
+    kw("oauth_client_id", None, Refused(OAUTH)),
+    kw("oauth_client_secret", None, Refused(OAUTH)),
+    kw("oauth_scope", None, Refused(OAUTH)),
+    kw(
+        "sslkeylogfile",
+        None,
+        Refused("pgpubsub's TLS library (rustls, via sqlx) is given no key log file"),
+    ),
 ];
 
 const fn kw(name: &'static str, env: Option<&'static str>, support: Support) -> Keyword {

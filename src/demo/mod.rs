@@ -40,6 +40,8 @@ pub struct Settings {
     pub listen_for: Duration,
     /// The user's server, or `None` for a throwaway one.
     pub conn: Option<ConnSettings>,
+    /// The throwaway server to start when `conn` is `None`.
+    pub throwaway: Config,
     /// How the user runs pgpubsub, for the commands to try next: `pgpubsub`, or `cargo run
     /// --` when the demo was started by `cargo run` (pgpubsub is then not on the PATH yet).
     pub invocation: &'static str,
@@ -51,7 +53,7 @@ pub async fn run(settings: Settings, ctx: &mut Context) -> Result<Exit> {
         return walkthrough(&settings, conn, None, ctx).await;
     }
     note("no connection settings given: starting a throwaway PostgreSQL server");
-    let server = ctx.throwaway(&Config::default()).await?;
+    let server = ctx.throwaway(&settings.throwaway).await?;
     let outcome = walkthrough(&settings, &server.settings(), Some(&server), ctx).await;
     Context::remove(server)?;
     outcome

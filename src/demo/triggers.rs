@@ -161,6 +161,7 @@ fn setup(names: &Names, channel: &str) -> Vec<String> {
                 events: vec![Event::Insert, Event::Update, Event::Delete],
                 columns: None,
                 key: vec!["id".to_string()],
+                journal: None,
             },
         },
         &[],

@@ -8,27 +8,36 @@
 
 use crate::error::{note, warn};
 use crate::job::{self, Job};
+use crate::output::Record;
 use crate::signals::{Signal, Signals};
 
-/// Run `sh -c command` with the payload on stdin and the channel and sender pid in the
-/// environment. A command that fails or cannot start is reported and the listener goes on.
-/// Returns the stop signal that came while it ran, if one did: the command was let finish, or,
-/// on a second signal, ended.
-pub async fn run(
-    command: &str,
-    channel: &str,
-    payload: &str,
-    pid: u32,
-    signals: &mut Signals,
-) -> Option<Signal> {
+/// What became of one command.
+pub struct Ran {
+    /// It exited 0 (a durable consumer stores no position past a failure).
+    pub ok: bool,
+    /// The stop signal that came while it ran, if one did: the command was let finish, or, on
+    /// a second signal, ended.
+    pub stop: Option<Signal>,
+}
+
+/// Run `sh -c command` with the payload on stdin and the channel, sender pid and (for a
+/// journal record) position in the environment. A command that fails or cannot start is
+/// reported.
+pub async fn run(command: &str, record: &Record<'_>, signals: &mut Signals) -> Ran {
     let mut cmd = job::shell(command);
-    cmd.env("PGPUBSUB_CHANNEL", channel)
-        .env("PGPUBSUB_PID", pid.to_string());
-    let mut job = match Job::start(cmd, Some(payload.as_bytes())).await {
+    cmd.env("PGPUBSUB_CHANNEL", record.channel)
+        .env("PGPUBSUB_PID", record.pid.to_string());
+    if let Some(position) = record.position {
+        cmd.env("PGPUBSUB_POSITION", position.to_string());
+    }
+    let mut job = match Job::start(cmd, Some(record.payload.as_bytes())).await {
         Ok(job) => job,
         Err(err) => {
             warn(format!("--exec: cannot run sh: {err}"));
-            return None;
+            return Ran {
+                ok: false,
+                stop: None,
+            };
         }
     };
     let (status, stop) = tokio::select! {
@@ -47,18 +56,31 @@ pub async fn run(
                     if let Some(ended) = job::describe_ended(&ended) {
                         note(ended);
                     }
-                    return Some(signal);
+                    return Ran {
+                        ok: false,
+                        stop: Some(signal),
+                    };
                 }
             }
         }
     };
-    match status {
-        Ok(status) if status.success() => {}
-        Ok(status) => warn(format!(
-            "--exec: command failed ({status}) for a notification on channel {channel:?}; \
-             listening on"
-        )),
-        Err(err) => warn(format!("--exec: cannot wait for the command: {err}")),
-    }
-    stop
+    let what = match record.position {
+        Some(position) => format!("the record at position {position}"),
+        None => "a notification".to_string(),
+    };
+    let ok = match status {
+        Ok(status) if status.success() => true,
+        Ok(status) => {
+            warn(format!(
+                "--exec: command failed ({status}) for {what} on channel {:?}",
+                record.channel
+            ));
+            false
+        }
+        Err(err) => {
+            warn(format!("--exec: cannot wait for the command: {err}"));
+            false
+        }
+    };
+    Ran { ok, stop }
 }

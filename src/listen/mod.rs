@@ -4,6 +4,7 @@
 //! reported with its downtime, and every notification already received is written out before
 //! any exit (`--exec` starts no command after a stop: those are counted on stderr instead).
 
+mod durable;
 mod exec;
 mod gap;
 mod plan;
@@ -11,6 +12,7 @@ mod plan;
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, status, stdout_error, warn, Error, Exit, Result};
+use crate::journal::{Fault, Reader};
 use crate::output::{stdout_closed, Event, Record, Sink};
 use crate::ready;
 use crate::session::{self, Failure, Item, Session};
@@ -64,6 +66,7 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
         status(listening_line(&plan.channels, &session.host));
     }
     ready::announce(plan.ready_file.as_deref()).map_err(|e| anyhow!("--ready-file: {e}"))?;
+    let durable = plan.durable.clone();
     let mut listener = Listener {
         plan,
         settings,
@@ -79,7 +82,14 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
     listener.event(&Event::Listening {
         channels: &channels,
     })?;
-    listener.run(session, &mut ctx.signals).await
+    let reader = match durable {
+        Some(journal) => {
+            let opened = ctx.guard(durable::open(&session, journal, verbose)).await?;
+            Some(opened)
+        }
+        None => None,
+    };
+    listener.run(session, reader, &mut ctx.signals).await
 }
 
 /// What a person at a terminal sees once every channel is held.
@@ -122,25 +132,63 @@ enum Step {
     Received(Item),
     Idle,
     Keepalive,
+    /// `--durable`: time to check live records against the journal and move the floor.
+    Settle,
 }
 
 /// After a connection loss: listen again on a new session, or stop.
 enum Flow {
-    Resume(Session),
+    Resume(Box<Session>),
     Stop(Exit),
 }
 
 impl<W: Write> Listener<W> {
-    async fn run(&mut self, mut session: Session, signals: &mut Signals) -> Result<Exit> {
+    async fn run(
+        &mut self,
+        mut session: Session,
+        mut reader: Option<Reader>,
+        signals: &mut Signals,
+    ) -> Result<Exit> {
         let stop = tokio::time::sleep_until(self.next_stop());
         tokio::pin!(stop);
         let keepalive = tokio::time::sleep(self.plan.upkeep.keepalive.unwrap_or(NEVER));
         tokio::pin!(keepalive);
         let closed = stdout_closed();
         tokio::pin!(closed);
+        let settle = tokio::time::sleep(NEVER);
+        tokio::pin!(settle);
+        let mut lost = match &mut reader {
+            Some(reader) => self.catch_up(reader, signals, None).await?,
+            None => None,
+        };
         loop {
+            if let Some(stop) = self.stopping {
+                // What arrived before the stop was received in time.
+                self.drain(&mut session, reader.as_mut(), signals).await?;
+                let exit = match stop {
+                    Stop::Signal(signal) => signal.exit(),
+                    Stop::Limit(limit) => self.stopped_by(limit),
+                };
+                return self.finish(exit, reader.as_mut(), signals).await;
+            }
+            if let Some(failure) = lost.take() {
+                match self
+                    .reconnect(session, reader.as_mut(), failure, signals, stop.as_mut())
+                    .await?
+                {
+                    Flow::Resume(new) => session = *new,
+                    Flow::Stop(exit) => return self.finish(exit, reader.as_mut(), signals).await,
+                }
+                continue;
+            }
             if self.count_reached() {
-                return self.finish(Exit::Success);
+                return self.finish(Exit::Success, reader.as_mut(), signals).await;
+            }
+            let settle_at = reader.as_ref().and_then(Reader::next_read);
+            if let Some(at) = settle_at {
+                if settle.deadline() != at {
+                    settle.as_mut().reset(at);
+                }
             }
             let step = tokio::select! {
                 biased;
@@ -149,10 +197,11 @@ impl<W: Write> Listener<W> {
                 received = session.recv() => Step::Received(received),
                 // Only when nothing else is ready: the moment to flush a batch.
                 _ = std::future::ready(()), if self.out.dirty() => Step::Idle,
+                _ = &mut settle, if settle_at.is_some() => Step::Settle,
                 _ = &mut keepalive => Step::Keepalive,
                 _ = &mut closed => return Err(Error::StdoutClosed),
             };
-            let lost = match step {
+            lost = match step {
                 Step::Signal(signal) => {
                     self.stopping = Some(Stop::Signal(signal));
                     None
@@ -165,8 +214,16 @@ impl<W: Write> Listener<W> {
                 Step::Received(Item::Batch(batch)) => {
                     self.last_notification = Instant::now();
                     let now = SystemTime::now();
-                    self.handle_all(&batch, now, signals).await?;
-                    self.take_ready(&mut session, now, signals).await?
+                    match self
+                        .handle_batch(&batch, now, reader.as_mut(), signals)
+                        .await?
+                    {
+                        None => {
+                            self.take_ready(&mut session, now, reader.as_mut(), signals)
+                                .await?
+                        }
+                        lost => lost,
+                    }
                 }
                 Step::Received(Item::Lost(failure)) => Some(failure),
                 // Only sent after Session::stop; were it ever seen here, the next recv reports
@@ -176,6 +233,13 @@ impl<W: Write> Listener<W> {
                     self.out.flush().map_err(stdout_error)?;
                     None
                 }
+                Step::Settle => match reader.as_mut() {
+                    Some(reader) => {
+                        let mut out = durable::Out::new(self, signals);
+                        durable::lost(reader.settle(&mut out).await)?
+                    }
+                    None => None,
+                },
                 Step::Keepalive => {
                     let limit = self.plan.upkeep.ping_limit();
                     if self.last_notification.elapsed() >= limit {
@@ -186,41 +250,78 @@ impl<W: Write> Listener<W> {
                     None
                 }
             };
-            if let Some(stop) = self.stopping {
-                // What arrived before the stop was received in time.
-                self.drain(&mut session, signals).await?;
-                let exit = match stop {
-                    Stop::Signal(signal) => signal.exit(),
-                    Stop::Limit(limit) => self.stopped_by(limit),
-                };
-                return self.finish(exit);
-            }
-            if let Some(failure) = lost {
-                match self
-                    .reconnect(session, failure, signals, stop.as_mut())
-                    .await?
-                {
-                    Flow::Resume(new) => session = new,
-                    Flow::Stop(exit) => return self.finish(exit),
-                }
-            }
         }
     }
 
-    /// Hand one notification to `--exec` (a stop signal that comes while the command runs
-    /// makes the run stop once it is done).
-    async fn exec(&mut self, notification: &PgNotification, signals: &mut Signals) {
-        let Handler::Exec(command) = &self.plan.handler else {
-            return;
-        };
+    /// Print one record, or hand it to `--exec`; whether it was handled. A stop signal that
+    /// comes while a command runs makes the run stop once it is done. A command that fails is
+    /// reported and listening goes on, except for a durable consumer: its position must not
+    /// pass the record, so the run ends (exit 1) and the record comes again at the next start.
+    async fn handle(&mut self, record: &Record<'_>, signals: &mut Signals) -> Result<bool> {
         self.received += 1;
-        let (channel, payload) = (notification.channel(), notification.payload());
-        let pid = notification.process_id();
-        if let Some(signal) = exec::run(command, channel, payload, pid, signals).await {
-            self.stopping = Some(Stop::Signal(signal));
+        match &mut self.plan.handler {
+            Handler::Print(printer) => {
+                printer
+                    .record(&mut self.out, record)
+                    .map_err(stdout_error)?;
+            }
+            Handler::Exec(command) => {
+                let ran = exec::run(command, record, signals).await;
+                if let Some(signal) = ran.stop {
+                    self.stopping = Some(Stop::Signal(signal));
+                }
+                // Busy handling is not idle: --idle-timeout counts from here.
+                self.last_notification = Instant::now();
+                let consumer = self.plan.durable.as_ref().and_then(|d| d.consumer.as_ref());
+                if let (false, Some(name), Some(position)) = (ran.ok, consumer, record.position) {
+                    return Err(anyhow::anyhow!(
+                        "--exec failed for the record at position {position}; stopping so that \
+                         consumer {name:?} does not store a position past it (it is delivered \
+                         again at the next start)"
+                    )
+                    .into());
+                }
+            }
         }
-        // Busy handling is not idle: --idle-timeout counts from here.
-        self.last_notification = Instant::now();
+        Ok(true)
+    }
+
+    /// Whether the run must look for a stop before handing on the next record: `--exec`
+    /// commands may take any time, so a stop (signal, timer) must not wait for more of them.
+    fn stop_before_exec(&mut self, signals: &mut Signals) -> bool {
+        let Handler::Exec(_) = self.plan.handler else {
+            return false;
+        };
+        self.stopping = self.stopping.or_else(|| {
+            let signal = signals.recv().now_or_never().map(Stop::Signal);
+            signal.or_else(|| self.stop_due().map(Stop::Limit))
+        });
+        self.stopping.is_some()
+    }
+
+    /// A batch from the session: plain notifications handled, or a durable listener's handed
+    /// to the journal reader. Returns the failure if the journal's connection was lost.
+    async fn handle_batch(
+        &mut self,
+        batch: &[PgNotification],
+        now: SystemTime,
+        reader: Option<&mut Reader>,
+        signals: &mut Signals,
+    ) -> Result<Option<Failure>> {
+        let Some(reader) = reader else {
+            self.handle_all(batch, now, signals).await?;
+            return Ok(None);
+        };
+        let mut out = durable::Out::new(self, signals);
+        for notification in batch {
+            if out.stopped() {
+                break;
+            }
+            if let Some(failure) = durable::lost(reader.live(notification, &mut out).await)? {
+                return Ok(Some(failure));
+            }
+        }
+        Ok(None)
     }
 
     /// Handle a batch of notifications, all received at `now` (they arrived together), up to
@@ -234,12 +335,15 @@ impl<W: Write> Listener<W> {
         signals: &mut Signals,
     ) -> Result<()> {
         let wanted = self.plan.count.map_or(batch.len(), |count| {
-            batch.len().min(count.saturating_sub(self.received) as usize)
+            batch
+                .len()
+                .min(count.saturating_sub(self.received) as usize)
         });
         let batch = &batch[..wanted];
         if let Handler::Print(printer) = &mut self.plan.handler {
             for notification in batch {
                 let record = Record {
+                    position: None,
                     channel: notification.channel(),
                     payload: notification.payload(),
                     pid: notification.process_id(),
@@ -253,15 +357,18 @@ impl<W: Write> Listener<W> {
             return Ok(());
         }
         for (i, notification) in batch.iter().enumerate() {
-            self.stopping = self.stopping.or_else(|| {
-                let signal = signals.recv().now_or_never().map(Stop::Signal);
-                signal.or_else(|| self.stop_due().map(Stop::Limit))
-            });
-            if self.stopping.is_some() {
+            if self.stop_before_exec(signals) {
                 self.unhandled += (batch.len() - i) as u64;
                 break;
             }
-            self.exec(notification, signals).await;
+            let record = Record {
+                position: None,
+                channel: notification.channel(),
+                payload: notification.payload(),
+                pid: notification.process_id(),
+                received_at: now,
+            };
+            self.handle(&record, signals).await?;
         }
         Ok(())
     }
@@ -272,6 +379,7 @@ impl<W: Write> Listener<W> {
         &mut self,
         session: &mut Session,
         now: SystemTime,
+        mut reader: Option<&mut Reader>,
         signals: &mut Signals,
     ) -> Result<Option<Failure>> {
         for _ in 0..MAX_READY {
@@ -279,7 +387,14 @@ impl<W: Write> Listener<W> {
                 break;
             }
             match session.ready() {
-                Some(Item::Batch(batch)) => self.handle_all(&batch, now, signals).await?,
+                Some(Item::Batch(batch)) => {
+                    let lost = self
+                        .handle_batch(&batch, now, reader.as_deref_mut(), signals)
+                        .await?;
+                    if lost.is_some() {
+                        return Ok(lost);
+                    }
+                }
                 Some(Item::Lost(failure)) => return Ok(Some(failure)),
                 Some(Item::Drained) | None => break,
             }
@@ -291,7 +406,12 @@ impl<W: Write> Listener<W> {
     /// already arrived (in our buffers or the socket's). `--exec` starts no new command, since
     /// a handler may take any time and a stop must stop; how many notifications it did not
     /// get is said instead.
-    async fn drain(&mut self, session: &mut Session, signals: &mut Signals) -> Result<()> {
+    async fn drain(
+        &mut self,
+        session: &mut Session,
+        mut reader: Option<&mut Reader>,
+        signals: &mut Signals,
+    ) -> Result<()> {
         session.stop();
         let until = Instant::now() + DRAIN_LIMIT;
         let now = SystemTime::now();
@@ -300,7 +420,16 @@ impl<W: Write> Listener<W> {
                 Ok(Item::Batch(batch)) if matches!(self.plan.handler, Handler::Exec(_)) => {
                     self.unhandled += batch.len() as u64
                 }
-                Ok(Item::Batch(batch)) => self.handle_all(&batch, now, signals).await?,
+                Ok(Item::Batch(batch)) => {
+                    let reader = reader.as_deref_mut();
+                    if self
+                        .handle_batch(&batch, now, reader, signals)
+                        .await?
+                        .is_some()
+                    {
+                        break;
+                    }
+                }
                 _ => break,
             }
         }
@@ -317,54 +446,121 @@ impl<W: Write> Listener<W> {
 
     /// The connection is gone (everything it delivered has been handled): report the gap and
     /// open a new session with capped exponential backoff (unless --no-reconnect), then run
-    /// the --on-gap hook before anything the new session receives is handled.
+    /// the --on-gap hook before anything the new session receives is handled. A durable
+    /// listener instead replays from the journal what it missed (before anything new, in
+    /// position order) and says so.
     async fn reconnect(
         &mut self,
         lost: Session,
+        mut reader: Option<&mut Reader>,
         failure: Failure,
         signals: &mut Signals,
         mut stop: Pin<&mut Sleep>,
     ) -> Result<Flow> {
         drop(lost);
         self.out.flush().map_err(stdout_error)?;
-        let reason = format!("{failure:#}");
-        self.event(&Event::Disconnected { reason: &reason })?;
-        if !self.plan.reconnect {
-            return Err(failure.context("connection lost (--no-reconnect)").into());
-        }
-        let (session, down) = {
-            let reopening = session::reopen(
-                &self.settings,
-                &self.plan.channels,
-                self.plan.upkeep,
-                &failure,
-                self.verbose,
-            );
-            tokio::pin!(reopening);
-            loop {
-                tokio::select! {
-                    biased;
-                    signal = signals.recv() => return Ok(Flow::Stop(signal.exit())),
-                    _ = &mut stop => {
-                        if let Some(limit) = self.stop_due() {
-                            return Ok(Flow::Stop(self.stopped_by(limit)));
+        let mut failure = failure;
+        loop {
+            let reason = format!("{failure:#}");
+            self.event(&Event::Disconnected { reason: &reason })?;
+            if !self.plan.reconnect {
+                return Err(failure.context("connection lost (--no-reconnect)").into());
+            }
+            let gap = match reader {
+                Some(_) => "replaying what was missed from the journal",
+                None => session::LOST,
+            };
+            let (session, down) = {
+                let reopening = session::reopen(
+                    &self.settings,
+                    &self.plan.channels,
+                    self.plan.upkeep,
+                    &failure,
+                    self.verbose,
+                    gap,
+                );
+                tokio::pin!(reopening);
+                loop {
+                    tokio::select! {
+                        biased;
+                        signal = signals.recv() => return Ok(Flow::Stop(signal.exit())),
+                        _ = &mut stop => {
+                            if let Some(limit) = self.stop_due() {
+                                return Ok(Flow::Stop(self.stopped_by(limit)));
+                            }
+                            stop.as_mut().reset(self.next_stop());
                         }
-                        stop.as_mut().reset(self.next_stop());
+                        reopened = &mut reopening => break reopened,
                     }
-                    reopened = &mut reopening => break reopened,
+                }
+            };
+            self.event(&Event::Reconnected {
+                down_ms: down.as_millis(),
+                host: &session.host,
+            })?;
+            if let Some(reader) = reader.as_deref_mut() {
+                let caught_up = async {
+                    reader.reconnect(&session.settings).await?;
+                    Ok(())
+                };
+                let replayed = match durable::lost(caught_up.await)? {
+                    Some(again) => Err(again),
+                    None => match self.catch_up(reader, signals, Some(down)).await? {
+                        Some(again) => Err(again),
+                        None => Ok(()),
+                    },
+                };
+                match replayed {
+                    Ok(()) => return Ok(Flow::Resume(Box::new(session))),
+                    Err(again) => {
+                        failure = again;
+                        continue;
+                    }
                 }
             }
-        };
-        self.event(&Event::Reconnected {
-            down_ms: down.as_millis(),
-            host: &session.host,
-        })?;
-        if let Some(hook) = &self.plan.on_gap {
-            if let Some(exit) = gap::run(hook, down, &reason, signals).await? {
-                return Ok(Flow::Stop(exit));
+            if let Some(hook) = &self.plan.on_gap {
+                if let Some(exit) = gap::run(hook, down, &reason, signals).await? {
+                    return Ok(Flow::Stop(exit));
+                }
             }
+            return Ok(Flow::Resume(Box::new(session)));
         }
-        Ok(Flow::Resume(session))
+    }
+
+    /// Replay from the journal what the reader has not read yet, in position order, and say
+    /// so (`caught_up`; after a reconnect, with the gap's length). The failure if the
+    /// journal's connection was lost meanwhile.
+    async fn catch_up(
+        &mut self,
+        reader: &mut Reader,
+        signals: &mut Signals,
+        down: Option<std::time::Duration>,
+    ) -> Result<Option<Failure>> {
+        let mut out = durable::Out::new(self, signals);
+        let replayed = match durable::caught_up(reader.catch_up(&mut out).await)? {
+            Ok(replayed) => replayed,
+            Err(failure) => return Ok(Some(failure)),
+        };
+        self.out.flush().map_err(stdout_error)?;
+        if let Some(down) = down {
+            note(format!(
+                "replayed {} missed during the {} gap",
+                crate::notify::counted(replayed, "record"),
+                humantime::format_duration(std::time::Duration::from_millis(
+                    down.as_millis() as u64
+                ))
+            ));
+        } else if self.verbose || replayed > 0 {
+            note(format!(
+                "replayed {} from the journal; now live",
+                crate::notify::counted(replayed, "record")
+            ));
+        }
+        self.event(&Event::CaughtUp {
+            replayed,
+            down_ms: down.map(|d| d.as_millis()),
+        })?;
+        Ok(None)
     }
 
     fn count_reached(&self) -> bool {
@@ -425,8 +621,29 @@ impl<W: Write> Listener<W> {
         Ok(())
     }
 
-    fn finish(&mut self, exit: Exit) -> Result<Exit> {
+    /// End the run: write out what is buffered and, for a durable consumer, store how far it
+    /// got (bounded: a server that does not answer is not waited for).
+    async fn finish(
+        &mut self,
+        exit: Exit,
+        reader: Option<&mut Reader>,
+        signals: &mut Signals,
+    ) -> Result<Exit> {
         self.out.flush().map_err(stdout_error)?;
+        if let Some(reader) = reader {
+            let mut out = durable::Out::new(self, signals);
+            match tokio::time::timeout(DRAIN_LIMIT, reader.finish(&mut out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(Fault::Fatal(err))) => return Err(err),
+                Ok(Err(Fault::Lost(err))) => {
+                    warn(format!("cannot store the consumer's position: {err:#}"))
+                }
+                Err(_) => warn(format!(
+                    "cannot store the consumer's position: the server did not answer within {}",
+                    humantime::format_duration(DRAIN_LIMIT)
+                )),
+            }
+        }
         Ok(exit)
     }
 }

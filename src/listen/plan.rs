@@ -23,6 +23,8 @@ pub enum Handler {
 pub struct Settings {
     /// Distinct channel names, in the order given.
     pub channels: Vec<String>,
+    /// `--durable`: read the channels' journal.
+    pub durable: Option<crate::journal::Plan>,
     pub handler: Handler,
     /// Write connection events into the output stream.
     pub events: bool,

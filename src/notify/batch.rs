@@ -65,6 +65,9 @@ pub enum Policy {
 /// Turns a stream of messages into batches, closed in order.
 pub struct Batcher {
     policy: Policy,
+    /// The server folds identical pairs of a transaction (plain notifications; journal
+    /// records never fold, each has its own position).
+    folds: bool,
     open: Batch,
     /// Hashes of the open batch's pairs. A collision only cuts a batch early, which costs a
     /// transaction but never a notification, so the pairs themselves need not be kept.
@@ -95,9 +98,10 @@ impl Hasher for Prehashed {
 }
 
 impl Batcher {
-    pub fn new(policy: Policy) -> Self {
+    pub fn new(policy: Policy, folds: bool) -> Self {
         Batcher {
             policy,
+            folds,
             open: Batch::default(),
             seen: HashSet::default(),
             hasher: foldhash::fast::RandomState::default(),
@@ -108,6 +112,21 @@ impl Batcher {
     /// between input lines, so that a line sent to several channels is never split.
     pub fn push(&mut self, message: Message) -> Option<Batch> {
         let mut closed = None;
+        if !self.folds {
+            if let Policy::Streaming = self.policy {
+                if self
+                    .open
+                    .messages
+                    .last()
+                    .is_some_and(|m| m.line != message.line)
+                    && self.full(&message)
+                {
+                    closed = self.flush();
+                }
+            }
+            self.open.push(message);
+            return closed;
+        }
         let key = self.hasher.hash_one((&*message.channel, &message.payload));
         if let Policy::Streaming = self.policy {
             let new_line = self
@@ -115,9 +134,7 @@ impl Batcher {
                 .messages
                 .last()
                 .is_some_and(|m| m.line != message.line);
-            let full = self.open.messages.len() >= MAX_MESSAGES
-                || self.open.bytes + size(&message) > MAX_BYTES;
-            if (new_line && full) || self.seen.contains(&key) {
+            if (new_line && self.full(&message)) || self.seen.contains(&key) {
                 closed = self.flush();
             }
         }
@@ -128,6 +145,11 @@ impl Batcher {
         }
         self.open.push(message);
         closed
+    }
+
+    /// Whether `message` would take the open batch past its size limits.
+    fn full(&self, message: &Message) -> bool {
+        self.open.messages.len() >= MAX_MESSAGES || self.open.bytes + size(message) > MAX_BYTES
     }
 
     /// Close the open batch, if it holds anything.
@@ -151,7 +173,7 @@ mod tests {
 
     /// Every batch closed while pushing `messages` and flushing at the end.
     fn batches(policy: Policy, messages: impl IntoIterator<Item = Message>) -> Vec<Batch> {
-        let mut batcher = Batcher::new(policy);
+        let mut batcher = Batcher::new(policy, true);
         let mut closed: Vec<Batch> = messages
             .into_iter()
             .filter_map(|m| batcher.push(m))
@@ -205,6 +227,18 @@ mod tests {
         assert!(got.len() > 1);
         assert!(got.iter().all(|b| b.bytes <= MAX_BYTES));
         assert_eq!(got.iter().map(|b| b.messages.len()).sum::<usize>(), 200);
+    }
+
+    #[test]
+    fn journal_records_never_fold_so_repeats_do_not_cut() {
+        let mut batcher = Batcher::new(Policy::Streaming, false);
+        let mut closed: Vec<Batch> = (0..2500)
+            .filter_map(|line| batcher.push(message(line, "c", "same")))
+            .collect();
+        closed.extend(batcher.flush());
+        let sizes: Vec<usize> = closed.iter().map(|b| b.messages.len()).collect();
+        assert_eq!(sizes, [MAX_MESSAGES, MAX_MESSAGES, 500]);
+        assert!(closed.iter().all(|b| b.repeats == 0));
     }
 
     #[test]

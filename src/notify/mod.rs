@@ -4,6 +4,7 @@
 
 mod batch;
 mod report;
+pub use report::counted;
 mod send;
 pub mod source;
 mod sql;
@@ -12,10 +13,12 @@ mod stream;
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, usage, Error, Exit, Result};
-use crate::limits::{check_channel, check_payload};
+use crate::journal::Names;
+use crate::limits::check_channel;
 use batch::{Batch, Policy};
 use send::{Round, Sender};
-use source::{check_json, Decoder, Framing, Message, COMMAND_LINE};
+use source::{check_json, check_text, Decoder, Framing, Message, COMMAND_LINE};
+use sql::Dialect;
 use std::path::PathBuf;
 use std::sync::Arc;
 use stream::Stream;
@@ -34,6 +37,8 @@ pub struct Settings {
     pub strict: bool,
     /// All of stdin in one transaction.
     pub atomic: bool,
+    /// `--durable`: append to this journal, not only notify.
+    pub durable: Option<Names>,
 }
 
 /// Where the payloads come from.
@@ -50,9 +55,16 @@ pub enum Input {
 }
 
 /// What to send, decided from the settings alone (before connecting, so that every usage
-/// error and every invalid one-shot input is found first).
+/// error and every invalid one-shot input is found first), and with which statements.
 #[derive(Debug)]
-pub enum Plan {
+pub struct Plan {
+    dialect: Arc<Dialect>,
+    work: Work,
+}
+
+/// What to send.
+#[derive(Debug)]
+enum Work {
     /// One transaction from the command line.
     OneShot(Batch),
     /// Everything stdin brings.
@@ -62,15 +74,18 @@ pub enum Plan {
 /// Connect, send what `plan` says, and report.
 pub async fn run(plan: Plan, conn: ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let verbose = ctx.verbose;
-    let mut sender = ctx.guard(Sender::connect(conn, verbose)).await?;
-    let outcome = match plan {
-        Plan::OneShot(batch) => {
-            let mut round = Round::default();
+    let Plan { dialect, work } = plan;
+    let mut sender = ctx
+        .guard(Sender::connect(conn, dialect.clone(), verbose))
+        .await?;
+    let outcome = match work {
+        Work::OneShot(batch) => {
+            let mut round = Round::new(&dialect);
             round.extend([batch]);
             let work = async { sender.send(&round).await.map(|()| Exit::Success) };
             ctx.guard(work).await
         }
-        Plan::Stream(stream) => ctx.guard(stream::run(stream, &mut sender)).await,
+        Work::Stream(stream) => ctx.guard(stream::run(stream, &mut sender)).await,
     };
     if verbose {
         note(sender.totals.summary());
@@ -88,22 +103,37 @@ impl Plan {
     /// Check `settings` against the server's limits and decide what to send.
     pub fn new(settings: Settings) -> Result<Plan> {
         let channels = channels(&settings.channels)?;
+        let durable = settings.durable.is_some();
+        let dialect = match &settings.durable {
+            Some(names) => Dialect::durable(names),
+            None => Dialect::plain(),
+        };
+        let one_shot = |payload: String, origin: &str| -> Result<Plan> {
+            let batch = one_shot(payload, origin, settings.json, durable, &channels)?;
+            Ok(Plan {
+                dialect: dialect.clone(),
+                work: Work::OneShot(batch),
+            })
+        };
         let decoder = match settings.input {
-            Input::Payload(payload) => return one_shot(payload, "", settings.json, &channels),
-            Input::File(path) => {
+            Input::Payload(ref payload) => return one_shot(payload.clone(), ""),
+            Input::File(ref path) => {
                 let origin = format!("--file {}: ", path.display());
-                return one_shot(read_file(&path)?, &origin, settings.json, &channels);
+                return one_shot(read_file(path)?, &origin);
             }
             Input::Records => Decoder::Records {
                 json: settings.json,
+                durable,
             },
             Input::Lines => Decoder::Payloads {
-                channels,
+                channels: channels.clone(),
                 skip_empty: settings.skip_empty,
                 json: settings.json,
+                durable,
             },
         };
-        Ok(Plan::Stream(Stream {
+        let work = Work::Stream(Stream {
+            dialect: dialect.clone(),
             framing: if settings.null {
                 Framing::Nul
             } else {
@@ -116,7 +146,8 @@ impl Plan {
                 Policy::Streaming
             },
             strict: settings.strict,
-        }))
+        });
+        Ok(Plan { dialect, work })
     }
 }
 
@@ -148,8 +179,14 @@ fn channels(names: &[String]) -> Result<Vec<Arc<str>>> {
 }
 
 /// The one transaction of a command-line send; `origin` prefixes the reason it is refused.
-fn one_shot(payload: String, origin: &str, json: bool, channels: &[Arc<str>]) -> Result<Plan> {
-    check_payload(&payload)
+fn one_shot(
+    payload: String,
+    origin: &str,
+    json: bool,
+    durable: bool,
+    channels: &[Arc<str>],
+) -> Result<Batch> {
+    check_text(&payload, durable)
         .and_then(|()| check_json(&payload, json))
         .map_err(|reason| usage(format!("{origin}{reason}")))?;
     let messages = channels
@@ -160,7 +197,7 @@ fn one_shot(payload: String, origin: &str, json: bool, channels: &[Arc<str>]) ->
             payload: payload.clone(),
         })
         .collect();
-    Ok(Plan::OneShot(Batch::of(messages)))
+    Ok(Batch::of(messages))
 }
 
 /// The whole content of `path` as one payload (also `request --file`); `-` is all of stdin.

@@ -12,7 +12,7 @@
 
 use super::batch::Batch;
 use super::report::{counted, Totals};
-use super::sql::{bound, prepare, render, render_all, Statements};
+use super::sql::{Dialect, Statements};
 use crate::connect::{pooler_symptom, ConnSettings};
 use crate::error::{note, warn};
 use anyhow::anyhow;
@@ -20,6 +20,7 @@ use futures::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Either};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Statements per pipelined transaction (BEGIN, SELECT, COMMIT): each one completes with one
 /// CommandComplete, so every third completion is an acknowledged commit.
@@ -31,8 +32,9 @@ const ROUND_TRIP_MESSAGES: usize = 8192;
 const ROUND_TRIP_BYTES: usize = 4 << 20;
 
 /// Batches to send in one round trip, in order, with their pipelined SQL.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Round {
+    dialect: Arc<Dialect>,
     batches: Vec<Batch>,
     sql: String,
     messages: usize,
@@ -43,7 +45,8 @@ impl Extend<Batch> for Round {
     /// Add the next batches, rendering them now.
     fn extend<I: IntoIterator<Item = Batch>>(&mut self, batches: I) {
         for batch in batches {
-            render(&mut self.sql, &batch, Statements::Prepared);
+            self.dialect
+                .render(&mut self.sql, &batch, Statements::Prepared);
             self.messages += batch.messages.len();
             self.bytes += batch.bytes();
             self.batches.push(batch);
@@ -52,6 +55,17 @@ impl Extend<Batch> for Round {
 }
 
 impl Round {
+    /// An empty round of `dialect`'s statements.
+    pub fn new(dialect: &Arc<Dialect>) -> Self {
+        Round {
+            dialect: dialect.clone(),
+            batches: Vec::new(),
+            sql: String::new(),
+            messages: 0,
+            bytes: 0,
+        }
+    }
+
     /// Add the batches of a later round.
     pub fn append(&mut self, later: Round) {
         if self.is_empty() {
@@ -77,6 +91,7 @@ impl Round {
 /// A connection that commits batches and keeps the totals honest.
 pub struct Sender {
     settings: ConnSettings,
+    dialect: Arc<Dialect>,
     conn: PgConnection,
     /// Whether this connection has the statements pipelined round trips EXECUTE (prepared on
     /// first need, so a one-shot send costs no extra round trip).
@@ -90,10 +105,15 @@ pub struct Sender {
 
 impl Sender {
     /// Connect once up front, so a wrong target fails before any input is read.
-    pub async fn connect(settings: ConnSettings, verbose: bool) -> anyhow::Result<Self> {
+    pub async fn connect(
+        settings: ConnSettings,
+        dialect: Arc<Dialect>,
+        verbose: bool,
+    ) -> anyhow::Result<Self> {
         let conn = settings.connect().await?;
         Ok(Sender {
             settings,
+            dialect,
             conn,
             prepared: false,
             statements: Statements::Prepared,
@@ -169,7 +189,7 @@ impl Sender {
         self.totals.in_flight = batches.iter().map(|b| b.messages.len() as u64).sum();
         let outcome = match batches {
             [] => (0, Ok(())),
-            [batch] => match bound(batch).execute(&mut self.conn).await {
+            [batch] => match self.dialect.bound(batch).execute(&mut self.conn).await {
                 Ok(_) => {
                     self.totals.committed(batch);
                     (1, Ok(()))
@@ -178,7 +198,7 @@ impl Sender {
             },
             _ => {
                 let sql = sql.map_or_else(
-                    || Cow::Owned(render_all(batches, self.statements)),
+                    || Cow::Owned(self.dialect.render_all(batches, self.statements)),
                     Cow::Borrowed,
                 );
                 self.pipelined(batches, &sql).await
@@ -195,7 +215,8 @@ impl Sender {
         sql: &str,
     ) -> (usize, Result<(), sqlx::Error>) {
         if !self.prepared && self.statements == Statements::Prepared {
-            let prepare = sqlx::raw_sql(AssertSqlSafe(prepare())).execute(&mut self.conn);
+            let prepare =
+                sqlx::raw_sql(AssertSqlSafe(self.dialect.prepare())).execute(&mut self.conn);
             if let Err(err) = prepare.await {
                 return (0, Err(err));
             }

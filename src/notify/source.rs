@@ -5,7 +5,7 @@
 //! a pause while the pipe holds more: cutting a batch there cost a fast stream 6 % more
 //! transactions.
 
-use crate::limits::{check_channel, check_payload, MAX_PAYLOAD_BYTES};
+use crate::limits::{check_channel, check_nul, check_payload, MAX_PAYLOAD_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
@@ -87,9 +87,11 @@ pub enum Decoder {
         channels: Vec<Arc<str>>,
         skip_empty: bool,
         json: bool,
+        /// Journal records: no notification limit on the payload.
+        durable: bool,
     },
     /// Each record is a `listen --json` object naming its own channel.
-    Records { json: bool },
+    Records { json: bool, durable: bool },
 }
 
 /// Longest record kept in memory. Far above any valid one (a `--from-json` line escapes a
@@ -98,8 +100,26 @@ pub enum Decoder {
 const MAX_RECORD: usize = 64 * 1024;
 
 impl Decoder {
+    /// Whether the server folds identical (channel, payload) pairs of one transaction: it does
+    /// for notifications, never for journal records.
+    pub fn folds(&self) -> bool {
+        match self {
+            Decoder::Payloads { durable, .. } | Decoder::Records { durable, .. } => !durable,
+        }
+    }
+
+    /// The longest record kept whole: [`MAX_RECORD`] for notifications; a journal record has
+    /// no payload limit of its own (PostgreSQL's text type bounds it).
+    fn max_record(&self) -> usize {
+        if self.folds() {
+            MAX_RECORD
+        } else {
+            usize::MAX
+        }
+    }
+
     /// Turn record `line` into events appended to `out` (none for a skipped record). A record
-    /// longer than [`MAX_RECORD`] arrives cut, with its whole length in `length`.
+    /// longer than [`Decoder::max_record`] arrives cut, with its whole length in `length`.
     pub fn decode(&self, line: u64, bytes: Vec<u8>, length: usize, out: &mut Vec<Event>) {
         let invalid = |reason: String| Event::Invalid { line, reason };
         if length > bytes.len() {
@@ -117,11 +137,13 @@ impl Decoder {
                 channels,
                 skip_empty,
                 json,
+                durable,
             } => {
                 if text.is_empty() && *skip_empty {
                     return;
                 }
-                if let Err(reason) = check_payload(&text).and_then(|()| check_json(&text, *json)) {
+                let checked = check_text(&text, *durable).and_then(|()| check_json(&text, *json));
+                if let Err(reason) = checked {
                     out.push(invalid(reason));
                     return;
                 }
@@ -137,11 +159,11 @@ impl Decoder {
                 out.extend(others.iter().map(|channel| message(channel, text.clone())));
                 out.push(message(last, text));
             }
-            Decoder::Records { json } => {
+            Decoder::Records { json, durable } => {
                 if text.trim().is_empty() {
                     return;
                 }
-                match record(&text, *json) {
+                match record(&text, *json, *durable) {
                     Ok(Some((channel, payload))) => out.push(Event::Message(Message {
                         line,
                         channel: channel.into(),
@@ -152,6 +174,16 @@ impl Decoder {
                 }
             }
         }
+    }
+}
+
+/// A payload's limits: PostgreSQL's for a notification, or only those of `text` (no NUL) for
+/// a journal record.
+pub fn check_text(payload: &str, durable: bool) -> Result<(), String> {
+    if durable {
+        check_nul(payload)
+    } else {
+        check_payload(payload)
     }
 }
 
@@ -176,7 +208,7 @@ struct Record<'a> {
 }
 
 /// Channel and payload of one NDJSON line, or `None` for an event line (a listener's gap).
-fn record(text: &str, json: bool) -> Result<Option<(String, String)>, String> {
+fn record(text: &str, json: bool, durable: bool) -> Result<Option<(String, String)>, String> {
     let record: Record = serde_json::from_str(text).map_err(|e| unreadable(text, &e))?;
     if record.event.is_some() {
         return Ok(None);
@@ -189,7 +221,7 @@ fn record(text: &str, json: bool) -> Result<Option<(String, String)>, String> {
         compact(raw)
     };
     check_channel(&channel)?;
-    check_payload(&payload)?;
+    check_text(&payload, durable)?;
     check_json(&payload, json)?;
     Ok(Some((channel, payload)))
 }
@@ -253,7 +285,7 @@ pub fn read(
     let mut line = 0;
     loop {
         let mut record = Vec::new();
-        match read_record(&mut reader, end, &mut record) {
+        match read_record(&mut reader, end, decoder.max_record(), &mut record) {
             Ok((0, _)) => return,
             Ok((mut length, terminated)) => {
                 line += 1;
@@ -281,11 +313,12 @@ pub fn read(
 }
 
 /// Read one record, through its `end` byte or to the end of input, into `record`, keeping at
-/// most [`MAX_RECORD`] bytes of it; returns its whole length (0 at the end of input) and
+/// most `max` bytes of it; returns its whole length (0 at the end of input) and
 /// whether it ended with `end`.
 fn read_record(
     reader: &mut impl BufRead,
     end: u8,
+    max: usize,
     record: &mut Vec<u8>,
 ) -> std::io::Result<(usize, bool)> {
     let mut length = 0;
@@ -302,7 +335,7 @@ fn read_record(
             Some(at) => (at + 1, true),
             None => (buf.len(), false),
         };
-        let room = MAX_RECORD.saturating_sub(record.len());
+        let room = max.saturating_sub(record.len());
         record.extend_from_slice(&buf[..taken.min(room)]);
         length += taken;
         reader.consume(taken);
@@ -339,6 +372,7 @@ mod tests {
             channels: vec!["c".into()],
             skip_empty: false,
             json: false,
+            durable: false,
         }
     }
 
@@ -383,6 +417,7 @@ mod tests {
             channels: vec!["x".into(), "y".into()],
             skip_empty: true,
             json: false,
+            durable: false,
         };
         let got = events(b"\na\n", Framing::Newline, decoder);
         assert_eq!(described(&got), ["2:x:a", "2:y:a"]);
@@ -394,6 +429,7 @@ mod tests {
             channels: vec!["c".into()],
             skip_empty: false,
             json: true,
+            durable: false,
         };
         let got = events(b"{}\nnope\n\xff\n[1]\n", Framing::Newline, decoder);
         assert_eq!(
@@ -415,7 +451,14 @@ not json
 {"channel":"A","channel":"B","payload":"p"}
 [1]
 "#;
-        let got = events(input, Framing::Newline, Decoder::Records { json: false });
+        let got = events(
+            input,
+            Framing::Newline,
+            Decoder::Records {
+                json: false,
+                durable: false,
+            },
+        );
         assert_eq!(
             described(&got),
             [

@@ -4,11 +4,18 @@
 //! server planning each one. One server backend is the bottleneck of a fast stream, so the usual
 //! batch (one channel, payloads without a newline) travels as one newline-joined text that
 //! `string_to_table` splits: much cheaper for the server than parsing a text array.
+//!
+//! A [`Dialect`] holds the statements of a run: plain notifications, or (`--durable`) the
+//! journal's: the same inputs appended to the journal, with one `FIRST..LAST` notification per
+//! channel and transaction (see `journal::wire`), and a lone record through `publish()`.
 
 use super::batch::Batch;
 use super::source::Message;
+use crate::journal::{wire, Names};
 use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::Query;
+use sqlx::AssertSqlSafe;
+use std::sync::Arc;
 
 /// One batch as one statement, for batches on one channel whose payloads hold no newline (the
 /// usual case: half the data, and the cheapest to split). `pg_notify` is called inside
@@ -18,31 +25,180 @@ use sqlx::query::Query;
 /// returned them (nothing between them can reorder; the order test sends 100 000 lines). A
 /// batch has two or more payloads, so the joined text has a separator and splits into exactly
 /// as many fields, empty ones included.
-const LINES: Statement = Statement {
-    name: "pgpubsub_lines",
-    params: "text, text",
-    text: "SELECT count(pg_notify($1, p)) FROM string_to_table($2, E'\\n') AS t(p)",
-};
+const LINES: &str = "SELECT count(pg_notify($1, p)) FROM string_to_table($2, E'\\n') AS t(p)";
 /// The same for one channel when a payload holds a newline (`--null` or `--from-json` input).
-const ONE_CHANNEL: Statement = Statement {
-    name: "pgpubsub_one",
-    params: "text, text[]",
-    text: "SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS t(p)",
-};
+const ONE_CHANNEL: &str = "SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS t(p)";
 /// The same for batches that name several channels (`--also`, `--from-json`).
-const MANY_CHANNELS: Statement = Statement {
-    name: "pgpubsub_many",
-    params: "text[], text[]",
-    text: "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)",
-};
+const MANY_CHANNELS: &str =
+    "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS t(c, p)";
+/// A lone message's statement: the plain call, cheaper to run (and an empty payload alone
+/// would split into no field at all).
+const LONE: &str = "SELECT pg_notify($1, $2)";
 
 /// A batch statement: its text takes `$1` then `$2`, once each.
+#[derive(Debug)]
 struct Statement {
     /// Its name when prepared.
     name: &'static str,
     /// Its parameter types when prepared.
     params: &'static str,
-    text: &'static str,
+    text: String,
+}
+
+/// The statements of one run.
+#[derive(Debug)]
+pub struct Dialect {
+    lone: String,
+    lines: Statement,
+    one_channel: Statement,
+    many_channels: Statement,
+}
+
+impl Dialect {
+    /// Plain notifications.
+    pub fn plain() -> Arc<Dialect> {
+        Arc::new(Dialect {
+            lone: LONE.to_string(),
+            lines: Statement {
+                name: "pgpubsub_lines",
+                params: "text, text",
+                text: LINES.to_string(),
+            },
+            one_channel: Statement {
+                name: "pgpubsub_one",
+                params: "text, text[]",
+                text: ONE_CHANNEL.to_string(),
+            },
+            many_channels: Statement {
+                name: "pgpubsub_many",
+                params: "text[], text[]",
+                text: MANY_CHANNELS.to_string(),
+            },
+        })
+    }
+
+    /// Records appended to the journal `names`, each batch in input order (positions follow
+    /// it), notified once per channel with the range of positions. The parameters are taken
+    /// in a CTE so that each is named once. `xid` is listed first, so that each row takes its
+    /// transaction id before its position (see `journal::sql`).
+    pub fn durable(names: &Names) -> Arc<Dialect> {
+        let journal = &names.journal;
+        let insert = |params: &str, rows: &str| {
+            format!(
+                "WITH a AS (SELECT {params}), r AS (INSERT INTO {journal} (xid, channel, payload) \
+                 SELECT pg_catalog.pg_current_xact_id(), {rows} RETURNING \"position\", channel) \
+                 SELECT count(pg_catalog.pg_notify(channel, {})) FROM (SELECT channel, \
+                 min(\"position\") AS first, max(\"position\") AS last FROM r GROUP BY channel) g",
+                wire::range("first", "last")
+            )
+        };
+        Arc::new(Dialect {
+            lone: format!("SELECT {}($1, $2)", names.publish),
+            lines: Statement {
+                name: "pgpubsub_durable_lines",
+                params: "text, text",
+                text: insert(
+                    "$1::text AS c, $2::text AS t",
+                    "a.c, p FROM a, pg_catalog.string_to_table(a.t, E'\\n') AS t(p)",
+                ),
+            },
+            one_channel: Statement {
+                name: "pgpubsub_durable_one",
+                params: "text, text[]",
+                text: insert(
+                    "$1::text AS c, $2::text[] AS t",
+                    "a.c, p FROM a, unnest(a.t) AS t(p)",
+                ),
+            },
+            many_channels: Statement {
+                name: "pgpubsub_durable_many",
+                params: "text[], text[]",
+                text: insert(
+                    "$1::text[] AS c, $2::text[] AS t",
+                    "u.c, u.p FROM a, unnest(a.c, a.t) AS u(c, p)",
+                ),
+            },
+        })
+    }
+
+    /// Prepares the statements in a session, for [`Dialect::render`]'s EXECUTE.
+    pub fn prepare(&self) -> String {
+        [&self.lines, &self.one_channel, &self.many_channels]
+            .map(|s| format!("PREPARE {}({}) AS {};", s.name, s.params, s.text))
+            .concat()
+    }
+
+    /// A batch's statement with bind parameters, as an unnamed statement: a named one would
+    /// stay in the server session, where behind a transaction-mode pooler another client (or
+    /// this one, lent another session) could meet it or miss it.
+    pub fn bound<'a>(&'a self, batch: &'a Batch) -> Query<'a, Postgres, PgArguments> {
+        let payloads = || batch.messages.iter().map(|m| m.payload.as_str());
+        let query = match Form::of(batch) {
+            Form::Lone(message) => sqlx::query(AssertSqlSafe(self.lone.as_str()))
+                .bind(&*message.channel)
+                .bind(&message.payload),
+            Form::Lines(channel) => sqlx::query(AssertSqlSafe(self.lines.text.as_str()))
+                .bind(channel)
+                .bind(joined(payloads())),
+            Form::OneChannel(channel) => sqlx::query(AssertSqlSafe(self.one_channel.text.as_str()))
+                .bind(channel)
+                .bind(payloads().collect::<Vec<_>>()),
+            Form::ManyChannels => {
+                let channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
+                sqlx::query(AssertSqlSafe(self.many_channels.text.as_str()))
+                    .bind(channels)
+                    .bind(payloads().collect::<Vec<_>>())
+            }
+        };
+        query.persistent(false)
+    }
+
+    /// `BEGIN; <statement>; COMMIT;` for each batch.
+    pub fn render_all(&self, batches: &[Batch], statements: Statements) -> String {
+        let mut sql = String::new();
+        for batch in batches {
+            self.render(&mut sql, batch, statements);
+        }
+        sql
+    }
+
+    /// Append `BEGIN; <statement>; COMMIT;`: the statement of [`Dialect::bound`] with every
+    /// text as an escaped literal.
+    pub fn render(&self, sql: &mut String, batch: &Batch, statements: Statements) {
+        sql.push_str("BEGIN;");
+        let messages = batch.messages.as_slice();
+        let payloads = || messages.iter().map(|m| &*m.payload);
+        match Form::of(batch) {
+            Form::Lone(message) => {
+                let (before, rest) = self.lone.split_once("$1").expect("$1 in statement");
+                let (middle, after) = rest.split_once("$2").expect("$2 after $1");
+                sql.push_str(before);
+                push_literal(sql, [&*message.channel]);
+                sql.push_str(middle);
+                push_literal(sql, [&*message.payload]);
+                sql.push_str(after);
+            }
+            Form::Lines(channel) => self.lines.push_call(
+                sql,
+                statements,
+                |sql| push_literal(sql, [channel]),
+                |sql| push_literal(sql, payloads()),
+            ),
+            Form::OneChannel(channel) => self.one_channel.push_call(
+                sql,
+                statements,
+                |sql| push_literal(sql, [channel]),
+                |sql| push_array(sql, payloads()),
+            ),
+            Form::ManyChannels => self.many_channels.push_call(
+                sql,
+                statements,
+                |sql| push_array(sql, messages.iter().map(|m| &*m.channel)),
+                |sql| push_array(sql, payloads()),
+            ),
+        }
+        sql.push_str(";COMMIT;");
+    }
 }
 
 impl Statement {
@@ -78,8 +234,8 @@ impl Statement {
 /// How pipelined round trips call the batch statements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Statements {
-    /// EXECUTE statements prepared once per connection ([`prepare`]): the server need not
-    /// parse and plan each transaction's statement.
+    /// EXECUTE statements prepared once per connection ([`Dialect::prepare`]): the server need
+    /// not parse and plan each transaction's statement.
     Prepared,
     /// The statement written out in every transaction, for connections whose server session
     /// can change between round trips (a transaction-mode pooler): there a prepared statement
@@ -87,26 +243,15 @@ pub enum Statements {
     Inline,
 }
 
-/// Prepares the statements in a session, for [`render`]'s EXECUTE.
-pub fn prepare() -> String {
-    [LINES, ONE_CHANNEL, MANY_CHANNELS]
-        .map(|s| format!("PREPARE {}({}) AS {};", s.name, s.params, s.text))
-        .concat()
-}
-
-/// A lone message's statement: the plain call, cheaper to run (and an empty payload alone
-/// would split into no field at all).
-const LONE: &str = "SELECT pg_notify($1, $2)";
-
 /// Which statement sends a batch.
 enum Form<'a> {
-    /// [`LONE`] for this message.
+    /// The lone statement for this message.
     Lone(&'a Message),
-    /// [`LINES`] on this channel.
+    /// The lines statement on this channel.
     Lines(&'a str),
-    /// [`ONE_CHANNEL`] on this channel.
+    /// The one-channel statement on this channel.
     OneChannel(&'a str),
-    /// [`MANY_CHANNELS`].
+    /// The many-channels statement.
     ManyChannels,
 }
 
@@ -128,82 +273,12 @@ impl<'a> Form<'a> {
     }
 }
 
-/// A batch's statement with bind parameters, as an unnamed statement: a named one would stay
-/// in the server session, where behind a transaction-mode pooler another client (or this one,
-/// lent another session) could meet it or miss it.
-pub fn bound(batch: &Batch) -> Query<'_, Postgres, PgArguments> {
-    let payloads = || batch.messages.iter().map(|m| m.payload.as_str());
-    let query = match Form::of(batch) {
-        Form::Lone(message) => sqlx::query(LONE)
-            .bind(&*message.channel)
-            .bind(&message.payload),
-        Form::Lines(channel) => sqlx::query(LINES.text)
-            .bind(channel)
-            .bind(joined(payloads())),
-        Form::OneChannel(channel) => sqlx::query(ONE_CHANNEL.text)
-            .bind(channel)
-            .bind(payloads().collect::<Vec<_>>()),
-        Form::ManyChannels => {
-            let channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
-            sqlx::query(MANY_CHANNELS.text)
-                .bind(channels)
-                .bind(payloads().collect::<Vec<_>>())
-        }
-    };
-    query.persistent(false)
-}
-
-/// The texts joined by newlines, as [`LINES`] splits them.
+/// The texts joined by newlines, as the lines statement splits them.
 fn joined<'a>(texts: impl Iterator<Item = &'a str>) -> String {
     texts.collect::<Vec<_>>().join("\n")
 }
 
-/// `BEGIN; <statement>; COMMIT;` for each batch.
-pub fn render_all(batches: &[Batch], statements: Statements) -> String {
-    let mut sql = String::new();
-    for batch in batches {
-        render(&mut sql, batch, statements);
-    }
-    sql
-}
-
-/// Append `BEGIN; <statement>; COMMIT;`: the statement of [`bound`] with every text as an
-/// escaped literal (a lone message gets the plain `pg_notify` call, cheaper to run).
-pub fn render(sql: &mut String, batch: &Batch, statements: Statements) {
-    sql.push_str("BEGIN;");
-    let messages = batch.messages.as_slice();
-    let payloads = || messages.iter().map(|m| &*m.payload);
-    match Form::of(batch) {
-        Form::Lone(message) => {
-            sql.push_str("SELECT pg_notify(");
-            push_literal(sql, [&*message.channel]);
-            sql.push(',');
-            push_literal(sql, [&*message.payload]);
-            sql.push(')');
-        }
-        Form::Lines(channel) => LINES.push_call(
-            sql,
-            statements,
-            |sql| push_literal(sql, [channel]),
-            |sql| push_literal(sql, payloads()),
-        ),
-        Form::OneChannel(channel) => ONE_CHANNEL.push_call(
-            sql,
-            statements,
-            |sql| push_literal(sql, [channel]),
-            |sql| push_array(sql, payloads()),
-        ),
-        Form::ManyChannels => MANY_CHANNELS.push_call(
-            sql,
-            statements,
-            |sql| push_array(sql, messages.iter().map(|m| &*m.channel)),
-            |sql| push_array(sql, payloads()),
-        ),
-    }
-    sql.push_str(";COMMIT;");
-}
-
-/// An `E'...'` literal of `texts` joined by newlines (as [`LINES`] splits them): with
+/// An `E'...'` literal of `texts` joined by newlines (as the lines statement splits them): with
 /// backslashes and quotes doubled it means exactly that text, whatever
 /// `standard_conforming_strings` says, so no input can end it early.
 fn push_literal<'a>(sql: &mut String, texts: impl IntoIterator<Item = &'a str>) {
@@ -268,6 +343,7 @@ mod tests {
 
     #[test]
     fn statements_render_prepared_or_inline() {
+        let plain = Dialect::plain();
         let batch = Batch::of(
             ["a", "it's"]
                 .map(|payload| Message {
@@ -278,11 +354,11 @@ mod tests {
                 .to_vec(),
         );
         assert_eq!(
-            render_all(std::slice::from_ref(&batch), Statements::Prepared),
+            plain.render_all(std::slice::from_ref(&batch), Statements::Prepared),
             "BEGIN;EXECUTE pgpubsub_lines(E'c',E'a\nit''s');COMMIT;"
         );
         assert_eq!(
-            render_all(&[batch], Statements::Inline),
+            plain.render_all(&[batch], Statements::Inline),
             "BEGIN;SELECT count(pg_notify(E'c', p)) FROM string_to_table(E'a\nit''s', \
              E'\\n') AS t(p);COMMIT;"
         );

@@ -10,9 +10,11 @@ use super::batch::{Batcher, Policy};
 use super::report::counted;
 use super::send::{Round, Sender};
 use super::source::{self, Decoder, Event, Framing, Input};
+use super::sql::Dialect;
 use crate::error::{usage, warn, Error, Exit, Result};
 use anyhow::anyhow;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Rounds that may wait for the sender; past that, reading stops and the producer blocks.
@@ -21,6 +23,7 @@ const QUEUED: usize = 4;
 /// How stdin is read and sent.
 #[derive(Debug)]
 pub struct Stream {
+    pub dialect: Arc<Dialect>,
     pub framing: Framing,
     pub decoder: Decoder,
     pub policy: Policy,
@@ -47,12 +50,13 @@ enum Stop {
 
 /// Send all of stdin; exit 2 if invalid lines were skipped.
 pub async fn run(stream: Stream, sender: &mut Sender) -> Result<Exit> {
+    let stream_dialect = stream.dialect.clone();
     let (tx, mut rx) = mpsc::channel(QUEUED);
     let (spent_tx, spent) = std::sync::mpsc::channel();
     // A plain thread, not the runtime's: exiting must never wait for a producer that is quiet.
     std::thread::spawn(move || produce(std::io::stdin(), &stream, &tx, &spent));
     while let Some(item) = rx.recv().await {
-        let mut round = Round::default();
+        let mut round = Round::new(&stream_dialect);
         let mut stop = take(item, &mut round, sender);
         while stop.is_none() && !round.is_full() {
             match rx.try_recv() {
@@ -111,14 +115,15 @@ fn produce(
     spent: &std::sync::mpsc::Receiver<Round>,
 ) {
     let streaming = matches!(stream.policy, Policy::Streaming);
-    let mut batcher = Batcher::new(stream.policy);
-    let mut round = Round::default();
+    let mut batcher = Batcher::new(stream.policy, stream.decoder.folds());
+    let mut round = Round::new(&stream.dialect);
     let hand_over = |round: &mut Round| {
         spent.try_iter().for_each(drop);
         if round.is_empty() {
             ControlFlow::Continue(())
         } else {
-            send(tx, Item::Round(std::mem::take(round)))
+            let full = std::mem::replace(round, Round::new(&stream.dialect));
+            send(tx, Item::Round(full))
         }
     };
     let mut stop = None;

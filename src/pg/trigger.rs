@@ -68,6 +68,9 @@ pub struct Marker {
     pub columns: Option<Vec<String>>,
     /// The primary key columns sent when a row is too long; empty for a key-less table.
     pub key: Vec<String>,
+    /// `--durable`: rows go to the journal in this schema (whole, whatever their length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
 }
 
 impl Marker {
@@ -276,7 +279,9 @@ pub fn uninstall(remove: &[Installed], others: &[Installed]) -> Vec<String> {
 /// The plpgsql body: one branch per event asked for, each with its fallback, checked only
 /// when the full payload is too long. `pg_notify` is called in an assignment rather than by
 /// PERFORM: an assignment is evaluated as a simple expression, while PERFORM starts an executor
-/// for every row, which made the trigger cost 15 % more per row than the seed's.
+/// for every row, which made the trigger cost 15 % more per row than the seed's. A durable
+/// trigger hands the whole payload to the journal's `publish()`, which has no length limit
+/// (the notification then carries only the position), so it needs no fallback.
 ///
 /// On a partitioned table a row trigger fires on the partition the row is in (TG_TABLE_NAME
 /// names it) while a TRUNCATE trigger fires on the table truncated, so every event names the
@@ -302,11 +307,16 @@ fn body(spec: &Spec) -> String {
         Some(columns) => fields(var, columns),
     };
     let key = |var: &str| fields(var, &marker.key);
-    let notify = |payload: &str| {
-        format!(
+    let notify = |payload: &str| match &marker.journal {
+        Some(schema) => format!(
+            "sent := {}({}, {payload})::text;",
+            qualified(schema, "publish"),
+            literal(&marker.channel)
+        ),
+        None => format!(
             "sent := pg_catalog.pg_notify({}, {payload})::text;",
             literal(&marker.channel)
-        )
+        ),
     };
 
     let mut sql = String::from(
@@ -341,8 +351,12 @@ fn body(spec: &Spec) -> String {
                 object(&format!("{keys}, 'truncated', true"))
             )
         };
+        let check = match marker.journal {
+            Some(_) => String::new(),
+            None => format!("\n    IF {too_long} THEN\n      {fallback}\n    END IF;"),
+        };
         sql.push_str(&format!(
-            "  {}IF TG_OP = '{}' THEN\n    payload := {};\n    IF {too_long} THEN\n      {fallback}\n    END IF;\n",
+            "  {}IF TG_OP = '{}' THEN\n    payload := {};{check}\n",
             if first { "" } else { "ELS" },
             event.keyword(),
             object(&full),
@@ -381,6 +395,7 @@ mod tests {
                 events: events.to_vec(),
                 columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),
                 key: key.iter().map(|s| s.to_string()).collect(),
+                journal: None,
             },
         }
     }
@@ -430,6 +445,22 @@ mod tests {
         let sql = install(&spec(&[Event::Truncate], None, &[]), &[]).to_sql();
         assert!(sql.contains("FOR EACH STATEMENT"), "{sql}");
         assert!(!sql.contains("FOR EACH ROW"), "{sql}");
+    }
+
+    #[test]
+    fn durable_triggers_publish_whole_rows_into_the_journal() {
+        let mut durable = spec(&ALL, None, &["id"]);
+        durable.marker.journal = Some("my \"journal\"".into());
+        let sql = install(&durable, &[]).to_sql();
+        assert!(
+            sql.contains("sent := \"my \"\"journal\"\"\".\"publish\"('it''s', payload)::text;"),
+            "{sql}"
+        );
+        assert!(
+            !sql.contains("truncated") && !sql.contains("octet_length"),
+            "{sql}"
+        );
+        assert!(!sql.contains("pg_catalog.pg_notify("), "{sql}");
     }
 
     #[test]

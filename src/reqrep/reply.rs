@@ -108,8 +108,14 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
             }
             Item::Lost(failure) => {
                 drop(session);
-                let reopening =
-                    session::reopen(conn, &channels, upkeep, &failure, settings.verbose);
+                let reopening = session::reopen(
+                    conn,
+                    &channels,
+                    upkeep,
+                    &failure,
+                    settings.verbose,
+                    session::LOST,
+                );
                 session = match ctx.guard(async { Ok::<_, Error>(reopening.await) }).await {
                     Ok((session, _down)) => session,
                     Err(Error::Stopped(signal)) => break signal,

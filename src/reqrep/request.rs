@@ -198,6 +198,7 @@ impl<'a> Asker<'a> {
             channels: vec![self.settings.channel.as_str().into()],
             skip_empty: false,
             json: false,
+            durable: false,
         };
         // A plain thread: exiting must never wait for a quiet stdin.
         std::thread::spawn(move || {

@@ -206,6 +206,17 @@ impl Auth {
         Ok(auth)
     }
 
+    /// The secret files (token file, HS256 secret) that users other than the owner may read.
+    pub fn exposed(files: &AuthFiles) -> Vec<&Path> {
+        use std::os::unix::fs::MetadataExt;
+        [&files.tokens, &files.jwt_secret]
+            .into_iter()
+            .flatten()
+            .filter(|path| std::fs::metadata(path).is_ok_and(|m| m.mode() & 0o077 != 0))
+            .map(|path| path.as_path())
+            .collect()
+    }
+
     /// Whether requests must authenticate.
     pub fn required(&self) -> bool {
         self.required

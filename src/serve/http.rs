@@ -8,6 +8,7 @@
 use super::access::{check, Auth, Grant, Patterns, Refusal};
 use super::hub::Hub;
 use super::metrics::Metrics;
+use super::net::Wire;
 use crate::limits::{check_payload, MAX_PAYLOAD_BYTES};
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -17,15 +18,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-/// The connection a request came on, put into each request by the server loop: a stream
-/// cut off for falling behind can end its connection with it.
-#[derive(Clone)]
-pub struct Conn {
-    pub kill: Arc<Notify>,
-}
 
 /// Everything a request handler needs.
 pub struct App {
@@ -39,6 +32,10 @@ pub struct App {
 }
 
 type Shared = State<Arc<App>>;
+
+/// Most channels one stream may ask for: each costs the database session a LISTEN, and the
+/// server checks every notification against the session's channels.
+const MAX_CHANNELS: usize = 100;
 
 /// The routes, with CORS when origins are allowed.
 pub fn router(app: App) -> Router {
@@ -84,7 +81,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// `GET /listen?channel=A&channel=B`: an event stream of those channels.
 async fn listen(
     State(app): Shared,
-    Extension(conn): Extension<Conn>,
+    Extension(wire): Extension<Arc<Wire>>,
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
@@ -105,16 +102,19 @@ async fn listen(
             "no channel: GET /listen?channel=NAME (repeat channel= for more)",
         ));
     }
+    if channels.len() > MAX_CHANNELS {
+        return app.refused(refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("at most {MAX_CHANNELS} channels per stream"),
+        ));
+    }
     for channel in &channels {
         if let Err(refusal) = check(&app.served, &grant, channel, false) {
             return app.refused(refusal.into_response());
         }
     }
     let resumed = parts.headers.contains_key("last-event-id");
-    let Some(stream) = app
-        .hub
-        .subscribe(channels, grant.expires, resumed, conn.kill)
-    else {
+    let Some(stream) = app.hub.subscribe(channels, grant.expires, resumed, wire) else {
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "too many subscribers (serve --max-subscribers); try again later",
@@ -129,6 +129,9 @@ async fn listen(
         (header::CACHE_CONTROL, "no-store"),
         // nginx: pass each event on at once instead of buffering the response.
         (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        // A stream ends only when it must (cut off, expired, shutdown): then the connection
+        // goes too, so that one whose reader stalls can be closed without a doubt.
+        (header::CONNECTION, "close"),
     ];
     (headers, Body::new(stream)).into_response()
 }

@@ -7,8 +7,10 @@
 //! LISTENed again, and every subscriber is told how long the gap was (`reconnected`).
 
 use super::metrics::Metrics;
-use super::stream::{Offer, Stream, Sub, SubId};
+use super::net::Wire;
+use super::stream::{Offer, Piece, Stream, Sub, SubId};
 use crate::connect::ConnSettings;
+use crate::error::note;
 use crate::output::{Event, Format, Printer, Record};
 use crate::session::{self, Failure, Item, Session, Upkeep};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -24,12 +26,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// How long a stream that has to end (cut off, expired; at shutdown, any) may go without its
-/// reader taking anything before its connection is closed anyway.
+/// How long the connection of a stream that has to end (cut off, expired; at shutdown, any)
+/// may go without a byte written to it before it is closed anyway.
 pub const FINAL_GRACE: Duration = Duration::from_secs(2);
 
 /// The SSE id of a stream's first event on plain channels: a client that reconnects sends it
@@ -146,13 +148,13 @@ impl Hub {
 
     /// Subscribe to `channels` (already checked and allowed): the response body, which starts
     /// with a `listening` event once the session listens on all of them; `None` when the
-    /// subscriber limit is reached. `kill` ends the connection outright.
+    /// subscriber limit is reached. `wire` is the connection it goes out on.
     pub fn subscribe(
         &self,
         channels: Vec<String>,
         expires: Option<SystemTime>,
         resumed: bool,
-        kill: Arc<Notify>,
+        wire: Arc<Wire>,
     ) -> Option<Stream> {
         let max = self.max_subscribers;
         self.metrics
@@ -162,7 +164,7 @@ impl Hub {
             })
             .ok()?;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let sub = Arc::new(Sub::new(id, channels, self.buffer, kill));
+        let sub = Arc::new(Sub::new(id, channels, self.buffer, wire));
         let stream = Stream::new(sub.clone(), self.gone.clone(), self.metrics.clone());
         Metrics::count(&self.metrics.subscriptions);
         let _ = self.commands.send(Command::Subscribe {
@@ -235,7 +237,7 @@ struct Fanout {
     channels: Map<String, Chan>,
     members: Map<SubId, Member>,
     printer: Printer,
-    /// Where frames are rendered; each batch's frames are split off it.
+    /// Where frames are rendered; each batch is split off it whole.
     buf: BytesMut,
     listens: FuturesUnordered<Confirmation>,
     /// Batches fanned out so far (marks which subscribers a batch has reached).
@@ -310,7 +312,12 @@ impl Fanout {
                     return;
                 }
                 Wake::Command(None) => return,
-                Wake::Gone(id) => self.remove(id),
+                Wake::Gone(id) => {
+                    if let Some(member) = self.members.get(&id) {
+                        self.say(&member.sub, "gone");
+                    }
+                    self.remove(id)
+                }
                 Wake::Confirmed((channel, request, true)) => self.confirmed(&channel, request),
                 Wake::Confirmed(_) => {}
                 Wake::Item(Item::Batch(batch)) => {
@@ -440,6 +447,7 @@ impl Fanout {
             return;
         };
         let sub = member.sub.clone();
+        self.say(&sub, "subscribed");
         for channel in &sub.channels {
             if let Some(chan) = self.channels.get_mut(channel) {
                 chan.members.insert(id, sub.clone());
@@ -485,15 +493,18 @@ impl Fanout {
     }
 
     /// Render each notification once and queue it for every subscriber of its channel, in
-    /// arrival order; cut off those whose queue is full.
+    /// arrival order; cut off those that are too far behind. The batch is rendered into one
+    /// buffer, and a subscriber is given each run of its frames as one shared piece of it.
     fn fan_out(&mut self, batch: &[PgNotification]) {
         self.metrics
             .received
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let received_at = SystemTime::now();
-        let mut frames = Vec::with_capacity(batch.len());
+        // Where frame i ends in the rendered batch.
+        let mut ends = Vec::with_capacity(batch.len());
         for notification in batch {
             let record = Record {
+                position: None,
                 channel: notification.channel(),
                 payload: notification.payload(),
                 pid: notification.process_id(),
@@ -503,8 +514,13 @@ impl Fanout {
             let _ = out.write_all(b"data: ");
             let _ = self.printer.record(&mut out, &record);
             let _ = out.write_all(b"\n");
-            frames.push(self.buf.split().freeze());
+            ends.push(self.buf.len());
         }
+        let rendered = self.buf.split().freeze();
+        let piece = |from: usize, to: usize| Piece {
+            bytes: rendered.slice(if from == 0 { 0 } else { ends[from - 1] }..ends[to - 1]),
+            notifications: (to - from) as u32,
+        };
         // Positions in the batch, by channel.
         let mut by_channel: Map<&str, Vec<usize>> = Map::default();
         for (i, notification) in batch.iter().enumerate() {
@@ -522,7 +538,7 @@ impl Fanout {
             };
             for sub in chan.members.values() {
                 let offer = if sub.channels.len() == 1 {
-                    sub.offer(positions.iter().map(|&i| frames[i].clone()))
+                    sub.offer(runs(positions).map(|(from, to)| piece(from, to)))
                 } else if sub.stamp.swap(stamp, Ordering::Relaxed) != stamp {
                     // Several of its channels may be in this batch: in arrival order.
                     let mut mine: Vec<usize> = sub
@@ -533,7 +549,7 @@ impl Fanout {
                         .copied()
                         .collect();
                     mine.sort_unstable();
-                    sub.offer(mine.into_iter().map(|i| frames[i].clone()))
+                    sub.offer(runs(&mine).map(|(from, to)| piece(from, to)))
                 } else {
                     continue;
                 };
@@ -550,7 +566,8 @@ impl Fanout {
     /// `sub` fell a whole buffer behind: replace what it has queued with an `overflow` event
     /// saying how many notifications it lost, and close its connection if it does not read
     /// even that.
-    fn cut_off(&mut self, sub: &Arc<Sub>, lost: u64) {
+    fn cut_off(&mut self, sub: &Sub, lost: u64) {
+        self.say(sub, &format!("cut off, {lost} notifications behind"));
         let frame = self.event(&Event::Overflow { lost });
         sub.end(frame, true);
         self.metrics.dropped.fetch_add(lost, Ordering::Relaxed);
@@ -581,7 +598,7 @@ impl Fanout {
         let (conn, upkeep, verbose) = (self.conn.clone(), self.plan.upkeep, self.plan.verbose);
         self.reopening = Some(Box::pin(async move {
             let (session, down) =
-                session::reopen(&conn, &channels, upkeep, &failure, verbose).await;
+                session::reopen(&conn, &channels, upkeep, &failure, verbose, session::LOST).await;
             (session, down, channels)
         }));
     }
@@ -631,6 +648,7 @@ impl Fanout {
             self.expiries.pop();
             if let Some(member) = self.members.get(&id) {
                 let sub = member.sub.clone();
+                self.say(&sub, "its credential expired");
                 let frame = self.event(&Event::Expired);
                 sub.end(frame, false);
                 self.remove(id);
@@ -649,6 +667,18 @@ impl Fanout {
         self.channels.clear();
         self.session = None;
         *self.shared.pool.lock().unwrap() = None;
+    }
+
+    /// With --verbose, what happened to subscriber `sub`, on stderr.
+    fn say(&self, sub: &Sub, what: &str) {
+        if self.plan.verbose {
+            note(format!(
+                "subscriber {} from {} ({}): {what}",
+                sub.id,
+                sub.wire.peer,
+                sub.channels.join(", ")
+            ));
+        }
     }
 
     /// Queue `frame` for every subscriber.
@@ -676,6 +706,21 @@ impl Fanout {
     }
 }
 
+/// The runs of consecutive positions in `positions` (ascending), as `from..to` ranges.
+fn runs(positions: &[usize]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut rest = positions;
+    std::iter::from_fn(move || {
+        let (&first, _) = rest.split_first()?;
+        let len = rest
+            .iter()
+            .enumerate()
+            .take_while(|&(k, &p)| p == first + k)
+            .count();
+        rest = &rest[len..];
+        Some((first, first + len))
+    })
+}
+
 /// The next item of the session, or never while there is none.
 async fn recv(session: &mut Option<Session>) -> Item {
     match session {
@@ -692,23 +737,35 @@ async fn reopened(reopening: &mut Option<Reopening>) -> (Session, Duration, Vec<
     }
 }
 
-/// Close the connection of `sub` (whose stream must end) once its reader has taken nothing for
-/// [`FINAL_GRACE`]: a reader that still reads gets everything up to its final event.
-fn close_later(sub: &Arc<Sub>) {
-    let sub = sub.clone();
+/// Close the connection of `sub` (whose stream must end) once nothing has been written to it
+/// for [`FINAL_GRACE`]: a reader that still reads gets everything up to its final event.
+fn close_later(sub: &Sub) {
+    let wire = sub.wire.clone();
     tokio::spawn(async move {
-        let mut seen = u64::MAX;
+        let mut seen = None;
         loop {
             tokio::time::sleep(FINAL_GRACE).await;
-            let progress = sub.progress.load(Ordering::Relaxed);
-            if sub.finished.load(Ordering::Relaxed) {
+            if wire.closed() {
                 return;
             }
-            if progress == seen {
-                sub.kill.notify_one();
+            let written = Some(wire.written());
+            if written == seen {
+                wire.kill();
                 return;
             }
-            seen = progress;
+            seen = written;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_consecutive_positions() {
+        let all: Vec<(usize, usize)> = runs(&[0, 1, 2, 5, 7, 8]).collect();
+        assert_eq!(all, [(0, 3), (5, 6), (7, 9)]);
+        assert_eq!(runs(&[]).count(), 0);
+    }
 }

@@ -45,6 +45,12 @@ pub struct Settings {
 /// is closed, and the run ends by the signal.
 pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let auth = access::Auth::load(&settings.auth).map_err(usage)?;
+    for path in access::Auth::exposed(&settings.auth) {
+        warn(format!(
+            "{} holds secrets but other users may read it (chmod 600 it)",
+            path.display()
+        ));
+    }
     let tls = match &settings.tls {
         Some((cert, key)) => Some(net::tls(cert, key).map_err(usage)?),
         None => None,

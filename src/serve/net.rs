@@ -2,13 +2,15 @@
 //! connections end: when the client goes, when its stream was cut off and it does not read
 //! its final event, or at shutdown (gracefully, then outright after a grace period).
 
-use super::http::Conn;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
@@ -21,6 +23,109 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most bytes hyper buffers per connection beyond what the socket takes; the subscriber's own
 /// queue holds the rest, where its limit applies.
 const MAX_BUFFER: usize = 64 * 1024;
+
+/// What a response knows of the connection it goes out on (each request carries it): how much
+/// has been written to it, whether it is closed, and how to close it outright.
+pub struct Wire {
+    /// The client's address, for messages.
+    pub peer: SocketAddr,
+    written: AtomicU64,
+    closed: AtomicBool,
+    kill: Notify,
+}
+
+impl Wire {
+    pub fn new(peer: SocketAddr) -> Wire {
+        Wire {
+            peer,
+            written: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            kill: Notify::new(),
+        }
+    }
+
+    /// Bytes written to the connection so far (whether its reader still reads).
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Whether the connection has ended.
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Close the connection now, whatever it is doing.
+    pub fn kill(&self) {
+        self.kill.notify_one();
+    }
+}
+
+/// A connection's I/O, counting what is written into its [`Wire`].
+struct Counted<I> {
+    io: I,
+    wire: Arc<Wire>,
+}
+
+impl<I: hyper::rt::Read + Unpin> hyper::rt::Read for Counted<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: hyper::rt::Write + Unpin> hyper::rt::Write for Counted<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.count(&written);
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.count(&written);
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+impl<I> Counted<I> {
+    fn count(&self, written: &Poll<std::io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = written {
+            self.wire.written.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Marks the wire closed when the connection task ends, however it ends.
+struct Closing(Arc<Wire>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Relaxed);
+    }
+}
 
 /// A TLS configuration from a PEM certificate chain and its private key.
 pub fn tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
@@ -150,9 +255,10 @@ async fn accept(
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
         match accepted {
-            Ok((socket, _)) => {
+            Ok((socket, peer)) => {
                 connections.spawn(connection(
                     socket,
+                    peer,
                     tls.clone(),
                     router.clone(),
                     stopped.clone(),
@@ -170,32 +276,42 @@ async fn accept(
 /// Serve one connection until it ends, is killed, or the server stops.
 async fn connection(
     socket: TcpStream,
+    peer: SocketAddr,
     tls: Option<TlsAcceptor>,
     router: Router,
     stopped: watch::Receiver<bool>,
 ) {
     let _ = socket.set_nodelay(true);
-    let kill = Arc::new(Notify::new());
+    let wire = Arc::new(Wire::new(peer));
+    let _closing = Closing(wire.clone());
+    let counted = |io| Counted {
+        io,
+        wire: wire.clone(),
+    };
     match tls {
-        None => http(TokioIo::new(socket), router, kill, stopped).await,
+        None => http(counted(TokioIo::new(socket)), router, &wire, stopped).await,
         Some(acceptor) => {
             let Ok(Ok(socket)) = tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(socket)).await
             else {
                 return;
             };
-            http(TokioIo::new(socket), router, kill, stopped).await
+            let io = Counted {
+                io: TokioIo::new(socket),
+                wire: wire.clone(),
+            };
+            http(io, router, &wire, stopped).await
         }
     }
 }
 
-/// HTTP/1.1 on `io`: each request goes to `router`, carrying this connection's [`Conn`].
-async fn http<I>(io: I, router: Router, kill: Arc<Notify>, mut stopped: watch::Receiver<bool>)
+/// HTTP/1.1 on `io`: each request goes to `router`, carrying this connection's [`Wire`].
+async fn http<I>(io: I, router: Router, wire: &Arc<Wire>, mut stopped: watch::Receiver<bool>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let conn = Conn { kill: kill.clone() };
+    let carried = wire.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        request.extensions_mut().insert(conn.clone());
+        request.extensions_mut().insert(carried.clone());
         tower_service::Service::call(&mut router.clone(), request)
     });
     let connection = hyper::server::conn::http1::Builder::new()
@@ -206,11 +322,11 @@ where
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
-        _ = kill.notified() => return,
+        _ = wire.kill.notified() => return,
         _ = stopped.changed() => connection.as_mut().graceful_shutdown(),
     }
     tokio::select! {
         _ = connection.as_mut() => {}
-        _ = kill.notified() => {}
+        _ = wire.kill.notified() => {}
     }
 }

@@ -1,25 +1,37 @@
 //! One subscriber's side of the fan-out: a bounded queue of SSE frames that the hub fills and
 //! the HTTP response drains. The hub never waits for a subscriber: when a queue is full the
 //! subscriber is cut off (its queue replaced by one final event saying how many notifications
-//! it lost), so a slow reader can delay neither the others nor the database session. The
-//! response takes everything queued in one write, which is what keeps a fast stream cheap.
+//! it lost), so a slow reader can delay neither the others nor the database session. What is
+//! queued are pieces of the hub's rendered batches (a run of consecutive frames of one batch is
+//! one shared piece, not a copy per subscriber), and the response takes what is queued in as
+//! few writes as it can: that is what keeps a fast stream cheap.
 
 use super::metrics::Metrics;
+use super::net::Wire;
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 /// A subscriber's id, unique for the life of the server.
 pub type SubId = u64;
 
-/// Most bytes handed to the connection in one piece.
+/// Most bytes handed to the connection in one piece when small pieces are joined.
 const CHUNK: usize = 64 * 1024;
+/// A piece at least this large goes to the connection as it is (hyper writes several with
+/// one vectored write); smaller ones are joined, to spare a chunk header each.
+const LARGE: usize = 4 * 1024;
+
+/// Rendered frames: `notifications` notification frames (0 for an event or a comment).
+pub struct Piece {
+    pub bytes: Bytes,
+    pub notifications: u32,
+}
 
 /// What the hub and the response share about one subscriber.
 pub struct Sub {
@@ -27,22 +39,19 @@ pub struct Sub {
     /// The channels it asked for, in its order.
     pub channels: Vec<String>,
     queue: Mutex<Queue>,
-    /// Most frames queued before the subscriber is cut off.
+    /// Notifications still queued when more arrive: the subscriber is then cut off.
     capacity: usize,
     /// The hub's mark of the last batch that reached this subscriber (the hub's alone).
     pub stamp: AtomicU64,
-    /// Ends the connection outright (a subscriber that does not even read its final event).
-    pub kill: Arc<Notify>,
-    /// Pieces handed to the connection so far: whether a stuck reader still makes progress.
-    pub progress: AtomicU64,
-    /// The last frame has been handed to the connection.
-    pub finished: AtomicBool,
+    /// The connection it goes out on.
+    pub wire: Arc<Wire>,
 }
 
 #[derive(Default)]
 struct Queue {
-    /// Each frame, and whether it is a notification (rather than an event).
-    frames: VecDeque<(Bytes, bool)>,
+    pieces: VecDeque<Piece>,
+    /// Notifications in `pieces`.
+    notifications: usize,
     /// The last frame, after which the stream ends.
     last: Option<Bytes>,
     /// Set once the stream may not take any more frames.
@@ -54,39 +63,41 @@ struct Queue {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Offer {
     Queued,
-    /// Its queue was full: it lost this many notifications and must be cut off.
+    /// It still had a whole buffer to take: it lost this many notifications and must be cut
+    /// off.
     Full(u64),
     /// It has ended already.
     Ended,
 }
 
 impl Sub {
-    pub fn new(id: SubId, channels: Vec<String>, capacity: usize, kill: Arc<Notify>) -> Sub {
+    pub fn new(id: SubId, channels: Vec<String>, capacity: usize, wire: Arc<Wire>) -> Sub {
         Sub {
             id,
             channels,
             queue: Mutex::new(Queue::default()),
             capacity,
             stamp: AtomicU64::new(0),
-            kill,
-            progress: AtomicU64::new(0),
-            finished: AtomicBool::new(false),
+            wire,
         }
     }
 
-    /// Queue `frames` (notifications that arrived together), unless the subscriber still has
+    /// Queue `pieces` (notifications that arrived together), unless the subscriber still has
     /// a whole buffer of earlier ones to take: then it is too far behind. A burst is taken
     /// whole whatever its size, so the queue holds at most a buffer plus one batch.
-    pub fn offer(&self, frames: impl ExactSizeIterator<Item = Bytes>) -> Offer {
+    pub fn offer(&self, pieces: impl Iterator<Item = Piece>) -> Offer {
         let mut queue = self.lock();
         if queue.ended {
             return Offer::Ended;
         }
-        let n = frames.len();
-        if queue.frames.len() >= self.capacity {
-            return Offer::Full((queue.frames.len() + n) as u64);
+        if queue.notifications >= self.capacity {
+            let arriving: usize = pieces.map(|p| p.notifications as usize).sum();
+            return Offer::Full((queue.notifications + arriving) as u64);
         }
-        queue.frames.extend(frames.map(|f| (f, true)));
+        for piece in pieces {
+            queue.notifications += piece.notifications as usize;
+            queue.pieces.push_back(piece);
+        }
         wake(queue)
     }
 
@@ -94,7 +105,10 @@ impl Sub {
     pub fn event(&self, frame: Bytes) {
         let mut queue = self.lock();
         if !queue.ended {
-            queue.frames.push_back((frame, false));
+            queue.pieces.push_back(Piece {
+                bytes: frame,
+                notifications: 0,
+            });
             wake(queue);
         }
     }
@@ -102,10 +116,10 @@ impl Sub {
     /// Queue a keep-alive comment, unless something is queued already (then the stream is
     /// not idle, or its reader is stuck and more would only pile up).
     pub fn heartbeat(&self, comment: Bytes) {
-        let mut queue = self.lock();
-        if !queue.ended && queue.frames.is_empty() {
-            queue.frames.push_back((comment, false));
-            wake(queue);
+        let queue = self.lock();
+        if queue.pieces.is_empty() {
+            drop(queue);
+            self.event(comment);
         }
     }
 
@@ -117,7 +131,8 @@ impl Sub {
             return 0;
         }
         let discarded = if discard {
-            std::mem::take(&mut queue.frames).len() as u64
+            queue.pieces.clear();
+            std::mem::take(&mut queue.notifications) as u64
         } else {
             0
         };
@@ -176,10 +191,8 @@ impl Body for Stream {
             return Poll::Ready(None);
         }
         let mut queue = self.sub.lock();
-        if !queue.frames.is_empty() {
-            let (chunk, notifications) = take_chunk(&mut queue.frames);
+        if let Some((chunk, notifications)) = take(&mut queue) {
             drop(queue);
-            self.sub.progress.fetch_add(1, Ordering::Relaxed);
             self.metrics
                 .delivered
                 .fetch_add(notifications, Ordering::Relaxed);
@@ -188,7 +201,6 @@ impl Body for Stream {
         if let Some(last) = queue.last.take() {
             drop(queue);
             self.done = true;
-            self.sub.finished.store(true, Ordering::Relaxed);
             return Poll::Ready(Some(Ok(Frame::data(last))));
         }
         if !queue
@@ -213,50 +225,77 @@ impl Drop for Stream {
     }
 }
 
-/// Everything queued (up to [`CHUNK`] bytes, at least one frame) as one piece, and how many
-/// notifications that was. One frame is handed over as it is, without a copy.
-fn take_chunk(frames: &mut VecDeque<(Bytes, bool)>) -> (Bytes, u64) {
-    let (first, notification) = frames.pop_front().expect("not empty");
-    let mut notifications = u64::from(notification);
-    if frames.is_empty() || first.len() >= CHUNK {
-        return (first, notifications);
-    }
-    let mut chunk = BytesMut::with_capacity(CHUNK.min(first.len() * (frames.len() + 1)));
-    chunk.extend_from_slice(&first);
-    while let Some((next, notification)) = frames.front() {
-        if chunk.len() + next.len() > CHUNK {
-            break;
+/// What to hand to the connection next, and how many notifications it holds: a large piece
+/// as it is (no copy), else the small pieces that follow, joined up to [`CHUNK`] bytes.
+fn take(queue: &mut Queue) -> Option<(Bytes, u64)> {
+    let first = queue.pieces.pop_front()?;
+    let mut notifications = u64::from(first.notifications);
+    let joinable = |p: &Piece, len: usize| p.bytes.len() < LARGE && len + p.bytes.len() <= CHUNK;
+    let chunk = match queue.pieces.front() {
+        Some(next) if first.bytes.len() < LARGE && joinable(next, first.bytes.len()) => {
+            let mut chunk = BytesMut::with_capacity(CHUNK.min(LARGE * 4));
+            chunk.extend_from_slice(&first.bytes);
+            while let Some(next) = queue.pieces.front() {
+                if !joinable(next, chunk.len()) {
+                    break;
+                }
+                chunk.extend_from_slice(&next.bytes);
+                notifications += u64::from(next.notifications);
+                queue.pieces.pop_front();
+            }
+            chunk.freeze()
         }
-        chunk.extend_from_slice(next);
-        notifications += u64::from(*notification);
-        frames.pop_front();
-    }
-    (chunk.freeze(), notifications)
+        _ => first.bytes,
+    };
+    queue.notifications -= notifications as usize;
+    Some((chunk, notifications))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_subscriber_a_whole_buffer_behind_is_refused() {
-        let sub = Sub::new(1, vec!["c".into()], 3, Arc::default());
-        let frame = || Bytes::from_static(b"data: x\n\n");
-        assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Queued);
-        assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Queued);
-        assert_eq!(sub.offer([frame(), frame()].into_iter()), Offer::Full(6));
-        assert_eq!(sub.end(Bytes::from_static(b"end"), true), 4);
-        assert_eq!(sub.offer([frame()].into_iter()), Offer::Ended);
+    fn piece(len: usize, notifications: u32) -> Piece {
+        Piece {
+            bytes: Bytes::from(vec![b'x'; len]),
+            notifications,
+        }
     }
 
     #[test]
-    fn chunks_join_frames_up_to_the_limit() {
-        let mut frames: VecDeque<(Bytes, bool)> = (0..3)
-            .map(|_| (Bytes::from(vec![b'x'; 30_000]), true))
-            .collect();
-        let (chunk, taken) = take_chunk(&mut frames);
-        assert_eq!((chunk.len(), taken), (60_000, 2));
-        let (chunk, taken) = take_chunk(&mut frames);
-        assert_eq!((chunk.len(), taken), (30_000, 1));
+    fn a_subscriber_a_whole_buffer_behind_is_refused() {
+        let wire = Arc::new(Wire::new(([127, 0, 0, 1], 1).into()));
+        let sub = Sub::new(1, vec!["c".into()], 3, wire);
+        assert_eq!(sub.offer([piece(9, 2)].into_iter()), Offer::Queued);
+        assert_eq!(sub.offer([piece(9, 2)].into_iter()), Offer::Queued);
+        assert_eq!(
+            sub.offer([piece(9, 1), piece(9, 1)].into_iter()),
+            Offer::Full(6)
+        );
+        assert_eq!(sub.end(Bytes::from_static(b"end"), true), 4);
+        assert_eq!(sub.offer([piece(9, 1)].into_iter()), Offer::Ended);
+    }
+
+    #[test]
+    fn small_pieces_are_joined_and_large_ones_go_as_they_are() {
+        let mut queue = Queue::default();
+        for p in [
+            piece(100, 1),
+            piece(200, 2),
+            piece(0, 0),
+            piece(5000, 30),
+            piece(100, 1),
+        ] {
+            queue.notifications += p.notifications as usize;
+            queue.pieces.push_back(p);
+        }
+        assert_eq!(take(&mut queue).map(|(b, n)| (b.len(), n)), Some((300, 3)));
+        assert_eq!(
+            take(&mut queue).map(|(b, n)| (b.len(), n)),
+            Some((5000, 30))
+        );
+        assert_eq!(take(&mut queue).map(|(b, n)| (b.len(), n)), Some((100, 1)));
+        assert_eq!(queue.notifications, 0);
+        assert!(take(&mut queue).is_none());
     }
 }

@@ -6,6 +6,7 @@
 
 use super::probe::{Server, Session, Snapshot, Visibility};
 use crate::error::Exit;
+use crate::limits::QueueLimit;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +17,10 @@ pub struct Limits {
     pub warn: f64,
     /// How long a session may sit idle in a transaction before it is a suspect.
     pub idle_threshold: Duration,
+    /// A journal whose oldest record is older than this is not being pruned.
+    pub journal_age: Option<Duration>,
+    /// A consumer whose oldest unread record is older than this has fallen behind.
+    pub consumer_lag: Option<Duration>,
 }
 
 /// The queue reading of the previous refresh, for the growth rate.
@@ -69,6 +74,8 @@ pub struct Health {
     pub commit_lock: CommitLock,
     /// What this role may see of other sessions.
     pub visibility: Visibility,
+    /// The journals of durable channels, with their consumers' lag.
+    pub journals: Vec<crate::journal::report::Report>,
     /// What this report cannot tell, in words.
     pub notes: Vec<String>,
     /// This refresh's queue reading, for the next refresh's growth rate.
@@ -109,8 +116,9 @@ fn timestamp(at: SystemTime) -> String {
 pub struct Queue {
     /// `pg_notification_queue_usage()`: fraction in use, 0 to 1.
     pub usage: f64,
-    /// The queue's size in bytes where the server says it (`max_notify_queue_pages`, 17+).
-    pub max_bytes: Option<i64>,
+    /// How large it may grow: `max_bytes`, and `max_notify_queue_pages` (17+) that sets it.
+    #[serde(flatten)]
+    pub limit: QueueLimit,
     /// Change of `usage` per second since the previous refresh (`--watch` only).
     pub growth_per_s: Option<f64>,
     /// Seconds until full at that rate (only while it grows).
@@ -167,7 +175,10 @@ impl Health {
             holder: holders.next(),
             waiters: snapshot.waiters,
         };
-        let reasons = reasons(&snapshot.server, &queue, &suspects, &commit_lock, limits);
+        let mut reasons = reasons(&snapshot.server, &queue, &suspects, &commit_lock, limits);
+        reasons.extend(journal_reasons(&snapshot.journals, limits));
+        let mut notes = notes(&snapshot.visibility);
+        notes.extend(snapshot.journal_errors);
         Health {
             time: timestamp(at),
             verdict: if reasons.is_empty() {
@@ -175,8 +186,9 @@ impl Health {
             } else {
                 Verdict::Degraded
             },
-            notes: notes(&snapshot.visibility),
+            notes,
             reasons,
+            journals: snapshot.journals,
             server: snapshot.server,
             queue,
             suspects,
@@ -194,7 +206,7 @@ fn queue(snapshot: &Snapshot, now: Reading, previous: Option<Reading>) -> Queue 
     });
     Queue {
         usage: now.usage,
-        max_bytes: snapshot.max_bytes,
+        limit: snapshot.limit,
         growth_per_s,
         full_in_s: growth_per_s
             .filter(|g| *g > 0.0)
@@ -220,6 +232,40 @@ fn suspects(snapshot: &Snapshot) -> Vec<Suspect> {
             session: session.clone(),
         })
         .collect()
+}
+
+/// What the journals say: one kept too long (nobody prunes it, so it grows without bound),
+/// and consumers that fell behind.
+fn journal_reasons(journals: &[crate::journal::report::Report], limits: &Limits) -> Vec<String> {
+    use crate::journal::report::ago;
+    let over = |seconds: f64, limit: Option<Duration>| {
+        limit.is_some_and(|limit| seconds > limit.as_secs_f64())
+    };
+    let mut reasons = Vec::new();
+    for journal in journals {
+        let name = crate::pg::quote::ident(&journal.schema);
+        if let Some(age) = journal
+            .oldest_age_s
+            .filter(|age| over(*age, limits.journal_age))
+        {
+            reasons.push(format!(
+                "journal {name} keeps records {} old: nothing prunes it, so it grows without \
+                 bound (pgpubsub journal prune --older-than ...)",
+                ago(age)
+            ));
+        }
+        for consumer in &journal.consumers {
+            if over(consumer.lag_s, limits.consumer_lag) {
+                reasons.push(format!(
+                    "consumer {:?} of journal {name} is {} behind ({})",
+                    consumer.name,
+                    ago(consumer.lag_s),
+                    crate::notify::counted(consumer.lag_records as u64, "record")
+                ));
+            }
+        }
+    }
+    reasons
 }
 
 fn reasons(

@@ -200,6 +200,8 @@ mod tests {
             limits: Limits {
                 warn: 0.5,
                 idle_threshold: Duration::from_secs(10),
+                journal_age: None,
+                consumer_lag: None,
             },
             terminal,
         };

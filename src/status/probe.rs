@@ -3,6 +3,7 @@
 //! server that is already in trouble. Each refresh is one [`Snapshot`]; judging it is
 //! `health`'s job.
 
+use crate::limits::QueueLimit;
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::postgres::{PgConnection, PgRow};
@@ -17,7 +18,8 @@ SELECT current_setting('server_version'),
        current_setting('synchronous_standby_names'),
        current_setting('fsync'),
        pg_notification_queue_usage(),
-       current_setting('max_notify_queue_pages', true)::int8 * current_setting('block_size')::int8,
+       current_setting('max_notify_queue_pages', true)::int8,
+       current_setting('block_size')::int8,
        current_user::text,
        pg_has_role('pg_read_all_stats', 'USAGE'),
        (SELECT count(*) FROM pg_stat_activity
@@ -73,8 +75,8 @@ pub struct Snapshot {
     pub server: Server,
     /// `pg_notification_queue_usage()`: the fraction of the queue in use, 0 to 1.
     pub usage: f64,
-    /// `max_notify_queue_pages` in bytes (PostgreSQL 17+).
-    pub max_bytes: Option<i64>,
+    /// The queue's size: fixed before PostgreSQL 17, `max_notify_queue_pages` from 17 on.
+    pub limit: QueueLimit,
     /// What this role may see of other sessions.
     pub visibility: Visibility,
     /// Candidate slow consumers (ClientWrite, or idle in transaction past the threshold).
@@ -83,6 +85,10 @@ pub struct Snapshot {
     pub holders: Vec<Session>,
     /// The sessions waiting for the commit lock.
     pub waiters: Vec<Session>,
+    /// The pgpubsub journals of the database (durable channels), with their consumers.
+    pub journals: Vec<crate::journal::report::Report>,
+    /// Journals that could not be read, and why.
+    pub journal_errors: Vec<String>,
 }
 
 /// The settings that decide how NOTIFY behaves on this server.
@@ -219,7 +225,26 @@ pub async fn take(
         let granted: bool = row.try_get(0).context("unexpected reply from pg_locks")?;
         if granted { &mut holders } else { &mut waiters }.push(session);
     }
-    decode_facts(&facts, candidates, holders, waiters).context("unexpected reply from the server")
+    let mut snapshot = decode_facts(&facts, candidates, holders, waiters)
+        .context("unexpected reply from the server")?;
+    (snapshot.journals, snapshot.journal_errors) = journals(conn).await?;
+    Ok(snapshot)
+}
+
+/// Every journal of the database, with cheap estimates (a refresh may come every second); one
+/// that cannot be read (a privilege missing on its consumers) is a note, not a failure.
+async fn journals(
+    conn: &mut PgConnection,
+) -> anyhow::Result<(Vec<crate::journal::report::Report>, Vec<String>)> {
+    use crate::journal::{report, Names};
+    let (mut read, mut errors) = (Vec::new(), Vec::new());
+    for schema in report::schemas(conn).await? {
+        match report::read(conn, &Names::new(&schema), false).await {
+            Ok(journal) => read.push(journal),
+            Err(err) => errors.push(format!("{err:#}")),
+        }
+    }
+    Ok((read, errors))
 }
 
 fn decode_facts(
@@ -237,15 +262,17 @@ fn decode_facts(
             fsync: row.try_get(4)?,
         },
         usage: row.try_get(5)?,
-        max_bytes: row.try_get(6)?,
+        limit: QueueLimit::new(row.try_get(6)?, row.try_get(7)?),
         visibility: Visibility {
-            role: row.try_get(7)?,
-            all_sessions: row.try_get(8)?,
-            hidden_sessions: row.try_get(9)?,
+            role: row.try_get(8)?,
+            all_sessions: row.try_get(9)?,
+            hidden_sessions: row.try_get(10)?,
         },
         candidates,
         holders,
         waiters,
+        journals: Vec::new(),
+        journal_errors: Vec::new(),
     })
 }
 

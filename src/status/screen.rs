@@ -3,8 +3,9 @@
 //! names, addresses, query text, even settings) passes through the one sanitizer, since any
 //! role can choose its application_name and any session its query text.
 
-use super::health::{percent, trim, Health, Suspect, SuspectReason, Unknown, Verdict};
+use super::health::{percent, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
+use crate::limits::bytes_human;
 use crate::output::sanitize;
 use colored::Colorize;
 use std::fmt::Write as _;
@@ -16,6 +17,7 @@ pub fn render(health: &Health) -> String {
     queue(&mut text, health);
     suspects(&mut text, &health.suspects, health.queue.usage);
     commit_lock(&mut text, health);
+    journals(&mut text, health);
     settings(&mut text, health);
     for note in &health.notes {
         line(&mut text, &format!("Note: {}", sanitize(note)));
@@ -72,6 +74,38 @@ fn line(text: &mut String, content: &str) {
     text.push('\n');
 }
 
+/// Durable channels: each journal in a line, each consumer's lag in another.
+fn journals(text: &mut String, health: &Health) {
+    if health.journals.is_empty() {
+        return;
+    }
+    line(text, &heading("Journals (durable channels)").to_string());
+    for journal in &health.journals {
+        let mut row = format!(
+            "  {}: about {} records, {}",
+            sanitize(&crate::pg::quote::ident(&journal.schema)),
+            journal.records,
+            bytes_human(journal.bytes)
+        );
+        if let Some(age) = journal.oldest_age_s {
+            let _ = write!(row, ", oldest {} old", crate::journal::report::ago(age));
+        }
+        line(text, &row);
+        for c in &journal.consumers {
+            line(
+                text,
+                &format!(
+                    "    consumer {} at position {}: {} behind, {} records",
+                    sanitize(&c.name),
+                    c.position,
+                    crate::journal::report::ago(c.lag_s),
+                    c.lag_records
+                ),
+            );
+        }
+    }
+}
+
 fn verdict_word(verdict: Verdict) -> colored::ColoredString {
     match verdict {
         Verdict::Healthy => "healthy".green().bold(),
@@ -91,10 +125,7 @@ fn verdict(text: &mut String, health: &Health) {
 
 fn queue(text: &mut String, health: &Health) {
     let q = &health.queue;
-    let size = match q.max_bytes {
-        Some(bytes) => format!("of {}", bytes_human(bytes)),
-        None => "of 8 GB (fixed before PostgreSQL 17)".to_string(),
-    };
+    let size = format!("of {}", q.limit.describe());
     let mut row = format!("{} {} used {size}", heading("Queue"), percent(q.usage));
     match (q.growth_per_s, q.full_in_s) {
         (Some(growth), Some(full_in)) => {
@@ -269,17 +300,6 @@ fn signed_percent(fraction: f64) -> String {
     }
 }
 
-fn bytes_human(bytes: i64) -> String {
-    const GB: f64 = 1024.0 * 1024.0 * 1024.0;
-    const MB: f64 = 1024.0 * 1024.0;
-    let b = bytes as f64;
-    if b >= GB {
-        format!("{} GB", trim(format!("{:.1}", b / GB)))
-    } else {
-        format!("{} MB", trim(format!("{:.1}", b / MB)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,11 +336,5 @@ mod tests {
             "pid 7  user eve  db shop  app app\\u{1b}[2J\\u{9b}x  from local  state idle  for 2.0s  \
              last ran LISTEN  query: LISTEN \\u{202e}jobs"
         );
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(bytes_human(1048576 * 8192), "8 GB");
-        assert_eq!(bytes_human(3 * 1024 * 1024 / 2), "1.5 MB");
     }
 }

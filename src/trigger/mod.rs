@@ -12,7 +12,8 @@ use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{self, Event, Marker, Names, Spec, MAX_COLUMNS};
 use anyhow::{anyhow, Context};
-use catalog::{Found, Table};
+pub use catalog::Found;
+use catalog::Table;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 use std::io::Write;
@@ -44,6 +45,8 @@ pub struct Add {
     pub columns: Option<Vec<String>>,
     /// Accept a table without a primary key.
     pub allow_no_key: bool,
+    /// `--durable`: the journal the row changes go to.
+    pub journal: Option<crate::journal::Names>,
     pub dry_run: bool,
 }
 
@@ -60,16 +63,20 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
     let mut session = conn.connect().await.map_err(anyhow::Error::from)?;
     match &settings.action {
         Action::Add(add) => {
-            let sql = self::add(&mut session, conn, add).await?;
-            print_sql(out, sql.as_deref(), settings.terminal)?;
+            if let Some(sql) = self::add(&mut session, conn, add).await? {
+                print_sql(out, &sql, settings.terminal)?;
+            }
         }
         Action::Remove {
             table,
             channel,
             dry_run,
         } => {
-            let sql = remove(&mut session, conn, table, channel.as_deref(), *dry_run).await?;
-            print_sql(out, sql.as_deref(), settings.terminal)?;
+            if let Some(sql) =
+                remove(&mut session, conn, table, channel.as_deref(), *dry_run).await?
+            {
+                print_sql(out, &sql, settings.terminal)?;
+            }
         }
         Action::List { table, json } => {
             let table = match table {
@@ -84,9 +91,9 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
     Ok(Exit::Success)
 }
 
-/// Write a `--dry-run` script, sanitized on a terminal (exact when piped into a file).
-fn print_sql(out: &mut impl Write, sql: Option<&str>, terminal: bool) -> Result<()> {
-    let Some(sql) = sql else { return Ok(()) };
+/// Write a `--dry-run` script, sanitized on a terminal (exact when piped into a file); also
+/// `journal`'s.
+pub fn print_sql(out: &mut impl Write, sql: &str, terminal: bool) -> Result<()> {
     let text = if terminal {
         sql.lines()
             .map(|l| sanitize(l).into_owned() + "\n")
@@ -97,6 +104,12 @@ fn print_sql(out: &mut impl Write, sql: Option<&str>, terminal: bool) -> Result<
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(stdout_error)
+}
+
+/// Every trigger pgpubsub installed in the database (for `journal drop`, which must not leave
+/// durable triggers writing into a journal that is gone).
+pub async fn installed_everywhere(conn: &mut PgConnection) -> Result<Vec<Found>> {
+    catalog::installed(conn, None).await
 }
 
 /// Install (or replace) the trigger in one transaction; with `dry_run` return its SQL instead,
@@ -118,8 +131,17 @@ async fn add(session: &mut PgConnection, conn: &ConnSettings, add: &Add) -> Resu
             .map(|c| checked_columns(&table, c))
             .transpose()?,
         key: table.key.clone(),
+        journal: add.journal.as_ref().map(|names| names.schema.clone()),
     };
-    if marker.key.is_empty() && !add.allow_no_key {
+    if let Some(names) = &add.journal {
+        crate::journal::check(&mut tx, names)
+            .await
+            .map_err(|fault| match fault {
+                crate::journal::Fault::Fatal(err) => err,
+                crate::journal::Fault::Lost(err) => err.into(),
+            })?;
+    }
+    if marker.key.is_empty() && !add.allow_no_key && marker.journal.is_none() {
         return Err(usage(format!(
             "table {} has no primary key, so a row too long for a notification could not be \
              identified; add one, or pass --allow-no-key (such rows then arrive as \
@@ -209,8 +231,15 @@ fn checked_columns(table: &Table, columns: &[String]) -> Result<Vec<String>> {
 /// `public.orders -> channel orders (insert, update)` for the notes.
 fn describe(table: &Table, marker: &Marker) -> String {
     let events: Vec<&str> = marker.events.iter().map(|e| e.name()).collect();
+    let durable = match &marker.journal {
+        Some(schema) => format!(
+            ", durable: journal in schema {}",
+            crate::pg::quote::ident(schema)
+        ),
+        None => String::new(),
+    };
     format!(
-        "trigger on {} -> channel {} ({})",
+        "trigger on {} -> channel {} ({}{durable})",
         table.display,
         sanitize(&marker.channel),
         events.join(", ")

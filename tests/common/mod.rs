@@ -5,6 +5,11 @@
 //! `pgpubsub sandbox` (dogfooding it) and stops it with SIGTERM when the test binary exits, so
 //! the sandbox removes its server and directory. Tests never inherit PG*, DATABASE_URL or
 //! NO_COLOR from the developer's shell, and every test uses its own channel names.
+//!
+//! `PGPUBSUB_BIN_DIR` names the PostgreSQL server binaries every test server runs (read here
+//! only, and handed to every command the harness builds: the shared sandbox, the sandboxes,
+//! standbys and throwaway servers of single tests); unset, the ones on this machine. A failing
+//! test says which PostgreSQL release it ran against.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::io::BufRead;
@@ -227,12 +232,72 @@ fn register_for_exit(pid: i32) {
     pids.push(pid);
 }
 
-/// A command with the environment emptied but for PATH and a private empty HOME.
+/// A command with the environment emptied but for PATH, a private empty HOME and the server
+/// binaries the tests run ([`BIN_DIR_ENV`]).
 pub fn clean(mut cmd: Command) -> Command {
+    name_the_release_on_failure();
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", empty_home());
+    if let Some(dir) = named_bin_dir() {
+        cmd.env(BIN_DIR_ENV, dir);
+    }
     cmd
+}
+
+/// The variable naming the PostgreSQL server binaries (initdb, postgres) the tests run: the
+/// one pgpubsub's throwaway servers honour, so every server a test starts runs them.
+pub const BIN_DIR_ENV: &str = "PGPUBSUB_BIN_DIR";
+
+/// The directory [`BIN_DIR_ENV`] names, if any; the one place the harness reads it.
+pub fn named_bin_dir() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        std::env::var_os(BIN_DIR_ENV)
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+    })
+    .as_deref()
+}
+
+/// Make every failing test of this binary say which PostgreSQL release it ran against (the
+/// same tests run against several), after its own panic message.
+fn name_the_release_on_failure() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let release = match std::env::var("PGPUBSUB_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => "the server of PGPUBSUB_TEST_DATABASE_URL".to_string(),
+            _ => server_release(),
+        };
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            eprintln!("(this test ran against {release})");
+        }));
+    });
+}
+
+/// `PostgreSQL 18.4 in DIR`: what the server binaries the tests run say of themselves.
+fn server_release() -> String {
+    let bindir = server_bindir();
+    format!(
+        "PostgreSQL {} in {}",
+        binaries_version(&bindir),
+        bindir.display()
+    )
+}
+
+/// What `DIR/postgres --version` says the release is: `18.4`, `15.18 (Debian 15.18-0+deb12u1)`
+/// (as `SHOW server_version` will).
+pub fn binaries_version(bindir: &Path) -> String {
+    let said = Command::new(bindir.join("postgres"))
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_default();
+    said.split_once("(PostgreSQL) ")
+        .map_or("(unknown release)", |(_, version)| version)
+        .to_string()
 }
 
 fn empty_home() -> &'static Path {
@@ -528,9 +593,12 @@ pub fn lines(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Rece
     rx
 }
 
-/// The directory of PostgreSQL's server binaries (`pg_basebackup`, `postgres`): where
+/// The directory of the PostgreSQL server binaries the tests run: [`BIN_DIR_ENV`], else where
 /// `pg_config` says, else the newest `/usr/lib/postgresql/*/bin`.
-fn server_bindir() -> PathBuf {
+pub fn server_bindir() -> PathBuf {
+    if let Some(dir) = named_bin_dir() {
+        return dir.to_path_buf();
+    }
     let from_pg_config = Command::new("pg_config")
         .arg("--bindir")
         .output()
@@ -551,18 +619,21 @@ fn server_bindir() -> PathBuf {
 
 /// The `postgres` OS user's uid and gid, which server processes run as under root.
 fn postgres_ids() -> (u32, u32) {
-    let id = |flag| {
-        let out = Command::new("id")
-            .args([flag, "postgres"])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    (id("-u"), id("-g"))
+    static IDS: OnceLock<(u32, u32)> = OnceLock::new();
+    *IDS.get_or_init(|| {
+        let id = |flag| {
+            let out = Command::new("id")
+                .args([flag, "postgres"])
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        (id("-u"), id("-g"))
+    })
 }
 
 /// A command that runs as the `postgres` OS user when the tests run as root (PostgreSQL
@@ -573,6 +644,34 @@ fn as_server_owner(mut cmd: Command) -> Command {
         cmd.uid(uid).gid(gid);
     }
     cmd
+}
+
+/// The notification queue's size a server at `url` must report, by its version: on PostgreSQL
+/// 17 and later `max_notify_queue_pages` (returned) × `block_size`; before, a fixed 2^20 pages
+/// (no setting). The same test is then right on every release.
+pub fn expected_queue_limit(url: &str) -> (Option<i64>, i64) {
+    let number = |sql: &str| -> i64 { psql_at(url, sql).trim().parse().unwrap() };
+    let block_size = number("SHOW block_size");
+    if number("SHOW server_version_num") >= 170000 {
+        let pages = number("SHOW max_notify_queue_pages");
+        (Some(pages), pages * block_size)
+    } else {
+        (None, (1 << 20) * block_size)
+    }
+}
+
+/// How `status` and `bench` describe the queue's size on the server at `url`:
+/// `8 GB (max_notify_queue_pages 1048576)` on 17+, `8 GB (fixed before PostgreSQL 17)` before.
+pub fn queue_described(url: &str) -> String {
+    let (pages, bytes) = expected_queue_limit(url);
+    let size = match bytes % (1 << 30) {
+        0 => format!("{} GB", bytes >> 30),
+        _ => format!("{} MB", bytes >> 20),
+    };
+    match pages {
+        Some(pages) => format!("{size} (max_notify_queue_pages {pages})"),
+        None => format!("{size} (fixed before PostgreSQL 17)"),
+    }
 }
 
 /// Whether `url` answers a query.
@@ -592,9 +691,9 @@ pub fn wait_until_answers(url: &str) {
     }
 }
 
-/// A streaming standby of a sandbox: a base backup (`pg_basebackup -R -X stream`) started as
-/// a hot standby on a port of its own, root-safe like the sandbox (the server runs as
-/// `postgres` under root). Dropping it stops the server and removes its directory.
+/// A streaming standby of a sandbox: a base backup started as a hot standby on a port of its
+/// own, root-safe like the sandbox (the server runs as `postgres` under root). Dropping it
+/// stops the server and removes its directory.
 pub struct Standby {
     pub url: String,
     pub port: u16,
@@ -621,15 +720,7 @@ pub fn start_standby(socket_dir: &Path, primary_port: u16, port: Option<u16>) ->
         std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
     }
     let data = dir.path().join("data");
-    run_ok(
-        as_server_owner(clean(Command::new(bindir.join("pg_basebackup"))))
-            .arg("-D")
-            .arg(&data)
-            .args(["-R", "-X", "stream", "-U", "postgres", "-p"])
-            .arg(primary_port.to_string())
-            .arg("-h")
-            .arg(socket_dir),
-    );
+    base_backup(socket_dir, primary_port, &data);
     let port = port.unwrap_or_else(free_port);
     let log = std::fs::File::create(dir.path().join("postgres.log")).unwrap();
     let mut cmd = as_server_owner(Command::new(bindir.join("postgres")));
@@ -656,6 +747,133 @@ pub fn start_standby(socket_dir: &Path, primary_port: u16, port: Option<u16>) ->
         port,
         dir,
         child,
+    }
+}
+
+/// What a base backup leaves out of a running server's data directory (as pg_basebackup does):
+/// the running server's own files, and directories whose contents are rebuilt at start or
+/// copied separately (the WAL), which are created empty.
+const NOT_BACKED_UP: &[&str] = &[
+    "postmaster.pid",
+    "postmaster.opts",
+    "standby.signal",
+    "recovery.signal",
+    "backup_label",
+    "tablespace_map",
+];
+const BACKED_UP_EMPTY: &[&str] = &[
+    "pg_wal",
+    "pg_replslot",
+    "pg_dynshmem",
+    "pg_notify",
+    "pg_serial",
+    "pg_snapshots",
+    "pg_stat_tmp",
+    "pg_subtrans",
+];
+
+/// A base backup of the running server on `port` (socket in `socket_dir`) into `data`, set up
+/// to stream from it as a hot standby: PostgreSQL's own low-level backup API
+/// (`pg_backup_start`, a copy of the data directory, `pg_backup_stop`'s backup label, then the
+/// WAL), which works for every release from 15 on, where Debian's pg_basebackup refuses a
+/// server newer than itself.
+fn base_backup(socket_dir: &Path, port: u16, data: &Path) {
+    use sqlx::{Connection, Row};
+    let options = sqlx::postgres::PgConnectOptions::new_without_pgpass()
+        .socket(socket_dir)
+        .port(port)
+        .username("postgres")
+        .database("postgres");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect_with(&options).await.unwrap();
+        let source: String = sqlx::query_scalar("SHOW data_directory")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let source = PathBuf::from(source);
+        sqlx::query("SELECT pg_backup_start('pgpubsub test standby', true)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        copy_tree(&source, data, true);
+        let stop = sqlx::query("SELECT labelfile, spcmapfile FROM pg_backup_stop(false)")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let label: String = stop.get(0);
+        let map: Option<String> = stop.get(1);
+        write_owned(&data.join("backup_label"), &label);
+        if let Some(map) = map.filter(|m| !m.is_empty()) {
+            write_owned(&data.join("tablespace_map"), &map);
+        }
+        // Everything up to the backup's end is in the source's WAL files now.
+        copy_tree(&source.join("pg_wal"), &data.join("pg_wal"), false);
+        let _ = conn.close().await;
+    });
+    write_owned(&data.join("standby.signal"), "");
+    let mut auto = std::fs::read_to_string(data.join("postgresql.auto.conf")).unwrap_or_default();
+    auto.push_str(&format!(
+        "primary_conninfo = 'host={} port={port} user=postgres application_name=standby'\n",
+        socket_dir.display()
+    ));
+    write_owned(&data.join("postgresql.auto.conf"), &auto);
+}
+
+/// Copy the directory `from` to `to` (files keep their modes; directories are 0700, as
+/// PostgreSQL wants its data directory), owned by the server's OS user. At the top of a data
+/// directory (`top`), what [`NOT_BACKED_UP`] names is skipped and [`BACKED_UP_EMPTY`] comes
+/// out empty. A file that vanishes while copied (the server removes temporary files) is
+/// skipped.
+fn copy_tree(from: &Path, to: &Path, top: bool) {
+    use std::os::unix::fs::DirBuilderExt;
+    if !to.is_dir() {
+        std::fs::DirBuilder::new().mode(0o700).create(to).unwrap();
+        own(to);
+    }
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if top && NOT_BACKED_UP.contains(&name_str.as_ref()) {
+            continue;
+        }
+        let (source, target) = (entry.path(), to.join(&name));
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => {
+                if top && BACKED_UP_EMPTY.contains(&name_str.as_ref()) {
+                    std::fs::DirBuilder::new()
+                        .mode(0o700)
+                        .create(&target)
+                        .unwrap();
+                    own(&target);
+                } else {
+                    copy_tree(&source, &target, false);
+                }
+            }
+            Ok(kind) if kind.is_file() => match std::fs::copy(&source, &target) {
+                Ok(_) => own(&target),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => panic!("cannot copy {}: {err}", source.display()),
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Write `text` to `path`, owned by the server's OS user.
+fn write_owned(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    own(path);
+}
+
+/// Hand `path` to the `postgres` OS user when the tests run as root (the server runs as it).
+fn own(path: &Path) {
+    if is_root() {
+        let (uid, gid) = postgres_ids();
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
     }
 }
 
