@@ -1158,7 +1158,7 @@ fn a_terminal_sees_that_listen_is_listening_before_any_notification() {
 fn quiet_keeps_warnings_and_notes_off_stderr_but_not_errors() {
     let ch = format!("Quiet_{}", channel("q"));
     let out = pgpubsub()
-        .args(["-q", "listen", "--timeout", "1s", &ch])
+        .args(["-q", "listen", "--timeout", "3s", &ch])
         .output()
         .unwrap();
     assert!(out.status.success());
