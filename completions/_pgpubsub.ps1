@@ -606,6 +606,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgpubsub' -ScriptBlock {
             [CompletionResult]::new('--max-subscribers', '--max-subscribers', [CompletionResultType]::ParameterName, 'Most event streams open at once; more are refused with 503')
             [CompletionResult]::new('--buffer', '--buffer', [CompletionResultType]::ParameterName, 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Send a comment line on idle streams this often, so proxies keep them open')
+            [CompletionResult]::new('--durable', '--durable', [CompletionResultType]::ParameterName, 'Read CHANNEL through the journal (see `pgpubsub journal`): records carry their position, and a client reconnecting with Last-Event-ID is replayed what it missed; repeat for more')
+            [CompletionResult]::new('--journal-schema', '--journal-schema', [CompletionResultType]::ParameterName, 'With --durable: the schema of the journal (default pgpubsub)')
             [CompletionResult]::new('--reconnect-max', '--reconnect-max', [CompletionResultType]::ParameterName, 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)')
             [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Database name, or a full postgres:// URL, or a key=value conninfo string')

@@ -1571,7 +1571,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__serve)
-            opts="-d -h -p -U -W -v -q -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --durable --journal-schema --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1626,6 +1626,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --durable)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal-schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

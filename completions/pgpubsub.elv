@@ -571,6 +571,8 @@ set edit:completion:arg-completer[pgpubsub] = {|@words|
             cand --max-subscribers 'Most event streams open at once; more are refused with 503'
             cand --buffer 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)'
             cand --heartbeat 'Send a comment line on idle streams this often, so proxies keep them open'
+            cand --durable 'Read CHANNEL through the journal (see `pgpubsub journal`): records carry their position, and a client reconnecting with Last-Event-ID is replayed what it missed; repeat for more'
+            cand --journal-schema 'With --durable: the schema of the journal (default pgpubsub)'
             cand --reconnect-max 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)'
             cand --keepalive 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off'
             cand -d 'Database name, or a full postgres:// URL, or a key=value conninfo string'

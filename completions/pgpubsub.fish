@@ -413,6 +413,8 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l tls-key -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l max-subscribers -d 'Most event streams open at once; more are refused with 503' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l buffer -d 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l heartbeat -d 'Send a comment line on idle streams this often, so proxies keep them open' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l durable -d 'Read CHANNEL through the journal (see `pgpubsub journal`): records carry their position, and a client reconnecting with Last-Event-ID is replayed what it missed; repeat for more' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l journal-schema -d 'With --durable: the schema of the journal (default pgpubsub)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r

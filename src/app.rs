@@ -279,6 +279,18 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
 fn serve_settings(args: ServeArgs, verbose: bool) -> Result<(serve::Settings, ConnArgs)> {
     let channels =
         serve::Patterns::new(args.channels).map_err(|e| usage(format!("--channel: {e}")))?;
+    let mut durable: Vec<String> = Vec::new();
+    for channel in &args.durable {
+        check_channel(channel).map_err(|e| usage(format!("--durable: {e}")))?;
+        if !channels.matches(channel) {
+            return Err(usage(format!(
+                "--durable {channel:?} is not served: no --channel pattern matches it"
+            )));
+        }
+        if !durable.contains(channel) {
+            durable.push(channel.clone());
+        }
+    }
     Ok((
         serve::Settings {
             bind: args.bind,
@@ -298,6 +310,8 @@ fn serve_settings(args: ServeArgs, verbose: bool) -> Result<(serve::Settings, Co
             heartbeat: args.heartbeat,
             payload_json: args.payload_json,
             upkeep: upkeep(&args.upkeep),
+            durable: (!durable.is_empty())
+                .then(|| (durable, journal::Names::new(&args.journal.journal_schema))),
             verbose,
         },
         args.conn,

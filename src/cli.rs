@@ -450,6 +450,12 @@ client reconnected with Last-Event-ID: what was sent while it was away is lost),
 (it fell --buffer notifications behind: cut off), expired (its JWT expired), shutdown. A comment
 line every --heartbeat keeps idle streams open through proxies.
 
+Durable channels (--durable CHANNEL, a journal made with pgpubsub journal init): records carry
+their position and the id POSITION:FLOOR; a client reconnecting with Last-Event-ID is replayed
+every record after FLOOR (at least once: de-duplicate by position), then caught_up {replayed};
+after the database session's own gap they get the records it missed, then caught_up
+{replayed, down_ms}, instead of a gap.
+
 Access: a channel must match a --channel pattern (* and ? wildcards; --channel '*' serves all).
 Without --tokens/--jwt-* anyone who can connect may read (and with --allow-publish, publish),
 which is allowed on loopback addresses only. With them, each request needs a credential:
@@ -1366,6 +1372,15 @@ pub struct ServeArgs {
     /// Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json).
     #[arg(long, help_heading = "Subscribers")]
     pub payload_json: bool,
+
+    /// Read CHANNEL through the journal (see `pgpubsub journal`): records carry their
+    /// position, and a client reconnecting with Last-Event-ID is replayed what it missed;
+    /// repeat for more.
+    #[arg(long, value_name = "CHANNEL", help_heading = "Durable channels")]
+    pub durable: Vec<String>,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
 
     #[command(flatten)]
     pub upkeep: UpkeepArgs,

@@ -91,8 +91,9 @@ impl Exit {
                 "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
             }
             (Exit::Failure, Some("serve")) => {
-                "runtime failure at start: the database session could not be opened, or an \
-                 address could not be bound (once serving, a lost session is opened again)"
+                "runtime failure: at start the database session could not be opened or an \
+                 address bound (once serving, a lost session is opened again); with --durable, \
+                 the journal could not be read (every stream ended first)"
             }
             (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
             (Exit::Usage, None) => {
