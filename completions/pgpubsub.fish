@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pgpubsub_global_optspecs
-    string join \n color= v/verbose help V/version
+    string join \n color= v/verbose q/quiet help V/version
 end
 
 function __fish_pgpubsub_needs_command
@@ -28,6 +28,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -l color -d 'When to col
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
@@ -50,11 +51,12 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l consumer -d
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l since -d 'With --durable: start after POSITION, with the records of the last DURATION (e.g. 1h), or at the beginning of the journal; for a --consumer, move its position there. Without it (and without a stored position) listening starts now' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l journal-schema -d 'With --durable: the schema of the journal (default pgpubsub)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s c -l count -d 'Exit 0 after N notifications' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m), connecting included; exit 3 if --count was not reached by then (0: no limit)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then (0: no limit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap -d 'After every reconnect, before any new notification is handled, run CMD (with sh -c) to resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen\'s. A failure is reported and listening goes on' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l ready-file -d 'Create PATH (holding the pid) once every channel is listened to, for scripts that must not notify before; an old PATH is removed at start. Under systemd (NOTIFY_SOCKET) READY=1 is sent too' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
@@ -73,6 +75,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l no-reconnec
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap-required -d 'With --on-gap: a failing CMD stops the listener (exit 1)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l also -d 'Also send every payload to this channel, in the same transaction (repeatable)' -r
@@ -96,6 +99,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l atomic -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l durable -d 'Append every payload to the journal (see `pgpubsub journal`) in the same transaction as its notification, so that listen --durable can replay it; no 8000-byte payload limit'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l senders -d 'Connections sending notifications' -r
@@ -107,10 +111,10 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l messages -d 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l duration -d 'Send for this long instead of a number of notifications, e.g. 10s, 1m' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l rate -d 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l warmup -d 'Send (and check) for this long before measuring, e.g. 2s' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l drain-timeout -d 'After sending, wait at most this long for listeners to receive everything' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l drain-timeout -d 'After sending, wait at most this long for listeners to receive everything (0: no limit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l idle-listeners -d 'Scenario: also hold N sessions listening on channels no one notifies (on PostgreSQL 18 and older each one is woken for every notifying commit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l writers -d 'Scenario: N sessions insert one row per transaction as fast as they can, one phase without and one with NOTIFY (each --duration long, default 5s); compares commits/s and commit latency. Instead of the senders' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l notify-every -d 'With --writers: a NOTIFY in every K-th transaction of the second phase' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l notify-every -d 'With --writers: a NOTIFY in every K-th transaction of the second phase (default 1)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l sweep -d 'Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step --duration long, default 2s); one row per step' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l p99-target -d 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l bin-dir -d 'With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)' -r -F
@@ -128,6 +132,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l csv -d 'Prin
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l ephemeral -d 'Run against a throwaway server started (and removed) for this run'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l interval -d 'How often the demo\'s producer sends a batch (one notification per channel), e.g. 2s, 300ms' -r
@@ -143,6 +148,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -155,6 +161,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l port -d 'TCP port on 127.0.0.1 to listen on (default: a free one)' -r
@@ -170,10 +177,11 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l detach -d 'Print the export line once the server accepts connections and return, leaving the server running in the background (stop it with --stop)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l supervise -d 'Internal: run as the supervisor of a detached sandbox'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l file -d 'Send the whole content of this file as the body' -r -F
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d 'How long to wait for the replies to a request; exit 3 when they do not all arrive' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d 'How long to wait for the replies to a request; exit 3 when they do not all arrive (0: no limit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l replies -d 'Gather N replies (from N responders) per request' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l grace -d 'Without --key-file: once the replies asked for are in, wait this long for replies from anyone else; different ones are reported (exit 1) instead of printed. 0: no wait' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l key-file -d 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key' -r -F
@@ -187,12 +195,14 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l exec -d 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l sql -d 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l concurrency -d 'Requests handled at once; further requests wait for a free slot' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l key-file -d 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l ready-file -d 'Create PATH (holding the pid) once requests are listened for; an old PATH is removed at start. Under systemd (NOTIFY_SOCKET) READY=1 is sent too' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -205,12 +215,14 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Install (or replace) the notify trigger on a table, in one transaction'
@@ -237,6 +249,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -250,6 +263,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -l json -d 'One JSON object per line: schema, table, channel, events, columns, key, triggers, function'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l channel -d 'Only the trigger for this channel (default: every pgpubsub trigger on the table)' -r
@@ -264,6 +278,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from help" -f -a "add" -d 'Install (or replace) the notify trigger on a table, in one transaction'
@@ -274,6 +289,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fis
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -f -a "init" -d 'Create the journal (idempotent): its tables and publish(channel, payload)'
@@ -294,6 +310,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -l schema -d 'The journal\'s schema' -r
@@ -308,6 +325,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -l older-than -d 'Delete records published longer ago than DURATION (e.g. 7d, 12h)' -r
@@ -324,6 +342,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say how many records would be deleted, and delete nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l schema -d 'The journal\'s schema' -r
@@ -338,6 +357,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l json -d 'One JSON object: schema, records, exact, bytes, first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records, lag_s, stored_at, stored_age_s}'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -l schema -d 'The journal\'s schema' -r
@@ -351,6 +371,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the journal (idempotent): its tables and publish(channel, payload)'
@@ -376,6 +397,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l json -d 'Pr
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l show-queries -d 'Show other sessions\' last query, truncated, with every constant replaced by $1, $2... and every comment by /*…*/ (so no literal value, such as a password, is printed)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l channel -d 'Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required: nothing is served by default' -r
@@ -391,6 +413,8 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l tls-key -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l max-subscribers -d 'Most event streams open at once; more are refused with 503' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l buffer -d 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l heartbeat -d 'Send a comment line on idle streams this often, so proxies keep them open' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l durable -d 'Read CHANNEL through the journal (see `pgpubsub journal`): records carry their position, and a client reconnecting with Last-Event-ID is replayed what it missed; repeat for more' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l journal-schema -d 'With --durable: the schema of the journal (default pgpubsub)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -405,12 +429,14 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l allow-publis
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l payload-json -d 'Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger journal status serve generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'

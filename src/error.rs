@@ -1,11 +1,11 @@
 //! Errors and exit codes: the one place that decides how a failure looks to a human and to a
-//! script. Every other module returns errors; only [`report`], [`warn`] and [`note`] write to
-//! stderr. The [`Exit`] enum is also the one source of the exit-status tables in `--help`, the
+//! script. Every other module returns errors; [`report`] prints the one that ends the command
+//! (through `output::messages`, which also writes the warnings and notes re-exported here). The [`Exit`] enum is also the one source of the exit-status tables in `--help`, the
 //! man pages and README, so a code's meaning is written once.
 
+use crate::output::messages;
+pub use crate::output::messages::{note, status, warn};
 use crate::signals::Signal;
-use crate::term::sanitize;
-use std::io::Write;
 
 /// The process exit status. Scripts branch on these, so each value must never change meaning.
 /// Its meaning is written once, in [`Exit::meaning`], and every table is generated from there.
@@ -91,8 +91,9 @@ impl Exit {
                 "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
             }
             (Exit::Failure, Some("serve")) => {
-                "runtime failure at start: the database session could not be opened, or an \
-                 address could not be bound (once serving, a lost session is opened again)"
+                "runtime failure: at start the database session could not be opened or an \
+                 address bound (once serving, a lost session is opened again); with --durable, \
+                 the journal could not be read (every stream ended first)"
             }
             (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
             (Exit::Usage, None) => {
@@ -274,31 +275,8 @@ pub fn report(err: &Error) -> Exit {
         Error::Runtime(err) => format!("{err:#}"),
         Error::StdoutClosed | Error::Stopped(_) => return err.exit(),
     };
-    say("", line);
+    messages::error(line);
     err.exit()
-}
-
-/// Print a warning line on stderr: something the user should know that does not stop the work.
-pub fn warn(msg: impl std::fmt::Display) {
-    say("warning: ", msg);
-}
-
-/// Print a progress or status line on stderr (used with `--verbose` and by `sandbox`).
-pub fn note(msg: impl std::fmt::Display) {
-    say("", msg);
-}
-
-/// One `pgpubsub: ...` message on stderr. Messages quote untrusted text (server errors,
-/// channel names, payloads), so each line goes through the one sanitizer; the line breaks of a
-/// message that lists several things (one line per host tried) are kept.
-fn say(prefix: &str, msg: impl std::fmt::Display) {
-    let text = msg.to_string();
-    let lines: Vec<_> = text.split('\n').map(sanitize).collect();
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "pgpubsub: {prefix}{}",
-        lines.join("\n")
-    );
 }
 
 #[cfg(test)]

@@ -20,13 +20,13 @@ mod listen;
 mod notify;
 mod output;
 mod pg;
+mod ready;
 mod reqrep;
 mod sandbox;
 mod serve;
 mod session;
 mod signals;
 mod status;
-mod term;
 mod trigger;
 mod unix_user;
 

@@ -474,3 +474,69 @@ fn a_standby_is_refused_for_changes_and_still_listed() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_partitioned_table_names_itself_and_the_partition_for_every_event() {
+    let table = format!("parted_{}", std::process::id());
+    psql(&format!(
+        "CREATE TABLE {table} (id int PRIMARY KEY) PARTITION BY RANGE (id);
+         CREATE TABLE {table}_low PARTITION OF {table} FOR VALUES FROM (0) TO (100)"
+    ));
+    let ch = channel("parted");
+    pgpubsub()
+        .args(["trigger", "add", &table, "--channel", &ch])
+        .assert()
+        .success();
+    let listener = listen(&ch, 3);
+    psql(&format!("INSERT INTO {table} VALUES (1)"));
+    psql(&format!("DELETE FROM {table} WHERE id = 1"));
+    psql(&format!("TRUNCATE {table}"));
+    let low = format!("{table}_low");
+    assert_eq!(
+        listener.payloads(),
+        [
+            json!({"schema": "public", "table": table, "partition": low, "op": "INSERT",
+                   "new": {"id": 1}}),
+            json!({"schema": "public", "table": table, "partition": low, "op": "DELETE",
+                   "old": {"id": 1}}),
+            json!({"schema": "public", "table": table, "partition": null, "op": "TRUNCATE"}),
+        ]
+    );
+    psql(&format!("DROP TABLE {table}"));
+}
+
+#[test]
+fn list_json_on_a_terminal_sanitizes_names_as_values_and_stays_json() {
+    // Anyone who may create a table chooses its name: on a terminal it must not act.
+    let table = format!("evil_{}_\u{1b}]0;owned\u{7}", std::process::id());
+    let quoted = format!("\"{table}\"");
+    psql(&format!("CREATE TABLE {quoted} (id int PRIMARY KEY)"));
+    let ch = channel("evil");
+    pgpubsub()
+        .args(["trigger", "add", &quoted, "--channel", &ch])
+        .assert()
+        .success();
+    let command = format!("{BIN} trigger list --json \"$T\"");
+    let out = clean(Command::new("script"))
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .env("T", &quoted)
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    let line: Value =
+        serde_json::from_str(text.trim_end()).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+    assert_eq!(
+        line["table"],
+        table
+            .replace('\u{1b}', r"\u{1b}")
+            .replace('\u{7}', r"\u{7}")
+    );
+    psql(&format!("DROP TABLE {quoted}"));
+}

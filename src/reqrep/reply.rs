@@ -9,12 +9,12 @@ use super::auth::{self, Key, Seen};
 use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::{note, warn, Error, Exit, Result};
+use crate::error::{note, status, warn, Error, Exit, Result};
 use crate::job::{self, Job};
 use crate::limits::check_channel;
+use crate::ready;
 use crate::session::{self, Item, Session, Upkeep};
 use crate::signals::Signal;
-use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgNotification};
 use sqlx::AssertSqlSafe;
@@ -44,6 +44,8 @@ pub struct Settings {
     pub upkeep: Upkeep,
     /// Only requests signed with this key are answered, and replies are signed with it.
     pub key: Option<Arc<Key>>,
+    /// Created once requests are listened for (see `ready`).
+    pub ready_file: Option<std::path::PathBuf>,
     pub verbose: bool,
 }
 
@@ -54,15 +56,18 @@ const STDERR_TAIL: usize = 1000;
 pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let channels = [settings.channel.clone()];
     let upkeep = settings.upkeep;
+    let ready_file = settings.ready_file.as_deref();
+    ready::reset(ready_file).map_err(|e| anyhow!("--ready-file: {e}"))?;
     let mut session = ctx
         .guard(Session::open(conn, &channels, upkeep.ping_limit()))
         .await?;
+    let answering = format!("answering requests on channel {}", settings.channel);
     if settings.verbose {
-        note(format!(
-            "answering requests on channel {}",
-            sanitize(&settings.channel)
-        ));
+        note(answering);
+    } else {
+        status(format!("{answering} (Ctrl-C to stop)"));
     }
+    ready::announce(ready_file).map_err(|e| anyhow!("--ready-file: {e}"))?;
     let responder = Arc::new(Responder {
         handler: settings.handler.clone(),
         channel: settings.channel.clone(),
@@ -166,8 +171,8 @@ fn admit(notification: &PgNotification, settings: &Settings, seen: &mut Seen) ->
             warn(format!(
                 "skipped a request from pid {} on channel {}: {}",
                 notification.process_id(),
-                sanitize(notification.channel()),
-                sanitize(&reason)
+                notification.channel(),
+                reason
             ));
             None
         }
@@ -198,14 +203,13 @@ impl Responder {
         match outcome {
             Ok(()) if self.verbose => note(format!(
                 "answered request {} in {:.3} ms",
-                sanitize(&request.id),
+                request.id,
                 started.elapsed().as_secs_f64() * 1e3
             )),
             Ok(()) => {}
             Err(err) => warn(format!(
                 "request {} on {}: {err:#}",
-                sanitize(&request.id),
-                sanitize(&request.reply_to)
+                request.id, request.reply_to
             )),
         }
     }
@@ -230,9 +234,7 @@ impl Responder {
             let tail = tail(&output.stderr);
             warn(format!(
                 "request {}: command failed ({}): {}",
-                sanitize(&request.id),
-                output.status,
-                sanitize(&tail)
+                request.id, output.status, tail
             ));
             let message = if tail.is_empty() {
                 format!("command failed ({})", output.status)
@@ -265,11 +267,7 @@ impl Responder {
             Err(sqlx::Error::Database(db)) => {
                 self.conns.give(conn);
                 let message = format!("query failed: {}", db.message());
-                warn(format!(
-                    "request {}: {}",
-                    sanitize(&request.id),
-                    sanitize(&message)
-                ));
+                warn(format!("request {}: {}", request.id, message));
                 let text = Reply::encode(request, failed(message, None), self.key.as_deref());
                 self.send(&request.reply_to, &text).await
             }

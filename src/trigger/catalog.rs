@@ -3,9 +3,9 @@
 //! Names go to the server as bind parameters or through `pg::quote`, never pasted raw.
 
 use crate::error::{usage, Error, Result};
+use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{Installed, Marker, MARKER};
-use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::PgConnection;
 
@@ -28,6 +28,8 @@ pub struct Table {
     create: bool,
     /// The server is a standby.
     standby: bool,
+    /// A partitioned table (its row events happen in its partitions).
+    pub partitioned: bool,
 }
 
 /// Resolve `name` (search_path applies when no schema is given) to an ordinary or partitioned
@@ -76,6 +78,7 @@ pub async fn table(conn: &mut PgConnection, name: &TableName) -> Result<Table> {
         standby,
         columns,
         key,
+        partitioned: kind == "p",
     })
 }
 
