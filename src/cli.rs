@@ -591,7 +591,7 @@ pub struct ListenArgs {
         long,
         value_name = "CMD",
         help_heading = "Connection loss",
-        conflicts_with = "no_reconnect"
+        conflicts_with_all = ["no_reconnect", "durable"]
     )]
     pub on_gap: Option<String>,
 
