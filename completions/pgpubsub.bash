@@ -1197,7 +1197,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1248,6 +1248,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --on-gap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ready-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1365,7 +1369,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__reply)
-            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --ready-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1384,6 +1388,10 @@ _pgpubsub() {
                     return 0
                     ;;
                 --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ready-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1563,7 +1571,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__serve)
-            opts="-d -h -p -U -W -v -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --durable --journal-schema --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1618,6 +1626,14 @@ _pgpubsub() {
                     return 0
                     ;;
                 --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --durable)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal-schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,11 +50,12 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l consumer -d
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l since -d 'With --durable: start after POSITION, with the records of the last DURATION (e.g. 1h), or at the beginning of the journal; for a --consumer, move its position there. Without it (and without a stored position) listening starts now' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l journal-schema -d 'With --durable: the schema of the journal (default pgpubsub)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s c -l count -d 'Exit 0 after N notifications' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m), connecting included; exit 3 if --count was not reached by then (0: no limit)' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l idle-timeout -d 'Stop after DURATION without a notification; exit 3 if --count was not reached by then (0: no limit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap -d 'After every reconnect, before any new notification is handled, run CMD (with sh -c) to resync: PGPUBSUB_DOWN_MS and PGPUBSUB_REASON in its environment, its stdout is listen\'s. A failure is reported and listening goes on' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l ready-file -d 'Create PATH (holding the pid) once every channel is listened to, for scripts that must not notify before; an old PATH is removed at start. Under systemd (NOTIFY_SOCKET) READY=1 is sent too' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s h -l host -d 'Server host name or IP address, or a Unix-socket directory (starts with /)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s p -l port -d 'Server port, or one port per host of -h (5432,5433), as in psql' -r
@@ -107,10 +108,10 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l messages -d 
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l duration -d 'Send for this long instead of a number of notifications, e.g. 10s, 1m' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l rate -d 'Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the scheduled send time so stalls are not hidden (default: as fast as possible)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l warmup -d 'Send (and check) for this long before measuring, e.g. 2s' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l drain-timeout -d 'After sending, wait at most this long for listeners to receive everything' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l drain-timeout -d 'After sending, wait at most this long for listeners to receive everything (0: no limit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l idle-listeners -d 'Scenario: also hold N sessions listening on channels no one notifies (on PostgreSQL 18 and older each one is woken for every notifying commit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l writers -d 'Scenario: N sessions insert one row per transaction as fast as they can, one phase without and one with NOTIFY (each --duration long, default 5s); compares commits/s and commit latency. Instead of the senders' -r
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l notify-every -d 'With --writers: a NOTIFY in every K-th transaction of the second phase' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l notify-every -d 'With --writers: a NOTIFY in every K-th transaction of the second phase (default 1)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l sweep -d 'Run one open-loop step per rate, doubling from FROM to TO, e.g. 1k..128k (each step --duration long, default 2s); one row per step' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l p99-target -d 'With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l bin-dir -d 'With --ephemeral: run the PostgreSQL server binaries in DIR (default: PGPUBSUB_BIN_DIR, else the ones found on this machine)' -r -F
@@ -173,7 +174,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s v -l verbo
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l file -d 'Send the whole content of this file as the body' -r -F
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d 'How long to wait for the replies to a request; exit 3 when they do not all arrive' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l timeout -d 'How long to wait for the replies to a request; exit 3 when they do not all arrive (0: no limit)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l replies -d 'Gather N replies (from N responders) per request' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l grace -d 'Without --key-file: once the replies asked for are in, wait this long for replies from anyone else; different ones are reported (exit 1) instead of printed. 0: no wait' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l key-file -d 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key' -r -F
@@ -193,6 +194,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l exec -d 'Ans
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l sql -d 'Answer with QUERY, run with the request envelope as $1 (it replies itself via pg_notify)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l concurrency -d 'Requests handled at once; further requests wait for a free slot' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l key-file -d 'Sign requests and replies with the key in this file (at least 16 bytes, readable by its owner only), and accept only those signed with it; both sides need the same key' -r -F
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l ready-file -d 'Create PATH (holding the pid) once requests are listened for; an old PATH is removed at start. Under systemd (NOTIFY_SOCKET) READY=1 is sent too' -r -F
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -391,6 +393,8 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l tls-key -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l max-subscribers -d 'Most event streams open at once; more are refused with 503' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l buffer -d 'Notifications queued per subscriber; one that falls this far behind is cut off (it gets an overflow event saying how many it lost)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l heartbeat -d 'Send a comment line on idle streams this often, so proxies keep them open' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l durable -d 'Read CHANNEL through the journal (see `pgpubsub journal`): records carry their position, and a client reconnecting with Last-Event-ID is replayed what it missed; repeat for more' -r
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l journal-schema -d 'With --durable: the schema of the journal (default pgpubsub)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l reconnect-max -d 'Longest wait between reconnection attempts (the wait doubles from 100ms up to this)' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l keepalive -d 'When idle this long, check the connection with a query (finds half-open connections that TCP would hide); 0 turns it off' -r
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r

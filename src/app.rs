@@ -278,6 +278,18 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
 fn serve_settings(args: ServeArgs, verbose: bool) -> Result<(serve::Settings, ConnArgs)> {
     let channels =
         serve::Patterns::new(args.channels).map_err(|e| usage(format!("--channel: {e}")))?;
+    let mut durable: Vec<String> = Vec::new();
+    for channel in &args.durable {
+        check_channel(channel).map_err(|e| usage(format!("--durable: {e}")))?;
+        if !channels.matches(channel) {
+            return Err(usage(format!(
+                "--durable {channel:?} is not served: no --channel pattern matches it"
+            )));
+        }
+        if !durable.contains(channel) {
+            durable.push(channel.clone());
+        }
+    }
     Ok((
         serve::Settings {
             bind: args.bind,
@@ -297,6 +309,8 @@ fn serve_settings(args: ServeArgs, verbose: bool) -> Result<(serve::Settings, Co
             heartbeat: args.heartbeat,
             payload_json: args.payload_json,
             upkeep: upkeep(&args.upkeep),
+            durable: (!durable.is_empty())
+                .then(|| (durable, journal::Names::new(&args.journal.journal_schema))),
             verbose,
         },
         args.conn,
@@ -326,6 +340,15 @@ fn conn_settings(args: &ConnArgs, command: &str, verbose: bool) -> Result<ConnSe
     Ok(settings)
 }
 
+/// A time limit as given: 0 means no limit (as libpq's connect_timeout does).
+fn limit(duration: std::time::Duration) -> Option<std::time::Duration> {
+    (!duration.is_zero()).then_some(duration)
+}
+
+/// "No limit", for limits that are plain durations: far enough to be never, near enough not
+/// to overflow an Instant.
+const NO_LIMIT: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// `listen`'s flags; `terminal` when stdout is a TTY (human layout, sanitizing).
 fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings> {
     let handler = match &args.exec {
@@ -352,14 +375,15 @@ fn listen_settings(args: &ListenArgs, terminal: bool) -> Result<listen::Settings
         handler,
         events: args.events,
         count: args.count,
-        timeout: args.timeout,
-        idle_timeout: args.idle_timeout,
+        timeout: args.timeout.and_then(limit),
+        idle_timeout: args.idle_timeout.and_then(limit),
         reconnect: !args.no_reconnect,
         upkeep: upkeep(&args.upkeep),
         on_gap: args.on_gap.clone().map(|command| listen::Hook {
             command,
             required: args.on_gap_required,
         }),
+        ready_file: args.ready_file.clone(),
     })
 }
 
@@ -489,6 +513,8 @@ fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
     } else {
         None
     };
+    // `cargo run` sets CARGO_PKG_NAME for the program it runs; an installed pgpubsub has none.
+    let from_cargo = std::env::var("CARGO_PKG_NAME").is_ok_and(|name| name == "pgpubsub");
     Ok(demo::Settings {
         interval: args.interval,
         listen_for: args.listen_for,
@@ -496,6 +522,11 @@ fn demo_settings(args: DemoArgs, verbose: bool) -> Result<demo::Settings> {
         throwaway: Config {
             bin_dir: bin_dir(args.bin_dir),
             ..Config::default()
+        },
+        invocation: if from_cargo {
+            "cargo run --"
+        } else {
+            "pgpubsub"
         },
     })
 }
@@ -552,7 +583,7 @@ fn request_settings(
     Ok(request::Settings {
         channel: args.channel.clone(),
         bodies,
-        timeout: args.timeout,
+        timeout: limit(args.timeout).unwrap_or(NO_LIMIT),
         replies: args.replies,
         key: key(&args.key)?,
         grace: args.grace,
@@ -592,6 +623,7 @@ fn reply_settings(args: &ReplyArgs, verbose: bool) -> Result<reply::Settings> {
         concurrency: args.concurrency as usize,
         upkeep: upkeep(&args.upkeep),
         key: key(&args.key)?.map(std::sync::Arc::new),
+        ready_file: args.ready_file.clone(),
         verbose,
     })
 }
@@ -673,6 +705,14 @@ fn status_settings(args: &crate::cli::StatusArgs, terminal: bool) -> status::Set
 /// `bench`'s flags as its settings; the connection settings are resolved here too (unless the
 /// run is on a throwaway server), so that a bad one is reported before anything starts.
 fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
+    // clap drops a `requires` when the required flag conflicts with one given, so these are
+    // checked here: a flag that does not apply is refused, never silently ignored.
+    if args.p99_target.is_some() && args.sweep.is_none() {
+        return Err(usage("--p99-target applies only with --sweep FROM..TO"));
+    }
+    if args.notify_every.is_some() && args.writers.is_none() {
+        return Err(usage("--notify-every applies only with --writers N"));
+    }
     Ok(bench::Settings {
         senders: args.senders,
         listeners: args.listeners,
@@ -683,12 +723,12 @@ fn bench_settings(args: &BenchArgs) -> Result<bench::Settings> {
         duration: args.duration,
         rate: args.rate,
         warmup: args.warmup,
-        drain_timeout: args.drain_timeout,
+        drain_timeout: limit(args.drain_timeout).unwrap_or(NO_LIMIT),
         idle_listeners: args.idle_listeners,
         stalled_listener: args.stalled_listener,
         writers: args.writers.map(|sessions| bench::WritersPlan {
             sessions,
-            notify_every: args.notify_every,
+            notify_every: args.notify_every.unwrap_or(1),
         }),
         sweep: args.sweep.map(|(from, to)| bench::SweepPlan {
             from,

@@ -163,7 +163,9 @@ Output formats:
   --format T      T with {channel} {payload} {pid} {time} replaced by the raw values; {{ and }}
                   are literal braces; \\n \\t \\r \\0 \\\\ are newline, tab, CR, NUL, backslash
   --raw           the payload only
-Records end with a newline, or a NUL with -0. On a terminal, payloads are sanitized in every format.
+Records end with a newline, or a NUL with -0; a --format template that ends with that character
+itself ('{time} {channel}\\n') is not given a second one. On a terminal, payloads are sanitized
+in every format.
 Each record is flushed as soon as no further notification is ready.
 
 Connection loss: pgpubsub reconnects (backoff doubling up to --reconnect-max), listens again and
@@ -449,6 +451,12 @@ client reconnected with Last-Event-ID: what was sent while it was away is lost),
 (it fell --buffer notifications behind: cut off), expired (its JWT expired), shutdown. A comment
 line every --heartbeat keeps idle streams open through proxies.
 
+Durable channels (--durable CHANNEL, a journal made with pgpubsub journal init): records carry
+their position and the id POSITION:FLOOR; a client reconnecting with Last-Event-ID is replayed
+every record after FLOOR (at least once: de-duplicate by position), then caught_up {replayed};
+after the database session's own gap they get the records it missed, then caught_up
+{replayed, down_ms}, instead of a gap.
+
 Access: a channel must match a --channel pattern (* and ? wildcards; --channel '*' serves all).
 Without --tokens/--jwt-* anyone who can connect may read (and with --allow-publish, publish),
 which is allowed on loopback addresses only. With them, each request needs a credential:
@@ -490,7 +498,7 @@ pub struct ConnArgs {
 
     /// Give up connecting after this long, e.g. 5s, 500ms; 0 waits forever (default 10s, or
     /// PGCONNECT_TIMEOUT).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub connect_timeout: Option<Duration>,
 
     /// Prompt for the password (without echo) before connecting.
@@ -566,15 +574,17 @@ pub struct ListenArgs {
 
     /// Exit 0 after N notifications.
     #[arg(short = 'c', long, value_name = "N", help_heading = "Stopping",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = at_least(1), allow_hyphen_values = true)]
     pub count: Option<u64>,
 
-    /// Stop after DURATION (e.g. 30s, 5m); exit 3 if --count was not reached by then.
-    #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = humantime::parse_duration)]
+    /// Stop after DURATION (e.g. 30s, 5m), connecting included; exit 3 if --count was not
+    /// reached by then (0: no limit).
+    #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = duration, allow_hyphen_values = true)]
     pub timeout: Option<Duration>,
 
-    /// Stop after DURATION without a notification; exit 3 if --count was not reached by then.
-    #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = humantime::parse_duration)]
+    /// Stop after DURATION without a notification; exit 3 if --count was not reached by then
+    /// (0: no limit).
+    #[arg(long, value_name = "DURATION", help_heading = "Stopping", value_parser = duration, allow_hyphen_values = true)]
     pub idle_timeout: Option<Duration>,
 
     #[command(flatten)]
@@ -599,6 +609,12 @@ pub struct ListenArgs {
     #[arg(long, help_heading = "Connection loss", requires = "on_gap")]
     pub on_gap_required: bool,
 
+    /// Create PATH (holding the pid) once every channel is listened to, for scripts that must
+    /// not notify before; an old PATH is removed at start. Under systemd (NOTIFY_SOCKET) READY=1
+    /// is sent too.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -609,13 +625,13 @@ pub struct ListenArgs {
 pub struct UpkeepArgs {
     /// Longest wait between reconnection attempts (the wait doubles from 100ms up to this).
     #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
-          default_value = "30s", value_parser = humantime::parse_duration)]
+          default_value = "30s", value_parser = duration, allow_hyphen_values = true)]
     pub reconnect_max: Duration,
 
     /// When idle this long, check the connection with a query (finds half-open connections
     /// that TCP would hide); 0 turns it off.
     #[arg(long, value_name = "DURATION", help_heading = "Connection loss",
-          default_value = "30s", value_parser = humantime::parse_duration)]
+          default_value = "30s", value_parser = duration, allow_hyphen_values = true)]
     pub keepalive: Duration,
 }
 
@@ -685,68 +701,69 @@ pub struct NotifyArgs {
 pub struct BenchArgs {
     /// Connections sending notifications.
     #[arg(long, value_name = "M", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = between(1, 1000), allow_hyphen_values = true)]
     pub senders: u32,
 
     /// Connections listening, each to every channel.
     #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = between(1, 1000), allow_hyphen_values = true)]
     pub listeners: u32,
 
     /// Channels; each sender spreads its notifications over them in turn.
     #[arg(long, value_name = "C", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=10000))]
+          value_parser = between(1, 10000), allow_hyphen_values = true)]
     pub channels: u32,
 
     /// Payload size in bytes, 46 to 7999: sender, session, sequence number and send time, padded.
-    #[arg(long, value_name = "BYTES", default_value_t = 64, value_parser = parse_payload_size)]
+    #[arg(long, value_name = "BYTES", default_value_t = 64, value_parser = parse_payload_size, allow_hyphen_values = true)]
     pub payload_size: usize,
 
     /// Notifications per transaction (distinct payloads, so none is folded).
     #[arg(long, value_name = "K", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=100000))]
+          value_parser = between(1, 100000), allow_hyphen_values = true)]
     pub batch: u32,
 
     /// Notifications to send in total, over all senders (default 100000 unless --duration).
     #[arg(long, value_name = "TOTAL", conflicts_with = "duration",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = at_least(1), allow_hyphen_values = true)]
     pub messages: Option<u64>,
 
     /// Send for this long instead of a number of notifications, e.g. 10s, 1m.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// Open loop: send at this total rate, e.g. 1000/s or 600/min, and measure latency from the
     /// scheduled send time so stalls are not hidden (default: as fast as possible).
-    #[arg(long, value_name = "R/s", value_parser = parse_rate)]
+    #[arg(long, value_name = "R/s", value_parser = parse_rate, allow_hyphen_values = true)]
     pub rate: Option<f64>,
 
     /// Send (and check) for this long before measuring, e.g. 2s.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub warmup: Option<Duration>,
 
-    /// After sending, wait at most this long for listeners to receive everything.
+    /// After sending, wait at most this long for listeners to receive everything (0: no
+    /// limit).
     #[arg(long, value_name = "DURATION", default_value = "10s",
-          value_parser = humantime::parse_duration)]
+          value_parser = duration, allow_hyphen_values = true)]
     pub drain_timeout: Duration,
 
     /// Scenario: also hold N sessions listening on channels no one notifies (on PostgreSQL 18
     /// and older each one is woken for every notifying commit).
     #[arg(long, value_name = "N", default_value_t = 0,
-          value_parser = clap::value_parser!(u32).range(0..=10000))]
+          value_parser = between(0, 10000), allow_hyphen_values = true)]
     pub idle_listeners: u32,
 
     /// Scenario: N sessions insert one row per transaction as fast as they can, one phase
     /// without and one with NOTIFY (each --duration long, default 5s); compares commits/s and
     /// commit latency. Instead of the senders.
     #[arg(long, value_name = "N", conflicts_with_all = ["senders", "rate", "messages", "sweep", "batch"],
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = between(1, 1000), allow_hyphen_values = true)]
     pub writers: Option<u32>,
 
-    /// With --writers: a NOTIFY in every K-th transaction of the second phase.
-    #[arg(long, value_name = "K", requires = "writers", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub notify_every: u32,
+    /// With --writers: a NOTIFY in every K-th transaction of the second phase (default 1).
+    #[arg(long, value_name = "K",
+          value_parser = between(1, u32::MAX), allow_hyphen_values = true)]
+    pub notify_every: Option<u32>,
 
     /// Scenario: one more listener whose session sits in an open transaction, so the
     /// notification queue grows; reports the growth and when the queue would be full, then
@@ -761,7 +778,7 @@ pub struct BenchArgs {
     pub sweep: Option<(f64, f64)>,
 
     /// With --sweep: report the highest rate whose p99 latency stayed within this, e.g. 10ms.
-    #[arg(long, value_name = "DURATION", requires = "sweep", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", requires = "sweep", value_parser = positive_duration, allow_hyphen_values = true)]
     pub p99_target: Option<Duration>,
 
     /// Print one JSON object (fields below) instead of the table.
@@ -857,11 +874,11 @@ fn parse_sweep(text: &str) -> Result<(f64, f64), String> {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// How often the demo's producer sends a batch (one notification per channel), e.g. 2s, 300ms.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration, allow_hyphen_values = true)]
     pub interval: Duration,
 
     /// How long the stream step listens before its timer wins, e.g. 5s, 1s.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration, allow_hyphen_values = true)]
     pub listen_for: Duration,
 
     /// The throwaway server runs the PostgreSQL server binaries in DIR (default:
@@ -873,12 +890,53 @@ pub struct DemoArgs {
     pub conn: ConnArgs,
 }
 
-/// A humantime duration greater than zero (a zero period would spin or never tick).
+/// A duration such as `5s`, `500ms` or `2m`. For a time limit (`--timeout`, `--idle-timeout`,
+/// `--connect-timeout`, `--drain-timeout`) 0 means no limit, as in libpq; for a threshold
+/// or a wait (`--warmup`, `--grace`, `--idle-threshold`) it means none; `--keepalive 0` is off.
+/// A negative value is refused in those words: clap's own hint (`-- -5s`) would lead astray.
+fn duration(text: &str) -> Result<Duration, String> {
+    if text.trim_start().starts_with('-') {
+        return Err("must not be negative: give a duration such as 30s or 500ms".to_string());
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e}: give a duration such as 30s, 500ms or 2m"))
+}
+
+/// A duration greater than zero: a period or a length (`--interval`, `--watch`, `--duration`),
+/// where zero would spin or never tick.
 fn positive_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("must be greater than zero".to_string()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(e.to_string()),
+    match duration(text) {
+        Ok(d) if d.is_zero() => Err("must be greater than zero, e.g. 2s or 500ms".to_string()),
+        other => other,
+    }
+}
+
+/// A whole number of at least `min`. A negative one or a word is refused in those words.
+fn at_least(min: u64) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text| match text.trim().parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        _ if min == 1 => Err("must be a positive whole number (1 or more)".to_string()),
+        _ => Err(format!("must be a whole number, {min} or more")),
+    }
+}
+
+/// A TCP port to listen on: 1 to 65535 (0 would let the server pick one no one is told of).
+fn port_number(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err("must be a TCP port from 1 to 65535".to_string()),
+    }
+}
+
+/// A whole number from `min` to `max`.
+fn between(
+    min: u32,
+    max: u32,
+) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync + 'static {
+    move |text| match text.trim().parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ if max == u32::MAX => Err(at_least(min as u64)(text).unwrap_err()),
+        _ => Err(format!("must be a whole number from {min} to {max}")),
     }
 }
 
@@ -893,7 +951,7 @@ pub struct ConninfoArgs {
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// TCP port on 127.0.0.1 to listen on (default: a free one).
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = port_number, allow_hyphen_values = true)]
     pub port: Option<u16>,
 
     /// Serve TLS with this PEM certificate (chain); needs --ssl-key.
@@ -921,7 +979,7 @@ pub struct SandboxArgs {
     pub detach: bool,
 
     /// Stop the server by itself after DURATION with no client connected, e.g. 10m, 1s.
-    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, allow_hyphen_values = true)]
     pub idle_stop: Option<Duration>,
 
     /// Stop a detached sandbox, given the URL or directory it printed (default: DATABASE_URL),
@@ -951,19 +1009,20 @@ pub struct RequestArgs {
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 
-    /// How long to wait for the replies to a request; exit 3 when they do not all arrive.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = positive_duration)]
+    /// How long to wait for the replies to a request; exit 3 when they do not all arrive
+    /// (0: no limit).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration, allow_hyphen_values = true)]
     pub timeout: Duration,
 
     /// Gather N replies (from N responders) per request.
     #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = at_least(1), allow_hyphen_values = true)]
     pub replies: u64,
 
     /// Without --key-file: once the replies asked for are in, wait this long for replies from
     /// anyone else; different ones are reported (exit 1) instead of printed. 0: no wait.
     #[arg(long, value_name = "DURATION", default_value = "200ms",
-          value_parser = humantime::parse_duration, conflicts_with = "key_file")]
+          value_parser = duration, allow_hyphen_values = true, conflicts_with = "key_file")]
     pub grace: Duration,
 
     #[command(flatten)]
@@ -1000,11 +1059,16 @@ pub struct ReplyArgs {
 
     /// Requests handled at once; further requests wait for a free slot.
     #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = between(1, 1000), allow_hyphen_values = true)]
     pub concurrency: u32,
 
     #[command(flatten)]
     pub key: KeyArgs,
+
+    /// Create PATH (holding the pid) once requests are listened for; an old PATH is removed at
+    /// start. Under systemd (NOTIFY_SOCKET) READY=1 is sent too.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
@@ -1182,7 +1246,7 @@ pub struct TriggerRemoveArgs {
 pub struct StatusArgs {
     /// Refresh every DURATION (e.g. 2s, 500ms) until stopped: in place on a terminal, one line
     /// per refresh when piped.
-    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, allow_hyphen_values = true)]
     pub watch: Option<Duration>,
 
     /// Print one JSON object per refresh (fields below).
@@ -1190,13 +1254,13 @@ pub struct StatusArgs {
     pub json: bool,
 
     /// Queue usage above which the server is degraded, e.g. 50%, 80.
-    #[arg(long, value_name = "PERCENT", default_value = "50%", value_parser = percentage)]
+    #[arg(long, value_name = "PERCENT", default_value = "50%", value_parser = percentage, allow_hyphen_values = true)]
     pub warn: f64,
 
     /// A session idle in a transaction longer than this is a suspect (while the queue is not
     /// empty).
     #[arg(long, value_name = "DURATION", default_value = "10s",
-          value_parser = humantime::parse_duration)]
+          value_parser = duration, allow_hyphen_values = true)]
     pub idle_threshold: Duration,
 
     /// Show other sessions' last query, truncated, with every constant replaced by $1, $2...
@@ -1309,6 +1373,15 @@ pub struct ServeArgs {
     /// Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json).
     #[arg(long, help_heading = "Subscribers")]
     pub payload_json: bool,
+
+    /// Read CHANNEL through the journal (see `pgpubsub journal`): records carry their
+    /// position, and a client reconnecting with Last-Event-ID is replayed what it missed;
+    /// repeat for more.
+    #[arg(long, value_name = "CHANNEL", help_heading = "Durable channels")]
+    pub durable: Vec<String>,
+
+    #[command(flatten)]
+    pub journal: JournalSchemaArgs,
 
     #[command(flatten)]
     pub upkeep: UpkeepArgs,

@@ -91,8 +91,9 @@ impl Exit {
                 "runtime failure (connection, server error, I/O; not the table's owner; a standby)"
             }
             (Exit::Failure, Some("serve")) => {
-                "runtime failure at start: the database session could not be opened, or an \
-                 address could not be bound (once serving, a lost session is opened again)"
+                "runtime failure: at start the database session could not be opened or an \
+                 address bound (once serving, a lost session is opened again); with --durable, \
+                 the journal could not be read (every stream ended first)"
             }
             (Exit::Failure, _) => "runtime failure (connection, server error, I/O)",
             (Exit::Usage, None) => {
@@ -286,6 +287,17 @@ pub fn warn(msg: impl std::fmt::Display) {
 /// Print a progress or status line on stderr (used with `--verbose` and by `sandbox`).
 pub fn note(msg: impl std::fmt::Display) {
     say("", msg);
+}
+
+/// A dim status line on stderr for a person watching it: only when stderr is a terminal, so
+/// that logs and pipes never get it.
+pub fn status(msg: impl std::fmt::Display) {
+    use colored::Colorize;
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let line = format!("pgpubsub: {}", sanitize(&msg.to_string()));
+        let _ = writeln!(std::io::stderr().lock(), "{}", line.dimmed());
+    }
 }
 
 /// One `pgpubsub: ...` message on stderr. Messages quote untrusted text (server errors,

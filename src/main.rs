@@ -20,6 +20,7 @@ mod listen;
 mod notify;
 mod output;
 mod pg;
+mod ready;
 mod reqrep;
 mod sandbox;
 mod serve;

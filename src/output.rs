@@ -137,14 +137,14 @@ impl Printer {
                 }
                 json_record(out, channel, &payload, *payload_json, pid, time)?;
             }
-            Format::Template(template) => template.write(
-                out,
-                &clean(r.channel, terminal),
-                &payload,
-                pid,
-                time,
-                r.position,
-            )?,
+            Format::Template(template) => {
+                let channel = clean(r.channel, terminal);
+                template.write(out, &channel, &payload, pid, time, r.position)?;
+                if template.ends_with(self.terminator) {
+                    // The template ends its records itself: `--format '{payload}\n'`.
+                    return Ok(());
+                }
+            }
             Format::Raw => out.write_all(payload.as_bytes())?,
         }
         out.write_all(&[self.terminator])
@@ -328,6 +328,11 @@ impl Template {
             pieces.push(Piece::Text(text));
         }
         Ok(Template(pieces))
+    }
+
+    /// Whether the template's last character is `byte` (it then ends each record itself).
+    fn ends_with(&self, byte: u8) -> bool {
+        matches!(self.0.last(), Some(Piece::Text(text)) if text.as_bytes().last() == Some(&byte))
     }
 
     fn write(
@@ -545,6 +550,9 @@ mod tests {
     fn template_placeholders_and_escapes() {
         let t = Template::parse("{{{channel}}}\\t{pid}:{payload}\\\\", false).unwrap();
         assert_eq!(render(Format::Template(t), false, "p"), "{ch}\t42:p\\\n");
+        // A template that ends in the terminator is not given a second one.
+        let t = Template::parse("{channel} {payload}\\n", false).unwrap();
+        assert_eq!(render(Format::Template(t), false, "p"), "ch p\n");
         for bad in ["{chan}", "{payload", "}", "\\q", "x\\"] {
             assert!(
                 Template::parse(bad, false).is_err(),

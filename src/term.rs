@@ -20,9 +20,10 @@ fn auto_color() -> bool {
         && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
-/// Make untrusted text safe for a terminal: control characters (C0, DEL, C1) and bidirectional
-/// overrides are shown as escapes instead of being interpreted, newline, tab and CR as `\n`,
-/// `\t`, `\r`, so the text prints as one inert line.
+/// Make untrusted text safe for a terminal: control characters (C0, DEL, C1), bidirectional
+/// controls, the line and paragraph separators (U+2028, U+2029, which some terminals and
+/// editors break lines at) and the byte-order mark are shown as escapes instead of being
+/// interpreted, newline, tab and CR as `\n`, `\t`, `\r`, so the text prints as one inert line.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -42,7 +43,15 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 
 fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 #[cfg(test)]
@@ -56,5 +65,9 @@ mod tests {
             "x\\u{1b}[2Jy\\u{9b}z\\u{202e}\\r\\n\\t"
         );
         assert!(matches!(sanitize("{\"a\": 1} é"), Cow::Borrowed(_)));
+        assert_eq!(
+            sanitize("a\u{2028}b\u{2029}c\u{feff}\u{61c}"),
+            "a\\u{2028}b\\u{2029}c\\u{feff}\\u{61c}"
+        );
     }
 }

@@ -733,6 +733,10 @@ fn bad_workloads_are_usage_errors() {
         (&["--duration", "0s"][..], "--duration"),
         (&["--notify-every", "2"][..], "--writers"),
         (&["--p99-target", "1s"][..], "--sweep"),
+        // Not ignored when a flag they need conflicts with one given (clap drops `requires`).
+        (&["--p99-target", "10ms", "--messages", "10"][..], "--sweep"),
+        (&["--notify-every", "5", "--senders", "2"][..], "--writers"),
+        (&["--senders", "-1"][..], "whole number"),
         (&["--sweep", "2k..1k"][..], "--sweep"),
         (&["--sweep", "1k"][..], "--sweep"),
         (&["--json", "--csv"][..], "--csv"),

@@ -154,3 +154,64 @@ fn connection_options_before_the_subcommand_get_a_hint() {
         .code(2)
         .stderr(predicate::str::contains("tip: connection").not());
 }
+
+#[test]
+fn negative_and_zero_values_are_refused_in_plain_words() {
+    // clap's own hint for a value that starts with '-' is "use -- -1", which leads astray.
+    for (args, says) in [
+        (
+            &["listen", "--count", "-1", "c"][..],
+            "must be a positive whole number",
+        ),
+        (
+            &["listen", "--timeout", "-5s", "c"][..],
+            "must not be negative",
+        ),
+        (
+            &["listen", "--keepalive", "-1s", "c"][..],
+            "must not be negative",
+        ),
+        (
+            &["request", "--replies", "-2", "c"][..],
+            "must be a positive whole number",
+        ),
+        (
+            &["reply", "--concurrency", "-3", "c", "--exec", "cat"][..],
+            "from 1 to 1000",
+        ),
+        (&["status", "--watch", "-2s"][..], "must not be negative"),
+        (&["status", "--watch", "0"][..], "must be greater than zero"),
+        (
+            &["sandbox", "--port", "0"][..],
+            "a TCP port from 1 to 65535",
+        ),
+        (&["demo", "--interval", "-1s"][..], "must not be negative"),
+    ] {
+        let out = pgpubsub_bare().args(args).assert().code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("-- -"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_url_query_without_an_equals_sign_is_named_plainly() {
+    let out = pgpubsub_bare()
+        .args(["conninfo", "-d", "postgres://h/db?sslmode"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("missing \"=\" after \"sslmode\""), "{err}");
+    assert!(!err.contains("Ok("), "{err}");
+}
+
+#[test]
+fn sandbox_stop_of_a_missing_directory_says_so_without_connecting() {
+    let out = pgpubsub_bare()
+        .args(["sandbox", "--stop", "/nonexistent/pgpubsub-sandbox"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("no such directory"), "{err}");
+    assert!(!err.contains("5432"), "{err}");
+}

@@ -290,7 +290,7 @@ fn wrong_password_fails_without_showing_it() {
         assert!(stderr.contains(&format!(":{}", port_of(url()))), "{stderr}");
         let error_lines = stderr
             .lines()
-            .filter(|l| !l.contains("connecting to"))
+            .filter(|l| !l.contains("connecting to") && !l.starts_with("  "))
             .count();
         assert_eq!(error_lines, 1, "{stderr}");
         if verbose {
@@ -927,4 +927,27 @@ fn an_unreadable_tls_file_is_named_as_a_setting() {
         "{stderr}"
     );
     server.join().unwrap();
+}
+
+#[test]
+fn the_readme_tour_shows_the_fields_conninfo_prints() {
+    let readme = include_str!("../README.md");
+    let tour = readme
+        .split("$ pgpubsub conninfo\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README's conninfo tour");
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.split('\t').next())
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let printed = conninfo(&mut pgpubsub_conninfo());
+    assert_eq!(
+        names(tour),
+        names(&String::from_utf8(printed).unwrap()),
+        "README's conninfo tour is stale"
+    );
 }

@@ -108,7 +108,7 @@ fn check_narrated_facts(out: &str) {
         );
     }
     assert!(out.contains("What you saw"));
-    assert!(out.contains("pgpubsub sandbox"));
+    assert!(out.contains("pgpubsub sandbox") || out.contains("cargo run -- sandbox"));
 }
 
 /// The throwaway server's directory, from the demo's stderr note.
@@ -137,7 +137,11 @@ fn fast_demo(mut cmd: assert_cmd::Command) -> (String, String) {
 
 #[test]
 fn runs_to_completion_on_a_throwaway_server() {
-    let (out, err) = fast_demo(pgpubsub_bare());
+    // As `cargo run -- demo` runs it: the commands to try next must work from there too.
+    let mut cmd = pgpubsub_bare();
+    cmd.env("CARGO_PKG_NAME", "pgpubsub");
+    let (out, err) = fast_demo(cmd);
+    assert!(out.contains("cargo run -- sandbox"), "{out}");
     assert!(out.contains("Using a throwaway PostgreSQL"), "{out}");
     assert!(out.contains("LISTEN \"chan0\"; LISTEN \"chan1\"; LISTEN \"chan2\";"));
     // Piped, so plain.

@@ -128,15 +128,16 @@ fn service_precedence_between_command_line_and_environment() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("connect timeout 7s"), "{stderr}");
     // -v names each source, the service file with its line.
-    assert!(
-        stderr.contains(&format!(
-            "dbname={db_svc} from service file {}, line 9",
-            file.display()
-        )),
-        "{stderr}"
+    // One line per setting, not one long line.
+    let dbname = format!(
+        "dbname={db_svc} from service file {}, line 9",
+        file.display()
     );
+    assert!(stderr.lines().any(|l| l.trim() == dbname), "{stderr}");
     assert!(
-        stderr.contains("connect_timeout=7 from PGCONNECT_TIMEOUT"),
+        stderr
+            .lines()
+            .any(|l| l.trim() == "connect_timeout=7 from PGCONNECT_TIMEOUT"),
         "{stderr}"
     );
     // A flag beats the service too.

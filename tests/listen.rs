@@ -442,7 +442,7 @@ fn closed_stdout_exits_0_quietly() {
     assert_eq!(status.code(), Some(0));
     let messages: Vec<&str> = err
         .lines()
-        .filter(|l| !l.contains("connecting to"))
+        .filter(|l| !l.contains("connecting to") && !l.starts_with("  "))
         .collect();
     assert!(
         messages.is_empty(),
@@ -1018,4 +1018,126 @@ fn a_ctrl_c_at_the_terminal_lets_the_running_exec_finish() {
     let (status, out, err) = listener.finish();
     assert_eq!(status, killed_by(libc::SIGINT), "{err}");
     assert_eq!(String::from_utf8(out).unwrap(), "finished\n", "{err}");
+}
+
+#[test]
+fn timeout_0_means_no_limit_as_for_every_time_limit() {
+    let ch = channel("timeout0");
+    let mut listener = listen(&["--timeout", "0", "--idle-timeout", "0", "-c", "1", &ch]);
+    let out = listener.stdout_lines();
+    notify(&[(&ch, "still listening")]);
+    assert_eq!(
+        out.recv_timeout(WAIT_LIMIT).unwrap(),
+        format!("{ch}\tstill listening")
+    );
+    let (status, _, err) = listener.finish();
+    assert!(status.success(), "{err}");
+}
+
+#[test]
+fn timeout_bounds_the_whole_run_connecting_included() {
+    // Something that accepts TCP connections and never answers like PostgreSQL.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let held = std::thread::spawn(move || {
+        let conns: Vec<_> = silent.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(20));
+        drop(conns);
+    });
+    let started = std::time::Instant::now();
+    let out = pgpubsub_bare()
+        .args([
+            "listen",
+            "--timeout",
+            "1s",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "c",
+        ])
+        .timeout(WAIT_LIMIT)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--timeout 1s reached before the connection was made"),
+        "{err}"
+    );
+    // The connect timeout (10 s by default) did not decide it.
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    drop(held);
+}
+
+#[test]
+fn a_template_that_ends_in_a_newline_gets_no_second_one() {
+    let ch = channel("template_nl");
+    let mut listener = listen(&["--format", "{channel}:{payload}\\n", "-c", "2", &ch]);
+    let out = listener.take_stdout();
+    notify(&[(&ch, "a"), (&ch, "b")]);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut BufReader::new(out), &mut text).unwrap();
+    assert_eq!(text, format!("{ch}:a\n{ch}:b\n"));
+    assert!(listener.finish().0.success());
+}
+
+#[test]
+fn ready_file_and_sd_notify_say_when_listening_has_begun() {
+    // The README's snippet, made safe: notify only once the listener holds the channel.
+    let ch = channel("ready");
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    std::fs::write(&ready, "stale").unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    let child = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .env("NOTIFY_SOCKET", &socket_path)
+        .args(["listen", "-c", "1", "--ready-file"])
+        .arg(&ready)
+        .arg(&ch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    socket.set_read_timeout(Some(WAIT_LIMIT)).unwrap();
+    let mut datagram = [0u8; 64];
+    let n = socket
+        .recv(&mut datagram)
+        .expect("READY=1 from the listener");
+    assert_eq!(&datagram[..n], b"READY=1");
+    let pid = std::fs::read_to_string(&ready).unwrap();
+    assert_eq!(
+        pid.trim(),
+        child.id().to_string(),
+        "a stale ready file was kept"
+    );
+    notify(&[(&ch, "hello")]);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{ch}\thello\n")
+    );
+}
+
+#[test]
+fn a_terminal_sees_that_listen_is_listening_before_any_notification() {
+    let ch = channel("ttyready");
+    let command = format!("{BIN} listen --color never -c 1 {ch}");
+    let mut script = clean(Command::new("script"));
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let mut child = script.spawn().expect("script (util-linux)");
+    let out = lines(child.stdout.take().unwrap());
+    let first = line_with(&out, "listening on");
+    assert!(first.contains(&ch) && first.contains("Ctrl-C"), "{first}");
+    notify(&[(&ch, "x")]);
+    assert!(child.wait().unwrap().success());
 }

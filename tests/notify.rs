@@ -670,3 +670,40 @@ fn piped_stdin_without_payload_is_refused_and_nothing_is_sent() {
         pairs(&ch, ["", "", "a\nb\n"].map(String::from))
     );
 }
+
+#[test]
+fn a_huge_line_is_refused_while_streaming_in_bounded_memory() {
+    // 200 MB without a newline: refused by its length as it streams, not held whole.
+    let ch = channel("huge");
+    let mut child = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .args(["notify", &ch, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let errors = lines(child.stderr.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..200 {
+        stdin.write_all(&chunk).unwrap();
+    }
+    stdin.write_all(b"\nfine\n").unwrap();
+    let refused = line_with(&errors, "line 1");
+    assert!(refused.contains("209715200 bytes"), "{refused}");
+    // Still running (stdin open): its peak memory so far.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    drop(stdin);
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(2));
+    assert!(
+        peak_kb < 64 * 1024,
+        "peak memory {peak_kb} kB for one long line"
+    );
+}

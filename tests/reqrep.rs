@@ -531,3 +531,20 @@ fn a_plpgsql_responder_signs_its_replies_as_the_readme_shows() {
     let (code, out, err) = request(&["--key-file", &key, &svc, "h€llo"]);
     assert_eq!((code, out.as_str()), (Some(0), "H€LLO\n"), "{err}");
 }
+
+#[test]
+fn on_a_terminal_a_reply_ends_its_line_without_showing_its_newline() {
+    let svc = channel("ttyreply");
+    let _responder = Responder::start(&svc, &["--exec", "tr a-z A-Z"]);
+    let command = format!("{BIN} request --color never {svc} 'hello\u{2028}there'");
+    let out = clean(Command::new("script"))
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux)");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The body's own newline ends the line; the line separator is shown escaped.
+    assert_eq!(text.trim_end(), "HELLO\\u{2028}THERE", "{text:?}");
+}

@@ -1140,7 +1140,11 @@ fn chromium() -> Option<PathBuf> {
             std::env::var_os("CI").is_none(),
             "chromium is not installed"
         );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+        // Past cargo's capture of test output (which takes eprintln!), so that it is seen.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"skipped: chromium is not installed (apt-get install chromium)\n",
+        );
     }
     found
 }
@@ -1335,4 +1339,239 @@ fn the_viewer_shows_notifications_and_gaps_in_a_real_browser() {
     );
     assert_eq!(refused, true);
     browser.wait_for_text(&page, "status", "403");
+}
+
+/// A journal of its own for a test: `pgpubsub journal init --schema S`; returns S.
+fn journal(stem: &str) -> String {
+    let schema = channel(stem);
+    pgpubsub()
+        .args(["journal", "init", "--schema", &schema])
+        .assert()
+        .success();
+    schema
+}
+
+/// `SELECT schema.publish(channel, payload)` with psql: a record's position.
+fn publish(schema: &str, chan: &str, payload: &str) -> i64 {
+    psql(&format!(
+        "SELECT \"{schema}\".publish('{chan}', '{payload}')"
+    ))
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+/// A durable record: its position, its id's resume point, and its payload.
+fn durable_record(event: &Sse) -> (i64, i64, String) {
+    assert_eq!(event.event, "message", "{event:?}");
+    let record = event.json();
+    let position = record["position"].as_i64().unwrap();
+    let id = event.id.as_deref().expect("a durable record has an id");
+    let (p, floor) = id.split_once(':').expect("id POSITION:FLOOR");
+    assert_eq!(p.parse::<i64>().unwrap(), position, "{id}");
+    let floor: i64 = floor.parse().unwrap();
+    assert!(floor < position, "{id}");
+    (
+        position,
+        floor,
+        record["payload"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn durable_channels_carry_positions_and_a_reconnect_replays_what_was_missed() {
+    let schema = journal("serve_j");
+    let chan = channel("dur");
+    let plain = channel("dur_plain");
+    let serve = Serve::start(&[
+        "--channel",
+        "dur_*",
+        "--durable",
+        &chan,
+        "--journal-schema",
+        &schema,
+    ]);
+    let first = Curl::start(&serve.url(&listen_path(&[&chan, &plain])), &[]);
+    let listening = first.next_of(&["listening"]);
+    listening
+        .id
+        .unwrap()
+        .parse::<i64>()
+        .expect("a stream's first id is a position");
+    let sent: Vec<i64> = (1..=3)
+        .map(|i| publish(&schema, &chan, &format!("r{i}")))
+        .collect();
+    let mut last_id = String::new();
+    for (i, position) in sent.iter().enumerate() {
+        let event = first.next();
+        let (got, _, payload) = durable_record(&event);
+        assert_eq!((got, payload), (*position, format!("r{}", i + 1)));
+        last_id = event.id.unwrap();
+    }
+    drop(first);
+    // Sent while the client is away: on its durable channel, and on its plain one.
+    let missed: Vec<i64> = (4..=5)
+        .map(|i| publish(&schema, &chan, &format!("r{i}")))
+        .collect();
+    send_notifications(url(), &[(&plain, "lost for good")]);
+    let back = Curl::start(
+        &serve.url(&listen_path(&[&chan, &plain])),
+        &["-H", &format!("Last-Event-ID: {last_id}")],
+    );
+    assert_eq!(back.next().event, "gap", "its plain channel's loss is said");
+    assert_eq!(back.next().event, "listening");
+    let mut replayed = Vec::new();
+    let caught_up = loop {
+        let event = back.next();
+        if event.event == "caught_up" {
+            break event;
+        }
+        replayed.push(durable_record(&event).0);
+    };
+    // At least once: everything after what it saw, in order; earlier ones may come again.
+    let after: Vec<i64> = replayed.iter().copied().filter(|p| *p > sent[2]).collect();
+    assert_eq!(after, missed, "replayed {replayed:?}");
+    assert!(replayed
+        .iter()
+        .all(|p| sent.contains(p) || missed.contains(p)));
+    assert_eq!(caught_up.json()["replayed"], replayed.len());
+    // Then live.
+    let live = publish(&schema, &chan, "r6");
+    assert_eq!(durable_record(&back.next()).0, live);
+}
+
+#[test]
+fn a_record_committed_late_below_a_clients_last_id_is_still_replayed() {
+    let schema = journal("serve_late");
+    let chan = channel("late");
+    let serve = Serve::start(&[
+        "--channel",
+        "late_*",
+        "--durable",
+        &chan,
+        "--journal-schema",
+        &schema,
+    ]);
+    let watcher = Curl::listening(&serve.url(&listen_path(&[&chan])), &[]);
+    let leaver = Curl::listening(&serve.url(&listen_path(&[&chan])), &[]);
+    // A transaction takes a position, then waits for a lock the test holds.
+    let key = std::process::id() as i64 + 7_000_000;
+    let mut holder = clean(Command::new("psql"))
+        .args(["-X", "-q", "-d", url()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(
+        holder.stdin.as_mut().unwrap(),
+        "SELECT pg_advisory_lock({key});"
+    )
+    .unwrap();
+    let lock_held = |granted: bool| {
+        psql(&format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = {key} AND granted = {granted}"
+        ))
+        .trim()
+            == "1"
+    };
+    wait_until("the test to hold the lock", || lock_held(true));
+    let mut slow = psql_session(
+        url(),
+        &[&format!(
+            "BEGIN; SELECT \"{schema}\".publish('{chan}', 'late'); SELECT pg_advisory_lock({key}); COMMIT;"
+        )],
+    );
+    wait_until("the slow transaction to wait", || lock_held(false));
+    let early = publish(&schema, &chan, "early");
+    let seen = leaver.next();
+    let (position, _, payload) = durable_record(&seen);
+    assert_eq!((position, payload.as_str()), (early, "early"));
+    drop(leaver);
+    // The earlier position commits now, while that client is away.
+    drop(holder.stdin.take());
+    assert!(wait_for_exit(&mut holder).success());
+    assert!(wait_for_exit(&mut slow).success());
+    let (first, _, _) = durable_record(&watcher.next());
+    let (late, _, payload) = durable_record(&watcher.next());
+    assert_eq!((first, payload.as_str()), (early, "late"));
+    assert!(late < early, "the late record has the lower position");
+    // Reconnecting with the id of the last record it saw, it gets the late one too.
+    let back = Curl::start(
+        &serve.url(&listen_path(&[&chan])),
+        &["-H", &format!("Last-Event-ID: {}", seen.id.unwrap())],
+    );
+    let mut replayed = Vec::new();
+    loop {
+        let event = back.next_of(&["message", "caught_up"]);
+        if event.event == "caught_up" {
+            break;
+        }
+        replayed.push(durable_record(&event).2);
+    }
+    assert!(replayed.contains(&"late".to_string()), "{replayed:?}");
+}
+
+#[test]
+fn after_the_session_is_lost_durable_channels_catch_up_instead_of_a_gap() {
+    let schema = journal("serve_gap");
+    let chan = channel("cu");
+    let plain = channel("cu_plain");
+    let serve = Serve::start(&[
+        "--channel",
+        "cu_*",
+        "--durable",
+        &chan,
+        "--journal-schema",
+        &schema,
+    ]);
+    let durable = Curl::listening(&serve.url(&listen_path(&[&chan])), &[]);
+    let mixed = Curl::listening(&serve.url(&listen_path(&[&plain, &chan])), &[]);
+    // A record whose notification never reached serve (as one sent while it is disconnected):
+    // only the journal has it.
+    psql(&format!(
+        "INSERT INTO \"{schema}\".journal (channel, payload) VALUES ('{chan}', 'missed')"
+    ));
+    assert!(kill_backends(url(), &serve.app) >= 1);
+    assert_eq!(durable.next().event, "disconnected");
+    let (_, _, payload) = durable_record(&durable.next());
+    assert_eq!(payload, "missed");
+    let caught_up = durable.next();
+    assert_eq!(caught_up.event, "caught_up", "{caught_up:?}");
+    assert_eq!(caught_up.json()["replayed"], 1);
+    assert!(caught_up.json()["down_ms"].as_u64().is_some());
+    // A stream with a plain channel too is told of the gap, and gets the record as well.
+    let events: Vec<String> = (0..4).map(|_| mixed.next().event).collect();
+    assert_eq!(
+        events,
+        ["disconnected", "reconnected", "message", "caught_up"]
+    );
+    let live = publish(&schema, &chan, "after");
+    assert_eq!(durable_record(&durable.next()).0, live);
+}
+
+#[test]
+fn durable_channels_must_be_served_and_have_a_journal() {
+    pgpubsub()
+        .args(["serve", "--channel", "a_*", "--durable", "b_1"])
+        .timeout(WAIT_LIMIT)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not served"));
+    let out = pgpubsub()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--channel",
+            "a_*",
+            "--durable",
+            "a_1",
+        ])
+        .args(["--journal-schema", "no_journal_here"])
+        .timeout(WAIT_LIMIT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("journal init"), "{stderr}");
 }

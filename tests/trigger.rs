@@ -474,3 +474,33 @@ fn a_standby_is_refused_for_changes_and_still_listed() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_partitioned_table_names_itself_and_the_partition_for_every_event() {
+    let table = format!("parted_{}", std::process::id());
+    psql(&format!(
+        "CREATE TABLE {table} (id int PRIMARY KEY) PARTITION BY RANGE (id);
+         CREATE TABLE {table}_low PARTITION OF {table} FOR VALUES FROM (0) TO (100)"
+    ));
+    let ch = channel("parted");
+    pgpubsub()
+        .args(["trigger", "add", &table, "--channel", &ch])
+        .assert()
+        .success();
+    let listener = listen(&ch, 3);
+    psql(&format!("INSERT INTO {table} VALUES (1)"));
+    psql(&format!("DELETE FROM {table} WHERE id = 1"));
+    psql(&format!("TRUNCATE {table}"));
+    let low = format!("{table}_low");
+    assert_eq!(
+        listener.payloads(),
+        [
+            json!({"schema": "public", "table": table, "partition": low, "op": "INSERT",
+                   "new": {"id": 1}}),
+            json!({"schema": "public", "table": table, "partition": low, "op": "DELETE",
+                   "old": {"id": 1}}),
+            json!({"schema": "public", "table": table, "partition": null, "op": "TRUNCATE"}),
+        ]
+    );
+    psql(&format!("DROP TABLE {table}"));
+}

@@ -159,13 +159,9 @@ impl Printed {
             Printed::Run(report) => vec![report],
             Printed::Sweep(sweep) => sweep.steps.iter().collect(),
         };
+        let steps = matches!(self, Printed::Sweep(_));
         for report in &reports {
-            for err in &report.run.errors {
-                error::warn(err);
-            }
-            if let Some(warning) = report.schedule_warning() {
-                error::warn(warning);
-            }
+            report.warnings(steps).into_iter().for_each(error::warn);
         }
         if let Some(report) = reports.iter().find(|r| r.failed_delivery()) {
             return error::report(

@@ -283,6 +283,21 @@ impl Report {
         ))
     }
 
+    /// What stderr says about this run besides a loss: failed connections, and senders that
+    /// fell behind. A step of a sweep names itself (`step 16,000/s: ...`), so that one warning
+    /// among several says which rate it is about.
+    pub fn warnings(&self, step: bool) -> Vec<String> {
+        let name = match self.workload.rate {
+            Some(rate) if step => format!("step {}/s: ", number(rate)),
+            _ => String::new(),
+        };
+        let errors = self.run.errors.iter().cloned();
+        errors
+            .chain(self.schedule_warning())
+            .map(|warning| format!("{name}{warning}"))
+            .collect()
+    }
+
     /// Whether the loss check failed: anything but exactly-once, in-order delivery.
     pub fn failed_delivery(&self) -> bool {
         self.lost + self.duplicated + self.out_of_order + self.unexpected > 0
@@ -883,6 +898,19 @@ mod tests {
         assert!(table.contains("queue full in"), "{table}");
         // No rate: no sender lag, no verdict on the schedule.
         assert_eq!(report.schedule_kept, None);
+        // A sweep step that fell behind says which step it is.
+        let mut step = report;
+        step.schedule_kept = Some(false);
+        step.workload.rate = Some(16000.0);
+        let warnings = step.warnings(true);
+        assert!(
+            warnings.iter().all(|w| w.starts_with("step 16,000/s: ")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("fell behind")),
+            "{warnings:?}"
+        );
         for line in table.lines() {
             assert!(line.chars().count() <= chart::MAX_WIDTH || !line.contains('│'));
         }

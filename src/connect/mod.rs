@@ -272,8 +272,8 @@ impl ConnSettings {
         Ok(listener)
     }
 
-    /// What `--verbose` says before connecting, on one line: the target, the selection
-    /// rules, and where every setting came from, with every password redacted.
+    /// What `--verbose` says before connecting: the target and the selection rules on one
+    /// line, then where every setting came from, one line each, with every password redacted.
     pub fn describe(&self) -> String {
         let password = match self.password {
             PasswordSource::None => "no password",

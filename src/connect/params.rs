@@ -200,9 +200,12 @@ fn url_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
         pairs.push(("dbname".into(), decode(path)?));
     }
     for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("missing \"=\" after {:?} in URL query", decode(pair)))?;
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(format!(
+                "missing \"=\" after {:?} in the URL's query (write {0}=VALUE)",
+                decode(pair)?
+            ));
+        };
         let (key, value) = (decode(key)?, decode(value)?);
         // As libpq: the JDBC spelling `ssl=true` means sslmode=require.
         if key == "ssl" && value == "true" {
@@ -352,6 +355,11 @@ mod tests {
         assert_eq!(p.value("port"), Some("5439"));
         let err = Params::from_dbname_arg("postgres://h/db?bogus=1", Source::Dbname).unwrap_err();
         assert!(err.contains("bogus"), "{err}");
+        let err = Params::from_dbname_arg("postgres://h/db?sslmode", Source::Dbname).unwrap_err();
+        assert!(
+            err.contains("after \"sslmode\"") && !err.contains("Ok("),
+            "{err}"
+        );
     }
 
     #[test]

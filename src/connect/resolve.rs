@@ -234,7 +234,7 @@ fn build(
 }
 
 /// For `--verbose`: every setting with its source, and the connection strings used, with
-/// passwords redacted.
+/// passwords redacted; one indented line each.
 fn sources(p: &Params, database_url: Option<&str>, flags: &Flags) -> String {
     let mut text = String::new();
     for (key, Setting { value, source }) in p.iter() {
@@ -243,14 +243,14 @@ fn sources(p: &Params, database_url: Option<&str>, flags: &Flags) -> String {
         } else {
             params::quote_conninfo(value)
         };
-        text.push_str(&format!("; {key}={value} from {source}"));
+        text.push_str(&format!("\n  {key}={value} from {source}"));
     }
     for (label, conn) in [
         ("DATABASE_URL=", database_url),
         ("--dbname ", flags.dbname.as_deref()),
     ] {
         if let Some(conn) = conn.filter(|t| t.contains('=') || params::is_url(t)) {
-            text.push_str(&format!("; from {label}{}", params::redact(conn)));
+            text.push_str(&format!("\n  from {label}{}", params::redact(conn)));
         }
     }
     text

@@ -42,6 +42,9 @@ pub struct Settings {
     pub conn: Option<ConnSettings>,
     /// The throwaway server to start when `conn` is `None`.
     pub throwaway: Config,
+    /// How the user runs pgpubsub, for the commands to try next: `pgpubsub`, or `cargo run
+    /// --` when the demo was started by `cargo run` (pgpubsub is then not on the PATH yet).
+    pub invocation: &'static str,
 }
 
 /// Run the demo on a throwaway server, or on the server the user named.
@@ -70,6 +73,7 @@ async fn walkthrough(
         names,
         interval: settings.interval,
         listen_for: settings.listen_for,
+        invocation: settings.invocation,
     };
     let outcome = ctx.guard(steps(&mut demo, &mut conns, throwaway)).await;
     if let Err(Error::Stopped(_)) = outcome {
@@ -85,6 +89,8 @@ struct Demo<W: Write> {
     names: Names,
     interval: Duration,
     listen_for: Duration,
+    /// `pgpubsub`, or `cargo run --` (see [`Settings::invocation`]).
+    invocation: &'static str,
 }
 
 /// The demo's names. On the user's server they carry this process's id, so that several
@@ -215,6 +221,7 @@ fn summarize<W: Write>(
     rolled_back: u64,
     events: usize,
 ) -> Result<()> {
+    let run = demo.invocation;
     let n = &mut demo.narrator;
     n.section("What you saw")?;
     n.say(&format!(
@@ -239,15 +246,19 @@ fn summarize<W: Write>(
     )?;
     n.section("Try next")?;
     n.command(
-        "pgpubsub sandbox",
+        &format!("{run} sandbox"),
         "a throwaway server; prints the DATABASE_URL to export",
     )?;
     n.command(
-        "pgpubsub listen chan0 chan1",
+        &format!("{run} listen chan0 chan1"),
         "stream notifications to stdout",
     )?;
     n.command(
-        "pgpubsub notify chan0 '{\"payload\": 1}'",
+        &format!("{run} notify chan0 '{{\"payload\": 1}}'"),
         "send one (from another terminal)",
-    )
+    )?;
+    if run != "pgpubsub" {
+        n.say("(or install it first, `cargo install --path .`, and drop the `cargo run --`)")?;
+    }
+    Ok(())
 }

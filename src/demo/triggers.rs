@@ -155,6 +155,7 @@ fn setup(names: &Names, channel: &str) -> Vec<String> {
         &Spec {
             schema: "pg_temp".to_string(),
             table: names.table.clone(),
+            partitioned: false,
             marker: Marker {
                 channel: channel.to_string(),
                 events: vec![Event::Insert, Event::Update, Event::Delete],

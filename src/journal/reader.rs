@@ -310,6 +310,12 @@ impl Reader {
         }
     }
 
+    /// The floor: every position up to it is settled (its record handed on, or never one of
+    /// ours). `serve` gives it to its subscribers as where a reconnect resumes.
+    pub fn floor(&self) -> i64 {
+        self.state.floor
+    }
+
     /// When the next read is due: soon after live records (to check them and move the
     /// floor), with a growing wait while gaps or a baseline wait for transactions to end, and
     /// for a consumer at least every STORE_EVERY while its floor moves (reads that records

@@ -11,11 +11,13 @@ mod plan;
 
 use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::{note, stdout_error, warn, Error, Exit, Result};
+use crate::error::{note, status, stdout_error, warn, Error, Exit, Result};
 use crate::journal::{Fault, Reader};
 use crate::output::{stdout_closed, Event, Record, Sink};
+use crate::ready;
 use crate::session::{self, Failure, Item, Session};
 use crate::signals::{Signal, Signals};
+use anyhow::anyhow;
 use futures::FutureExt;
 pub use plan::{channels, Handler, Hook, Settings, Upkeep};
 use sqlx::postgres::PgNotification;
@@ -35,13 +37,24 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let started = Instant::now();
     let verbose = ctx.verbose;
-    let session = ctx
-        .guard(Session::open(
-            &settings,
-            &plan.channels,
-            plan.upkeep.ping_limit(),
-        ))
-        .await?;
+    ready::reset(plan.ready_file.as_deref()).map_err(|e| anyhow!("--ready-file: {e}"))?;
+    let opening = Session::open(&settings, &plan.channels, plan.upkeep.ping_limit());
+    // --timeout bounds the whole run, connecting included.
+    let deadline = started + plan.timeout.unwrap_or(NEVER);
+    let session = match ctx
+        .guard(tokio::time::timeout_at(deadline, opening).map(Ok::<_, Error>))
+        .await?
+    {
+        Ok(opened) => opened?,
+        Err(_) => {
+            return Err(anyhow!(
+                "--timeout {} reached before the connection was made (each host may take \
+                 --connect-timeout)",
+                humantime::format_duration(plan.timeout.unwrap_or_default())
+            )
+            .into())
+        }
+    };
     if verbose {
         session.passed.iter().for_each(note);
         note(format!(
@@ -49,7 +62,10 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
             plan.channels.len(),
             session.host
         ));
+    } else {
+        status(listening_line(&plan.channels, &session.host));
     }
+    ready::announce(plan.ready_file.as_deref()).map_err(|e| anyhow!("--ready-file: {e}"))?;
     let durable = plan.durable.clone();
     let mut listener = Listener {
         plan,
@@ -74,6 +90,16 @@ pub async fn run(plan: Settings, settings: ConnSettings, ctx: &mut Context) -> R
         None => None,
     };
     listener.run(session, reader, &mut ctx.signals).await
+}
+
+/// What a person at a terminal sees once every channel is held.
+fn listening_line(channels: &[String], host: &str) -> String {
+    const SHOWN: usize = 5;
+    let mut names = channels[..channels.len().min(SHOWN)].join(", ");
+    if channels.len() > SHOWN {
+        names.push_str(&format!(" and {} more", channels.len() - SHOWN));
+    }
+    format!("listening on {names} on {host} (Ctrl-C to stop)")
 }
 
 /// The state of one `listen` run.

@@ -37,6 +37,8 @@ pub struct Settings {
     pub upkeep: Upkeep,
     /// Run after every reconnect, before anything new is handled.
     pub on_gap: Option<Hook>,
+    /// Created once every channel is held (see `ready`).
+    pub ready_file: Option<std::path::PathBuf>,
 }
 
 /// Check every name, fold duplicates, and hint at psql's case folding for names with capitals.

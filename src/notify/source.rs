@@ -5,7 +5,7 @@
 //! a pause while the pipe holds more: cutting a batch there cost a fast stream 6 % more
 //! transactions.
 
-use crate::limits::{check_channel, check_nul, check_payload};
+use crate::limits::{check_channel, check_nul, check_payload, MAX_PAYLOAD_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
@@ -94,6 +94,11 @@ pub enum Decoder {
     Records { json: bool, durable: bool },
 }
 
+/// Longest record kept in memory. Far above any valid one (a `--from-json` line escapes a
+/// 7999-byte payload at most six-fold), so a longer record is refused by its length, counted
+/// while the rest of it is read and dropped: one huge line costs no more memory than this.
+const MAX_RECORD: usize = 64 * 1024;
+
 impl Decoder {
     /// Whether the server folds identical (channel, payload) pairs of one transaction: it does
     /// for notifications, never for journal records.
@@ -103,9 +108,26 @@ impl Decoder {
         }
     }
 
-    /// Turn record `line` into events appended to `out` (none for a skipped record).
-    pub fn decode(&self, line: u64, bytes: Vec<u8>, out: &mut Vec<Event>) {
+    /// The longest record kept whole: [`MAX_RECORD`] for notifications; a journal record has
+    /// no payload limit of its own (PostgreSQL's text type bounds it).
+    fn max_record(&self) -> usize {
+        if self.folds() {
+            MAX_RECORD
+        } else {
+            usize::MAX
+        }
+    }
+
+    /// Turn record `line` into events appended to `out` (none for a skipped record). A record
+    /// longer than [`Decoder::max_record`] arrives cut, with its whole length in `length`.
+    pub fn decode(&self, line: u64, bytes: Vec<u8>, length: usize, out: &mut Vec<Event>) {
         let invalid = |reason: String| Event::Invalid { line, reason };
+        if length > bytes.len() {
+            out.push(invalid(format!(
+                "the line is {length} bytes; a payload is at most {MAX_PAYLOAD_BYTES} bytes"
+            )));
+            return;
+        }
         let Ok(text) = String::from_utf8(bytes) else {
             out.push(invalid("not valid UTF-8".to_string()));
             return;
@@ -187,8 +209,7 @@ struct Record<'a> {
 
 /// Channel and payload of one NDJSON line, or `None` for an event line (a listener's gap).
 fn record(text: &str, json: bool, durable: bool) -> Result<Option<(String, String)>, String> {
-    let record: Record =
-        serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
+    let record: Record = serde_json::from_str(text).map_err(|e| unreadable(text, &e))?;
     if record.event.is_some() {
         return Ok(None);
     }
@@ -203,6 +224,27 @@ fn record(text: &str, json: bool, durable: bool) -> Result<Option<(String, Strin
     check_text(&payload, durable)?;
     check_json(&payload, json)?;
     Ok(Some((channel, payload)))
+}
+
+/// Why a line is not a record, in the user's terms: not JSON, not an object, a key given twice,
+/// or a field of the wrong type.
+fn unreadable(text: &str, err: &serde_json::Error) -> String {
+    let object = match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) => return format!("not JSON ({e})"),
+        Ok(serde_json::Value::Object(object)) => object,
+        Ok(_) => return "not a JSON object: expected {\"channel\":…,\"payload\":…}".into(),
+    };
+    let message = err.to_string();
+    if let Some(field) = message.strip_prefix("duplicate field `") {
+        let field = field.split('`').next().unwrap_or_default();
+        return format!("the key \"{field}\" is given twice");
+    }
+    match object.get("channel") {
+        Some(channel) if !channel.is_string() => {
+            format!("\"channel\" must be a string, not {channel}")
+        }
+        _ => format!("not a record ({message})"),
+    }
 }
 
 /// Valid JSON text without the whitespace between tokens, numbers and key order untouched.
@@ -243,14 +285,18 @@ pub fn read(
     let mut line = 0;
     loop {
         let mut record = Vec::new();
-        match reader.read_until(end, &mut record) {
-            Ok(0) => return,
-            Ok(_) => {
+        match read_record(&mut reader, end, decoder.max_record(), &mut record) {
+            Ok((0, _)) => return,
+            Ok((mut length, terminated)) => {
                 line += 1;
-                strip_end(&mut record, framing);
-                decoder.decode(line, record, &mut events);
+                if length == record.len() {
+                    strip_end(&mut record, framing);
+                    length = record.len();
+                } else if terminated {
+                    length -= 1;
+                }
+                decoder.decode(line, record, length, &mut events);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => events.push(Event::Failed(e)),
         }
         let failed = matches!(events.last(), Some(Event::Failed(_)));
@@ -262,6 +308,39 @@ pub fn read(
         let paused = !reader.buffer().contains(&end) && !reader.get_ref().ready();
         if failed || (paused && sink(Input::Pause).is_break()) {
             return;
+        }
+    }
+}
+
+/// Read one record, through its `end` byte or to the end of input, into `record`, keeping at
+/// most `max` bytes of it; returns its whole length (0 at the end of input) and
+/// whether it ended with `end`.
+fn read_record(
+    reader: &mut impl BufRead,
+    end: u8,
+    max: usize,
+    record: &mut Vec<u8>,
+) -> std::io::Result<(usize, bool)> {
+    let mut length = 0;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok((length, false));
+        }
+        let (taken, done) = match memchr::memchr(end, buf) {
+            Some(at) => (at + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = max.saturating_sub(record.len());
+        record.extend_from_slice(&buf[..taken.min(room)]);
+        length += taken;
+        reader.consume(taken);
+        if done {
+            return Ok((length, true));
         }
     }
 }
@@ -368,6 +447,9 @@ mod tests {
 {"channel":"C"}
 {"payload":"p"}
 not json
+{"channel":1,"payload":"p"}
+{"channel":"A","channel":"B","payload":"p"}
+[1]
 "#;
         let got = events(
             input,
@@ -384,8 +466,38 @@ not json
                 r#"3:B:{"k":[1,2.50,"a b"]}"#,
                 "5:invalid",
                 "6:invalid",
-                "7:invalid"
+                "7:invalid",
+                "8:invalid",
+                "9:invalid",
+                "10:invalid"
             ]
+        );
+        let reasons: Vec<String> = got
+            .iter()
+            .filter_map(|e| match e {
+                Event::Invalid { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(reasons[2].starts_with("not JSON"), "{reasons:?}");
+        assert_eq!(reasons[3], "\"channel\" must be a string, not 1");
+        assert_eq!(reasons[4], "the key \"channel\" is given twice");
+        assert!(reasons[5].starts_with("not a JSON object"), "{reasons:?}");
+    }
+
+    #[test]
+    fn a_line_past_any_payload_is_refused_by_its_length_in_bounded_memory() {
+        let mut input = vec![b'x'; MAX_RECORD * 4];
+        input.extend_from_slice(b"\nok\n");
+        let input: &'static [u8] = input.leak();
+        let got = events(input, Framing::Newline, payloads());
+        assert_eq!(described(&got), ["1:invalid", "2:c:ok"]);
+        let Event::Invalid { reason, .. } = &got[0] else {
+            unreachable!()
+        };
+        assert!(
+            reason.contains(&format!("is {} bytes", MAX_RECORD * 4)),
+            "{reason}"
         );
     }
 

@@ -93,6 +93,8 @@ impl Marker {
 pub struct Spec {
     pub schema: String,
     pub table: String,
+    /// A partitioned table: its row triggers fire on its partitions, so events name both.
+    pub partitioned: bool,
     pub marker: Marker,
 }
 
@@ -218,7 +220,7 @@ pub fn install(spec: &Spec, existing: &[Installed]) -> Script {
     let mut create = vec![
         format!(
             "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS {}",
-            dollar(&body(&spec.marker))
+            dollar(&body(spec))
         ),
         format!("COMMENT ON FUNCTION {function}() IS {comment}"),
     ];
@@ -280,8 +282,23 @@ pub fn uninstall(remove: &[Installed], others: &[Installed]) -> Vec<String> {
 /// for every row, which made the trigger cost 15 % more per row than the seed's. A durable
 /// trigger hands the whole payload to the journal's `publish()`, which has no length limit
 /// (the notification then carries only the position), so it needs no fallback.
-fn body(marker: &Marker) -> String {
-    let head = "'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP";
+///
+/// On a partitioned table a row trigger fires on the partition the row is in (TG_TABLE_NAME
+/// names it) while a TRUNCATE trigger fires on the table truncated, so every event names the
+/// table the trigger was added to as `table`, and the partition as `partition` (null for a
+/// TRUNCATE, which empties them all).
+fn body(spec: &Spec) -> String {
+    let marker = &spec.marker;
+    let head = if spec.partitioned {
+        format!(
+            "'schema', {}, 'table', {}, 'partition', CASE WHEN TG_LEVEL = 'ROW' THEN \
+             TG_TABLE_NAME END, 'op', TG_OP",
+            literal(&spec.schema),
+            literal(&spec.table)
+        )
+    } else {
+        "'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP".to_string()
+    };
     let object = |fields: &str| format!("pg_catalog.json_build_object({head}{fields})::text");
     let bare = object(", 'truncated', true");
     let too_long = format!("pg_catalog.octet_length(payload) > {MAX_PAYLOAD_BYTES}");
@@ -372,6 +389,7 @@ mod tests {
         Spec {
             schema: "App".into(),
             table: "Order \"Lines\"".into(),
+            partitioned: false,
             marker: Marker {
                 channel: "it's".into(),
                 events: events.to_vec(),

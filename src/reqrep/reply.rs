@@ -9,9 +9,10 @@ use super::auth::{self, Key, Seen};
 use super::envelope::{Answer, Reply, Request};
 use crate::app::Context;
 use crate::connect::ConnSettings;
-use crate::error::{note, warn, Error, Exit, Result};
+use crate::error::{note, status, warn, Error, Exit, Result};
 use crate::job::{self, Job};
 use crate::limits::check_channel;
+use crate::ready;
 use crate::session::{self, Item, Session, Upkeep};
 use crate::signals::Signal;
 use crate::term::sanitize;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub upkeep: Upkeep,
     /// Only requests signed with this key are answered, and replies are signed with it.
     pub key: Option<Arc<Key>>,
+    /// Created once requests are listened for (see `ready`).
+    pub ready_file: Option<std::path::PathBuf>,
     pub verbose: bool,
 }
 
@@ -54,15 +57,18 @@ const STDERR_TAIL: usize = 1000;
 pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) -> Result<Exit> {
     let channels = [settings.channel.clone()];
     let upkeep = settings.upkeep;
+    let ready_file = settings.ready_file.as_deref();
+    ready::reset(ready_file).map_err(|e| anyhow!("--ready-file: {e}"))?;
     let mut session = ctx
         .guard(Session::open(conn, &channels, upkeep.ping_limit()))
         .await?;
+    let answering = format!("answering requests on channel {}", settings.channel);
     if settings.verbose {
-        note(format!(
-            "answering requests on channel {}",
-            sanitize(&settings.channel)
-        ));
+        note(answering);
+    } else {
+        status(format!("{answering} (Ctrl-C to stop)"));
     }
+    ready::announce(ready_file).map_err(|e| anyhow!("--ready-file: {e}"))?;
     let responder = Arc::new(Responder {
         handler: settings.handler.clone(),
         channel: settings.channel.clone(),

@@ -284,13 +284,14 @@ impl<'a> Asker<'a> {
     fn print(&self, received: Received, out: &mut impl Write) -> Result<Exit> {
         match received.reply.answer() {
             Answer::Body(body) => {
+                // One final newline ends the line; on a terminal it is not shown as `\n`.
+                let line = body.strip_suffix('\n').unwrap_or(&body);
                 let shown = if self.settings.terminal {
-                    sanitize(&body)
+                    sanitize(line)
                 } else {
-                    body.as_str().into()
+                    line.into()
                 };
-                let newline = if shown.ends_with('\n') { "" } else { "\n" };
-                write!(out, "{shown}{newline}")
+                writeln!(out, "{shown}")
                     .and_then(|()| out.flush())
                     .map_err(stdout_error)?;
                 Ok(Exit::Success)

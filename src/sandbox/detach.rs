@@ -149,6 +149,13 @@ async fn locate(target: &str) -> Result<PathBuf> {
                 ))
             });
     }
+    if !target.contains("://") && !target.contains('=') {
+        // Not a URL or conninfo string: a directory, and there is none.
+        return Err(usage(format!(
+            "{target}: no such directory (give the directory or the URL that the sandbox \
+             printed)"
+        )));
+    }
     let settings = ConnSettings::for_target(target)?;
     let mut conn = settings.connect().await.map_err(anyhow::Error::from)?;
     let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")

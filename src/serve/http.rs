@@ -113,8 +113,14 @@ async fn listen(
             return app.refused(refusal.into_response());
         }
     }
-    let resumed = parts.headers.contains_key("last-event-id");
-    let Some(stream) = app.hub.subscribe(channels, grant.expires, resumed, wire) else {
+    let last_event_id = parts
+        .headers
+        .get("last-event-id")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let Some(stream) = app
+        .hub
+        .subscribe(channels, grant.expires, last_event_id, wire)
+    else {
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "too many subscribers (serve --max-subscribers); try again later",

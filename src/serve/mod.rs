@@ -2,10 +2,12 @@
 //! server-sent events, with publishing, access rules, health and metrics. Every LISTENing
 //! session costs the whole database (up to PostgreSQL 18 each notifying commit wakes every
 //! listening backend) and a browser cannot LISTEN at all, so many readers share one session
-//! here; `session` keeps it (the very rules `listen` follows), `hub` fans it out, `http`
-//! decides who may do what, `net` owns the sockets.
+//! here; `session` keeps it (the very rules `listen` follows), `hub` fans it out, `durable`
+//! reads durable channels through the journal, `http` decides who may do what, `net` owns the
+//! sockets.
 
 mod access;
+mod durable;
 mod http;
 mod hub;
 mod metrics;
@@ -38,6 +40,8 @@ pub struct Settings {
     pub heartbeat: Duration,
     pub payload_json: bool,
     pub upkeep: Upkeep,
+    /// `--durable`: channels read through the journal (schema `journal`).
+    pub durable: Option<(Vec<String>, crate::journal::Names)>,
     pub verbose: bool,
 }
 
@@ -79,14 +83,22 @@ pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> R
             settings.max_subscribers
         ));
     }
+    let always: &[String] = settings.durable.as_ref().map_or(&[], |(c, _)| c);
     let session = ctx
-        .guard(Session::open(&conn, &[], settings.upkeep.ping_limit()))
+        .guard(Session::open(&conn, always, settings.upkeep.ping_limit()))
         .await?;
     if settings.verbose {
         session.passed.iter().for_each(note);
     }
     let host = session.host.clone();
-    let hub = hub::Hub::start(
+    let durable = match &settings.durable {
+        Some((channels, names)) => Some(
+            ctx.guard(start_journal(&session, channels, names, settings.verbose))
+                .await?,
+        ),
+        None => None,
+    };
+    let (hub, failed) = hub::Hub::start(
         session,
         conn,
         hub::Plan {
@@ -97,6 +109,7 @@ pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> R
             payload_json: settings.payload_json,
             verbose: settings.verbose,
         },
+        durable,
     );
     let scheme = if tls.is_some() { "https" } else { "http" };
     let router = http::router(http::App {
@@ -113,12 +126,45 @@ pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> R
             sanitize(&settings.channels.as_slice().join(" "))
         ));
     }
-    let signal = ctx.signals.recv().await;
-    let reason = match signal {
-        crate::signals::Signal::Interrupt => "the server is stopping (SIGINT)",
-        crate::signals::Signal::Terminate => "the server is stopping (SIGTERM)",
+    let ended = tokio::select! {
+        signal = ctx.signals.recv() => Ok(signal),
+        Ok(err) = failed => Err(err),
     };
-    hub.shutdown(reason).await;
+    let reason = match &ended {
+        Ok(crate::signals::Signal::Interrupt) => "the server is stopping (SIGINT)".to_string(),
+        Ok(crate::signals::Signal::Terminate) => "the server is stopping (SIGTERM)".to_string(),
+        Err(err) => format!("the server is stopping: {err}"),
+    };
+    hub.shutdown(&reason).await;
     server.stop(hub::FINAL_GRACE).await;
-    Ok(signal.exit())
+    Ok(ended?.exit())
+}
+
+/// Open the journal's reader for the durable channels (from now) on the session's server.
+async fn start_journal(
+    session: &Session,
+    channels: &[String],
+    names: &crate::journal::Names,
+    verbose: bool,
+) -> Result<hub::Durable> {
+    let plan = crate::journal::Plan {
+        names: names.clone(),
+        channels: channels.to_vec(),
+        consumer: None,
+        since: None,
+    };
+    let (told, told_rx) = tokio::sync::mpsc::channel(16);
+    let (journal, floor) = durable::Journal::start(&session.settings, plan, told).await?;
+    if verbose {
+        note(format!(
+            "durable channels {} read from the journal after position {floor}",
+            channels.join(" ")
+        ));
+    }
+    Ok(hub::Durable {
+        journal,
+        told: told_rx,
+        channels: channels.to_vec(),
+        floor,
+    })
 }

@@ -52,6 +52,9 @@ struct Queue {
     pieces: VecDeque<Piece>,
     /// Notifications in `pieces`.
     notifications: usize,
+    /// While a reconnecting client's missed records are replayed, live ones wait here (they
+    /// count towards its buffer).
+    held: Option<Vec<Piece>>,
     /// The last frame, after which the stream ends.
     last: Option<Bytes>,
     /// Set once the stream may not take any more frames.
@@ -90,15 +93,73 @@ impl Sub {
         if queue.ended {
             return Offer::Ended;
         }
-        if queue.notifications >= self.capacity {
+        let held = queue.held.as_ref().map_or(0, |h| count(h));
+        if queue.notifications + held >= self.capacity {
             let arriving: usize = pieces.map(|p| p.notifications as usize).sum();
-            return Offer::Full((queue.notifications + arriving) as u64);
+            return Offer::Full((queue.notifications + held + arriving) as u64);
+        }
+        if let Some(held) = &mut queue.held {
+            held.extend(pieces);
+            return Offer::Queued;
         }
         for piece in pieces {
             queue.notifications += piece.notifications as usize;
             queue.pieces.push_back(piece);
         }
         wake(queue)
+    }
+
+    /// Hold live notifications back (until [`Sub::release`]) while missed ones are replayed.
+    pub fn hold(&self) {
+        self.lock().held.get_or_insert_with(Vec::new);
+    }
+
+    /// Queue replayed notifications: they go before what is held, whatever the backlog (the
+    /// replay waits for room itself).
+    pub fn replay(&self, pieces: impl Iterator<Item = Piece>) {
+        let mut queue = self.lock();
+        if queue.ended {
+            return;
+        }
+        for piece in pieces {
+            queue.notifications += piece.notifications as usize;
+            queue.pieces.push_back(piece);
+        }
+        wake(queue);
+    }
+
+    /// The replay is done: queue `event`, then what was held.
+    pub fn release(&self, event: Bytes) {
+        let mut queue = self.lock();
+        let held = queue.held.take().unwrap_or_default();
+        if queue.ended {
+            return;
+        }
+        queue.pieces.push_back(Piece {
+            bytes: event,
+            notifications: 0,
+        });
+        for piece in held {
+            queue.notifications += piece.notifications as usize;
+            queue.pieces.push_back(piece);
+        }
+        wake(queue);
+    }
+
+    /// Notifications queued (and held) and not yet taken.
+    pub fn backlog(&self) -> usize {
+        let queue = self.lock();
+        queue.notifications + queue.held.as_ref().map_or(0, |h| count(h))
+    }
+
+    /// Notifications queued before it is cut off.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether its stream has ended (or must).
+    pub fn ended(&self) -> bool {
+        self.lock().ended
     }
 
     /// Queue an event (not a notification: it never overflows the queue).
@@ -132,8 +193,10 @@ impl Sub {
         }
         let discarded = if discard {
             queue.pieces.clear();
-            std::mem::take(&mut queue.notifications) as u64
+            let held = queue.held.take().map_or(0, |h| count(&h));
+            (std::mem::take(&mut queue.notifications) + held) as u64
         } else {
+            queue.held = None;
             0
         };
         queue.last = Some(frame);
@@ -145,6 +208,11 @@ impl Sub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The notifications in `pieces`.
+fn count(pieces: &[Piece]) -> usize {
+    pieces.iter().map(|p| p.notifications as usize).sum()
 }
 
 /// Wake the response after queueing, outside the lock.

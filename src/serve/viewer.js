@@ -92,7 +92,7 @@ function listen(channels, token) {
     row([
       ["time", timeOf(record.received_at)],
       ["channel", record.channel],
-      ["pid", String(record.pid)],
+      ["pid", record.position === undefined ? String(record.pid) : `${record.pid} #${record.position}`],
       ["payload", pretty(record.payload)],
     ], "note");
   };
@@ -110,6 +110,12 @@ function listen(channels, token) {
     const event = JSON.parse(e.data);
     setStatus(`Listening again (down ${event.down_ms} ms)`, "up");
     mark(`gap ends: the database session is back after ${event.down_ms} ms; notifications sent meanwhile are lost`);
+  });
+  source.addEventListener("caught_up", (e) => {
+    const event = JSON.parse(e.data);
+    const gap = event.down_ms === undefined ? "" : ` after a gap of ${event.down_ms} ms`;
+    setStatus(`Listening (durable channels caught up${gap})`, "up");
+    mark(`caught up: ${event.replayed} missed records replayed from the journal${gap}`, true);
   });
   source.addEventListener("gap", (e) => {
     mark(`gap: ${JSON.parse(e.data).reason}`);

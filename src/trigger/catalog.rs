@@ -28,6 +28,8 @@ pub struct Table {
     create: bool,
     /// The server is a standby.
     standby: bool,
+    /// A partitioned table (its row events happen in its partitions).
+    pub partitioned: bool,
 }
 
 /// Resolve `name` (search_path applies when no schema is given) to an ordinary or partitioned
@@ -76,6 +78,7 @@ pub async fn table(conn: &mut PgConnection, name: &TableName) -> Result<Table> {
         standby,
         columns,
         key,
+        partitioned: kind == "p",
     })
 }
 

@@ -168,6 +168,7 @@ async fn add(session: &mut PgConnection, conn: &ConnSettings, add: &Add) -> Resu
         &Spec {
             schema: table.schema.clone(),
             table: table.name.clone(),
+            partitioned: table.partitioned,
             marker,
         },
         &existing,

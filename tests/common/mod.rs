@@ -435,7 +435,11 @@ pub fn pooler(pool_mode: &str) -> Option<Pooler> {
             std::env::var_os("CI").is_none(),
             "pgbouncer is not installed"
         );
-        eprintln!("skipped: pgbouncer is not installed");
+        // Past cargo's capture of test output (which takes eprintln!), so that it is seen.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"skipped: pgbouncer is not installed\n",
+        );
         return None;
     };
     let dir = tempfile::tempdir().unwrap();

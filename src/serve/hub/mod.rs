@@ -5,19 +5,23 @@
 //! subscriber is told (`disconnected`), the session is opened again with `listen`'s rules
 //! (backoff, host selection: after a failover, the new primary), every wanted channel is
 //! LISTENed again, and every subscriber is told how long the gap was (`reconnected`).
+//! Durable channels (`journal`) go through the journal's reader instead, and have no gaps.
 
+mod journal;
+
+use super::durable::{Journal, Told};
 use super::metrics::Metrics;
 use super::net::Wire;
 use super::stream::{Offer, Piece, Stream, Sub, SubId};
 use crate::connect::ConnSettings;
-use crate::error::note;
+use crate::error::{note, Error};
 use crate::output::{Event, Format, Printer, Record};
 use crate::session::{self, Failure, Item, Session, Upkeep};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use sqlx::postgres::{PgNotification, PgPool};
+use sqlx::postgres::PgPool;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
@@ -35,8 +39,19 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub const FINAL_GRACE: Duration = Duration::from_secs(2);
 
 /// The SSE id of a stream's first event on plain channels: a client that reconnects sends it
-/// back as Last-Event-ID, and is told of the gap.
+/// back as Last-Event-ID, and is told of the gap. (On durable channels ids are positions.)
 const LIVE_ID: &str = "live";
+
+/// The journal's side of the hub (`--durable`): the reader's task, what it tells, and where it
+/// stands.
+pub struct Durable {
+    pub journal: Journal,
+    pub told: mpsc::Receiver<Told>,
+    /// The durable channels: always listened on, every notification handed to the reader.
+    pub channels: Vec<String>,
+    /// The reader's floor: where a stream opened now resumes after a reconnect.
+    pub floor: i64,
+}
 
 /// How the hub runs, decided from the flags.
 pub struct Plan {
@@ -96,8 +111,8 @@ enum Command {
     Subscribe {
         sub: Arc<Sub>,
         expires: Option<SystemTime>,
-        /// The client sent Last-Event-ID: it was here before and missed what came meanwhile.
-        resumed: bool,
+        /// The client's Last-Event-ID: it was here before and missed what came meanwhile.
+        last_event_id: Option<String>,
     },
     Shutdown {
         reason: String,
@@ -106,8 +121,15 @@ enum Command {
 }
 
 impl Hub {
-    /// Start the hub on an open `session` (it owns it from now on).
-    pub fn start(session: Session, conn: ConnSettings, plan: Plan) -> Hub {
+    /// Start the hub on an open `session` (it owns it from now on), with the journal's side
+    /// if there are durable channels; the receiver says why serve must stop, if it must.
+    pub fn start(
+        session: Session,
+        conn: ConnSettings,
+        plan: Plan,
+        durable: Option<Durable>,
+    ) -> (Hub, oneshot::Receiver<Error>) {
+        let (failed, failure) = oneshot::channel();
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (gone, gone_rx) = mpsc::unbounded_channel();
         let metrics = Arc::new(Metrics::default());
@@ -141,9 +163,12 @@ impl Hub {
             metrics,
             shared,
             plan,
+            durable,
+            catching_up: None,
+            failed: Some(failed),
         };
         tokio::spawn(fanout.run(session, commands_rx, gone_rx));
-        hub
+        (hub, failure)
     }
 
     /// Subscribe to `channels` (already checked and allowed): the response body, which starts
@@ -153,7 +178,7 @@ impl Hub {
         &self,
         channels: Vec<String>,
         expires: Option<SystemTime>,
-        resumed: bool,
+        last_event_id: Option<String>,
         wire: Arc<Wire>,
     ) -> Option<Stream> {
         let max = self.max_subscribers;
@@ -170,7 +195,7 @@ impl Hub {
         let _ = self.commands.send(Command::Subscribe {
             sub,
             expires,
-            resumed,
+            last_event_id,
         });
         Some(stream)
     }
@@ -210,6 +235,8 @@ struct Chan {
     listening: bool,
     /// The LISTEN asked for and not yet confirmed, by request number.
     requested: Option<u64>,
+    /// A durable channel: listened on for the life of the server.
+    permanent: bool,
 }
 
 /// A subscriber as the hub keeps it.
@@ -217,6 +244,20 @@ struct Member {
     sub: Arc<Sub>,
     /// Channels not yet listened on; it receives nothing until that is 0.
     unconfirmed: usize,
+    /// Which of its channels are durable (the others are plain).
+    durable: Vec<String>,
+    /// A reconnecting client's resume point: what its durable channels got after it is
+    /// replayed once it receives.
+    replay_after: Option<i64>,
+}
+
+/// One notification or journal record to fan out.
+struct Note<'a> {
+    channel: &'a str,
+    payload: &'a str,
+    pid: u32,
+    /// A journal record's position.
+    position: Option<i64>,
 }
 
 /// A LISTEN's confirmation: channel, request number, and whether it came.
@@ -246,6 +287,12 @@ struct Fanout {
     expiries: BinaryHeap<Reverse<(SystemTime, SubId)>>,
     metrics: Arc<Metrics>,
     shared: Arc<Shared>,
+    durable: Option<Durable>,
+    /// After a reconnect, until the reader has replayed what durable channels missed: the
+    /// downtime, and what each subscriber got of it.
+    catching_up: Option<(Duration, Map<SubId, u64>)>,
+    /// Where a fatal journal error goes (serve then stops).
+    failed: Option<oneshot::Sender<Error>>,
 }
 
 /// What woke the hub.
@@ -255,6 +302,7 @@ enum Wake {
     Confirmed((String, u64, bool)),
     Item(Item),
     Reopened(Box<(Session, Duration, Vec<String>)>),
+    Told(Told),
     Heartbeat,
     Keepalive,
     Expiry,
@@ -296,6 +344,7 @@ impl Fanout {
                 }
                 item = recv(&mut self.session) => Wake::Item(item),
                 reopened = reopened(&mut self.reopening) => Wake::Reopened(Box::new(reopened)),
+                Some(told) = told(&mut self.durable) => Wake::Told(told),
                 _ = heartbeat.tick() => Wake::Heartbeat,
                 _ = keepalive_tick.tick(), if keepalive.is_some() => Wake::Keepalive,
                 _ = &mut expiry, if !self.expiries.is_empty() => Wake::Expiry,
@@ -304,8 +353,8 @@ impl Fanout {
                 Wake::Command(Some(Command::Subscribe {
                     sub,
                     expires,
-                    resumed,
-                })) => self.subscribe(sub, expires, resumed),
+                    last_event_id,
+                })) => self.subscribe(sub, expires, last_event_id),
                 Wake::Command(Some(Command::Shutdown { reason, done })) => {
                     self.shutdown(&reason);
                     let _ = done.send(());
@@ -322,8 +371,11 @@ impl Fanout {
                 Wake::Confirmed(_) => {}
                 Wake::Item(Item::Batch(batch)) => {
                     last_item = tokio::time::Instant::now();
-                    self.fan_out(&batch);
+                    let plain = self.divert_durable(batch);
+                    let notes: Vec<Note> = plain.iter().map(Note::from).collect();
+                    self.fan_out(&notes, None);
                 }
+                Wake::Told(told) => self.told(told),
                 Wake::Item(Item::Lost(failure)) => self.lost(failure),
                 Wake::Item(Item::Drained) => {}
                 Wake::Reopened(reopened) => {
@@ -347,8 +399,16 @@ impl Fanout {
         }
     }
 
-    /// A session is open: publish it as the one in use.
+    /// A session is open: publish it as the one in use. Every session is opened with the
+    /// durable channels among its channels: they are listened on for good.
     fn opened(&mut self, session: Session) {
+        if let Some(durable) = &self.durable {
+            for channel in &durable.channels {
+                let chan = self.channels.entry(channel.clone()).or_default();
+                chan.permanent = true;
+                chan.listening = true;
+            }
+        }
         *self.shared.pool.lock().unwrap() = Some(session.settings.pool(4));
         *self.shared.health.lock().unwrap() = Health {
             up: true,
@@ -359,13 +419,31 @@ impl Fanout {
         self.session = Some(session);
     }
 
-    fn subscribe(&mut self, sub: Arc<Sub>, expires: Option<SystemTime>, resumed: bool) {
-        if resumed {
+    fn subscribe(
+        &mut self,
+        sub: Arc<Sub>,
+        expires: Option<SystemTime>,
+        last_event_id: Option<String>,
+    ) {
+        let durable: Vec<String> = match &self.durable {
+            Some(d) => sub
+                .channels
+                .iter()
+                .filter(|c| d.channels.contains(c))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        let (replay_after, lost) = journal::resume(&sub, &durable, last_event_id.as_deref());
+        if lost {
             let frame = self.event(&Event::Gap {
-                reason: "this stream was reconnected: notifications sent to its channels while \
-                         it was away are lost",
+                reason: "this stream was reconnected: notifications sent to its plain channels \
+                         while it was away are lost",
             });
             sub.event(frame);
+        }
+        if replay_after.is_some() {
+            sub.hold();
         }
         if self.session.is_none() {
             let reason = self.shared.health.lock().unwrap().reason.clone();
@@ -391,7 +469,13 @@ impl Fanout {
             }
         }
         let id = sub.id;
-        self.members.insert(id, Member { sub, unconfirmed });
+        let member = Member {
+            sub,
+            unconfirmed,
+            durable,
+            replay_after,
+        };
+        self.members.insert(id, member);
         if unconfirmed == 0 {
             self.activate(id);
         }
@@ -441,29 +525,38 @@ impl Fanout {
     }
 
     /// Every channel of subscriber `id` is listened on: it receives from now on, starting
-    /// with a `listening` event.
+    /// with a `listening` event (whose id, on durable channels, is where a reconnect resumes);
+    /// a reconnecting client's replay starts now.
     fn activate(&mut self, id: SubId) {
         let Some(member) = self.members.get(&id) else {
             return;
         };
-        let sub = member.sub.clone();
+        let (sub, durable) = (member.sub.clone(), member.durable.clone());
+        let replay_after = member.replay_after;
         self.say(&sub, "subscribed");
         for channel in &sub.channels {
             if let Some(chan) = self.channels.get_mut(channel) {
                 chan.members.insert(id, sub.clone());
             }
         }
+        let id_field = match (&self.durable, durable.is_empty()) {
+            (Some(d), false) => d.floor.to_string(),
+            _ => LIVE_ID.to_string(),
+        };
         let frame = self.frame(
-            Some(LIVE_ID),
+            Some(&id_field),
             &Event::Listening {
                 channels: &sub.channels,
             },
         );
         sub.event(frame);
+        if let Some(after) = replay_after {
+            self.replay(&sub, durable, after);
+        }
     }
 
     /// Subscriber `id` is gone (its response was dropped) or cut off: forget it, and stop
-    /// listening on channels no one wants any more.
+    /// listening on channels no one wants any more (durable ones stay).
     fn remove(&mut self, id: SubId) {
         let Some(member) = self.members.remove(&id) else {
             return;
@@ -474,13 +567,16 @@ impl Fanout {
             };
             chan.members.remove(&id);
             chan.waiting.retain(|w| *w != id);
-            if chan.members.is_empty() && chan.waiting.is_empty() {
+            if chan.members.is_empty() && chan.waiting.is_empty() && !chan.permanent {
                 let listened = chan.listening || chan.requested.is_some();
                 self.channels.remove(channel);
                 if let (true, Some(session)) = (listened, &self.session) {
                     session.unlisten(channel);
                 }
             }
+        }
+        if let Some((_, counts)) = &mut self.catching_up {
+            counts.remove(&id);
         }
         self.count_channels();
     }
@@ -492,53 +588,61 @@ impl Fanout {
             .store(listening as u64, Ordering::Relaxed);
     }
 
-    /// Render each notification once and queue it for every subscriber of its channel, in
-    /// arrival order; cut off those that are too far behind. The batch is rendered into one
-    /// buffer, and a subscriber is given each run of its frames as one shared piece of it.
-    fn fan_out(&mut self, batch: &[PgNotification]) {
-        self.metrics
-            .received
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    /// Render each note once (with `floor`, journal records get `id: POSITION:FLOOR`) into
+    /// one buffer: the buffer, and where each note's frame ends in it.
+    fn render(&mut self, notes: &[Note], floor: Option<i64>) -> (Bytes, Vec<usize>) {
         let received_at = SystemTime::now();
-        // Where frame i ends in the rendered batch.
-        let mut ends = Vec::with_capacity(batch.len());
-        for notification in batch {
+        let mut ends = Vec::with_capacity(notes.len());
+        for note in notes {
             let record = Record {
-                position: None,
-                channel: notification.channel(),
-                payload: notification.payload(),
-                pid: notification.process_id(),
+                position: note.position,
+                channel: note.channel,
+                payload: note.payload,
+                pid: note.pid,
                 received_at,
             };
             let mut out = (&mut self.buf).writer();
+            if let (Some(position), Some(floor)) = (note.position, floor) {
+                let _ = writeln!(out, "id: {position}:{floor}");
+            }
             let _ = out.write_all(b"data: ");
             let _ = self.printer.record(&mut out, &record);
             let _ = out.write_all(b"\n");
             ends.push(self.buf.len());
         }
-        let rendered = self.buf.split().freeze();
+        (self.buf.split().freeze(), ends)
+    }
+
+    /// Render each note once and queue it for every subscriber of its channel, in arrival
+    /// order; cut off those that are too far behind. A subscriber is given each run of its
+    /// frames as one shared piece of the rendered buffer. Returns how many notes each
+    /// subscriber was offered (for a catch-up's count).
+    fn fan_out(&mut self, notes: &[Note], floor: Option<i64>) -> Map<SubId, u64> {
+        self.metrics
+            .received
+            .fetch_add(notes.len() as u64, Ordering::Relaxed);
+        let (rendered, ends) = self.render(notes, floor);
         let piece = |from: usize, to: usize| Piece {
             bytes: rendered.slice(if from == 0 { 0 } else { ends[from - 1] }..ends[to - 1]),
             notifications: (to - from) as u32,
         };
         // Positions in the batch, by channel.
         let mut by_channel: Map<&str, Vec<usize>> = Map::default();
-        for (i, notification) in batch.iter().enumerate() {
-            by_channel
-                .entry(notification.channel())
-                .or_default()
-                .push(i);
+        for (i, note) in notes.iter().enumerate() {
+            by_channel.entry(note.channel).or_default().push(i);
         }
         self.batches += 1;
         let stamp = self.batches;
         let mut full = Vec::new();
+        let mut offered: Map<SubId, u64> = Map::default();
         for (channel, positions) in &by_channel {
             let Some(chan) = self.channels.get(*channel) else {
                 continue;
             };
             for sub in chan.members.values() {
-                let offer = if sub.channels.len() == 1 {
-                    sub.offer(runs(positions).map(|(from, to)| piece(from, to)))
+                let (offer, count) = if sub.channels.len() == 1 {
+                    let offer = sub.offer(runs(positions).map(|(from, to)| piece(from, to)));
+                    (offer, positions.len())
                 } else if sub.stamp.swap(stamp, Ordering::Relaxed) != stamp {
                     // Several of its channels may be in this batch: in arrival order.
                     let mut mine: Vec<usize> = sub
@@ -549,18 +653,21 @@ impl Fanout {
                         .copied()
                         .collect();
                     mine.sort_unstable();
-                    sub.offer(runs(&mine).map(|(from, to)| piece(from, to)))
+                    let offer = sub.offer(runs(&mine).map(|(from, to)| piece(from, to)));
+                    (offer, mine.len())
                 } else {
                     continue;
                 };
-                if let Offer::Full(lost) = offer {
-                    full.push((sub.clone(), lost));
+                match offer {
+                    Offer::Full(lost) => full.push((sub.clone(), lost)),
+                    _ => *offered.entry(sub.id).or_default() += count as u64,
                 }
             }
         }
         for (sub, lost) in full {
             self.cut_off(&sub, lost);
         }
+        offered
     }
 
     /// `sub` fell a whole buffer behind: replace what it has queued with an `overflow` event
@@ -579,6 +686,7 @@ impl Fanout {
     /// The session is lost: tell every subscriber, and start opening a new one.
     fn lost(&mut self, failure: Failure) {
         self.session = None;
+        self.catching_up = None;
         *self.shared.pool.lock().unwrap() = None;
         let reason = format!("{failure:#}");
         *self.shared.health.lock().unwrap() = Health {
@@ -604,7 +712,8 @@ impl Fanout {
     }
 
     /// A new session listens on `listening` (the channels wanted when it was started): bring
-    /// it up to date with what is wanted now, and tell every subscriber how long the gap was.
+    /// it up to date with what is wanted now, and tell every subscriber of a plain channel how
+    /// long the gap was; durable channels get what they missed from the journal.
     fn reopened(&mut self, session: Session, down: Duration, listening: Vec<String>) {
         self.reopening = None;
         Metrics::count(&self.metrics.reconnects);
@@ -615,9 +724,15 @@ impl Fanout {
         for channel in listening.iter().filter(|c| !self.channels.contains_key(*c)) {
             session.unlisten(channel);
         }
+        if let Some(durable) = &self.durable {
+            let on = Box::new((*session.settings).clone());
+            durable.journal.ask(super::durable::Ask::Reopened(on));
+            self.catching_up = Some((down, Map::default()));
+        }
         self.opened(session);
         // Those receiving before the loss hear of the gap; the others start with `listening`.
-        for member in self.members.values().filter(|m| m.unconfirmed == 0) {
+        let plain = |m: &&Member| m.unconfirmed == 0 && m.durable.len() < m.sub.channels.len();
+        for member in self.members.values().filter(plain) {
             member.sub.event(frame.clone());
         }
         let wanted: Vec<String> = self.channels.keys().cloned().collect();
@@ -725,6 +840,14 @@ fn runs(positions: &[usize]) -> impl Iterator<Item = (usize, usize)> + '_ {
 async fn recv(session: &mut Option<Session>) -> Item {
     match session {
         Some(session) => session.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the journal's side tells, or never without durable channels.
+async fn told(durable: &mut Option<Durable>) -> Option<Told> {
+    match durable {
+        Some(durable) => durable.told.recv().await,
         None => std::future::pending().await,
     }
 }
