@@ -93,6 +93,10 @@ pub struct Cli {
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 
+    /// Print no notes, status lines or warnings on stderr, only the error that ends a command.
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Print help (`-h` is --host, as in psql).
     #[arg(long, global = true, action = ArgAction::HelpLong)]
     help: Option<bool>,
