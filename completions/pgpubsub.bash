@@ -191,7 +191,7 @@ _pgpubsub() {
 
     case "${cmd}" in
         pgpubsub)
-            opts="-v -V --color --verbose --help --version listen notify bench demo conninfo sandbox request reply trigger journal status serve generate help"
+            opts="-v -q -V --color --verbose --quiet --help --version listen notify bench demo conninfo sandbox request reply trigger journal status serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,7 +209,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__bench)
-            opts="-d -h -p -U -W -v -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --senders --listeners --channels --payload-size --batch --messages --duration --rate --warmup --drain-timeout --idle-listeners --writers --notify-every --stalled-listener --sweep --p99-target --json --csv --ephemeral --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +327,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__conninfo)
-            opts="-d -h -p -U -W -v -V --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +381,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__demo)
-            opts="-d -h -p -U -W -v -V --interval --listen-for --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --interval --listen-for --bin-dir --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -447,7 +447,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__generate)
-            opts="-v -V --color --verbose --help --version completions man"
+            opts="-v -q -V --color --verbose --quiet --help --version completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -787,7 +787,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__journal)
-            opts="-v -V --color --verbose --help --version init drop prune status forget help"
+            opts="-v -q -V --color --verbose --quiet --help --version init drop prune status forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -805,7 +805,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__journal__subcmd__drop)
-            opts="-d -h -p -U -W -v -V --schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,7 +863,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__journal__subcmd__forget)
-            opts="-d -h -p -U -W -v -V --schema --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1019,7 +1019,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__journal__subcmd__init)
-            opts="-d -h -p -U -W -v -V --schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1077,7 +1077,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__journal__subcmd__prune)
-            opts="-d -h -p -U -W -v -V --older-than --force --dry-run --schema --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --older-than --force --dry-run --schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1139,7 +1139,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__journal__subcmd__status)
-            opts="-d -h -p -U -W -v -V --json --schema --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --json --schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1197,7 +1197,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__listen)
-            opts="-0 -c -d -h -p -U -W -v -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -c -d -h -p -U -W -v -q -V --json --payload-json --format --raw --null --events --exec --durable --consumer --since --journal-schema --count --timeout --idle-timeout --reconnect-max --keepalive --no-reconnect --on-gap --on-gap-required --ready-file --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1303,7 +1303,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__notify)
-            opts="-0 -d -h -p -U -W -v -V --also --stdin --file --from-json --json --null --skip-empty --strict --atomic --durable --journal-schema --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-0 -d -h -p -U -W -v -q -V --also --stdin --file --from-json --json --null --skip-empty --strict --atomic --durable --journal-schema --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1369,7 +1369,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__reply)
-            opts="-d -h -p -U -W -v -V --exec --sql --concurrency --key-file --ready-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --exec --sql --concurrency --key-file --ready-file --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1451,7 +1451,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__request)
-            opts="-d -h -p -U -W -v -V --file --timeout --replies --grace --key-file --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --file --timeout --replies --grace --key-file --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1525,7 +1525,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__sandbox)
-            opts="-v -V --port --ssl-cert --ssl-key --bin-dir --set --detach --idle-stop --stop --supervise --color --verbose --help --version"
+            opts="-v -q -V --port --ssl-cert --ssl-key --bin-dir --set --detach --idle-stop --stop --supervise --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1571,7 +1571,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__serve)
-            opts="-d -h -p -U -W -v -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --durable --journal-schema --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --bind --tokens --jwt-secret --jwt-public-key --jwt-audience --jwt-leeway --allow-origin --allow-publish --tls-cert --tls-key --max-subscribers --buffer --heartbeat --payload-json --durable --journal-schema --reconnect-max --keepalive --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1693,7 +1693,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__status)
-            opts="-d -h -p -U -W -v -V --watch --json --warn --idle-threshold --show-queries --journal-age --consumer-lag --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --watch --json --warn --idle-threshold --show-queries --journal-age --consumer-lag --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1767,7 +1767,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger)
-            opts="-v -V --color --verbose --help --version add list remove help"
+            opts="-v -q -V --color --verbose --quiet --help --version add list remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1785,7 +1785,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__add)
-            opts="-d -h -p -U -W -v -V --channel --events --columns --allow-no-key --durable --journal-schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --events --columns --allow-no-key --durable --journal-schema --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1925,7 +1925,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__list)
-            opts="-d -h -p -U -W -v -V --json --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --json --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1979,7 +1979,7 @@ _pgpubsub() {
             return 0
             ;;
         pgpubsub__subcmd__trigger__subcmd__remove)
-            opts="-d -h -p -U -W -v -V --channel --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --help --version"
+            opts="-d -h -p -U -W -v -q -V --channel --dry-run --dbname --host --port --username --connect-timeout --password --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pgpubsub_global_optspecs
-    string join \n color= v/verbose help V/version
+    string join \n color= v/verbose q/quiet help V/version
 end
 
 function __fish_pgpubsub_needs_command
@@ -28,6 +28,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -l color -d 'When to col
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_needs_command" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'
@@ -74,6 +75,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l no-reconnec
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l on-gap-required -d 'With --on-gap: a failing CMD stops the listener (exit 1)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l also -d 'Also send every payload to this channel, in the same transaction (repeatable)' -r
@@ -97,6 +99,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l atomic -d '
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l durable -d 'Append every payload to the journal (see `pgpubsub journal`) in the same transaction as its notification, so that listen --durable can replay it; no 8000-byte payload limit'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand notify" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l senders -d 'Connections sending notifications' -r
@@ -129,6 +132,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l csv -d 'Prin
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l ephemeral -d 'Run against a throwaway server started (and removed) for this run'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l interval -d 'How often the demo\'s producer sends a batch (one notification per channel), e.g. 2s, 300ms' -r
@@ -144,6 +148,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -156,6 +161,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand conninfo" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l port -d 'TCP port on 127.0.0.1 to listen on (default: a free one)' -r
@@ -171,6 +177,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l detach -d 'Print the export line once the server accepts connections and return, leaving the server running in the background (stop it with --stop)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l supervise -d 'Internal: run as the supervisor of a detached sandbox'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand sandbox" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l file -d 'Send the whole content of this file as the body' -r -F
@@ -188,6 +195,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand request" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l exec -d 'Answer with `sh -c CMD`: request body on stdin, its stdout is the reply' -r
@@ -207,12 +215,14 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand reply" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Install (or replace) the notify trigger on a table, in one transaction'
@@ -239,6 +249,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s d -l dbname -d 'Database name, or a full postgres:// URL, or a key=value conninfo string' -r
@@ -252,6 +263,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -l json -d 'One JSON object per line: schema, table, channel, events, columns, key, triggers, function'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l channel -d 'Only the trigger for this channel (default: every pgpubsub trigger on the table)' -r
@@ -266,6 +278,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand trigger; and __fish_seen_subcommand_from help" -f -a "add" -d 'Install (or replace) the notify trigger on a table, in one transaction'
@@ -276,6 +289,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fis
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and not __fish_seen_subcommand_from init drop prune status forget help" -f -a "init" -d 'Create the journal (idempotent): its tables and publish(channel, payload)'
@@ -296,6 +310,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -l schema -d 'The journal\'s schema' -r
@@ -310,6 +325,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -l dry-run -d 'Print the SQL transaction that would run, and change nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from drop" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -l older-than -d 'Delete records published longer ago than DURATION (e.g. 7d, 12h)' -r
@@ -326,6 +342,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say how many records would be deleted, and delete nothing'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l schema -d 'The journal\'s schema' -r
@@ -340,6 +357,7 @@ never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l json -d 'One JSON object: schema, records, exact, bytes, first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records, lag_s, stored_at, stored_age_s}'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -l schema -d 'The journal\'s schema' -r
@@ -353,6 +371,7 @@ always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the journal (idempotent): its tables and publish(channel, payload)'
@@ -378,6 +397,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l json -d 'Pr
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l show-queries -d 'Show other sessions\' last query, truncated, with every constant replaced by $1, $2... and every comment by /*…*/ (so no literal value, such as a password, is printed)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand status" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l channel -d 'Serve channels matching PATTERN (* any run, ? one character); repeat for more. Required: nothing is served by default' -r
@@ -409,12 +429,14 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l allow-publis
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l payload-json -d 'Embed a payload that is valid JSON as a JSON value in the records (as listen --payload-json)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -l help -d 'Print help (`-h` is --host, as in psql)'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand help; and not __fish_seen_subcommand_from listen notify bench demo conninfo sandbox request reply trigger journal status serve generate help" -f -a "listen" -d 'Stream notifications from one or more channels to stdout'

@@ -18,13 +18,13 @@ use crate::pg::trigger::Event;
 use crate::reqrep::{reply, request};
 use crate::signals::Signals;
 use crate::{
-    bench, conninfo, demo, generate, journal, listen, notify, sandbox, serve, status, term, trigger,
+    bench, conninfo, demo, generate, journal, listen, notify, output, sandbox, serve, status,
+    trigger,
 };
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 use std::future::Future;
-use std::io::IsTerminal;
 
 /// Parse the command line. Clap's own errors and help honour `--color` and NO_COLOR like
 /// everything else, and a connection option given before the subcommand (`pgpubsub -d mydb
@@ -135,7 +135,8 @@ fn shell_words(words: &[&str]) -> String {
 
 /// Run the parsed command line to completion.
 pub fn run(cli: Cli) -> Result<Exit> {
-    term::init_color(match cli.color {
+    output::messages::set_quiet(cli.quiet);
+    output::color::init_color(match cli.color {
         ColorChoice::Auto => None,
         ColorChoice::Always => Some(true),
         ColorChoice::Never => Some(false),
@@ -164,7 +165,7 @@ impl Context {
 
     /// Whether stdout is a terminal (a human layout, sanitized text).
     pub fn terminal(&self) -> bool {
-        std::io::stdout().is_terminal()
+        output::color::stdout_terminal()
     }
 
     /// Run `work` unless a stop signal comes first. On a signal `work` is dropped (its guards

@@ -93,6 +93,10 @@ pub struct Cli {
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 
+    /// Print no notes, status lines or warnings on stderr, only the error that ends a command.
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Print help (`-h` is --host, as in psql).
     #[arg(long, global = true, action = ArgAction::HelpLong)]
     help: Option<bool>,
@@ -406,7 +410,9 @@ pg_stat_statements shows it: every constant is $1, $2..., every comment /*…*/,
 ever printed.
 
 Degraded (exit 4) when: the queue is above --warn (0: any use); a session waits for the commit
-lock; a suspect holds the (non-empty) queue back; the server is a standby.
+lock; a suspect holds the (non-empty) queue back; the server is a standby; a journal (durable
+channels) keeps records older than --journal-age (nothing prunes it); a durable consumer's oldest
+unread record is older than --consumer-lag.
 
 --json prints one object per refresh, one per line, with these fields (durations in seconds):
   time (RFC 3339, UTC, ms), verdict (\"healthy\", \"degraded\", or with --watch \"unknown\":
@@ -419,6 +425,9 @@ lock; a suspect holds the (non-empty) queue back; the server is a standby.
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
+  journals[]{schema, records (estimated from the positions), exact (false), bytes,
+    first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name,
+    channels, position, lag_records, lag_s, stored_at, stored_age_s}}
   SESSION: pid, user, database, application_name, client_addr (\"local\" for a socket), state,
     wait_event_type, wait_event, state_for_s, last_ran_listen, query (--show-queries only);
     null where this role may not see them
@@ -596,7 +605,7 @@ pub struct ListenArgs {
         long,
         value_name = "CMD",
         help_heading = "Connection loss",
-        conflicts_with = "no_reconnect"
+        conflicts_with_all = ["no_reconnect", "durable"]
     )]
     pub on_gap: Option<String>,
 

@@ -1,11 +1,11 @@
 //! Errors and exit codes: the one place that decides how a failure looks to a human and to a
-//! script. Every other module returns errors; only [`report`], [`warn`] and [`note`] write to
-//! stderr. The [`Exit`] enum is also the one source of the exit-status tables in `--help`, the
+//! script. Every other module returns errors; [`report`] prints the one that ends the command
+//! (through `output::messages`, which also writes the warnings and notes re-exported here). The [`Exit`] enum is also the one source of the exit-status tables in `--help`, the
 //! man pages and README, so a code's meaning is written once.
 
+use crate::output::messages;
+pub use crate::output::messages::{note, status, warn};
 use crate::signals::Signal;
-use crate::term::sanitize;
-use std::io::Write;
 
 /// The process exit status. Scripts branch on these, so each value must never change meaning.
 /// Its meaning is written once, in [`Exit::meaning`], and every table is generated from there.
@@ -275,42 +275,8 @@ pub fn report(err: &Error) -> Exit {
         Error::Runtime(err) => format!("{err:#}"),
         Error::StdoutClosed | Error::Stopped(_) => return err.exit(),
     };
-    say("", line);
+    messages::error(line);
     err.exit()
-}
-
-/// Print a warning line on stderr: something the user should know that does not stop the work.
-pub fn warn(msg: impl std::fmt::Display) {
-    say("warning: ", msg);
-}
-
-/// Print a progress or status line on stderr (used with `--verbose` and by `sandbox`).
-pub fn note(msg: impl std::fmt::Display) {
-    say("", msg);
-}
-
-/// A dim status line on stderr for a person watching it: only when stderr is a terminal, so
-/// that logs and pipes never get it.
-pub fn status(msg: impl std::fmt::Display) {
-    use colored::Colorize;
-    use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        let line = format!("pgpubsub: {}", sanitize(&msg.to_string()));
-        let _ = writeln!(std::io::stderr().lock(), "{}", line.dimmed());
-    }
-}
-
-/// One `pgpubsub: ...` message on stderr. Messages quote untrusted text (server errors,
-/// channel names, payloads), so each line goes through the one sanitizer; the line breaks of a
-/// message that lists several things (one line per host tried) are kept.
-fn say(prefix: &str, msg: impl std::fmt::Display) {
-    let text = msg.to_string();
-    let lines: Vec<_> = text.split('\n').map(sanitize).collect();
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "pgpubsub: {prefix}{}",
-        lines.join("\n")
-    );
 }
 
 #[cfg(test)]

@@ -27,7 +27,6 @@ mod serve;
 mod session;
 mod signals;
 mod status;
-mod term;
 mod trigger;
 mod unix_user;
 

@@ -1,14 +1,21 @@
-//! How a notification looks on stdout. The format is decided once at start; each record is
+//! The room that owns the terminal: stdout and every message on stderr (`messages`), the one
+//! sanitizer (`sanitize`, applied to values before they are encoded), the color decision
+//! (`color`), JSON documents (`json`), and here the notification records in every format.
+//!
+//! How a notification looks on stdout: the format is decided once at start; each record is
 //! written whole into a buffer that is flushed when no further notification is ready, so a
 //! lone notification reaches a pipe at once while a burst costs one write per buffer, not per
 //! line. Piped output is exact (scripts see the payload's bytes, escaped only where a format
 //! says so); terminal output is sanitized, since a payload is untrusted input and escape
 //! sequences could rewrite the screen.
 
-/// The one sanitizer lives in `term`; printers here (and rooms that print records) reach it
-/// through this path too.
-pub use crate::term::sanitize;
+pub mod color;
+pub mod json;
+pub mod messages;
+mod sanitize;
+
 use colored::Colorize;
+pub use sanitize::{sanitize, sanitize_json};
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 use std::time::SystemTime;
@@ -93,6 +100,8 @@ pub struct Printer {
     channel: Memo<String>,
     pid: Memo<u32>,
     time: Memo<SystemTime>,
+    /// `--json`: everything after the payload, `,"pid":…,"received_at":"…"}`.
+    tail: Memo<(u32, SystemTime)>,
 }
 
 impl Printer {
@@ -105,19 +114,19 @@ impl Printer {
             channel: Memo::default(),
             pid: Memo::default(),
             time: Memo::default(),
+            tail: Memo::default(),
         }
     }
 
     /// Write one notification as one record.
     pub fn record(&mut self, out: &mut impl Write, r: &Record) -> io::Result<()> {
         let terminal = self.terminal;
-        let payload = clean(r.payload, terminal);
-        let time = self.time.get(&r.received_at, |at, buf| {
-            write!(buf, "{}", humantime::format_rfc3339_micros(*at))
-        })?;
-        let pid = self.pid.get(&r.pid, |pid, buf| write!(buf, "{pid}"))?;
+        let payload = for_screen(r.payload, terminal);
         match &self.format {
-            Format::Text if terminal => terminal_line(out, r, time, &payload)?,
+            Format::Text if terminal => {
+                let time = stamp(&mut self.time, &r.received_at)?;
+                terminal_line(out, r, time, &payload)?
+            }
             Format::Text => {
                 let channel = self
                     .channel
@@ -127,18 +136,34 @@ impl Printer {
                 write_escaped(out, &payload)?;
             }
             Format::Json { payload_json } => {
-                let channel = self
-                    .channel
-                    .get(r.channel, |c, buf| json_string(buf, &clean(c, terminal)))?;
-                if let Some(position) = r.position {
-                    write!(out, "{{\"position\":{position},")?;
-                } else {
-                    out.write_all(b"{")?;
+                // Three writes a record: what comes before the payload (the same for every
+                // record of a channel), the payload, and what comes after it (the same while
+                // sender and receive time are).
+                let head = self.channel.get(r.channel, |c, buf| {
+                    buf.write_all(b"\"channel\":")?;
+                    json_string(buf, &for_screen(c, terminal))?;
+                    buf.write_all(b",\"payload\":")
+                })?;
+                match r.position {
+                    Some(position) => write!(out, "{{\"position\":{position},")?,
+                    None => out.write_all(b"{")?,
                 }
-                json_record(out, channel, &payload, *payload_json, pid, time)?;
+                out.write_all(head)?;
+                if *payload_json && is_json(&payload) {
+                    json_value(out, &payload)?;
+                } else {
+                    json_string(out, &payload)?;
+                }
+                let tail = self.tail.get(&(r.pid, r.received_at), |(pid, at), buf| {
+                    let at = humantime::format_rfc3339_micros(*at);
+                    write!(buf, ",\"pid\":{pid},\"received_at\":\"{at}\"}}")
+                })?;
+                out.write_all(tail)?;
             }
             Format::Template(template) => {
-                let channel = clean(r.channel, terminal);
+                let channel = for_screen(r.channel, terminal);
+                let time = stamp(&mut self.time, &r.received_at)?;
+                let pid = self.pid.get(&r.pid, |pid, buf| write!(buf, "{pid}"))?;
                 template.write(out, &channel, &payload, pid, time, r.position)?;
                 if template.ends_with(self.terminator) {
                     // The template ends its records itself: `--format '{payload}\n'`.
@@ -152,12 +177,19 @@ impl Printer {
 
     /// Write a connection event as a JSON record (`--events` requires `--json`). Its strings
     /// (channel names, the server's reason for a loss) are untrusted like any record's, and
-    /// JSON escapes neither C1 controls nor bidirectional overrides: sanitized on a terminal.
+    /// JSON escapes neither C1 controls nor bidirectional overrides: on a terminal they are
+    /// sanitized as values, before encoding, so that the record is still JSON.
     pub fn event(&self, out: &mut impl Write, event: &Event) -> io::Result<()> {
-        let json = serde_json::to_string(event)?;
-        out.write_all(clean(&json, self.terminal).as_bytes())?;
+        json::document(out, event, self.terminal)?;
         out.write_all(&[self.terminator])
     }
+}
+
+/// A receive time as records show it (RFC 3339, UTC, microseconds), rendered once per time.
+fn stamp<'m>(memo: &'m mut Memo<SystemTime>, at: &SystemTime) -> io::Result<&'m [u8]> {
+    memo.get(at, |at, buf| {
+        write!(buf, "{}", humantime::format_rfc3339_micros(*at))
+    })
 }
 
 /// The human layout: `16:45:32.123456 channel [pid] payload`, time and pid dimmed (with
@@ -171,31 +203,6 @@ fn terminal_line(out: &mut impl Write, r: &Record, time: &[u8], payload: &str) -
         sanitize(r.channel).bold().cyan(),
         format!("[{}]{position}", r.pid).dimmed(),
     )
-}
-
-/// `"channel":…,"payload":…,"pid":…,"received_at":"…"}` from parts already rendered (the
-/// caller opens the object, with the position first when there is one).
-fn json_record(
-    out: &mut impl Write,
-    channel: &[u8],
-    payload: &str,
-    payload_json: bool,
-    pid: &[u8],
-    time: &[u8],
-) -> io::Result<()> {
-    out.write_all(b"\"channel\":")?;
-    out.write_all(channel)?;
-    out.write_all(b",\"payload\":")?;
-    if payload_json && is_json(payload) {
-        json_value(out, payload)?;
-    } else {
-        json_string(out, payload)?;
-    }
-    out.write_all(b",\"pid\":")?;
-    out.write_all(pid)?;
-    out.write_all(b",\"received_at\":\"")?;
-    out.write_all(time)?;
-    out.write_all(b"\"}")
 }
 
 /// The bytes rendered for the last key, reused while the key repeats: rendering channel,
@@ -235,7 +242,7 @@ impl<K> Memo<K> {
 }
 
 /// Untrusted text as it may be shown: sanitized on a terminal, exact otherwise.
-fn clean(text: &str, terminal: bool) -> Cow<'_, str> {
+pub fn for_screen(text: &str, terminal: bool) -> Cow<'_, str> {
     if terminal {
         sanitize(text)
     } else {
@@ -263,8 +270,34 @@ fn write_escaped(out: &mut impl Write, text: &str) -> io::Result<()> {
     out.write_all(&bytes[start..])
 }
 
+/// `text` as a JSON string. Most payloads need no escape at all: a branch-free scan (which the
+/// compiler vectorizes) finds that out, and the text is copied whole; only text that needs one
+/// goes through serde_json's escaper, which looks at it a byte at a time.
 fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
-    serde_json::to_writer(out, text).map_err(io::Error::from)
+    if needs_escape(text.as_bytes()) {
+        return serde_json::to_writer(out, text).map_err(io::Error::from);
+    }
+    out.write_all(b"\"")?;
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\"")
+}
+
+/// Whether JSON must escape something in `bytes`: a control character, `"` or `\`. Longer
+/// text is scanned without an early exit, 16 bytes a step, so that it compiles to vector
+/// compares.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let flag = |b: u8| (b < 0x20) as u8 | (b == b'"') as u8 | (b == b'\\') as u8;
+    if bytes.len() < 32 {
+        // Short payloads (the common case) cost less one byte at a time.
+        return bytes.iter().any(|&b| flag(b) != 0);
+    }
+    let mut chunks = bytes.chunks_exact(16);
+    let mut any = 0u8;
+    for chunk in &mut chunks {
+        any |= chunk.iter().fold(0, |acc, &b| acc | flag(b));
+    }
+    any |= chunks.remainder().iter().fold(0, |acc, &b| acc | flag(b));
+    any != 0
 }
 
 /// Whether `text` is one complete JSON value (checked without building it).
@@ -434,11 +467,13 @@ impl<W: Write> Sink<W> {
 }
 
 impl<W: Write> Write for Sink<W> {
+    #[inline]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.dirty = true;
         self.inner.write(buf)
     }
 
+    #[inline]
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.dirty = true;
         self.inner.write_all(buf)
@@ -491,6 +526,35 @@ mod tests {
             .starts_with("{\"channel\":\"ch\",\"payload\":{ \"id\": 1},"));
         let json = Format::Json { payload_json: true };
         assert!(render(json, false, "{not json").contains("\"payload\":\"{not json\""));
+    }
+
+    #[test]
+    fn json_strings_take_the_fast_path_only_when_nothing_needs_escaping() {
+        for text in [
+            "plain é ✓",
+            "",
+            "q\"uote",
+            "back\\slash",
+            "nl\n",
+            "\u{1}",
+            "\u{7f}",
+        ] {
+            let mut fast = Vec::new();
+            json_string(&mut fast, text).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                serde_json::to_string(text).unwrap()
+            );
+        }
+        assert!(!needs_escape("plain é ✓ \u{7f}".as_bytes()));
+        assert!(needs_escape(b"a\"b") && needs_escape(b"\\") && needs_escape(b"\x1f"));
+        // Long text takes the chunked scan: an escape anywhere in it, or in its remainder.
+        for at in [0, 15, 16, 40, 49] {
+            let mut long = vec![b'x'; 50];
+            long[at] = b'"';
+            assert!(needs_escape(&long), "at {at}");
+        }
+        assert!(!needs_escape(&[b'x'; 50]));
     }
 
     #[test]

@@ -882,3 +882,80 @@ fn journal_status_and_the_health_report_show_consumers_falling_behind() {
         .code(4)
         .stdout(predicates::str::contains("consumer \"behind\" of journal"));
 }
+
+#[test]
+fn a_durable_stream_keeps_every_byte_in_order_across_channels() {
+    let schema = journal();
+    let (a, b) = (channel("bytes_a"), channel("bytes_b"));
+    let payloads = [
+        "tab\there",
+        "back\\slash \\n not a newline",
+        "new\nline and\r\ncrlf",
+        "",
+        "ü € 🦀 'quote' \"double\"",
+        "\\.",
+    ];
+    let input: String = payloads.iter().map(|p| format!("{p}\0")).collect();
+    pgpubsub()
+        .args([
+            "notify",
+            "--durable",
+            "--journal-schema",
+            &schema,
+            "-0",
+            &a,
+            "--also",
+            &b,
+            "-",
+        ])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let out = pgpubsub()
+        .args([
+            "listen",
+            "--durable",
+            "--journal-schema",
+            &schema,
+            "--since",
+            "beginning",
+            "--json",
+            "-c",
+            "12",
+            &a,
+            &b,
+        ])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let got: Vec<(i64, String, String)> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let (position, payload) = record(&v);
+            (
+                position,
+                v["channel"].as_str().unwrap().to_string(),
+                payload,
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = payloads
+        .iter()
+        .flat_map(|p| [(a.clone(), p.to_string()), (b.clone(), p.to_string())])
+        .collect();
+    assert_eq!(
+        got.iter()
+            .map(|(_, c, p)| (c.clone(), p.clone()))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert!(
+        got.windows(2).all(|w| w[0].0 < w[1].0),
+        "positions follow the input"
+    );
+}

@@ -504,3 +504,39 @@ fn a_partitioned_table_names_itself_and_the_partition_for_every_event() {
     );
     psql(&format!("DROP TABLE {table}"));
 }
+
+#[test]
+fn list_json_on_a_terminal_sanitizes_names_as_values_and_stays_json() {
+    // Anyone who may create a table chooses its name: on a terminal it must not act.
+    let table = format!("evil_{}_\u{1b}]0;owned\u{7}", std::process::id());
+    let quoted = format!("\"{table}\"");
+    psql(&format!("CREATE TABLE {quoted} (id int PRIMARY KEY)"));
+    let ch = channel("evil");
+    pgpubsub()
+        .args(["trigger", "add", &quoted, "--channel", &ch])
+        .assert()
+        .success();
+    let command = format!("{BIN} trigger list --json \"$T\"");
+    let out = clean(Command::new("script"))
+        .args(["-qfec", &command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .env("T", &quoted)
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    let line: Value =
+        serde_json::from_str(text.trim_end()).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+    assert_eq!(
+        line["table"],
+        table
+            .replace('\u{1b}', r"\u{1b}")
+            .replace('\u{7}', r"\u{7}")
+    );
+    psql(&format!("DROP TABLE {quoted}"));
+}

@@ -12,6 +12,7 @@
 //! pictures).
 
 mod chart;
+mod export;
 mod lanes;
 mod measure;
 mod report;
@@ -86,16 +87,7 @@ pub struct SweepPlan {
     pub p99_target: Option<Duration>,
 }
 
-/// How the report is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// The human table with its charts.
-    Table,
-    /// One JSON object.
-    Json,
-    /// One CSV row per percentile, or per step of a sweep.
-    Csv,
-}
+pub use export::Format;
 
 /// Run the benchmark, print its report, and turn its verdict into the exit status. A stop
 /// signal before the clock starts abandons the run ([`Error::Stopped`]); after, it ends the
@@ -126,7 +118,7 @@ pub async fn run(settings: &Settings, ctx: &mut Context) -> Result<Exit> {
     let (report, signal) = outcome?;
     // A closed stdout (`| head -1`) is not a failure, but it must not hide one either.
     match report
-        .print(settings.format, &mut ctx.stdout())
+        .print(settings.format, ctx.terminal(), &mut ctx.stdout())
         .map_err(stdout_error)
     {
         Ok(()) | Err(Error::StdoutClosed) => Ok(report.verdict(signal)),
@@ -141,14 +133,11 @@ enum Printed {
 }
 
 impl Printed {
-    fn print(&self, format: Format, out: &mut impl Write) -> std::io::Result<()> {
-        match (self, format) {
-            (Printed::Run(report), Format::Table) => report::print_table(report, out),
-            (Printed::Run(report), Format::Json) => report::print_json(report, out),
-            (Printed::Run(report), Format::Csv) => report::print_csv(report, out),
-            (Printed::Sweep(sweep), Format::Table) => sweep.print_table(out),
-            (Printed::Sweep(sweep), Format::Json) => report::print_json(sweep, out),
-            (Printed::Sweep(sweep), Format::Csv) => sweep.print_csv(out),
+    fn print(&self, format: Format, terminal: bool, out: &mut impl Write) -> std::io::Result<()> {
+        let exporter = export::exporter(format, terminal);
+        match self {
+            Printed::Run(report) => exporter.run(report, out),
+            Printed::Sweep(sweep) => exporter.sweep(sweep, out),
         }
     }
 

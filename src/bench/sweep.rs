@@ -2,16 +2,15 @@
 //! FROM to TO (TO itself last when doubling does not land on it), each on channels of its own,
 //! one row per step; with `--p99-target`, the highest rate that met it.
 
-use super::report::{micros, number, Report};
+use super::report::Report;
 use super::server::ServerFacts;
 use super::workload::Workload;
-use super::{chart, measure_run, SweepPlan};
+use super::{measure_run, SweepPlan};
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{Error, Result};
 use crate::signals::Signal;
 use serde::Serialize;
-use std::io::{self, Write};
 
 /// A step meets the target only if it also sent (nearly) at its rate: a step whose senders fell
 /// behind measured a lower load than it claims.
@@ -128,108 +127,6 @@ impl Step {
                     && achieved_rate >= target_rate * ACHIEVED_SHARE
             }),
         }
-    }
-}
-
-impl SweepReport {
-    /// The table, the latency-vs-rate chart, and the verdict on the target.
-    pub fn print_table(&self, out: &mut impl Write) -> io::Result<()> {
-        let first = &self.steps[0];
-        writeln!(
-            out,
-            "pgpubsub bench --sweep   {}",
-            crate::output::sanitize(&self.server.describe())
-        )?;
-        writeln!(
-            out,
-            "{} sender(s), {} listener(s), batch {}, {}-byte payloads, {} per step",
-            first.workload.senders,
-            first.workload.listeners,
-            first.workload.batch,
-            first.workload.payload_size,
-            humantime::format_duration(std::time::Duration::from_secs_f64(
-                first.workload.duration_s.unwrap_or(0.0)
-            ))
-        )?;
-        writeln!(
-            out,
-            "{:>12} {:>12} {:>10} {:>10} {:>10} {:>8} {:>10}",
-            "target/s", "achieved/s", "p50", "p99", "p99.9", "lost", "lag p99"
-        )?;
-        let opt = |us: Option<u64>| us.map_or("-".to_string(), micros);
-        for row in &self.rows {
-            let mark = match row.met_target {
-                Some(true) => "  ok",
-                Some(false) => "  missed",
-                None => "",
-            };
-            writeln!(
-                out,
-                "{:>12} {:>12} {:>10} {:>10} {:>10} {:>8} {:>10}{mark}",
-                number(row.target_rate),
-                number(row.achieved_rate),
-                opt(row.p50_us),
-                opt(row.p99_us),
-                opt(row.p99_9_us),
-                row.lost,
-                opt(row.sender_lag_p99_us),
-            )?;
-        }
-        if let Some(target) = self.p99_target_us {
-            let verdict = self
-                .highest_rate_meeting_target
-                .map_or("no step met it".to_string(), |rate| {
-                    format!("{} msg/s is the highest rate that met it", number(rate))
-                });
-            writeln!(out, "p99 target {}: {verdict}", micros(target))?;
-        }
-        if self.interrupted {
-            writeln!(out, "interrupted: the steps done so far")?;
-        }
-        let spans: Vec<(String, u64, u64)> = self
-            .rows
-            .iter()
-            .filter_map(|row| {
-                Some((
-                    format!("{}/s", number(row.target_rate)),
-                    row.p50_us?,
-                    row.p99_us?,
-                ))
-            })
-            .collect();
-        if !spans.is_empty() {
-            writeln!(out)?;
-            let title = "latency by rate: █ to p50, ░ to p99 (log scale)";
-            for line in chart::spans(title, &spans, chart::width(), micros) {
-                writeln!(out, "{line}")?;
-            }
-        }
-        out.flush()
-    }
-
-    /// One CSV row per step, a header first.
-    pub fn print_csv(&self, out: &mut impl Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "target_rate,achieved_rate,p50_us,p90_us,p99_us,p99_9_us,max_us,lost,sender_lag_p99_us"
-        )?;
-        let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
-        for row in &self.rows {
-            writeln!(
-                out,
-                "{},{:.1},{},{},{},{},{},{},{}",
-                row.target_rate,
-                row.achieved_rate,
-                opt(row.p50_us),
-                opt(row.p90_us),
-                opt(row.p99_us),
-                opt(row.p99_9_us),
-                opt(row.max_us),
-                row.lost,
-                opt(row.sender_lag_p99_us)
-            )?;
-        }
-        out.flush()
     }
 }
 

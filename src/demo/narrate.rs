@@ -4,7 +4,7 @@
 //! words a person sees. Every line is flushed at once: the demo is watched live.
 
 use crate::error::{stdout_error, Result};
-use crate::term::sanitize;
+use crate::output::sanitize;
 use colored::Colorize;
 use std::io::Write;
 

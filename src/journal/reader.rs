@@ -291,7 +291,14 @@ impl Reader {
                 }
                 Ok(())
             }
-            Some(_) => self.read(out, true).await.map(|_| ()),
+            Some(super::wire::Wire::Position(last) | super::wire::Wire::Range(_, last))
+                if self.state.covers(last) =>
+            {
+                // A read since has seen these records (a burst of bulk transactions wakes the
+                // listener once per transaction; one read takes them all).
+                Ok(())
+            }
+            Some(_) => self.read_all(out).await,
             None => {
                 warn(format!(
                     "a notification on durable channel {:?} did not come from the journal \
@@ -327,11 +334,17 @@ impl Reader {
         read.into_iter().chain(store).min()
     }
 
+    /// Read until everything visible now is read (or the run stops).
+    async fn read_all(&mut self, out: &mut impl Deliver) -> Result<(), Fault> {
+        while self.read(out, true).await?.more && !out.done() {}
+        Ok(())
+    }
+
     /// The periodic read: records not yet handled are handed on, the floor moves, and a
     /// consumer's floor is stored (after `out` is flushed).
     pub async fn settle(&mut self, out: &mut impl Deliver) -> Result<(), Fault> {
         let floor = self.state.floor;
-        self.read(out, true).await?;
+        self.read_all(out).await?;
         self.wait = if self.state.floor == floor {
             (self.wait * 2).min(MAX_WAIT)
         } else {
@@ -834,6 +847,11 @@ impl State {
             self.resolved = self.resolved.max(settled);
         }
         Ok(())
+    }
+
+    /// Whether a read has already seen every position up to `last` (none is a gap still).
+    fn covers(&self, last: i64) -> bool {
+        last <= self.scanned && self.gaps.first().is_none_or(|gap| gap > last)
     }
 
     /// Whether the record at `position` (channel and payload hashed) was handled already.

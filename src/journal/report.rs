@@ -160,7 +160,7 @@ pub async fn schemas(conn: &mut PgConnection) -> Result<Vec<String>> {
 /// `journal status` for a person: the journal in one line, then a table of consumers. Names
 /// are shown through the sanitizer.
 pub fn render(report: &Report) -> String {
-    use crate::term::sanitize;
+    use crate::output::sanitize;
     let records = if report.exact {
         crate::notify::counted(report.records as u64, "record")
     } else {

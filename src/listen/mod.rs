@@ -325,18 +325,38 @@ impl<W: Write> Listener<W> {
     }
 
     /// Handle a batch of notifications, all received at `now` (they arrived together), up to
-    /// --count. `--exec` looks for a stop (signal, timer) before each command, since commands
-    /// may take any time: once stopping, the rest of the batch is left unhandled.
+    /// --count. Printing is the hot path: one tight loop over the batch, nothing awaited.
+    /// `--exec` looks for a stop (signal, timer) before each command, since commands may take
+    /// any time: once stopping, the rest of the batch is left unhandled.
     async fn handle_all(
         &mut self,
         batch: &[PgNotification],
         now: SystemTime,
         signals: &mut Signals,
     ) -> Result<()> {
-        for (i, notification) in batch.iter().enumerate() {
-            if self.count_reached() {
-                break;
+        let wanted = self.plan.count.map_or(batch.len(), |count| {
+            batch
+                .len()
+                .min(count.saturating_sub(self.received) as usize)
+        });
+        let batch = &batch[..wanted];
+        if let Handler::Print(printer) = &mut self.plan.handler {
+            for notification in batch {
+                let record = Record {
+                    position: None,
+                    channel: notification.channel(),
+                    payload: notification.payload(),
+                    pid: notification.process_id(),
+                    received_at: now,
+                };
+                printer
+                    .record(&mut self.out, &record)
+                    .map_err(stdout_error)?;
             }
+            self.received += batch.len() as u64;
+            return Ok(());
+        }
+        for (i, notification) in batch.iter().enumerate() {
             if self.stop_before_exec(signals) {
                 self.unhandled += (batch.len() - i) as u64;
                 break;

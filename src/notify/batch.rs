@@ -11,6 +11,10 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 pub const MAX_MESSAGES: usize = 1000;
 /// Most payload bytes per transaction when streaming.
 pub const MAX_BYTES: usize = 1 << 20;
+/// The same for journal records: each transaction costs several round trips (BEGIN, COPY,
+/// the wake-up and COMMIT), so they are bigger; listeners read them from the journal anyway.
+const JOURNAL_MESSAGES: usize = 10_000;
+const JOURNAL_BYTES: usize = 8 << 20;
 
 /// One transaction's worth of messages, in send order.
 #[derive(Debug, Default, Clone)]
@@ -149,7 +153,12 @@ impl Batcher {
 
     /// Whether `message` would take the open batch past its size limits.
     fn full(&self, message: &Message) -> bool {
-        self.open.messages.len() >= MAX_MESSAGES || self.open.bytes + size(message) > MAX_BYTES
+        let (messages, bytes) = if self.folds {
+            (MAX_MESSAGES, MAX_BYTES)
+        } else {
+            (JOURNAL_MESSAGES, JOURNAL_BYTES)
+        };
+        self.open.messages.len() >= messages || self.open.bytes + size(message) > bytes
     }
 
     /// Close the open batch, if it holds anything.
@@ -235,9 +244,10 @@ mod tests {
         let mut closed: Vec<Batch> = (0..2500)
             .filter_map(|line| batcher.push(message(line, "c", "same")))
             .collect();
+        // (and their batches are bigger: one COPY each)
         closed.extend(batcher.flush());
         let sizes: Vec<usize> = closed.iter().map(|b| b.messages.len()).collect();
-        assert_eq!(sizes, [MAX_MESSAGES, MAX_MESSAGES, 500]);
+        assert_eq!(sizes, [2500]);
         assert!(closed.iter().all(|b| b.repeats == 0));
     }
 

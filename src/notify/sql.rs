@@ -52,6 +52,19 @@ pub struct Dialect {
     lines: Statement,
     one_channel: Statement,
     many_channels: Statement,
+    /// Journal records: batches of several go in by COPY rather than by these statements.
+    copy: Option<Copy>,
+}
+
+/// How a journal batch of several records is written: `BEGIN`, a COPY of its rows (the
+/// fastest way in: several times cheaper for the server than an INSERT of the same rows, and
+/// one server backend is a fast stream's bottleneck), then one notification per channel with
+/// the last position taken (`currval`), and `COMMIT`.
+#[derive(Debug)]
+pub struct Copy {
+    pub statement: String,
+    /// The position sequence, as a SQL literal for `currval`.
+    sequence: String,
 }
 
 impl Dialect {
@@ -74,6 +87,7 @@ impl Dialect {
                 params: "text[], text[]",
                 text: MANY_CHANNELS.to_string(),
             },
+            copy: None,
         })
     }
 
@@ -118,7 +132,16 @@ impl Dialect {
                     "u.c, u.p FROM a, unnest(a.c, a.t) AS u(c, p)",
                 ),
             },
+            copy: Some(Copy {
+                statement: format!("COPY {journal} (channel, payload) FROM STDIN"),
+                sequence: crate::pg::quote::literal(&names.sequence),
+            }),
         })
+    }
+
+    /// The COPY way, for journal batches of several records.
+    pub fn copy(&self) -> Option<&Copy> {
+        self.copy.as_ref()
     }
 
     /// Prepares the statements in a session, for [`Dialect::render`]'s EXECUTE.
@@ -163,8 +186,15 @@ impl Dialect {
     }
 
     /// Append `BEGIN; <statement>; COMMIT;`: the statement of [`Dialect::bound`] with every
-    /// text as an escaped literal.
+    /// text as an escaped literal; for journal batches sent by COPY, the COPY rows instead
+    /// (nothing for a lone record, which goes through `publish()`).
     pub fn render(&self, sql: &mut String, batch: &Batch, statements: Statements) {
+        if self.copy.is_some() {
+            if batch.messages.len() > 1 {
+                copy_rows(sql, batch);
+            }
+            return;
+        }
         sql.push_str("BEGIN;");
         let messages = batch.messages.as_slice();
         let payloads = || messages.iter().map(|m| &*m.payload);
@@ -228,6 +258,47 @@ impl Statement {
         sql.push_str(middle);
         second(sql);
         sql.push_str(after);
+    }
+}
+
+impl Copy {
+    /// What ends a COPY batch: a notification per channel of the batch with the last position
+    /// this session took (a wake-up: listeners read the records from the journal), and COMMIT.
+    pub fn finish(&self, batch: &Batch) -> String {
+        let mut channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        let mut sql = String::from("SELECT ");
+        for (i, channel) in channels.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str("pg_catalog.pg_notify(");
+            push_literal(&mut sql, [*channel]);
+            sql.push_str(", pg_catalog.currval(");
+            sql.push_str(&self.sequence);
+            sql.push_str(")::text)");
+        }
+        sql.push_str(";COMMIT");
+        sql
+    }
+}
+
+/// A batch as COPY text rows (`channel<TAB>payload`), with COPY's escapes for backslash, tab,
+/// newline and carriage return.
+fn copy_rows(out: &mut String, batch: &Batch) {
+    let escape = |byte| match byte {
+        b'\\' => Some(r"\\"),
+        b'\t' => Some(r"\t"),
+        b'\n' => Some(r"\n"),
+        b'\r' => Some(r"\r"),
+        _ => None,
+    };
+    for message in &batch.messages {
+        push_escaped(out, &message.channel, escape);
+        out.push('\t');
+        push_escaped(out, &message.payload, escape);
+        out.push('\n');
     }
 }
 
@@ -361,6 +432,33 @@ mod tests {
             plain.render_all(&[batch], Statements::Inline),
             "BEGIN;SELECT count(pg_notify(E'c', p)) FROM string_to_table(E'a\nit''s', \
              E'\\n') AS t(p);COMMIT;"
+        );
+    }
+
+    #[test]
+    fn journal_batches_are_copy_rows_then_a_wake_up_per_channel() {
+        let durable = Dialect::durable(&Names::new("s"));
+        let batch = Batch::of(
+            [("b", "x\ty\\z\n"), ("a", "it's"), ("b", "2")]
+                .map(|(channel, payload)| Message {
+                    line: 1,
+                    channel: channel.into(),
+                    payload: payload.into(),
+                })
+                .to_vec(),
+        );
+        let mut rows = String::new();
+        durable.render(&mut rows, &batch, Statements::Prepared);
+        assert_eq!(rows, "b\tx\\ty\\\\z\\n\na\tit's\nb\t2\n");
+        let copy = durable.copy().unwrap();
+        assert_eq!(
+            copy.statement,
+            "COPY \"s\".\"journal\" (channel, payload) FROM STDIN"
+        );
+        assert_eq!(
+            copy.finish(&batch),
+            "SELECT pg_catalog.pg_notify(E'a', pg_catalog.currval('\"s\".\"journal_position\"')::text),\
+             pg_catalog.pg_notify(E'b', pg_catalog.currval('\"s\".\"journal_position\"')::text);COMMIT"
         );
     }
 

@@ -15,7 +15,6 @@ use crate::limits::check_channel;
 use crate::ready;
 use crate::session::{self, Item, Session, Upkeep};
 use crate::signals::Signal;
-use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::{PgConnection, PgNotification};
 use sqlx::AssertSqlSafe;
@@ -172,8 +171,8 @@ fn admit(notification: &PgNotification, settings: &Settings, seen: &mut Seen) ->
             warn(format!(
                 "skipped a request from pid {} on channel {}: {}",
                 notification.process_id(),
-                sanitize(notification.channel()),
-                sanitize(&reason)
+                notification.channel(),
+                reason
             ));
             None
         }
@@ -204,14 +203,13 @@ impl Responder {
         match outcome {
             Ok(()) if self.verbose => note(format!(
                 "answered request {} in {:.3} ms",
-                sanitize(&request.id),
+                request.id,
                 started.elapsed().as_secs_f64() * 1e3
             )),
             Ok(()) => {}
             Err(err) => warn(format!(
                 "request {} on {}: {err:#}",
-                sanitize(&request.id),
-                sanitize(&request.reply_to)
+                request.id, request.reply_to
             )),
         }
     }
@@ -236,9 +234,7 @@ impl Responder {
             let tail = tail(&output.stderr);
             warn(format!(
                 "request {}: command failed ({}): {}",
-                sanitize(&request.id),
-                output.status,
-                sanitize(&tail)
+                request.id, output.status, tail
             ));
             let message = if tail.is_empty() {
                 format!("command failed ({})", output.status)
@@ -271,11 +267,7 @@ impl Responder {
             Err(sqlx::Error::Database(db)) => {
                 self.conns.give(conn);
                 let message = format!("query failed: {}", db.message());
-                warn(format!(
-                    "request {}: {}",
-                    sanitize(&request.id),
-                    sanitize(&message)
-                ));
+                warn(format!("request {}: {}", request.id, message));
                 let text = Reply::encode(request, failed(message, None), self.key.as_deref());
                 self.send(&request.reply_to, &text).await
             }

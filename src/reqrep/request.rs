@@ -13,8 +13,8 @@ use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, warn, Error, Exit, Result};
 use crate::notify::source::{self, Decoder, Event, Framing, Input};
+use crate::output;
 use crate::session;
-use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::PgListener;
 use std::collections::HashSet;
@@ -250,7 +250,7 @@ impl<'a> Asker<'a> {
                 Err(reason) => {
                     warn(format!(
                         "ignored a notification on the reply channel from pid {pid}: {}",
-                        sanitize(&reason)
+                        reason
                     ));
                     continue;
                 }
@@ -272,10 +272,7 @@ impl<'a> Asker<'a> {
             if reply.id == id.to_string() {
                 return Ok(Received { reply, pid });
             }
-            warn(format!(
-                "ignored a late reply to request {}",
-                sanitize(&reply.id)
-            ));
+            warn(format!("ignored a late reply to request {}", reply.id));
         }
     }
 
@@ -286,11 +283,7 @@ impl<'a> Asker<'a> {
             Answer::Body(body) => {
                 // One final newline ends the line; on a terminal it is not shown as `\n`.
                 let line = body.strip_suffix('\n').unwrap_or(&body);
-                let shown = if self.settings.terminal {
-                    sanitize(line)
-                } else {
-                    line.into()
-                };
+                let shown = output::for_screen(line, self.settings.terminal);
                 writeln!(out, "{shown}")
                     .and_then(|()| out.flush())
                     .map_err(stdout_error)?;
@@ -300,8 +293,8 @@ impl<'a> Asker<'a> {
                 let status = status.map_or(String::new(), |s| format!(" (exit status {s})"));
                 note(format!(
                     "the responder on {} failed{status}: {}",
-                    sanitize(&self.settings.channel),
-                    sanitize(message.trim_end())
+                    self.settings.channel,
+                    message.trim_end()
                 ));
                 Ok(Exit::Failure)
             }
@@ -310,7 +303,7 @@ impl<'a> Asker<'a> {
 
     fn timed_out(&self, got: u64) -> String {
         let limit = humantime::format_duration(self.settings.timeout);
-        let channel = sanitize(&self.settings.channel);
+        let channel = &self.settings.channel;
         let missing = match self.settings.replies {
             1 => format!(
                 "no reply within {limit} on channel {channel} (is a responder running, e.g. \
@@ -345,7 +338,7 @@ fn conflict(
         "request {id} on channel {} got different replies where {wanted} was asked for, so \
          none is printed: any session of the database can answer a request; give `request` \
          and `reply` the same --key-file to accept only authentic replies",
-        sanitize(channel)
+        channel
     );
     for received in held.iter().chain(others) {
         let (kind, shown) = match &received.reply {
@@ -355,11 +348,7 @@ fn conflict(
             Reply { body, .. } => ("body", body.as_deref().unwrap_or_default()),
         };
         let shown: String = shown.chars().take(200).collect();
-        text.push_str(&format!(
-            "\n  from pid {}: {kind} {}",
-            received.pid,
-            sanitize(&format!("{shown:?}"))
-        ));
+        text.push_str(&format!("\n  from pid {}: {kind} {shown:?}", received.pid));
     }
     Some(text)
 }

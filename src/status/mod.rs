@@ -12,6 +12,7 @@ mod screen;
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{stdout_error, Error, Exit, Result};
+use crate::output;
 use health::{Health, Reading, Unknown, Verdict};
 use probe::Snapshot;
 use sqlx::postgres::PgConnection;
@@ -167,8 +168,8 @@ fn write(out: &mut impl Write, style: Style, frame: &Frame) -> Result<()> {
         Style::Redraw => redraw(out, &report),
         Style::Line => out.write_all(summary.as_bytes()),
         Style::Json { sanitize } => match frame {
-            Frame::Judged(health) => json(out, health, sanitize),
-            Frame::Unknown(unknown) => json(out, unknown, sanitize),
+            Frame::Judged(health) => output::json::line(out, health, sanitize),
+            Frame::Unknown(unknown) => output::json::line(out, unknown, sanitize),
         },
     };
     written.and_then(|()| out.flush()).map_err(stdout_error)
@@ -186,48 +187,9 @@ fn redraw(out: &mut impl Write, report: &str) -> std::io::Result<()> {
     out.write_all(frame.as_bytes())
 }
 
-/// One JSON object on one line. On a terminal every string is sanitized, as listen does for
-/// payloads; piped, strings are exact (JSON escaping keeps them on one line).
-fn json(
-    out: &mut impl Write,
-    frame: &impl serde::Serialize,
-    sanitize: bool,
-) -> std::io::Result<()> {
-    let mut value = serde_json::to_value(frame)?;
-    if sanitize {
-        sanitize_strings(&mut value);
-    }
-    serde_json::to_writer(&mut *out, &value)?;
-    out.write_all(b"\n")
-}
-
-fn sanitize_strings(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::String(text) => {
-            if let std::borrow::Cow::Owned(clean) = crate::term::sanitize(text) {
-                *text = clean;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(sanitize_strings),
-        Value::Object(fields) => fields.values_mut().for_each(sanitize_strings),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_strings_are_sanitized_for_a_terminal_only() {
-        let mut value = serde_json::json!({"a": ["x\u{1b}[2J"], "b": {"c": "\u{9b}"}, "n": 1});
-        sanitize_strings(&mut value);
-        assert_eq!(
-            value,
-            serde_json::json!({"a": ["x\\u{1b}[2J"], "b": {"c": "\\u{9b}"}, "n": 1})
-        );
-    }
 
     #[test]
     fn the_style_follows_json_watch_and_terminal() {

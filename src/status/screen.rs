@@ -6,7 +6,7 @@
 use super::health::{percent, Health, Suspect, SuspectReason, Unknown, Verdict};
 use super::probe::Session;
 use crate::limits::bytes_human;
-use crate::term::sanitize;
+use crate::output::sanitize;
 use colored::Colorize;
 use std::fmt::Write as _;
 

@@ -3,9 +3,9 @@
 //! Names go to the server as bind parameters or through `pg::quote`, never pasted raw.
 
 use crate::error::{usage, Error, Result};
+use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{Installed, Marker, MARKER};
-use crate::term::sanitize;
 use anyhow::anyhow;
 use sqlx::postgres::PgConnection;
 

@@ -1,11 +1,12 @@
 //! `trigger list`'s printers: one line per (table, channel) pgpubsub serves, as an aligned
-//! table for people or one JSON object per line for scripts. Names come from the catalog, so
-//! the text form shows them through the sanitizer; JSON carries them exactly.
+//! table for people or one JSON object per line for scripts. Names come from the catalog and
+//! anyone who may create a table chooses them, so on a terminal both forms show them through
+//! the sanitizer (JSON as values, before encoding); piped, JSON carries them exactly.
 
 use super::catalog::Found;
+use crate::output::{self, sanitize};
 use crate::pg::quote::qualified;
 use crate::pg::trigger::Marker;
-use crate::term::sanitize;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -27,7 +28,7 @@ struct Json<'a> {
 }
 
 /// Print `found` (ordered by table), grouped per channel.
-pub fn print(out: &mut impl Write, found: &[Found], json: bool) -> io::Result<()> {
+pub fn print(out: &mut impl Write, found: &[Found], json: bool, terminal: bool) -> io::Result<()> {
     let mut entries: Vec<Entry> = Vec::new();
     for f in found {
         match entries.iter_mut().find(|e| {
@@ -52,8 +53,7 @@ pub fn print(out: &mut impl Write, found: &[Found], json: bool) -> io::Result<()
                 triggers: &e.triggers,
                 function: i.function.as_ref().map(|(s, n)| qualified(s, n)),
             };
-            serde_json::to_writer(&mut *out, &line)?;
-            out.write_all(b"\n")?;
+            output::json::line(out, &line, terminal)?;
         }
         return out.flush();
     }

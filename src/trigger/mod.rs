@@ -8,9 +8,9 @@ mod list;
 
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, usage, Exit, Result};
+use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{self, Event, Marker, Names, Spec, MAX_COLUMNS};
-use crate::term::sanitize;
 use anyhow::{anyhow, Context};
 pub use catalog::Found;
 use catalog::Table;
@@ -84,7 +84,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
                 None => None,
             };
             let found = catalog::installed(&mut session, table).await?;
-            list::print(out, &found, *json).map_err(stdout_error)?;
+            list::print(out, &found, *json, settings.terminal).map_err(stdout_error)?;
         }
     }
     let _ = session.close().await;
