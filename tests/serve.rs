@@ -304,13 +304,25 @@ fn notify(channel: &str, payload: &str) {
         .success();
 }
 
+/// A child process that is killed if the test ends before it does (a failing assertion
+/// must not leave a listener behind).
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `pgpubsub -v listen ARGS` started, past its readiness line; its stdout lines.
-fn listen(args: &[&str]) -> (Child, Receiver<String>) {
+fn listen(args: &[&str]) -> (Reaped, Receiver<String>) {
     let mut cmd = clean(Command::new(BIN));
     cmd.env("DATABASE_URL", url())
         .args(["-v", "listen"])
         .args(args);
     let (child, stdout, stderr) = spawn_with_lines(cmd);
+    let child = Reaped(child);
     line_with(&stderr, "listening on");
     (child, stdout)
 }
@@ -331,7 +343,7 @@ fn a_round_trip_with_curl_carries_the_record_listen_json_writes() {
     let record = head.record();
     let printed: serde_json::Value =
         serde_json::from_str(&listened.recv_timeout(WAIT_LIMIT).unwrap()).unwrap();
-    assert!(wait_for_exit(&mut listener).success());
+    assert!(wait_for_exit(&mut listener.0).success());
     let keys =
         |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
     assert_eq!(keys(&record), keys(&printed), "{record} vs {printed}");
