@@ -313,8 +313,13 @@ impl<W: Write> Listener<W> {
             return Ok(None);
         };
         let mut out = durable::Out::new(self, signals);
-        for notification in batch {
-            if out.stopped() {
+        for (i, notification) in batch.iter().enumerate() {
+            if out.refuses() {
+                let left = (batch.len() - i) as u64;
+                drop(out);
+                if !self.count_reached() {
+                    self.unhandled += left;
+                }
                 break;
             }
             if let Some(failure) = durable::lost(reader.live(notification, &mut out).await)? {
