@@ -90,6 +90,14 @@ impl<'a, W: Write> Out<'a, W> {
         self.listener.count_reached() || self.listener.stopping.is_some()
     }
 
+    /// `n` records received were not handed to a command (the run is stopping): counted, to
+    /// be said at the end.
+    pub fn unhandled(&mut self, n: u64) {
+        if !self.listener.count_reached() {
+            self.listener.unhandled += n;
+        }
+    }
+
     /// No record at hand may be handed on any more: --count is reached, or the run is stopping
     /// and records go to --exec (a stop starts no new command; printing what was received
     /// goes on).

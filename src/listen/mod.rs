@@ -315,11 +315,7 @@ impl<W: Write> Listener<W> {
         let mut out = durable::Out::new(self, signals);
         for (i, notification) in batch.iter().enumerate() {
             if out.refuses() {
-                let left = (batch.len() - i) as u64;
-                drop(out);
-                if !self.count_reached() {
-                    self.unhandled += left;
-                }
+                out.unhandled((batch.len() - i) as u64);
                 break;
             }
             if let Some(failure) = durable::lost(reader.live(notification, &mut out).await)? {
