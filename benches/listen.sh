@@ -12,7 +12,13 @@
 #    sent, and once the listener's backend is blocked writing to it, the listener's peak RSS
 #    (VmHWM) is read (target < 30 MiB): the backlog must stay in the server's queue.
 #
+# 3. With CALLGRIND=1 instead: the instructions each receiver executes to drain N (100000 by
+#    default) queued notifications, counted by valgrind's callgrind (repeatable on a loaded
+#    machine, where wall-clock ratios are not), and their ratio (bare / pgpubsub, serial: both
+#    of pgpubsub's threads counted, as if it had one core).
+#
 # Usage: benches/listen.sh            (N=1000000 ROUNDS=3 by default; needs pgbench and psql)
+#        CALLGRIND=1 benches/listen.sh  (needs valgrind)
 set -euo pipefail
 
 N=${N:-1000000}
@@ -67,6 +73,28 @@ measure() {
 }
 
 min() { echo "if ($1 < $2) $1 else $2" | bc; }
+
+# Instructions to drain N queued notifications under callgrind (startup and connection
+# included, the same for both: a run with nothing to receive is not subtracted).
+instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >/dev/null 2>"$tmp/cg.err" &
+    local receiver=$!
+    wait_for_line "$tmp/cg.err" "listening"
+    send
+    wait "$receiver"
+    sed -n 's/.*refs: *//p' "$tmp/cg.err" | tr -d ,
+}
+
+if [ "${CALLGRIND:-}" = 1 ]; then
+    N=${N_CALLGRIND:-100000}
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    bare=$(instructions "$BARE" "$URL" bench "$N")
+    ours=$(instructions "$BIN" -v listen -d "$URL" --json -c "$N" bench)
+    printf 'callgrind, %d notifications drained: bare PgListener %d instructions (%.0f each), pgpubsub listen --json %d (%.0f each); ratio bare/pgpubsub %.2f\n' \
+        "$N" "$bare" "$(echo "$bare / $N" | bc -l)" "$ours" "$(echo "$ours / $N" | bc -l)" \
+        "$(echo "$bare / $ours" | bc -l)"
+    exit 0
+fi
 
 for mode in live drain; do
     best_bare=999999

@@ -282,10 +282,15 @@ fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
     out.write_all(b"\"")
 }
 
-/// Whether JSON must escape something in `bytes`: a control character, `"` or `\`. Written
-/// without an early exit, 16 bytes a step, so that it compiles to vector compares.
+/// Whether JSON must escape something in `bytes`: a control character, `"` or `\`. Longer
+/// text is scanned without an early exit, 16 bytes a step, so that it compiles to vector
+/// compares.
 fn needs_escape(bytes: &[u8]) -> bool {
     let flag = |b: u8| (b < 0x20) as u8 | (b == b'"') as u8 | (b == b'\\') as u8;
+    if bytes.len() < 32 {
+        // Short payloads (the common case) cost less one byte at a time.
+        return bytes.iter().any(|&b| flag(b) != 0);
+    }
     let mut chunks = bytes.chunks_exact(16);
     let mut any = 0u8;
     for chunk in &mut chunks {
@@ -543,6 +548,13 @@ mod tests {
         }
         assert!(!needs_escape("plain é ✓ \u{7f}".as_bytes()));
         assert!(needs_escape(b"a\"b") && needs_escape(b"\\") && needs_escape(b"\x1f"));
+        // Long text takes the chunked scan: an escape anywhere in it, or in its remainder.
+        for at in [0, 15, 16, 40, 49] {
+            let mut long = vec![b'x'; 50];
+            long[at] = b'"';
+            assert!(needs_escape(&long), "at {at}");
+        }
+        assert!(!needs_escape(&[b'x'; 50]));
     }
 
     #[test]

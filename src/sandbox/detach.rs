@@ -121,6 +121,11 @@ pub async fn stop(target: Option<&str>) -> Result<Exit> {
     }
     let deadline = Instant::now() + STOP_LIMIT;
     while dir.exists() || running(pid) {
+        if !running(pid) {
+            // Gone without removing its directory: killed outright (SIGKILL) while we looked,
+            // which a loaded machine may deliver after the check above.
+            return remove_orphan(&dir).await;
+        }
         if Instant::now() > deadline {
             return Err(anyhow!(
                 "the sandbox supervisor (pid {pid}) did not stop within {}",
