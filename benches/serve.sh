@@ -24,7 +24,7 @@
 # figures move with it.
 #
 #   benches/serve.sh                      SUBSCRIBERS=10000 RATE=10 DURATION=30 ROUNDS=3
-#   SUBSCRIBERS=2000 DURATION=10 benches/serve.sh
+#   SUBSCRIBERS=2000 DURATION=10 PARTS=1 benches/serve.sh    (PARTS: which of 1 2 3 to run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +34,7 @@ DURATION=${DURATION:-30}
 THROUGHPUT_N=${THROUGHPUT_N:-500000}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-5}
 ROUNDS=${ROUNDS:-3}
+PARTS=${PARTS:-1 2 3}
 . benches/lib.sh
 PGBENCH=$(pgbench_bin)
 [ -x "$PGBENCH" ] || { echo "serve.sh: pgbench not found (set PGBENCH)" >&2; exit 1; }
@@ -53,6 +54,10 @@ start_sandbox "$BIN"
 url=$DATABASE_URL
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"; }
 rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+# writes PID: the write calls process PID has made (writev included).
+writes() { awk '/^syscw/ { print $2 }' "/proc/$1/io"; }
+# cpu_ms PID: the CPU time (user + system) process PID has used, in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
 
 # start_serve NAME ARGS...: serve on a free port, in the background; sets SERVE_PID, SERVE_URL.
 start_serve() {
@@ -69,6 +74,9 @@ stop_serve() {
   wait "$SERVE_PID" 2>/dev/null || true
 }
 
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+
+if part 1; then
 echo "== 1. fan-out: $SUBSCRIBERS subscribers of one channel, $RATE notifications/s for ${DURATION}s"
 load
 start_serve memory --max-subscribers $((SUBSCRIBERS + 100))
@@ -89,23 +97,41 @@ printf 'memory: serve %d KiB before, %d KiB with %d idle subscribers: %s KiB per
   "$before" "$after" "$SUBSCRIBERS" "$per_sub" "$(awk -v p="$per_sub" 'BEGIN { print (p <= 16 ? "ok" : "MISSED") }')"
 
 start_serve fanout --max-subscribers $((SUBSCRIBERS + 100))
-"$LOAD" fanout "$SERVE_URL" "$url" fan "$SUBSCRIBERS" "$RATE" "$DURATION" >"$work/fanout.json"
+"$LOAD" fanout "$SERVE_URL" "$url" fan "$SUBSCRIBERS" "$RATE" "$DURATION" >"$work/fanout.json" 2>"$work/fanout.err" &
+loadgen=$!
+wait_for_line "$work/fanout.err" "subscribers listening"
+serve_cpu=$(cpu_ms "$SERVE_PID")
+wait "$loadgen"
+serve_cpu=$(( $(cpu_ms "$SERVE_PID") - serve_cpu ))
 stop_serve
 jq -r '"delivery: \(.complete_subscribers) of \(.subscribers) subscribers received all \(.sent) notifications, \(.out_of_order) out of order"' "$work/fanout.json"
 jq -r '"latency send -> last subscriber: p50 \(.serve_last_subscriber.p50_ms | . * 10 | round / 10) ms  p99 \(.serve_last_subscriber.p99_ms | . * 10 | round / 10) ms  max \(.serve_last_subscriber.max_ms | . * 10 | round / 10) ms (goal p99 <= 50 ms) \(if .serve_last_subscriber.p99_ms <= 50 then "ok" else "MISSED" end)"' "$work/fanout.json"
 jq -r '"baseline, one plain LISTEN session: p50 \(.direct_listen.p50_ms | . * 10 | round / 10) ms  p99 \(.direct_listen.p99_ms | . * 10 | round / 10) ms"' "$work/fanout.json"
+events=$((SUBSCRIBERS * RATE * DURATION))
+load_cpu=$(jq .cpu_ms "$work/fanout.json")
+printf 'CPU while sending: serve %.1f us, the load generator %.1f us per event delivered: %.0f ms of CPU per notification to %d subscribers, on %d CPUs\n' \
+  "$(echo "$serve_cpu * 1000 / $events" | bc -l)" "$(echo "$load_cpu * 1000 / $events" | bc -l)" \
+  "$(echo "($serve_cpu + $load_cpu) / ($RATE * $DURATION)" | bc -l)" "$SUBSCRIBERS" "$(nproc)"
 load
+fi
 
+if part 2; then
 echo "== 2. throughput: 100 subscribers, one sender as fast as it goes ($THROUGHPUT_N notifications)"
 load
 start_serve throughput --buffer 1000000
+writes=$(writes "$SERVE_PID")
 "$LOAD" throughput "$SERVE_URL" "$url" thr 100 "$THROUGHPUT_N" \
   "seq 1 $THROUGHPUT_N | '$BIN' notify -d '$url' thr -" >"$work/throughput.json"
+writes=$(( $(writes "$SERVE_PID") - writes ))
 stop_serve
 jq -r '"delivered \(.delivered) of \(.expected) in \(.seconds * 100 | round / 100) s: \(.events_per_second | round) events/s across all subscribers (goal >= 1000000) \(if .events_per_second >= 1000000 and .delivered == .expected then "ok" else "MISSED" end)"' "$work/throughput.json"
 jq -r '"per subscriber \(.events_per_second / .subscribers | round)/s; one plain LISTEN session received them at \(.direct_listen_per_second | round)/s (sender: \(.send_seconds * 100 | round / 100) s)"' "$work/throughput.json"
+printf 'writes coalesced: serve made %d write calls for %d events (%.0f events per write)\n' \
+  "$writes" "$(jq .delivered "$work/throughput.json")" "$(echo "$(jq .delivered "$work/throughput.json") / ($writes + 1)" | bc -l)"
 load
+fi
 
+part 3 || exit 0
 echo "== 3. pgbench, one NOTIFY per transaction on a channel no one listens to, 4 clients, ${PGBENCH_SECONDS}s"
 echo "SELECT pg_notify('nobody_listens', 'x');" >"$work/notify.sql"
 channels=$(seq -f 'other_%g' 0 49 | paste -sd,)

@@ -32,6 +32,18 @@ use tokio::net::TcpStream;
 /// How many connections are being opened at once.
 const OPENING: usize = 64;
 
+/// CPU time (user + system) this process has used, in ms.
+fn cpu_ms() -> u64 {
+    // SAFETY: getrusage only writes the struct given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
+}
+
 /// Nanoseconds since the process started: the one clock of senders and receivers.
 fn now_ns() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -264,6 +276,7 @@ async fn fanout(http: &str, db: &str, channel: &str, subscribers: usize, rate: u
         }
         arrivals
     });
+    let cpu_before = cpu_ms();
     let sent_at = send_paced(db, channel, rate, total).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut errors = 0;
@@ -275,6 +288,7 @@ async fn fanout(http: &str, db: &str, channel: &str, subscribers: usize, rate: u
             complete += usize::from(fan.done());
         }
     }
+    let cpu = cpu_ms() - cpu_before;
     let direct = tokio::time::timeout(Duration::from_secs(10), direct_arrivals)
         .await
         .ok()
@@ -297,6 +311,7 @@ async fn fanout(http: &str, db: &str, channel: &str, subscribers: usize, rate: u
         "sent": total,
         "complete_subscribers": complete,
         "out_of_order": errors,
+        "cpu_ms": cpu,
         "serve_last_subscriber": summary(latency),
         "direct_listen": summary(baseline),
     });

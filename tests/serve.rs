@@ -1419,7 +1419,14 @@ fn durable_channels_carry_positions_and_a_reconnect_replays_what_was_missed() {
         &["-H", &format!("Last-Event-ID: {last_id}")],
     );
     assert_eq!(back.next().event, "gap", "its plain channel's loss is said");
-    assert_eq!(back.next().event, "listening");
+    let listening = back.next();
+    assert_eq!(listening.event, "listening");
+    let resumed_after = last_id.split(':').nth(1).unwrap();
+    assert_eq!(
+        listening.id.as_deref(),
+        Some(resumed_after),
+        "cut now, it would resume there"
+    );
     let mut replayed = Vec::new();
     let caught_up = loop {
         let event = back.next();

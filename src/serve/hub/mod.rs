@@ -539,8 +539,11 @@ impl Fanout {
                 chan.members.insert(id, sub.clone());
             }
         }
-        let id_field = match (&self.durable, durable.is_empty()) {
-            (Some(d), false) => d.floor.to_string(),
+        // Where this stream resumes if it is cut before any record: where it asked to be
+        // replayed from, else everything after the floor had been sent before it started.
+        let id_field = match (&self.durable, durable.is_empty(), replay_after) {
+            (Some(_), false, Some(after)) => after.to_string(),
+            (Some(d), false, None) => d.floor.to_string(),
             _ => LIVE_ID.to_string(),
         };
         let frame = self.frame(
