@@ -71,8 +71,11 @@ for kind in notify publish; do
 done
 : >"$tmp/app"
 tps() {
-    "$PGBENCH" -n -c 2 -j 2 -T "$SECONDS_EACH" -f "$tmp/$1.sql" "$URL" 2>/dev/null |
-        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+    local rate
+    rate=$("$PGBENCH" -n -c 2 -j 2 -T "$SECONDS_EACH" -f "$tmp/$1.sql" "$URL" 2>"$tmp/pgbench.err" |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    [ -n "$rate" ] || { echo "pgbench failed:" >&2; cat "$tmp/pgbench.err" >&2; exit 1; }
+    echo "$rate"
 }
 for round in $(seq 1 "$ROUNDS"); do
     notify=$(tps notify)

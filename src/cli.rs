@@ -59,7 +59,8 @@ Examples:
 
 Delivery guarantees (PostgreSQL's, made visible):
   - Not durable: a notification reaches only sessions listening when it commits. Across a
-    reconnect delivery is at most once, and pgpubsub reports every gap.
+    reconnect delivery is at most once, and pgpubsub reports every gap. Durable channels
+    (pgpubsub journal, --durable) keep records in a table: replayed after a gap, at least once.
   - Delivered at commit, in commit order; within one transaction in the order sent. A rolled-back
     transaction's notifications are never delivered.
   - Identical (channel, payload) pairs inside one transaction are delivered once.
@@ -177,6 +178,14 @@ reports the gap on stderr, and in the output with --events --json. Notifications
 disconnected are lost: PostgreSQL keeps none for absent listeners. --on-gap CMD then runs before
 anything new is printed, so a consumer can reload what it caches from the tables.
 
+Durable channels (--durable; see pgpubsub journal): the channels' journal is read beside LISTEN.
+After a reconnect what was missed is replayed, in position order, before anything new
+({\"event\":\"caught_up\",\"replayed\":N,\"down_ms\":...}); no record is skipped, also one whose
+transaction commits late. Records carry their position (--json \"position\", --format {position},
+PGPUBSUB_POSITION for --exec). --consumer NAME stores its position once records are written out
+(with --exec: once the command exited 0; a failing command ends the run, exit 1, so that the
+record comes again) and resumes there: at least once, de-duplicate by position.
+
 Examples:
   pgpubsub listen -d mydb jobs
   pgpubsub listen --json jobs | jq .payload
@@ -186,6 +195,8 @@ Examples:
   pgpubsub listen --exec ./handle.sh jobs    payload on stdin, channel in
                                              PGPUBSUB_CHANNEL
   pgpubsub listen --on-gap ./reload.sh jobs  resync after a reconnect
+  pgpubsub listen --durable --consumer billing orders
+                                             resume where billing stopped
 
 ";
 
@@ -201,6 +212,11 @@ number and skipped; the others are sent and the exit status is 2. --strict stops
 If the server fails or the connection drops, the unsent transaction is retried once after
 reconnecting; if that fails too, pgpubsub exits 1 saying how many notifications were committed
 and which input line was the first not sent.
+
+--durable also appends every payload to the journal (see pgpubsub journal), in the same
+transaction as its notification, so that listen --durable can replay it: payloads have no 8000-byte
+limit there, identical lines are records of their own, and stdin goes in by COPY, up to 10 000
+lines per transaction.
 
 Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'

@@ -959,3 +959,69 @@ fn a_durable_stream_keeps_every_byte_in_order_across_channels() {
         "positions follow the input"
     );
 }
+
+#[test]
+fn a_stop_writes_out_every_record_already_received() {
+    // Frozen while the server delivers N records' notifications into its socket; then SIGTERM
+    // and thawed: all N arrived before the stop, so all N are printed, as a plain listener does.
+    let schema = journal();
+    let ch = channel("stop");
+    let app = format!("dstop_{}", std::process::id());
+    let mut cmd = clean(Command::new(BIN));
+    cmd.env("DATABASE_URL", format!("{}?application_name={app}", url()))
+        .args([
+            "-v",
+            "listen",
+            "--durable",
+            "--journal-schema",
+            &schema,
+            "--raw",
+            &ch,
+        ]);
+    let (mut child, out, err) = spawn_with_lines(cmd);
+    line_with(&err, "now live");
+    let port = psql(&format!(
+        "SELECT client_port FROM pg_stat_activity WHERE application_name = '{app}' \
+         AND query ILIKE 'listen%'"
+    ));
+    signal(&child, libc::SIGSTOP);
+    const N: usize = 500;
+    let positions: Vec<i64> = psql(&format!(
+        "SELECT {}.publish('{ch}', lpad(i::text, 5, '0')) FROM generate_series(1, {N}) AS i",
+        quoted(&schema)
+    ))
+    .lines()
+    .map(|l| l.parse().unwrap())
+    .collect();
+    // NotificationResponse: type, length, pid, channel and `POSITION:PAYLOAD`, with their NULs.
+    let bytes: usize = positions
+        .iter()
+        .map(|p| 1 + 4 + 4 + ch.len() + 1 + p.to_string().len() + 1 + 5 + 1)
+        .sum();
+    wait_until("every notification in the listener's socket", || {
+        socket_backlog(port.trim()) >= bytes
+    });
+    signal(&child, libc::SIGTERM);
+    signal(&child, libc::SIGCONT);
+    assert_eq!(child.wait().unwrap(), killed_by(libc::SIGTERM));
+    let printed: Vec<String> = out.iter().collect();
+    let expected: Vec<String> = (1..=N).map(|i| format!("{i:05}")).collect();
+    assert_eq!(printed, expected);
+}
+
+/// Bytes waiting in the receive queue of the local TCP socket connected from `port`.
+fn socket_backlog(port: &str) -> usize {
+    let out = Command::new("ss")
+        .args([
+            "-Htn",
+            "state",
+            "established",
+            &format!("( sport = :{port} )"),
+        ])
+        .output()
+        .expect("ss");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .map_or(0, |recv_q| recv_q.parse().unwrap())
+}

@@ -112,19 +112,14 @@ fn missing_server_binaries_give_one_line_saying_what_to_install() {
 fn bin_dir_and_set_choose_the_binaries_and_settings_the_sandbox_runs() {
     let bindir = server_bindir();
     let empty = tempfile::tempdir().unwrap();
-    let out = clean(Command::new(BIN))
-        .env(BIN_DIR_ENV, empty.path())
+    let mut cmd = clean(Command::new(BIN));
+    cmd.env(BIN_DIR_ENV, empty.path())
         .current_dir(bindir.parent().unwrap())
         .args(["sandbox", "--detach", "--bin-dir"])
         .arg(bindir.file_name().unwrap())
-        .args(["--set", "cluster_name=pgpubsub it's"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let url = stdout.trim().strip_prefix("export DATABASE_URL=").unwrap();
+        .args(["--set", "cluster_name=pgpubsub it's"]);
+    let (url, _, stderr) = detached(cmd);
+    let url = url.as_str();
     let version = binaries_version(&bindir);
     assert_eq!(psql_at(url, "SHOW server_version").trim(), version);
     assert!(
@@ -199,13 +194,17 @@ fn a_bin_dir_without_server_binaries_is_named_in_one_line() {
 /// A detached sandbox: its URL and directory, from `pgpubsub sandbox --detach ARGS`, which
 /// must have returned with the server still running.
 fn detach(args: &[&str]) -> (String, std::path::PathBuf) {
-    let out = clean(Command::new(BIN))
-        .args(["sandbox", "--detach"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut cmd = clean(Command::new(BIN));
+    cmd.args(["sandbox", "--detach"]).args(args);
+    let (url, dir, _) = detached(cmd);
+    (url, dir)
+}
+
+/// Run `cmd`, a `pgpubsub sandbox --detach`, which must return with the server running: its
+/// URL, its directory and what it said on stderr.
+fn detached(mut cmd: Command) -> (String, std::path::PathBuf, String) {
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let url = stdout
@@ -222,7 +221,7 @@ fn detach(args: &[&str]) -> (String, std::path::PathBuf) {
         .unwrap_or_else(|| panic!("no directory in: {stderr}"));
     let dir = std::path::PathBuf::from(dir);
     assert!(dir.join("data").is_dir(), "{stderr}");
-    (url, dir)
+    (url, dir, stderr)
 }
 
 /// Whether `pid` runs: a zombie (exited, not yet reaped by its new parent) does not.

@@ -541,7 +541,7 @@ impl Reader {
                     forged_content(position, record.channel);
                 }
                 if deliver && out.deliver(&record).await? {
-                    state.handled.insert(position, hash);
+                    pass.handled.push((position, hash));
                     pass.read.delivered += 1;
                 } else {
                     // Not handled (a stop, or a read that hands nothing on): the floor stays
@@ -558,7 +558,7 @@ impl Reader {
         }
         if stopped {
             state.prune(pass.unhandled);
-            return Ok(pass.read);
+            return Ok(pass.keep_handled(state));
         }
         Ok(pass.finish(state))
     }
@@ -757,6 +757,9 @@ struct Pass {
     fallback: bool,
     /// The first record of ours this read did not hand on: the floor must stay below it.
     unhandled: Option<i64>,
+    /// The records this read handed on (position, hash), kept once the floor is known: most
+    /// are below it by then (a catch-up of millions need not pass through the map).
+    handled: Vec<(i64, u64)>,
     read: Read,
 }
 
@@ -769,6 +772,7 @@ impl Pass {
             rows: 0,
             fallback: fallback.is_some(),
             unhandled: None,
+            handled: Vec::new(),
             read: Read::default(),
         }
     }
@@ -813,6 +817,17 @@ impl Pass {
             state.empty(a, b);
         }
         state.prune(self.unhandled);
+        self.keep_handled(state)
+    }
+
+    /// Remember the records handed on that the floor has not passed (live copies of them may
+    /// still come).
+    fn keep_handled(self, state: &mut State) -> Read {
+        for (position, hash) in self.handled {
+            if !state.is_handled(position, hash) {
+                state.handled.insert(position, hash);
+            }
+        }
         self.read
     }
 }

@@ -85,9 +85,25 @@ impl<'a, W: Write> Out<'a, W> {
         }
     }
 
-    /// The run is stopping, or --count is reached.
+    /// The run is stopping, or --count is reached: read no further.
     pub fn stopped(&self) -> bool {
         self.listener.count_reached() || self.listener.stopping.is_some()
+    }
+
+    /// `n` records received were not handed to a command (the run is stopping): counted, to
+    /// be said at the end.
+    pub fn unhandled(&mut self, n: u64) {
+        if !self.listener.count_reached() {
+            self.listener.unhandled += n;
+        }
+    }
+
+    /// No record at hand may be handed on any more: --count is reached, or the run is stopping
+    /// and records go to --exec (a stop starts no new command; printing what was received
+    /// goes on).
+    pub fn refuses(&self) -> bool {
+        let exec = matches!(self.listener.plan.handler, super::Handler::Exec(_));
+        self.listener.count_reached() || (exec && self.listener.stopping.is_some())
     }
 }
 
@@ -95,8 +111,7 @@ impl<W: Write> Deliver for Out<'_, W> {
     /// Once the run is stopping, records at hand are still printed (as a plain listener writes
     /// out what it received), but no new command starts.
     async fn deliver(&mut self, record: &journal::Record<'_>) -> Result<bool> {
-        let exec = matches!(self.listener.plan.handler, super::Handler::Exec(_));
-        if self.listener.count_reached() || (exec && self.listener.stopping.is_some()) {
+        if self.refuses() {
             return Ok(false);
         }
         self.handed += 1;

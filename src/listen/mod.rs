@@ -267,11 +267,14 @@ impl<W: Write> Listener<W> {
             }
             Handler::Exec(command) => {
                 let ran = exec::run(command, record, signals).await;
-                if let Some(signal) = ran.stop {
-                    self.stopping = Some(Stop::Signal(signal));
-                }
                 // Busy handling is not idle: --idle-timeout counts from here.
                 self.last_notification = Instant::now();
+                if let Some(signal) = ran.stop {
+                    self.stopping = Some(Stop::Signal(signal));
+                    // Ended by a second signal, or failed while stopping: not handled, and
+                    // the run ends by the signal.
+                    return Ok(ran.ok);
+                }
                 let consumer = self.plan.durable.as_ref().and_then(|d| d.consumer.as_ref());
                 if let (false, Some(name), Some(position)) = (ran.ok, consumer, record.position) {
                     return Err(anyhow::anyhow!(
@@ -313,8 +316,9 @@ impl<W: Write> Listener<W> {
             return Ok(None);
         };
         let mut out = durable::Out::new(self, signals);
-        for notification in batch {
-            if out.stopped() {
+        for (i, notification) in batch.iter().enumerate() {
+            if out.refuses() {
+                out.unhandled((batch.len() - i) as u64);
                 break;
             }
             if let Some(failure) = durable::lost(reader.live(notification, &mut out).await)? {
