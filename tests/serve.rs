@@ -28,8 +28,13 @@ struct Serve {
 impl Serve {
     /// Start `pgpubsub serve --bind 127.0.0.1:0 ARGS` and wait until it serves.
     fn start(args: &[&str]) -> Serve {
+        Serve::start_at(url(), args)
+    }
+
+    /// `start` on the database of `base` (a URL).
+    fn start_at(base: &str, args: &[&str]) -> Serve {
         let app = channel("serve_app");
-        let mut db = url::Url::parse(url()).unwrap();
+        let mut db = url::Url::parse(base).unwrap();
         db.query_pairs_mut().append_pair("application_name", &app);
         let mut cmd = clean(Command::new(BIN));
         cmd.args(["serve", "--bind", "127.0.0.1:0", "-d", db.as_str()])
@@ -1532,26 +1537,51 @@ fn a_record_committed_late_below_a_clients_last_id_is_still_replayed() {
 
 #[test]
 fn after_the_session_is_lost_durable_channels_catch_up_instead_of_a_gap() {
-    let schema = journal("serve_gap");
+    // A database of its own: it refuses new connections for a while below.
+    let db = channel("serve_cu_db");
+    psql(&format!("CREATE DATABASE \"{db}\""));
+    let at = url_with_db(&db);
+    let schema = channel("serve_gap");
+    pgpubsub()
+        .args(["journal", "init", "--schema", &schema, "-d", &at])
+        .assert()
+        .success();
     let chan = channel("cu");
     let plain = channel("cu_plain");
-    let serve = Serve::start(&[
-        "--channel",
-        "cu_*",
-        "--durable",
-        &chan,
-        "--journal-schema",
-        &schema,
-    ]);
+    let mut serve = Serve::start_at(
+        &at,
+        &[
+            "--channel",
+            "cu_*",
+            "--durable",
+            &chan,
+            "--journal-schema",
+            &schema,
+            "--reconnect-max",
+            "200ms",
+        ],
+    );
     let durable = Curl::listening(&serve.url(&listen_path(&[&chan])), &[]);
     let mixed = Curl::listening(&serve.url(&listen_path(&[&plain, &chan])), &[]);
-    // A record whose notification never reached serve (as one sent while it is disconnected):
-    // only the journal has it.
-    psql(&format!(
-        "INSERT INTO \"{schema}\".journal (channel, payload) VALUES ('{chan}', 'missed')"
-    ));
+    // A session that stays: it publishes while serve cannot connect.
+    let mut writer = clean(Command::new("psql"))
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", &at])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let written = lines(writer.stdout.take().unwrap());
+    let mut say = |sql: &str| {
+        writeln!(writer.stdin.as_mut().unwrap(), "{sql}\n\\echo done").unwrap();
+        line_with(&written, "done");
+    };
+    say("SELECT 1;");
+    psql(&format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false"));
     assert!(kill_backends(url(), &serve.app) >= 1);
     assert_eq!(durable.next().event, "disconnected");
+    // Sent while serve is away: only the journal has it.
+    say(&format!("SELECT \"{schema}\".publish('{chan}', 'missed');"));
+    say(&format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true;"));
     let (_, _, payload) = durable_record(&durable.next());
     assert_eq!(payload, "missed");
     let caught_up = durable.next();
@@ -1564,8 +1594,12 @@ fn after_the_session_is_lost_durable_channels_catch_up_instead_of_a_gap() {
         events,
         ["disconnected", "reconnected", "message", "caught_up"]
     );
-    let live = publish(&schema, &chan, "after");
-    assert_eq!(durable_record(&durable.next()).0, live);
+    say(&format!("SELECT \"{schema}\".publish('{chan}', 'after');"));
+    assert_eq!(durable_record(&durable.next()).2, "after");
+    drop(writer.stdin.take());
+    let _ = writer.wait();
+    serve.stop(libc::SIGTERM);
+    psql(&format!("DROP DATABASE \"{db}\" WITH (FORCE)"));
 }
 
 #[test]
