@@ -441,7 +441,7 @@ unread record is older than --consumer-lag.
   suspects[]{reason (\"client_write\" or \"idle_in_transaction\"), SESSION}
   commit_lock{holder (SESSION or null), waiters[]{SESSION}}
   visibility{role, all_sessions, hidden_sessions}, notes[]
-  journals[]{schema, records (estimated from the positions), exact (false), bytes,
+  journals[]{schema, records (null: not counted here), bytes,
     first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name,
     channels, position, lag_records, lag_s, stored_at, stored_age_s}}
   SESSION: pid, user, database, application_name, client_addr (\"local\" for a socket), state,
@@ -1489,7 +1489,9 @@ The journal is a table beside NOTIFY (schema pgpubsub, or --schema): one row per
 its position, channel, payload (text, no 8000-byte limit), the publishing session's pid and the
 time. Applications publish in their own transaction with SELECT pgpubsub.publish(channel,
 payload): it appends the row and notifies the channel with the position (and the payload when it
-fits). pgpubsub notify --durable and trigger add --durable do the same. listen --durable reads
+fits). pgpubsub notify --durable and trigger add --durable do the same (notify --durable writes
+up to 10000 records per row). A record's position is its row's batch number times 10000 plus its
+index in the row; the view pgpubsub.records shows one row per record. listen --durable reads
 it: after a reconnect it replays what it missed; with --consumer NAME it resumes after a restart
 where NAME left off.
 
@@ -1501,10 +1503,10 @@ position of a registered consumer unless --force. forget removes a consumer's st
 Privileges for other roles (a journal in schema pgpubsub):
   publish   GRANT USAGE ON SCHEMA pgpubsub TO app;
             GRANT INSERT ON pgpubsub.journal TO app;
-            GRANT USAGE ON SEQUENCE pgpubsub.journal_position TO app;
+            GRANT USAGE ON SEQUENCE pgpubsub.journal_batch TO app;
             GRANT EXECUTE ON FUNCTION pgpubsub.publish(text, text) TO app;
   listen    GRANT USAGE ON SCHEMA pgpubsub TO reader;
-            GRANT SELECT ON pgpubsub.journal, pgpubsub.journal_position TO reader;
+            GRANT SELECT ON pgpubsub.journal, pgpubsub.journal_batch TO reader;
   --consumer  also GRANT SELECT, INSERT, UPDATE ON pgpubsub.consumers TO reader;
 
 Examples:
@@ -1571,7 +1573,7 @@ pub struct JournalPruneArgs {
 /// `journal status`.
 #[derive(Debug, Args)]
 pub struct JournalStatusArgs {
-    /// One JSON object: schema, records, exact, bytes, first_position, last_position,
+    /// One JSON object: schema, records, bytes, first_position, last_position,
     /// oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records,
     /// lag_s, stored_at, stored_age_s}.
     #[arg(long)]

@@ -4,7 +4,7 @@
 //! does not exist, which needs CREATE on the database); drop removes exactly what init
 //! created, and the schema only when init created it and nothing else lives there.
 
-use super::sql::{Names, MARKER};
+use super::sql::{Names, BATCH, MARKER};
 use crate::connect::ConnSettings;
 use crate::error::{note, usage, Result};
 use crate::pg::trigger::transaction;
@@ -107,7 +107,7 @@ pub async fn drop(conn: &ConnSettings, names: &Names, dry_run: bool) -> Result<O
     if dry_run {
         return Ok(Some(transaction(statements.iter())));
     }
-    let (tables, schema) = statements.split_at(3);
+    let (tables, schema) = statements.split_at(statements.len() - usize::from(found.schema_ours));
     run(&mut tx, conn, tables, "drop the journal in schema", names).await?;
     let mut kept = false;
     if let Some(drop_schema) = schema.first() {
@@ -211,13 +211,14 @@ pub struct Pruned {
     pub laggard: Option<(String, i64)>,
 }
 
-/// Records deleted per transaction: short transactions, so that the prune neither holds back
-/// other readers' floors (a long transaction would) nor locks many rows at once.
-const PRUNE_BATCH: i64 = 10_000;
+/// Journal rows (batches) deleted per transaction: short transactions, so that the prune
+/// neither holds back other readers' floors (a long transaction would) nor locks many rows at
+/// once.
+const PRUNE_BATCH: i64 = 1_000;
 
-/// Delete the records published before `older_than` ago, oldest first and in batches, but
-/// none that a registered consumer has not handled (its position, and what it still reads
-/// below a baseline), unless `force`.
+/// Delete the records published before `older_than` ago, oldest first and a batch (journal
+/// row) at a time, but none that a registered consumer has not handled (its position, and what
+/// it still reads below a baseline), unless `force`. A batch goes once all its records may go.
 pub async fn prune(
     conn: &ConnSettings,
     names: &Names,
@@ -239,8 +240,8 @@ pub async fn prune(
     // What a consumer still needs: everything after its position, and below a baseline what
     // its snapshot could not see.
     let needed = format!(
-        "EXISTS (SELECT 1 FROM {consumers} c WHERE j.\"position\" > c.\"position\" OR \
-           (c.baseline_snapshot IS NOT NULL AND j.\"position\" <= c.baseline_position \
+        "EXISTS (SELECT 1 FROM {consumers} c WHERE j.batch * {BATCH} + j.count - 1 > c.\"position\" \
+           OR (c.baseline_snapshot IS NOT NULL AND j.batch <= c.baseline_batch \
             AND NOT pg_catalog.pg_visible_in_snapshot(j.xid, c.baseline_snapshot)))"
     );
     let old = "j.published_at < pg_catalog.now() - $1::interval";
@@ -250,7 +251,8 @@ pub async fn prune(
         needed.clone()
     };
     let (deletable, kept): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT count(*) FILTER (WHERE NOT {keep}), count(*) FILTER (WHERE {needed}) \
+        "SELECT coalesce(sum(j.count) FILTER (WHERE NOT {keep}), 0)::int8, \
+                coalesce(sum(j.count) FILTER (WHERE {needed}), 0)::int8 \
          FROM {journal} j WHERE {old}"
     )))
     .bind(older_than)
@@ -273,22 +275,22 @@ pub async fn prune(
     }
     let mut deleted = 0u64;
     loop {
-        let done = sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {journal} WHERE \"position\" IN (SELECT j.\"position\" FROM {journal} j \
-             WHERE {old} AND NOT {keep} ORDER BY j.\"position\" LIMIT {PRUNE_BATCH})"
+        let (rows, records): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
+            "WITH d AS (DELETE FROM {journal} WHERE batch IN (SELECT j.batch FROM {journal} j \
+             WHERE {old} AND NOT {keep} ORDER BY j.batch LIMIT {PRUNE_BATCH}) RETURNING count) \
+             SELECT count(*), coalesce(sum(count), 0)::int8 FROM d"
         )))
         .bind(older_than)
-        .execute(&mut session)
+        .fetch_one(&mut session)
         .await
         .map_err(|e| {
             anyhow!(
                 "cannot prune the journal ({deleted} records deleted so far): {}",
                 conn.explain(&e)
             )
-        })?
-        .rows_affected();
-        deleted += done;
-        if (done as i64) < PRUNE_BATCH {
+        })?;
+        deleted += records as u64;
+        if rows < PRUNE_BATCH {
             break;
         }
     }

@@ -134,6 +134,46 @@ pub fn text(field: Option<&[u8]>) -> Result<Option<&str>> {
         .transpose()
 }
 
+/// A one-dimensional text[] field: its elements (`None` for NULL elements), or `None` for a
+/// NULL field. Binary arrays are a header (dimensions, a NULL flag, the element type, each
+/// dimension's length and lower bound), then each element length-prefixed as a field is.
+pub fn text_array(field: Option<&[u8]>) -> Result<Option<Vec<Option<&str>>>> {
+    let Some(data) = field else {
+        return Ok(None);
+    };
+    let word = |at: usize| -> Result<i32> {
+        let bytes = data
+            .get(at..at + 4)
+            .ok_or_else(|| anyhow!("a COPY array is cut short"))?;
+        Ok(i32::from_be_bytes(bytes.try_into().unwrap()))
+    };
+    let dimensions = word(0)?;
+    if dimensions == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    if dimensions != 1 {
+        bail!("a COPY array has {dimensions} dimensions, not 1");
+    }
+    let length = usize::try_from(word(12)?)?;
+    let mut items = Vec::with_capacity(length);
+    let mut at = 20;
+    for _ in 0..length {
+        let len = word(at)?;
+        at += 4;
+        if len < 0 {
+            items.push(None);
+            continue;
+        }
+        let end = at + len as usize;
+        let bytes = data
+            .get(at..end)
+            .ok_or_else(|| anyhow!("a COPY array is cut short"))?;
+        items.push(Some(text(Some(bytes))?.unwrap_or_default()));
+        at = end;
+    }
+    Ok(Some(items))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +218,30 @@ mod tests {
                 "chunks of {size}"
             );
         }
+    }
+
+    #[test]
+    fn text_arrays_read_element_by_element() {
+        let mut array = Vec::new();
+        for word in [1i32, 1, 25, 3, 1] {
+            array.extend(word.to_be_bytes());
+        }
+        for item in [Some(&b"a"[..]), None, Some(b"")] {
+            match item {
+                None => array.extend((-1i32).to_be_bytes()),
+                Some(bytes) => {
+                    array.extend((bytes.len() as i32).to_be_bytes());
+                    array.extend(bytes);
+                }
+            }
+        }
+        assert_eq!(
+            text_array(Some(&array)).unwrap(),
+            Some(vec![Some("a"), None, Some("")])
+        );
+        assert_eq!(text_array(None).unwrap(), None);
+        assert!(text_array(Some(&array[..array.len() - 1])).is_err());
+        assert_eq!(text_array(Some(&[0; 12])).unwrap(), Some(vec![]));
     }
 
     #[test]

@@ -1,42 +1,46 @@
 //! The snapshot-safe journal reader: every record of the chosen channels exactly once per run,
 //! none ever skipped, and a position below which everything is settled, for a consumer to store.
 //!
-//! Why a position alone cannot be trusted: a position is taken when a row is inserted, not when
-//! its transaction commits, so rows become visible out of position order. A reader that has
-//! seen 11 cannot conclude that 10 will never appear: 10's transaction may commit a moment (or
-//! an hour) later. So the reader keeps three things:
+//! The reader works in **batches** (journal rows, numbered by a sequence; see `sql`) and hands
+//! on **records** (a batch holds one or up to `BATCH`, at positions `batch * BATCH + i`).
 //!
-//! - the **floor** F: every position up to F is settled (its record handled, or it will never
-//!   hold a record of ours). It only moves over positions that are settled, and it is what a
-//!   consumer stores.
-//! - the **gaps**: positions up to the highest seen that were not visible when last read: a
+//! Why a batch number alone cannot be trusted: it is taken when a row is inserted, not when its
+//! transaction commits, so rows become visible out of order. A reader that has seen batch 11
+//! cannot conclude that 10 will never appear: 10's transaction may commit a moment (or an hour)
+//! later. So the reader keeps three things:
+//!
+//! - the **floor** F: every batch up to F is settled (its records handled, or it will never
+//!   hold a record of ours). It only moves over batches that are settled, and it is what a
+//!   consumer stores, as a position (with `skip`: the records of the next batch already
+//!   handled when a run stopped inside it, so that a restart does not repeat them).
+//! - the **gaps**: batches up to the highest seen that were not visible when last read: a
 //!   transaction still in flight, or one that rolled back, or a pruned row. They are read again
 //!   until they show up or are known to stay empty.
-//! - what was **handled** above the floor (with a hash of channel and payload): a record can
-//!   reach us twice, live by its notification and again by a read; only one is handed on.
+//! - what was **handled** above the floor (with a hash of its content): a record can reach us
+//!   twice, live by its notification and again by a read; only one is handed on.
 //!
-//! When is an empty position known to stay empty? Every read is one statement whose first row
+//! When is an empty batch known to stay empty? Every read is one statement whose first row
 //! carries its snapshot and the sequence's last value L, read after the snapshot was taken.
-//! Rows take their transaction id before their position (the column order of the journal), so
-//! every transaction that took a position up to L has an id below the `xmax` B of the *next*
+//! Rows take their transaction id before their batch number (the column order of the journal),
+//! so every transaction that took a number up to L has an id below the `xmax` B of the *next*
 //! read's snapshot. Once a later snapshot's `xmin` reaches B, all those transactions have ended
-//! (PostgreSQL's "everything below xmin is final", as PgQ and Marten use it), and a position up
-//! to L that is still not visible never will be. A long transaction elsewhere therefore holds
-//! the floor back (the stored position), never live delivery.
+//! (PostgreSQL's "everything below xmin is final", as PgQ and Marten use it), and a batch up to
+//! L that is still not visible never will be. A long transaction elsewhere therefore holds the
+//! floor back (the stored position), never live delivery.
 //!
 //! A listener that starts "now" has one more rule: records that were in flight when it started
-//! are new to it, though their positions are below where it starts. It keeps that moment (the
+//! are new to it, though their batches are below where it starts. It keeps that moment (the
 //! sequence value, then a snapshot) as a baseline, and once every transaction of that moment
 //! has ended, reads once the rows below the baseline that its snapshot could not see.
 //!
 //! Live notifications are hints, not proof: any session can NOTIFY any channel. A record that
-//! arrived live is checked against the journal when its position is read; a notification that
+//! arrived live is checked against the journal when its batch is read; a notification that
 //! claimed a position with other content, or a position that stays empty, is reported, and the
 //! journal's record is what counts.
 
-use super::copy::{int4, int8, text, Parser};
+use super::copy::{int4, int8, text, text_array, Parser};
 use super::ranges::Ranges;
-use super::sql::{Names, MARKER, VERSION};
+use super::sql::{batch_of, end_of, Names, BATCH, MARKER, VERSION};
 use crate::connect::ConnSettings;
 use crate::error::{usage, warn, Error};
 use crate::pg::quote::literal;
@@ -50,9 +54,11 @@ use std::hash::BuildHasher;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Most rows of one read past the highest position seen: a catch-up of millions of records is
-/// read in chunks, so that the floor (and a consumer's stored position) moves as it goes.
+/// Most rows of one read past the highest batch seen, and about the most records (a read stops
+/// after the row that reaches it): a catch-up of millions of records is read in chunks, so
+/// that the floor (and a consumer's stored position) moves as it goes.
 const CHUNK: i64 = 10_000;
+const CHUNK_RECORDS: i64 = 100_000;
 /// Least time between two stores of a consumer's position during a catch-up: each is a
 /// commit, and a restart repeats only what was handled since the last one.
 const STORE_EVERY: Duration = Duration::from_millis(100);
@@ -132,25 +138,27 @@ pub enum Opening {
 }
 
 /// The moment a listener started "now": the sequence value, then a snapshot (its xmax bounds
-/// every transaction that took a position up to it).
+/// every transaction that took a batch number up to it).
 #[derive(Debug, Clone)]
 struct Baseline {
-    position: i64,
+    batch: i64,
     snapshot: String,
     xmax: u64,
 }
 
-/// The reader's knowledge of the journal; see the module doc.
+/// The reader's knowledge of the journal (in batches, but `skip`); see the module doc.
 #[derive(Debug, Default)]
 struct State {
     floor: i64,
-    /// Every position up to here was in a read (visible, or a gap).
+    /// Records up to this position were handled, though the floor is below their batch.
+    skip: i64,
+    /// Every batch up to here was in a read (visible, or a gap).
     scanned: i64,
-    /// Every position up to here is final: what is not visible now never will be.
+    /// Every batch up to here is final: what is not visible now never will be.
     resolved: i64,
     gaps: Ranges,
-    /// Handled records above the floor (and below the baseline while it stands): their
-    /// channel and payload hashed.
+    /// Batches handled above the floor (and below the baseline while it stands): their
+    /// content hashed.
     handled: BTreeMap<i64, u64>,
     baseline: Option<Baseline>,
     /// The previous read's sequence value, waiting for the next read's xmax.
@@ -183,7 +191,7 @@ pub struct Reader {
     unverified: bool,
     last_read: Instant,
     wait: Duration,
-    /// The floor last stored for the consumer, and when.
+    /// The position last stored for the consumer, and when.
     stored: Option<i64>,
     last_store: Instant,
 }
@@ -219,7 +227,7 @@ impl Reader {
     }
 
     /// After the listening session was lost and reopened on `on`: a new connection there,
-    /// the consumer's lock again, and a check that the server still has every position read
+    /// the consumer's lock again, and a check that the server still has every batch read
     /// (after a failover to a standby that had not received the last commits, it has not).
     pub async fn reconnect(&mut self, on: &ConnSettings) -> Result<(), Fault> {
         self.conn = connect(on).await?;
@@ -231,13 +239,15 @@ impl Reader {
         let state = &mut self.state;
         if last < state.scanned {
             warn(format!(
-                "the server's journal ends at position {last}, but this listener had read up to \
+                "the server's journal ends at position {}, but this listener had read up to \
                  {}: the last commits were lost (a failover to a standby that had not received \
-                 them?); reading on from {last}",
-                state.scanned
+                 them?); reading on from there",
+                through(last),
+                through(state.scanned)
             ));
             state.scanned = last;
             state.floor = state.floor.min(last);
+            state.skip = state.skip.min(through(last));
             state.resolved = state.resolved.min(last);
             state.gaps.remove_above(last);
             state.handled.retain(|&p, _| p <= last);
@@ -271,35 +281,38 @@ impl Reader {
         out: &mut impl Deliver,
     ) -> Result<(), Fault> {
         match super::wire::parse(notification.payload()) {
-            Some(super::wire::Wire::Record { position, payload }) => {
+            Some(super::wire::Wire::Record { position, payload }) if position % BATCH == 0 => {
+                let batch = batch_of(position);
                 let record = Record {
                     position,
                     channel: notification.channel(),
                     payload,
                     pid: notification.process_id() as i32,
                 };
-                let hash = self.hash(&record);
-                if self.state.is_handled(position, hash) {
+                let hash = self.hasher.hash_one((record.channel, record.payload));
+                if self.state.is_handled(batch, hash) || self.state.skipped(position) {
                     return Ok(());
                 }
-                if self.state.handled.contains_key(&position) {
+                if self.state.handled.contains_key(&batch) {
                     forged_content(position, record.channel);
                 }
                 if out.deliver(&record).await? {
-                    self.state.handled.insert(position, hash);
+                    self.state.handled.insert(batch, hash);
                     self.unverified = true;
                 }
                 Ok(())
             }
             Some(super::wire::Wire::Position(last) | super::wire::Wire::Range(_, last))
-                if self.state.covers(last) =>
+                if self.state.covers(batch_of(last)) =>
             {
                 // A read since has seen these records (a burst of bulk transactions wakes the
                 // listener once per transaction; one read takes them all).
                 Ok(())
             }
-            Some(_) => self.read_all(out).await,
-            None => {
+            Some(super::wire::Wire::Position(_) | super::wire::Wire::Range(..)) => {
+                self.read_all(out).await
+            }
+            _ => {
                 warn(format!(
                     "a notification on durable channel {:?} did not come from the journal \
                      (any session can NOTIFY any channel); skipped",
@@ -310,10 +323,10 @@ impl Reader {
         }
     }
 
-    /// The floor: every position up to it is settled (its record handed on, or never one of
-    /// ours). `serve` gives it to its subscribers as where a reconnect resumes.
+    /// The position up to which everything is settled (handed on, or never one of ours): what
+    /// a consumer stores, and what `serve` gives its subscribers as where a reconnect resumes.
     pub fn floor(&self) -> i64 {
-        self.state.floor
+        self.state.position()
     }
 
     /// When the next read is due: soon after live records (to check them and move the
@@ -322,7 +335,7 @@ impl Reader {
     /// bring about do not postpone that).
     pub fn next_read(&self) -> Option<Instant> {
         let state = &self.state;
-        let unstored = self.plan.consumer.is_some() && self.stored != Some(state.floor);
+        let unstored = self.plan.consumer.is_some() && self.stored != Some(state.position());
         let store = unstored.then(|| self.last_store + STORE_EVERY);
         let read = if self.unverified {
             Some(self.last_read + SETTLE_AFTER)
@@ -343,9 +356,9 @@ impl Reader {
     /// The periodic read: records not yet handled are handed on, the floor moves, and a
     /// consumer's floor is stored (after `out` is flushed).
     pub async fn settle(&mut self, out: &mut impl Deliver) -> Result<(), Fault> {
-        let floor = self.state.floor;
+        let floor = self.state.position();
         self.read_all(out).await?;
-        self.wait = if self.state.floor == floor {
+        self.wait = if self.state.position() == floor {
             (self.wait * 2).min(MAX_WAIT)
         } else {
             SETTLE_AFTER
@@ -363,13 +376,14 @@ impl Reader {
         self.store(out).await
     }
 
-    /// Store the consumer's floor (and baseline) if it moved; `out` is flushed first, so no
+    /// Store the consumer's position (and baseline) if it moved; `out` is flushed first, so no
     /// position is stored before its record is written.
     async fn store(&mut self, out: &mut impl Deliver) -> Result<(), Fault> {
         let Some(name) = &self.plan.consumer else {
             return Ok(());
         };
-        if self.stored == Some(self.state.floor) {
+        let position = self.state.position();
+        if self.stored == Some(position) {
             return Ok(());
         }
         out.flush()?;
@@ -378,17 +392,13 @@ impl Reader {
             &mut self.conn,
             &self.plan,
             name,
-            self.state.floor,
+            position,
             baseline.as_ref(),
         )
         .await?;
-        self.stored = Some(self.state.floor);
+        self.stored = Some(position);
         self.last_store = Instant::now();
         Ok(())
-    }
-
-    fn hash(&self, record: &Record) -> u64 {
-        self.hasher.hash_one((record.channel, record.payload))
     }
 
     /// One read: from the gaps and the highest position seen, up to CHUNK rows further, in one
@@ -415,21 +425,13 @@ impl Reader {
         Ok(read)
     }
 
-    /// The statement of one read, and the position it reads from when it could not name the
+    /// The statement of one read, and the batch it reads from when it could not name the
     /// gaps one by one (then it reads everything from the lowest).
     fn read_sql(&self) -> (String, Option<i64>) {
-        let Names {
-            journal, sequence, ..
-        } = &self.plan.names;
-        let mine = &self.mine;
-        let columns = format!(
-            "\"position\", CASE WHEN channel = ANY({mine}) THEN channel END, \
-             CASE WHEN channel = ANY({mine}) THEN payload END, \
-             CASE WHEN channel = ANY({mine}) THEN pid END, NULL::text, NULL::bigint"
-        );
+        let Names { sequence, .. } = &self.plan.names;
         let mut parts = vec![format!(
-            "SELECT NULL::bigint, NULL::text, NULL::text, NULL::integer, \
-             pg_catalog.pg_current_snapshot()::text, \
+            "SELECT NULL::bigint, NULL::integer, NULL::text, NULL::text, NULL::text[], \
+             NULL::text[], NULL::integer, pg_catalog.pg_current_snapshot()::text, \
              pg_catalog.pg_sequence_last_value({}::regclass)",
             literal(sequence)
         )];
@@ -443,17 +445,11 @@ impl Reader {
             let ranges: Vec<String> = state
                 .gaps
                 .iter()
-                .map(|(a, b)| format!("\"position\" BETWEEN {a} AND {b}"))
+                .map(|(a, b)| format!("j.batch BETWEEN {a} AND {b}"))
                 .collect();
-            parts.push(format!(
-                "(SELECT {columns} FROM {journal} WHERE {} ORDER BY \"position\")",
-                ranges.join(" OR ")
-            ));
+            parts.push(self.rows_sql(&ranges.join(" OR "), Rows::All));
         }
-        parts.push(format!(
-            "(SELECT {columns} FROM {journal} WHERE \"position\" > {from} \
-             ORDER BY \"position\" LIMIT {CHUNK})"
-        ));
+        parts.push(self.rows_sql(&format!("j.batch > {from}"), Rows::Chunk));
         (
             format!(
                 "COPY ({}) TO STDOUT (FORMAT binary)",
@@ -463,22 +459,48 @@ impl Reader {
         )
     }
 
-    /// The baseline's read: records of our channels at or below its position that its
-    /// snapshot could not see (in flight when the listener started).
+    /// A read's rows (`where`: which), in batch order, each with its count and, when it holds
+    /// a record of ours, its content (the rest of the row is not sent).
+    fn rows_sql(&self, r#where: &str, rows: Rows) -> String {
+        let (journal, mine) = (&self.plan.names.journal, &self.mine);
+        let content = ["channel", "payload", "channels", "payloads", "pid"]
+            .map(|c| format!("CASE WHEN j.o THEN j.{c} END"))
+            .join(", ");
+        let (window, limit, outer) = match rows {
+            Rows::All => ("", String::new(), String::new()),
+            Rows::Ours => ("", String::new(), "WHERE j.o ".to_string()),
+            Rows::Chunk => (
+                ", sum(j.count) OVER (ORDER BY j.batch) - j.count AS before",
+                format!(" ORDER BY j.batch LIMIT {CHUNK}"),
+                format!("WHERE j.before < {CHUNK_RECORDS} "),
+            ),
+        };
+        format!(
+            "(SELECT j.batch, j.count, {content}, NULL::text, NULL::bigint FROM (SELECT j.*, \
+             coalesce(j.channel = ANY({mine}), j.channels && {mine}, false) AS o{window} \
+             FROM {journal} j WHERE {where}{limit}) j {outer}ORDER BY j.batch)"
+        )
+    }
+
+    /// The baseline's read: rows with records of ours at or below its batch that its snapshot
+    /// could not see (in flight when the listener started).
     fn baseline_sql(&self) -> String {
         let Some(baseline) = &self.state.baseline else {
             unreachable!("only read with a baseline");
         };
         format!(
-            "COPY (SELECT NULL::bigint, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::bigint \
-             UNION ALL (SELECT \"position\", channel, payload, pid, NULL::text, NULL::bigint \
-             FROM {} WHERE \"position\" <= {} AND channel = ANY({}) \
-             AND NOT pg_catalog.pg_visible_in_snapshot(xid, {}::pg_catalog.pg_snapshot) \
-             ORDER BY \"position\")) TO STDOUT (FORMAT binary)",
-            self.plan.names.journal,
-            baseline.position,
-            self.mine,
-            literal(&baseline.snapshot)
+            "COPY (SELECT NULL::bigint, NULL::integer, NULL::text, NULL::text, NULL::text[], \
+             NULL::text[], NULL::integer, NULL::text, NULL::bigint UNION ALL {}) \
+             TO STDOUT (FORMAT binary)",
+            self.rows_sql(
+                &format!(
+                    "j.batch <= {} AND NOT pg_catalog.pg_visible_in_snapshot(j.xid, \
+                     {}::pg_catalog.pg_snapshot)",
+                    baseline.batch,
+                    literal(&baseline.snapshot)
+                ),
+                Rows::Ours
+            )
         )
     }
 
@@ -493,12 +515,13 @@ impl Reader {
         let hasher = &self.hasher;
         let state = &mut self.state;
         let names = &self.plan.names;
+        let mine = &self.plan.channels;
         let mut stream = self
             .conn
             .copy_out_raw(sql)
             .await
             .map_err(|e| fault(e, names))?;
-        let mut parser = Parser::<6>::default();
+        let mut parser = Parser::<9>::default();
         let mut pass = Pass::new(state.scanned, fallback);
         let mut stopped = false;
         while let Some(chunk) = stream.try_next().await.map_err(|e| fault(e, names))? {
@@ -509,47 +532,48 @@ impl Reader {
             }
             parser.push(&chunk);
             while let Some(fields) = parser.next().map_err(garbled)? {
-                let Some(position) = int8(fields[0]) else {
+                let Some(batch) = int8(fields[0]) else {
                     if let (Some(snapshot), last) =
-                        (text(fields[4]).map_err(garbled)?, int8(fields[5]))
+                        (text(fields[7]).map_err(garbled)?, int8(fields[8]))
                     {
                         state.header(snapshot, last.unwrap_or(0))?;
                     }
                     continue;
                 };
-                let channel = text(fields[1]).map_err(garbled)?;
-                let payload = text(fields[2]).map_err(garbled)?;
-                let record = match (channel, payload, int4(fields[3])) {
-                    (Some(channel), Some(payload), Some(pid)) => Some(Record {
-                        position,
-                        channel,
-                        payload,
-                        pid,
-                    }),
-                    _ => None,
-                };
-                pass.row(state, position);
-                let Some(record) = record else {
-                    state.not_ours(position);
+                pass.row(state, batch, int4(fields[1]).unwrap_or(1));
+                let Some(row) = Row::read(&fields, batch)? else {
+                    state.not_ours(batch);
                     continue;
                 };
-                let hash = hasher.hash_one((record.channel, record.payload));
-                if state.is_handled(position, hash) {
+                let hash = row.hash(hasher, &fields);
+                if state.is_handled(batch, hash) {
                     continue;
                 }
-                if state.handled.contains_key(&position) && deliver {
-                    forged_content(position, record.channel);
+                if state.handled.contains_key(&batch) && deliver {
+                    forged_content(batch * BATCH, row.first_channel());
                 }
-                if deliver && out.deliver(&record).await? {
-                    pass.handled.push((position, hash));
-                    pass.read.delivered += 1;
-                } else {
-                    // Not handled (a stop, or a read that hands nothing on): the floor stays
-                    // below it, and the rest of the read waits for the next run.
-                    pass.unhandled = Some(position);
+                let mut records = row.records(mine)?;
+                records.retain(|r| !state.skipped(r.position));
+                let mut handed = 0;
+                for record in &records {
+                    if !deliver || !out.deliver(record).await? {
+                        break;
+                    }
+                    handed += 1;
+                    if out.done() {
+                        break;
+                    }
+                }
+                pass.read.delivered += handed as u64;
+                if handed < records.len() {
+                    // Not all handled (a stop, or a read that hands nothing on): the floor
+                    // stays below this batch, and the rest of the read waits for the next run.
+                    pass.unhandled = Some(batch);
+                    pass.partial = handed.checked_sub(1).map(|last| records[last].position);
                     stopped = true;
                     break;
                 }
+                pass.handled.push((batch, hash));
                 if out.done() {
                     stopped = true;
                     break;
@@ -558,12 +582,22 @@ impl Reader {
         }
         if stopped {
             state.prune(pass.unhandled);
+            if let Some(batch) = pass.unhandled {
+                // The next read starts at that batch again.
+                state.scanned = state.scanned.min(batch - 1);
+                state.gaps.remove_above(batch - 1);
+            }
+            if let Some(position) = pass.partial {
+                if state.floor == batch_of(position) - 1 {
+                    state.skip = state.skip.max(position);
+                }
+            }
             return Ok(pass.keep_handled(state));
         }
         Ok(pass.finish(state))
     }
 
-    /// The sequence's last value (0 before the first record).
+    /// The sequence's last value (0 before the first batch).
     async fn last_value(&mut self) -> Result<i64, Fault> {
         let names = &self.plan.names;
         let last: Option<i64> =
@@ -601,23 +635,31 @@ impl Reader {
         };
         if let Some(name) = &name {
             if matches!(opening, Opening::Registered { .. }) {
-                let floor = self.state.floor;
+                let position = self.state.position();
                 let baseline = self.state.baseline.clone();
-                upsert(&mut self.conn, &self.plan, name, floor, baseline.as_ref()).await?;
-                self.stored = Some(floor);
+                upsert(
+                    &mut self.conn,
+                    &self.plan,
+                    name,
+                    position,
+                    baseline.as_ref(),
+                )
+                .await?;
+                self.stored = Some(position);
             }
         }
         Ok(opening)
     }
 
-    /// Begin at `since`: a position, a time, or now (with a baseline).
+    /// Begin at `since`: a position, a time, or now (with a baseline); the position it
+    /// begins after.
     async fn since(&mut self, since: Since) -> Result<i64, Fault> {
         let names = self.plan.names.clone();
         let position = match since {
             Since::After(position) => position,
             Since::Ago(ago) => {
                 let first: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT min(\"position\") FROM {} WHERE published_at >= pg_catalog.now() - $1",
+                    "SELECT min(batch) FROM {} WHERE published_at >= pg_catalog.now() - $1",
                     names.journal
                 )))
                 .bind(ago)
@@ -625,12 +667,12 @@ impl Reader {
                 .await
                 .map_err(|e| fault(e, &names))?;
                 match first {
-                    Some(first) => first - 1,
-                    None => self.last_value().await?,
+                    Some(first) => through(first - 1),
+                    None => through(self.last_value().await?),
                 }
             }
             Since::Now => {
-                let position = self.last_value().await?;
+                let batch = self.last_value().await?;
                 let snapshot: String =
                     sqlx::query_scalar("SELECT pg_catalog.pg_current_snapshot()::text")
                         .fetch_one(&mut self.conn)
@@ -638,14 +680,14 @@ impl Reader {
                         .map_err(|e| fault(e, &names))?;
                 let (_, xmax) = snapshot_bounds(&snapshot)?;
                 self.state.begin(
-                    position,
+                    through(batch),
                     Some(Baseline {
-                        position,
+                        batch,
                         snapshot,
                         xmax,
                     }),
                 );
-                return Ok(position);
+                return Ok(through(batch));
             }
         };
         self.state.begin(position, None);
@@ -660,7 +702,7 @@ impl Reader {
         let names = &self.plan.names;
         let row: Option<(i64, Option<i64>, Option<String>)> =
             sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT \"position\", baseline_position, baseline_snapshot::text FROM {} \
+                "SELECT \"position\", baseline_batch, baseline_snapshot::text FROM {} \
              WHERE name = $1",
                 names.consumers
             )))
@@ -668,12 +710,12 @@ impl Reader {
             .fetch_optional(&mut self.conn)
             .await
             .map_err(|e| fault(e, names))?;
-        let Some((position, baseline_position, snapshot)) = row else {
+        let Some((position, baseline_batch, snapshot)) = row else {
             return Ok(None);
         };
-        let baseline = match (baseline_position, snapshot) {
-            (Some(position), Some(snapshot)) => Some(Baseline {
-                position,
+        let baseline = match (baseline_batch, snapshot) {
+            (Some(batch), Some(snapshot)) => Some(Baseline {
+                batch,
                 xmax: snapshot_bounds(&snapshot)?.1,
                 snapshot,
             }),
@@ -744,21 +786,35 @@ pub async fn check(conn: &mut PgConnection, names: &Names) -> Result<(), Fault> 
     }
 }
 
-/// One read's walk over its rows (in position order: gaps first, then everything after the
-/// highest position seen).
+/// Which rows a read's part returns.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// All that match.
+    All,
+    /// Those with a record of ours.
+    Ours,
+    /// Those past a batch, up to CHUNK rows and about CHUNK_RECORDS records.
+    Chunk,
+}
+
+/// One read's walk over its rows (in batch order: gaps first, then everything after the
+/// highest batch seen).
 struct Pass {
-    /// Where the part past the highest position seen starts.
+    /// Where the part past the highest batch seen starts.
     from: i64,
     /// The previous row past `from`.
     previous: i64,
-    /// Rows past `from`.
+    /// Rows past `from`, and the records they hold.
     rows: i64,
+    records: i64,
     /// Set when the read named no gaps but started at the lowest.
     fallback: bool,
-    /// The first record of ours this read did not hand on: the floor must stay below it.
+    /// The first batch of ours this read did not hand on whole: the floor must stay below it.
     unhandled: Option<i64>,
-    /// The records this read handed on (position, hash), kept once the floor is known: most
-    /// are below it by then (a catch-up of millions need not pass through the map).
+    /// The last record of that batch that was handed on.
+    partial: Option<i64>,
+    /// The batches this read handed on (batch, hash), kept once the floor is known: most are
+    /// below it by then (a catch-up of millions need not pass through the map).
     handled: Vec<(i64, u64)>,
     read: Read,
 }
@@ -770,20 +826,24 @@ impl Pass {
             from,
             previous: from,
             rows: 0,
+            records: 0,
             fallback: fallback.is_some(),
             unhandled: None,
+            partial: None,
             handled: Vec::new(),
             read: Read::default(),
         }
     }
 
-    /// Position `p` is visible: not a gap any more; positions skipped before it are gaps.
-    fn row(&mut self, state: &mut State, p: i64) {
+    /// Batch `p` (of `count` records) is visible: not a gap any more; batches skipped before
+    /// it are gaps.
+    fn row(&mut self, state: &mut State, p: i64, count: i32) {
         if p <= self.from {
             state.gaps.remove(p);
             return;
         }
         self.rows += 1;
+        self.records += i64::from(count);
         if p > state.scanned {
             let lo = (self.previous + 1).max(state.scanned + 1);
             state.add_gaps(lo, p - 1);
@@ -796,9 +856,9 @@ impl Pass {
 
     /// After the last row: what this read proves settled.
     fn finish(mut self, state: &mut State) -> Read {
-        self.read.more = self.rows >= CHUNK;
+        self.read.more = self.rows >= CHUNK || self.records >= CHUNK_RECORDS;
         if !self.read.more {
-            // Everything visible past the highest position was read: what is final and
+            // Everything visible past the highest batch was read: what is final and
             // empty up to `resolved` stays empty.
             if state.resolved > state.scanned {
                 state.empty(state.scanned + 1, state.resolved);
@@ -823,9 +883,9 @@ impl Pass {
     /// Remember the records handed on that the floor has not passed (live copies of them may
     /// still come).
     fn keep_handled(self, state: &mut State) -> Read {
-        for (position, hash) in self.handled {
-            if !state.is_handled(position, hash) {
-                state.handled.insert(position, hash);
+        for (batch, hash) in self.handled {
+            if !state.is_handled(batch, hash) {
+                state.handled.insert(batch, hash);
             }
         }
         self.read
@@ -833,12 +893,19 @@ impl Pass {
 }
 
 impl State {
-    /// Start at `position` (everything up to it settled), with a baseline if starting now.
+    /// Start after `position` (every record up to it settled), with a baseline if starting now.
+    /// A position inside a batch starts at that batch, skipping its records up to there.
     fn begin(&mut self, position: i64, baseline: Option<Baseline>) {
+        let floor = (batch_of(position + 1) - 1).max(0);
         *self = State {
-            floor: position,
-            scanned: position,
-            resolved: position,
+            floor,
+            skip: if position == through(floor) {
+                -1
+            } else {
+                position
+            },
+            scanned: floor,
+            resolved: floor,
             baseline,
             ..State::default()
         };
@@ -855,7 +922,7 @@ impl State {
             .checkpoints
             .iter()
             .filter(|(_, bound)| *bound <= xmin)
-            .map(|(position, _)| *position)
+            .map(|(batch, _)| *batch)
             .max();
         self.checkpoints.retain(|(_, bound)| *bound > xmin);
         if let Some(settled) = settled {
@@ -864,24 +931,32 @@ impl State {
         Ok(())
     }
 
-    /// Whether a read has already seen every position up to `last` (none is a gap still).
+    /// Where a consumer resumes: every record up to this position is settled.
+    fn position(&self) -> i64 {
+        through(self.floor).max(self.skip)
+    }
+
+    /// Whether a read has already seen every batch up to `last` (none is a gap still).
     fn covers(&self, last: i64) -> bool {
         last <= self.scanned && self.gaps.first().is_none_or(|gap| gap > last)
     }
 
-    /// Whether the record at `position` (channel and payload hashed) was handled already.
-    fn is_handled(&self, position: i64, hash: u64) -> bool {
-        let below_baseline = self
-            .baseline
-            .as_ref()
-            .is_some_and(|b| position <= b.position);
-        match self.handled.get(&position) {
+    /// Whether the record at `position` is one of those `skip` says were handled (only its
+    /// own batch: records in flight below a baseline are not).
+    fn skipped(&self, position: i64) -> bool {
+        batch_of(position) == batch_of(self.skip) && position <= self.skip
+    }
+
+    /// Whether `batch` (its content hashed) was handled already.
+    fn is_handled(&self, batch: i64, hash: u64) -> bool {
+        let below_baseline = self.baseline.as_ref().is_some_and(|b| batch <= b.batch);
+        match self.handled.get(&batch) {
             Some(&seen) => seen == hash,
-            None => position <= self.floor && !below_baseline,
+            None => batch <= self.floor && !below_baseline,
         }
     }
 
-    /// Positions `lo..=hi` were skipped by a read: gaps, unless already known empty.
+    /// Batches `lo..=hi` were skipped by a read: gaps, unless already known empty.
     fn add_gaps(&mut self, lo: i64, hi: i64) {
         let lo_open = lo.max(self.resolved + 1);
         if lo <= hi.min(self.resolved) {
@@ -890,26 +965,27 @@ impl State {
         self.gaps.insert(lo_open, hi);
     }
 
-    /// Positions `lo..=hi` hold no record and never will: a record that arrived live with one
+    /// Batches `lo..=hi` hold no record and never will: a record that arrived live with one
     /// of them was not the journal's.
     fn empty(&mut self, lo: i64, hi: i64) {
         let claimed: Vec<i64> = self.handled.range(lo..=hi).map(|(&p, _)| p).collect();
-        for position in claimed {
+        for batch in claimed {
             warn(format!(
-                "a notification claimed journal position {position}, which holds no record of \
-                 these channels: it was not sent by publish() (any session can NOTIFY any \
-                 channel)"
+                "a notification claimed journal position {}, which holds no record of these \
+                 channels: it was not sent by publish() (any session can NOTIFY any channel)",
+                batch * BATCH
             ));
-            self.handled.remove(&position);
+            self.handled.remove(&batch);
         }
     }
 
-    /// The journal holds position `p` on a channel not ours.
+    /// The journal holds batch `p`, with no record of our channels.
     fn not_ours(&mut self, p: i64) {
         if self.handled.remove(&p).is_some() {
             warn(format!(
-                "a notification claimed journal position {p}, which holds a record of another \
-                 channel: it was not sent by publish() (any session can NOTIFY any channel)"
+                "a notification claimed journal position {}, which holds a record of another \
+                 channel: it was not sent by publish() (any session can NOTIFY any channel)",
+                p * BATCH
             ));
         }
     }
@@ -920,9 +996,112 @@ impl State {
         let top = self.gaps.first().map_or(self.scanned, |g| g - 1);
         let top = unhandled.map_or(top, |p| top.min(p - 1));
         self.floor = self.floor.max(top);
-        let keep_below = self.baseline.as_ref().map_or(i64::MIN, |b| b.position);
+        let keep_below = self.baseline.as_ref().map_or(i64::MIN, |b| b.batch);
         let floor = self.floor;
         self.handled.retain(|&p, _| p > floor || p <= keep_below);
+    }
+}
+
+/// One journal row with records of ours, as a read returns it: a batch of one record keeps it
+/// in `channel` and `payload`, a bigger one in `payloads`, with one `channel` or `channels`.
+struct Row<'a> {
+    batch: i64,
+    channel: Option<&'a str>,
+    payload: Option<&'a str>,
+    channels: Option<Vec<&'a str>>,
+    payloads: Option<Vec<&'a str>>,
+    pid: i32,
+}
+
+impl<'a> Row<'a> {
+    /// The row in a read's fields; `None` when it holds no record of ours (its content was not
+    /// sent).
+    fn read(fields: &super::copy::Fields<'a, 9>, batch: i64) -> Result<Option<Row<'a>>, Fault> {
+        let Some(pid) = int4(fields[6]) else {
+            return Ok(None);
+        };
+        let array = |field| {
+            text_array(field)
+                .map_err(garbled)?
+                .map(|items| {
+                    items
+                        .into_iter()
+                        .map(|item| item.ok_or_else(|| garbled(anyhow!("a NULL record"))))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+        };
+        Ok(Some(Row {
+            batch,
+            channel: text(fields[2]).map_err(garbled)?,
+            payload: text(fields[3]).map_err(garbled)?,
+            channels: array(fields[4])?,
+            payloads: array(fields[5])?,
+            pid,
+        }))
+    }
+
+    /// Its content, hashed: for a batch of one, as a live record of it is hashed.
+    fn hash(&self, hasher: &impl BuildHasher, fields: &super::copy::Fields<'_, 9>) -> u64 {
+        match (self.channel, self.payload) {
+            (Some(channel), Some(payload)) => hasher.hash_one((channel, payload)),
+            _ => hasher.hash_one((fields[2], fields[4], fields[5])),
+        }
+    }
+
+    /// The first record's channel, to name in a warning.
+    fn first_channel(&self) -> &str {
+        self.channel
+            .or_else(|| self.channels.as_ref()?.first().copied())
+            .unwrap_or_default()
+    }
+
+    /// Its records on `mine`, in order.
+    fn records(&self, mine: &[String]) -> Result<Vec<Record<'a>>, Fault> {
+        let first = self.batch * BATCH;
+        let record = |i: usize, channel: &'a str, payload: &'a str| Record {
+            position: first + i as i64,
+            channel,
+            payload,
+            pid: self.pid,
+        };
+        let records = match (&self.payloads, self.channel, &self.channels) {
+            (None, Some(channel), None) => {
+                let payload = self
+                    .payload
+                    .ok_or_else(|| garbled(anyhow!("a row without payload")))?;
+                vec![record(0, channel, payload)]
+            }
+            (Some(payloads), Some(channel), None) => payloads
+                .iter()
+                .enumerate()
+                .map(|(i, payload)| record(i, channel, payload))
+                .collect(),
+            (Some(payloads), None, Some(channels)) if channels.len() == payloads.len() => payloads
+                .iter()
+                .zip(channels)
+                .enumerate()
+                .filter(|(_, (_, channel))| mine.iter().any(|m| m == *channel))
+                .map(|(i, (payload, channel))| record(i, channel, payload))
+                .collect(),
+            _ => {
+                return Err(garbled(anyhow!(
+                    "journal batch {} is not laid out as this pgpubsub writes it",
+                    self.batch
+                )))
+            }
+        };
+        Ok(records)
+    }
+}
+
+/// Batches up to `batch` as a position: the end of that batch, or 0 for none (batches are
+/// numbered from 1, so nothing comes before position 0).
+fn through(batch: i64) -> i64 {
+    if batch <= 0 {
+        0
+    } else {
+        end_of(batch)
     }
 }
 
@@ -976,18 +1155,18 @@ async fn upsert(
     baseline: Option<&Baseline>,
 ) -> Result<(), Fault> {
     sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO {} AS c (name, channels, \"position\", baseline_position, baseline_snapshot) \
+        "INSERT INTO {} AS c (name, channels, \"position\", baseline_batch, baseline_snapshot) \
          VALUES ($1, $2, $3, $4, $5::pg_catalog.pg_snapshot) \
          ON CONFLICT (name) DO UPDATE SET channels = EXCLUDED.channels, \
            \"position\" = EXCLUDED.\"position\", \
-           baseline_position = EXCLUDED.baseline_position, \
+           baseline_batch = EXCLUDED.baseline_batch, \
            baseline_snapshot = EXCLUDED.baseline_snapshot, updated_at = pg_catalog.now()",
         plan.names.consumers
     )))
     .bind(name)
     .bind(&plan.channels)
     .bind(position)
-    .bind(baseline.map(|b| b.position))
+    .bind(baseline.map(|b| b.batch))
     .bind(baseline.map(|b| b.snapshot.as_str()))
     .execute(&mut *conn)
     .await
@@ -1034,7 +1213,7 @@ mod tests {
 
     fn at(floor: i64) -> State {
         let mut state = State::default();
-        state.begin(floor, None);
+        state.begin(end_of(floor), None);
         state
     }
 
@@ -1044,15 +1223,15 @@ mod tests {
         state.header("100:100:", 0).unwrap();
         let mut pass = Pass::new(state.scanned, None);
         // Positions 1 and 3 are visible; 2 is in flight.
-        pass.row(&mut state, 1);
-        pass.row(&mut state, 3);
+        pass.row(&mut state, 1, 1);
+        pass.row(&mut state, 3, 1);
         pass.finish(&mut state);
         assert_eq!(state.floor, 1);
         assert!(state.gaps.contains(2));
         // The next read sees 2: the floor passes 3.
         state.header("105:106:", 3).unwrap();
         let mut pass = Pass::new(state.scanned, None);
-        pass.row(&mut state, 2);
+        pass.row(&mut state, 2, 1);
         pass.finish(&mut state);
         assert_eq!(state.floor, 3);
         assert!(state.gaps.is_empty());
@@ -1064,7 +1243,7 @@ mod tests {
         // First read: sequence at 2 (read after a snapshot with xmax 10).
         state.header("9:10:9", 2).unwrap();
         let mut pass = Pass::new(state.scanned, None);
-        pass.row(&mut state, 1);
+        pass.row(&mut state, 1, 1);
         pass.finish(&mut state);
         assert_eq!((state.floor, state.scanned), (1, 1));
         // Second read: xmax 12 bounds the transactions that took positions up to 2, but xid
@@ -1089,7 +1268,7 @@ mod tests {
         );
         assert!(state.is_handled(9, 1), "below the floor");
         state.baseline = Some(Baseline {
-            position: 10,
+            batch: 10,
             snapshot: "5:6:".into(),
             xmax: 6,
         });
@@ -1097,6 +1276,26 @@ mod tests {
             !state.is_handled(9, 1),
             "in flight when the listener started"
         );
+    }
+
+    #[test]
+    fn a_run_stopped_inside_a_batch_resumes_inside_it() {
+        // Stored inside batch 3: batch 2 is settled, batch 3's records up to 30004 are not
+        // handed on again.
+        let state = {
+            let mut state = State::default();
+            state.begin(30_004, None);
+            state
+        };
+        assert_eq!(
+            (state.floor, state.skip, state.position()),
+            (2, 30_004, 30_004)
+        );
+        // Stored at a batch's end: that batch is settled.
+        assert_eq!(at(3).position(), end_of(3));
+        let mut beginning = State::default();
+        beginning.begin(0, None);
+        assert_eq!((beginning.floor, beginning.position()), (0, 0));
     }
 
     #[test]

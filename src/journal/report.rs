@@ -3,7 +3,7 @@
 //! database, cheap estimates, since it may refresh every second), which warns when a journal
 //! keeps growing or a consumer falls behind.
 
-use super::sql::{Names, MARKER};
+use super::sql::{Names, BATCH, MARKER};
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 use sqlx::postgres::PgConnection;
@@ -13,11 +13,9 @@ use sqlx::AssertSqlSafe;
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub schema: String,
-    /// Records in the journal (`exact`), or estimated from its first and last positions (an
-    /// upper bound: rolled-back positions count too).
-    pub records: i64,
-    /// Whether `records` was counted.
-    pub exact: bool,
+    /// Records in the journal, counted by `journal status`; `None` (null) where a count would
+    /// cost a scan of the table (`pgpubsub status`: the positions tell how far it spans).
+    pub records: Option<i64>,
     /// Table, index and TOAST bytes.
     pub bytes: i64,
     pub first_position: Option<i64>,
@@ -35,7 +33,7 @@ pub struct Consumer {
     pub channels: Vec<String>,
     /// Every record up to here was handled (and written out) by it.
     pub position: i64,
-    /// Records of its channels after its position.
+    /// Records of its channels after its position (exact, and read without the payloads).
     pub lag_records: i64,
     /// Age of the oldest of those, in seconds (0 when it is up to date).
     pub lag_s: f64,
@@ -57,25 +55,25 @@ type JournalRow = (
 /// A [`Consumer`]'s fields, in order.
 type ConsumerRow = (String, Vec<String>, i64, i64, f64, String, f64);
 
-/// Read the journal of `names`; `exact` counts its records (a full scan) instead of estimating.
-pub async fn read(conn: &mut PgConnection, names: &Names, exact: bool) -> Result<Report> {
-    let records = if exact {
-        format!("(SELECT count(*) FROM {})", names.journal)
+/// Read the journal of `names`; `count` counts its records (a scan of the table).
+pub async fn read(conn: &mut PgConnection, names: &Names, count: bool) -> Result<Report> {
+    let records = if count {
+        format!("(SELECT sum(count)::int8 FROM {})", names.journal)
     } else {
         "NULL::int8".to_string()
     };
     let (records, bytes, first, last, oldest, oldest_age): JournalRow =
         sqlx::query_as(AssertSqlSafe(format!(
-        "WITH f AS (SELECT \"position\", published_at FROM {journal} ORDER BY \"position\" LIMIT 1)
+            "WITH f AS (SELECT batch, published_at FROM {journal} ORDER BY batch LIMIT 1)
          SELECT {records},
                 pg_catalog.pg_total_relation_size(pg_catalog.to_regclass($1)),
-                (SELECT \"position\" FROM f),
-                (SELECT max(\"position\") FROM {journal}),
+                (SELECT batch * {BATCH} FROM f),
+                (SELECT batch * {BATCH} + count - 1 FROM {journal} ORDER BY batch DESC LIMIT 1),
                 (SELECT pg_catalog.to_char(published_at AT TIME ZONE 'UTC',
                         'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM f),
                 (SELECT extract(epoch FROM pg_catalog.now() - published_at)::float8 FROM f)",
-        journal = names.journal
-    )))
+            journal = names.journal
+        )))
         .bind(&names.journal)
         .fetch_one(&mut *conn)
         .await
@@ -85,19 +83,30 @@ pub async fn read(conn: &mut PgConnection, names: &Names, exact: bool) -> Result
                 names.quoted_schema
             )
         })?;
+    // The batches a consumer has not finished: from the one holding its position on, with a
+    // record of its channels; of the first, only the records past its position count.
+    let behind = format!(
+        "FROM {journal} j WHERE j.batch >= c.\"position\" / {BATCH} \
+           AND coalesce(j.channel = ANY(c.channels), j.channels && c.channels, false) \
+           AND j.batch * {BATCH} + j.count - 1 > c.\"position\"",
+        journal = names.journal
+    );
     let consumers: Vec<ConsumerRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT c.name, c.channels, c.\"position\",
-                    (SELECT count(*) FROM {journal} j
-                     WHERE j.\"position\" > c.\"position\" AND j.channel = ANY(c.channels)),
+                    (SELECT coalesce(sum(CASE WHEN j.channels IS NULL
+                         THEN j.batch * {BATCH} + j.count - 1
+                              - GREATEST(c.\"position\", j.batch * {BATCH} - 1)
+                         ELSE (SELECT count(*) FROM pg_catalog.unnest(j.channels)
+                               WITH ORDINALITY AS x(channel, i)
+                               WHERE x.channel = ANY(c.channels)
+                                 AND j.batch * {BATCH} + x.i - 1 > c.\"position\") END), 0)::int8
+                     {behind}),
                     coalesce((SELECT extract(epoch FROM pg_catalog.now() - j.published_at)::float8
-                              FROM {journal} j
-                              WHERE j.\"position\" > c.\"position\" AND j.channel = ANY(c.channels)
-                              ORDER BY j.\"position\" LIMIT 1), 0),
+                              {behind} ORDER BY j.batch LIMIT 1), 0),
                     pg_catalog.to_char(c.updated_at AT TIME ZONE 'UTC',
                         'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
                     extract(epoch FROM pg_catalog.now() - c.updated_at)::float8
              FROM {consumers} c ORDER BY c.name",
-        journal = names.journal,
         consumers = names.consumers
     )))
     .fetch_all(&mut *conn)
@@ -108,14 +117,9 @@ pub async fn read(conn: &mut PgConnection, names: &Names, exact: bool) -> Result
             names.quoted_schema
         )
     })?;
-    let records = records.unwrap_or_else(|| match (first, last) {
-        (Some(first), Some(last)) => last - first + 1,
-        _ => 0,
-    });
     Ok(Report {
         schema: names.schema.clone(),
         records,
-        exact,
         bytes,
         first_position: first,
         last_position: last,
@@ -161,13 +165,9 @@ pub async fn schemas(conn: &mut PgConnection) -> Result<Vec<String>> {
 /// are shown through the sanitizer.
 pub fn render(report: &Report) -> String {
     use crate::output::sanitize;
-    let records = if report.exact {
-        crate::notify::counted(report.records as u64, "record")
-    } else {
-        format!(
-            "about {}",
-            crate::notify::counted(report.records as u64, "record")
-        )
+    let records = match report.records {
+        Some(records) => crate::notify::counted(records as u64, "record"),
+        None => "records not counted".to_string(),
     };
     let mut text = format!(
         "journal {}: {records}, {}",

@@ -1,8 +1,8 @@
 //! What a journal's notifications carry. A notification is only the wake-up: the journal row is
 //! the record. `publish()` (one record) sends `POSITION:PAYLOAD` when that fits in a
 //! notification, so a live listener needs no query, else `POSITION`; a bulk publish (`notify
-//! --durable`, many records per transaction) sends one `FIRST..LAST` per channel, and the
-//! listener reads those records from the journal. Anything else on a durable channel did not
+//! --durable`, a batch of many records per journal row) sends one `FIRST..LAST` per channel and
+//! batch, and the listener reads those records from the journal. Anything else on a durable channel did not
 //! come from `publish()`: any session can NOTIFY any channel, so it is reported, not trusted.
 
 /// A journal notification, parsed.

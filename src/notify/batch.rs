@@ -11,9 +11,10 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 pub const MAX_MESSAGES: usize = 1000;
 /// Most payload bytes per transaction when streaming.
 pub const MAX_BYTES: usize = 1 << 20;
-/// The same for journal records: each transaction costs several round trips (BEGIN, COPY,
-/// the wake-up and COMMIT), so they are bigger; listeners read them from the journal anyway.
-const JOURNAL_MESSAGES: usize = 10_000;
+/// The same for journal records: a batch is one journal row of up to `journal::sql::BATCH`
+/// records, and the bigger it is, the less each record costs the server; listeners read them
+/// from the journal anyway.
+const JOURNAL_MESSAGES: usize = crate::journal::sql::BATCH as usize;
 const JOURNAL_BYTES: usize = 8 << 20;
 
 /// One transaction's worth of messages, in send order.
@@ -244,7 +245,7 @@ mod tests {
         let mut closed: Vec<Batch> = (0..2500)
             .filter_map(|line| batcher.push(message(line, "c", "same")))
             .collect();
-        // (and their batches are bigger: one COPY each)
+        // (and their batches are bigger: one journal row each)
         closed.extend(batcher.flush());
         let sizes: Vec<usize> = closed.iter().map(|b| b.messages.len()).collect();
         assert_eq!(sizes, [2500]);

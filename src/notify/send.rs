@@ -31,15 +31,12 @@ const ROUND_TRIP_MESSAGES: usize = 8192;
 /// Most payload bytes one round trip carries.
 const ROUND_TRIP_BYTES: usize = 4 << 20;
 
-/// Batches to send in one round trip, in order, with their pipelined SQL (or, for journal
-/// batches sent by COPY, their COPY rows).
+/// Batches to send in one round trip, in order, with their pipelined SQL.
 #[derive(Debug)]
 pub struct Round {
     dialect: Arc<Dialect>,
     batches: Vec<Batch>,
     sql: String,
-    /// Where each batch's part of `sql` ends.
-    ends: Vec<usize>,
     messages: usize,
     bytes: usize,
 }
@@ -50,7 +47,6 @@ impl Extend<Batch> for Round {
         for batch in batches {
             self.dialect
                 .render(&mut self.sql, &batch, Statements::Prepared);
-            self.ends.push(self.sql.len());
             self.messages += batch.messages.len();
             self.bytes += batch.bytes();
             self.batches.push(batch);
@@ -65,16 +61,9 @@ impl Round {
             dialect: dialect.clone(),
             batches: Vec::new(),
             sql: String::new(),
-            ends: Vec::new(),
             messages: 0,
             bytes: 0,
         }
-    }
-
-    /// Batch `i`'s part of the rendered SQL (its COPY rows, for a journal batch).
-    fn text(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.sql[start..self.ends[i]]
     }
 
     /// Add the batches of a later round.
@@ -83,9 +72,7 @@ impl Round {
             *self = later;
             return;
         }
-        let shift = self.sql.len();
         self.sql.push_str(&later.sql);
-        self.ends.extend(later.ends.iter().map(|end| end + shift));
         self.messages += later.messages;
         self.bytes += later.bytes;
         self.batches.extend(later.batches);
@@ -138,16 +125,12 @@ impl Sender {
     /// Commit the round's batches in order. After a failure, reconnect and resend what was not
     /// acknowledged, once; a second failure is the error, naming the first unsent line.
     pub async fn send(&mut self, round: &Round) -> anyhow::Result<()> {
-        let mut from = 0;
+        let mut rest = round.batches.as_slice();
         let mut sql = Some(round.sql.as_str()).filter(|_| self.statements == Statements::Prepared);
         let mut retried = false;
         loop {
-            let (done, result) = match self.dialect.copy() {
-                Some(_) => self.copied(round, from).await,
-                None => self.attempt(&round.batches[from..], sql.take()).await,
-            };
-            from += done;
-            let rest = &round.batches[from..];
+            let (done, result) = self.attempt(rest, sql.take()).await;
+            rest = &rest[done..];
             let Err(err) = result else {
                 return Ok(());
             };
@@ -223,45 +206,6 @@ impl Sender {
         };
         self.totals.in_flight = 0;
         outcome
-    }
-
-    /// Journal batches from `from` on, one transaction each: a lone record through
-    /// `publish()` (its notification carries it), several by COPY (see `sql::Copy`). How many
-    /// were acknowledged, and how it ended.
-    async fn copied(&mut self, round: &Round, from: usize) -> (usize, Result<(), sqlx::Error>) {
-        let batches = &round.batches[from..];
-        self.totals.in_flight = batches.iter().map(|b| b.messages.len() as u64).sum();
-        for (i, batch) in batches.iter().enumerate() {
-            let sent = if batch.messages.len() == 1 {
-                self.dialect
-                    .bound(batch)
-                    .execute(&mut self.conn)
-                    .await
-                    .map(drop)
-            } else {
-                self.copy(batch, round.text(from + i)).await
-            };
-            if let Err(err) = sent {
-                self.totals.in_flight = 0;
-                return (i, Err(err));
-            }
-            self.totals.committed(batch);
-            self.totals.in_flight -= batch.messages.len() as u64;
-        }
-        (batches.len(), Ok(()))
-    }
-
-    /// One journal batch by COPY, in a transaction of its own.
-    async fn copy(&mut self, batch: &Batch, rows: &str) -> Result<(), sqlx::Error> {
-        let copy = self.dialect.copy().expect("a COPY dialect");
-        sqlx::raw_sql("BEGIN").execute(&mut self.conn).await?;
-        let mut writer = self.conn.copy_in_raw(&copy.statement).await?;
-        writer.send(rows.as_bytes()).await?;
-        writer.finish().await?;
-        sqlx::raw_sql(AssertSqlSafe(copy.finish(batch)))
-            .execute(&mut self.conn)
-            .await?;
-        Ok(())
     }
 
     /// Several transactions in one simple query, counted as their COMMITs complete.

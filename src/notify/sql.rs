@@ -6,12 +6,12 @@
 //! `string_to_table` splits: much cheaper for the server than parsing a text array.
 //!
 //! A [`Dialect`] holds the statements of a run: plain notifications, or (`--durable`) the
-//! journal's: the same inputs appended to the journal, with one `FIRST..LAST` notification per
-//! channel and transaction (see `journal::wire`), and a lone record through `publish()`.
+//! journal's: each batch appended to the journal as one row, with one `FIRST..LAST`
+//! notification per channel (see `journal::wire`), and a lone record through `publish()`.
 
 use super::batch::Batch;
 use super::source::Message;
-use crate::journal::{wire, Names};
+use crate::journal::Names;
 use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::Query;
 use sqlx::AssertSqlSafe;
@@ -52,19 +52,6 @@ pub struct Dialect {
     lines: Statement,
     one_channel: Statement,
     many_channels: Statement,
-    /// Journal records: batches of several go in by COPY rather than by these statements.
-    copy: Option<Copy>,
-}
-
-/// How a journal batch of several records is written: `BEGIN`, a COPY of its rows (the
-/// fastest way in: several times cheaper for the server than an INSERT of the same rows, and
-/// one server backend is a fast stream's bottleneck), then one notification per channel with
-/// the last position taken (`currval`), and `COMMIT`.
-#[derive(Debug)]
-pub struct Copy {
-    pub statement: String,
-    /// The position sequence, as a SQL literal for `currval`.
-    sequence: String,
 }
 
 impl Dialect {
@@ -87,61 +74,35 @@ impl Dialect {
                 params: "text[], text[]",
                 text: MANY_CHANNELS.to_string(),
             },
-            copy: None,
         })
     }
 
-    /// Records appended to the journal `names`, each batch in input order (positions follow
-    /// it), notified once per channel with the range of positions. The parameters are taken
-    /// in a CTE so that each is named once. `xid` is listed first, so that each row takes its
-    /// transaction id before its position (see `journal::sql`).
+    /// Records appended to the journal `names`: each batch as one journal row (see
+    /// `journal::sql`), in input order, and one `FIRST..LAST` wake-up per channel; a lone
+    /// record through `publish()`, whose notification carries it.
     pub fn durable(names: &Names) -> Arc<Dialect> {
-        let journal = &names.journal;
-        let insert = |params: &str, rows: &str| {
-            format!(
-                "WITH a AS (SELECT {params}), r AS (INSERT INTO {journal} (xid, channel, payload) \
-                 SELECT pg_catalog.pg_current_xact_id(), {rows} RETURNING \"position\", channel) \
-                 SELECT count(pg_catalog.pg_notify(channel, {})) FROM (SELECT channel, \
-                 min(\"position\") AS first, max(\"position\") AS last FROM r GROUP BY channel) g",
-                wire::range("first", "last")
-            )
-        };
         Arc::new(Dialect {
             lone: format!("SELECT {}($1, $2)", names.publish),
             lines: Statement {
                 name: "pgpubsub_durable_lines",
                 params: "text, text",
-                text: insert(
-                    "$1::text AS c, $2::text AS t",
-                    "a.c, p FROM a, pg_catalog.string_to_table(a.t, E'\\n') AS t(p)",
+                text: names.append(
+                    "$1::text",
+                    "NULL::text[]",
+                    "pg_catalog.string_to_array($2::text, E'\\n')",
                 ),
             },
             one_channel: Statement {
                 name: "pgpubsub_durable_one",
                 params: "text, text[]",
-                text: insert(
-                    "$1::text AS c, $2::text[] AS t",
-                    "a.c, p FROM a, unnest(a.t) AS t(p)",
-                ),
+                text: names.append("$1::text", "NULL::text[]", "$2::text[]"),
             },
             many_channels: Statement {
                 name: "pgpubsub_durable_many",
                 params: "text[], text[]",
-                text: insert(
-                    "$1::text[] AS c, $2::text[] AS t",
-                    "u.c, u.p FROM a, unnest(a.c, a.t) AS u(c, p)",
-                ),
+                text: names.append("NULL::text", "$1::text[]", "$2::text[]"),
             },
-            copy: Some(Copy {
-                statement: format!("COPY {journal} (channel, payload) FROM STDIN"),
-                sequence: crate::pg::quote::literal(&names.sequence),
-            }),
         })
-    }
-
-    /// The COPY way, for journal batches of several records.
-    pub fn copy(&self) -> Option<&Copy> {
-        self.copy.as_ref()
     }
 
     /// Prepares the statements in a session, for [`Dialect::render`]'s EXECUTE.
@@ -186,15 +147,8 @@ impl Dialect {
     }
 
     /// Append `BEGIN; <statement>; COMMIT;`: the statement of [`Dialect::bound`] with every
-    /// text as an escaped literal; for journal batches sent by COPY, the COPY rows instead
-    /// (nothing for a lone record, which goes through `publish()`).
+    /// text as an escaped literal.
     pub fn render(&self, sql: &mut String, batch: &Batch, statements: Statements) {
-        if self.copy.is_some() {
-            if batch.messages.len() > 1 {
-                copy_rows(sql, batch);
-            }
-            return;
-        }
         sql.push_str("BEGIN;");
         let messages = batch.messages.as_slice();
         let payloads = || messages.iter().map(|m| &*m.payload);
@@ -258,47 +212,6 @@ impl Statement {
         sql.push_str(middle);
         second(sql);
         sql.push_str(after);
-    }
-}
-
-impl Copy {
-    /// What ends a COPY batch: a notification per channel of the batch with the last position
-    /// this session took (a wake-up: listeners read the records from the journal), and COMMIT.
-    pub fn finish(&self, batch: &Batch) -> String {
-        let mut channels: Vec<&str> = batch.messages.iter().map(|m| &*m.channel).collect();
-        channels.sort_unstable();
-        channels.dedup();
-        let mut sql = String::from("SELECT ");
-        for (i, channel) in channels.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str("pg_catalog.pg_notify(");
-            push_literal(&mut sql, [*channel]);
-            sql.push_str(", pg_catalog.currval(");
-            sql.push_str(&self.sequence);
-            sql.push_str(")::text)");
-        }
-        sql.push_str(";COMMIT");
-        sql
-    }
-}
-
-/// A batch as COPY text rows (`channel<TAB>payload`), with COPY's escapes for backslash, tab,
-/// newline and carriage return.
-fn copy_rows(out: &mut String, batch: &Batch) {
-    let escape = |byte| match byte {
-        b'\\' => Some(r"\\"),
-        b'\t' => Some(r"\t"),
-        b'\n' => Some(r"\n"),
-        b'\r' => Some(r"\r"),
-        _ => None,
-    };
-    for message in &batch.messages {
-        push_escaped(out, &message.channel, escape);
-        out.push('\t');
-        push_escaped(out, &message.payload, escape);
-        out.push('\n');
     }
 }
 
@@ -432,33 +345,6 @@ mod tests {
             plain.render_all(&[batch], Statements::Inline),
             "BEGIN;SELECT count(pg_notify(E'c', p)) FROM string_to_table(E'a\nit''s', \
              E'\\n') AS t(p);COMMIT;"
-        );
-    }
-
-    #[test]
-    fn journal_batches_are_copy_rows_then_a_wake_up_per_channel() {
-        let durable = Dialect::durable(&Names::new("s"));
-        let batch = Batch::of(
-            [("b", "x\ty\\z\n"), ("a", "it's"), ("b", "2")]
-                .map(|(channel, payload)| Message {
-                    line: 1,
-                    channel: channel.into(),
-                    payload: payload.into(),
-                })
-                .to_vec(),
-        );
-        let mut rows = String::new();
-        durable.render(&mut rows, &batch, Statements::Prepared);
-        assert_eq!(rows, "b\tx\\ty\\\\z\\n\na\tit's\nb\t2\n");
-        let copy = durable.copy().unwrap();
-        assert_eq!(
-            copy.statement,
-            "COPY \"s\".\"journal\" (channel, payload) FROM STDIN"
-        );
-        assert_eq!(
-            copy.finish(&batch),
-            "SELECT pg_catalog.pg_notify(E'a', pg_catalog.currval('\"s\".\"journal_position\"')::text),\
-             pg_catalog.pg_notify(E'b', pg_catalog.currval('\"s\".\"journal_position\"')::text);COMMIT"
         );
     }
 

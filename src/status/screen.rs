@@ -81,10 +81,13 @@ fn journals(text: &mut String, health: &Health) {
     }
     line(text, &heading("Journals (durable channels)").to_string());
     for journal in &health.journals {
+        let span = match (journal.first_position, journal.last_position) {
+            (Some(first), Some(last)) => format!("positions {first}..{last}"),
+            _ => "empty".to_string(),
+        };
         let mut row = format!(
-            "  {}: about {} records, {}",
+            "  {}: {span}, {}",
             sanitize(&crate::pg::quote::ident(&journal.schema)),
-            journal.records,
             bytes_human(journal.bytes)
         );
         if let Some(age) = journal.oldest_age_s {
