@@ -659,7 +659,7 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
                 .collect();
             events.sort();
             events.dedup();
-            trigger::Action::Add(trigger::Add {
+            trigger::Action::Add(Box::new(trigger::Add {
                 table: table(&a.table)?,
                 channel: channel(&a.channel)?,
                 events,
@@ -673,7 +673,7 @@ fn trigger_settings(args: &TriggerArgs, terminal: bool) -> Result<trigger::Setti
                     .durable
                     .then(|| journal::Names::new(&a.journal.journal_schema)),
                 dry_run: a.dry_run,
-            })
+            }))
         }
         TriggerAction::List(a) => trigger::Action::List {
             table: a.table.as_deref().map(table).transpose()?,

@@ -21,7 +21,8 @@ use std::io::Write;
 /// What to do, decided from the flags.
 #[derive(Debug)]
 pub enum Action {
-    Add(Add),
+    /// Boxed: it is much the largest.
+    Add(Box<Add>),
     List {
         table: Option<TableName>,
         json: bool,
