@@ -9,20 +9,22 @@
 #    pgbench (the ratio of their rates is reported);
 # 3. catch-up: a consumer N records behind reads them into a pipe
 #    (`pgpubsub listen --durable --consumer ... | cat`), against
-#    `psql -c "\copy (SELECT position, channel, payload ... ORDER BY position) TO STDOUT" | cat`
-#    over the same rows (goals: >= 500 000 records/s and >= 0.5x psql's rate);
+#    `psql -c "\copy (SELECT position, channel, payload FROM pgpubsub.records ... ORDER BY
+#    batch) TO STDOUT" | cat` over the same rows (the view's records in position order: by
+#    batch, each batch's records in their order; ORDER BY position would add a sort of all N)
+#    (goals: >= 500 000 records/s and >= 0.5x psql's rate);
 # 4. live latency at RATE/s: pgbench sends with the server's clock in the payload, through
 #    pg_notify to `pgpubsub listen --json` and through publish() to `pgpubsub listen --durable
 #    --json`; latency = the listener's received_at - that clock (goal: durable p50 <= plain
 #    p50 + 100 us).
 #
-# Usage: benches/durable.sh     (N=1000000 ROUNDS=3 SECONDS=5 RATE=1000 by default; needs
+# Usage: benches/durable.sh     (N=1000000 ROUNDS=3 DURATION=5 RATE=1000 by default; needs
 #                               pgbench, psql and python3)
 set -euo pipefail
 
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-3}
-SECONDS_EACH=${SECONDS:-5}
+SECONDS_EACH=${DURATION:-5}
 RATE=${RATE:-1000}
 cd "$(dirname "$0")/.."
 
@@ -39,7 +41,7 @@ sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$URL" -c "$1"; }
 "$BIN" journal init 2>/dev/null
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc -l; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.6f\n", v[int((NR + 1) / 2)] }'; }
 range() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 
 echo "durable channels, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); N=$N ROUNDS=$ROUNDS"
@@ -92,7 +94,7 @@ sql "INSERT INTO pgpubsub.consumers (name, channels, position) VALUES ('behind',
 : >"$tmp/catchup"
 for round in $(seq 1 "$ROUNDS"); do
     start=$(now)
-    psql -X -q -d "$URL" -c "\copy (SELECT position, channel, payload FROM pgpubsub.journal WHERE channel = 'catchup' ORDER BY position) TO STDOUT" | cat >/dev/null
+    psql -X -q -d "$URL" -c "\copy (SELECT position, channel, payload FROM pgpubsub.records WHERE channel = 'catchup' ORDER BY batch) TO STDOUT" | cat >/dev/null
     copy=$(elapsed "$start")
     sql "UPDATE pgpubsub.consumers SET position = 0 WHERE name = 'behind'"
     start=$(now)
@@ -162,5 +164,5 @@ printf 'catch-up:    %.0f records/s, %.2fx psql \\copy [%s] (goals >= 500000/s a
     "$rate" "$ratio" "$(awk '{ print $1 / $2 }' "$tmp/catchup" | range)" "$([ "$ok" = 1 ] && echo ok || echo MISSED)"
 diff=$(awk '{ print $2 - $1 }' "$tmp/latency" | median)
 ok=$(echo "$diff <= 100" | bc)
-printf 'latency:     durable p50 - plain p50 = %d us at %d/s [%s] (goal <= 100) %s\n' \
+printf 'latency:     durable p50 - plain p50 = %.0f us at %d/s [%s] (goal <= 100) %s\n' \
     "$diff" "$RATE" "$(awk '{ print $2 - $1 }' "$tmp/latency" | range)" "$([ "$ok" = 1 ] && echo ok || echo MISSED)"

@@ -354,7 +354,7 @@ complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_se
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l color -d 'When to color output: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never' -r -f -a "auto\t'Color when writing to a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always color'
 never\t'Never color'"
-complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l json -d 'One JSON object: schema, records, exact, bytes, first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records, lag_s, stored_at, stored_age_s}'
+complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -l json -d 'One JSON object: schema, records, bytes, first_position, last_position, oldest_published_at, oldest_age_s, consumers[]{name, channels, position, lag_records, lag_s, stored_at, stored_age_s}'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s W -l password -d 'Prompt for the password (without echo) before connecting'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print what pgpubsub is doing (connection target, where settings came from) on stderr; never a password'
 complete -c pgpubsub -n "__fish_pgpubsub_using_subcommand journal; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print no notes, status lines or warnings on stderr, only the error that ends a command'

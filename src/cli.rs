@@ -215,8 +215,8 @@ and which input line was the first not sent.
 
 --durable also appends every payload to the journal (see pgpubsub journal), in the same
 transaction as its notification, so that listen --durable can replay it: payloads have no 8000-byte
-limit there, identical lines are records of their own, and stdin goes in by COPY, up to 10 000
-lines per transaction.
+limit there, identical lines are records of their own, and stdin goes in as one journal row of
+up to 10 000 lines per transaction.
 
 Examples:
   pgpubsub notify -d mydb jobs '{\"id\":1}'

@@ -58,7 +58,10 @@ type ConsumerRow = (String, Vec<String>, i64, i64, f64, String, f64);
 /// Read the journal of `names`; `count` counts its records (a scan of the table).
 pub async fn read(conn: &mut PgConnection, names: &Names, count: bool) -> Result<Report> {
     let records = if count {
-        format!("(SELECT sum(count)::int8 FROM {})", names.journal)
+        format!(
+            "(SELECT coalesce(sum(count), 0)::int8 FROM {})",
+            names.journal
+        )
     } else {
         "NULL::int8".to_string()
     };
