@@ -1090,3 +1090,18 @@ fn a_consumer_that_stops_inside_a_batch_resumes_inside_it() {
         .collect();
     assert_eq!(payloads, ["4", "5"]);
 }
+
+#[test]
+fn init_refuses_a_journal_of_another_layout_and_says_how_to_replace_it() {
+    let schema = journal();
+    psql(&format!(
+        "COMMENT ON TABLE {}.journal IS 'pgpubsub journal {{\"version\":1}}'",
+        quoted(&schema)
+    ));
+    pgpubsub()
+        .args(["journal", "init", "--schema", &schema])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("has another layout"))
+        .stderr(predicates::str::contains("pgpubsub journal drop --schema"));
+}

@@ -34,7 +34,17 @@ pub async fn init(conn: &ConnSettings, names: &Names, dry_run: bool) -> Result<O
     let found = look(&mut tx, names).await?;
     refuse_standby(&found)?;
     match &found.journal {
-        Some(Some(comment)) if comment.starts_with(MARKER) => {}
+        Some(Some(comment)) if *comment == Names::table_comment() => {}
+        Some(Some(comment)) if comment.starts_with(MARKER) => {
+            return Err(usage(format!(
+                "the journal in schema {} has another layout ({comment}) than this pgpubsub \
+                 makes ({}); drop it with `pgpubsub journal drop{}` and init again, or use \
+                 another --schema",
+                names.quoted_schema,
+                Names::table_comment(),
+                super::reader::schema_flag(&names.schema)
+            )))
+        }
         Some(_) => {
             return Err(usage(format!(
                 "{}.journal exists and was not made by pgpubsub; choose another schema with \

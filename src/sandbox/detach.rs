@@ -208,7 +208,15 @@ async fn remove_orphan(dir: &Path) -> Result<Exit> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    match std::fs::remove_dir_all(dir) {
+        // The supervisor removed it on its way out, between our two looks (its directory
+        // goes first, then the process): stopped as asked.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            note(format!("sandbox stopped; {} removed", dir.display()));
+            return Ok(Exit::Success);
+        }
+        removed => removed.with_context(|| format!("cannot remove {}", dir.display()))?,
+    }
     note(format!(
         "the sandbox supervisor was no longer running; {} removed",
         dir.display()
