@@ -893,16 +893,29 @@ fn a_slow_subscriber_is_cut_off_while_a_fast_one_gets_everything() {
         serve.metric("subscribers") == 2 && serve.metric("channels") == 1
     });
     let (transactions, per) = (50, 100);
-    let filler = "x".repeat(7000);
-    for t in 0..transactions {
-        let notes: Vec<(String, String)> = (0..per)
-            .map(|i| (chan.clone(), format!("{:06} {filler}", t * per + i)))
-            .collect();
-        send_notifications(url(), &notes);
-    }
+    // Sent on a thread of its own: the slow one reads as soon as it is cut off, well within
+    // the grace a cut-off connection has to read its final event (it is closed after seconds
+    // without a byte written, which the rest of the sending can take on a loaded machine).
+    let sender = {
+        let chan = chan.clone();
+        std::thread::spawn(move || {
+            let filler = "x".repeat(7000);
+            for t in 0..transactions {
+                let notes: Vec<(String, String)> = (0..per)
+                    .map(|i| (chan.clone(), format!("{:06} {filler}", t * per + i)))
+                    .collect();
+                send_notifications(url(), &notes);
+            }
+        })
+    };
     wait_until("a subscriber to be cut off", || {
         serve.metric("subscribers_cut_off_total") >= 1
     });
+    // It can still read what it had been handed, in order, then its final event, which says
+    // how many it lost; then its stream ends.
+    let mut text = Vec::new();
+    slow.read_to_end(&mut text).unwrap();
+    sender.join().unwrap();
     let dropped = serve.metric("notifications_dropped_total");
     assert!(dropped > 2000, "it was cut off with {dropped} undelivered");
     let said = line_with(&serve.stderr, "cut off");
@@ -912,10 +925,6 @@ fn a_slow_subscriber_is_cut_off_while_a_fast_one_gets_everything() {
         )),
         "{said}"
     );
-    // It can still read what it had been handed, in order, then its final event, which says
-    // how many it lost; then its stream ends.
-    let mut text = Vec::new();
-    slow.read_to_end(&mut text).unwrap();
     let text = String::from_utf8_lossy(&text);
     let overflow = text.find("event: overflow").expect("no overflow event");
     let data = text[overflow..].lines().nth(1).unwrap();
