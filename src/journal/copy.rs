@@ -134,10 +134,11 @@ pub fn text(field: Option<&[u8]>) -> Result<Option<&str>> {
         .transpose()
 }
 
-/// A one-dimensional text[] field: its elements (`None` for NULL elements), or `None` for a
-/// NULL field. Binary arrays are a header (dimensions, a NULL flag, the element type, each
-/// dimension's length and lower bound), then each element length-prefixed as a field is.
-pub fn text_array(field: Option<&[u8]>) -> Result<Option<Vec<Option<&str>>>> {
+/// A one-dimensional text[] field without NULL elements (the journal writes none): its
+/// elements, or `None` for a NULL field. Binary arrays are a header (dimensions, a NULL flag,
+/// the element type, each dimension's length and lower bound), then each element
+/// length-prefixed as a field is.
+pub fn text_array(field: Option<&[u8]>) -> Result<Option<Vec<&str>>> {
     let Some(data) = field else {
         return Ok(None);
     };
@@ -158,17 +159,13 @@ pub fn text_array(field: Option<&[u8]>) -> Result<Option<Vec<Option<&str>>>> {
     let mut items = Vec::with_capacity(length);
     let mut at = 20;
     for _ in 0..length {
-        let len = word(at)?;
+        let len = usize::try_from(word(at)?).map_err(|_| anyhow!("a COPY array holds a NULL"))?;
         at += 4;
-        if len < 0 {
-            items.push(None);
-            continue;
-        }
-        let end = at + len as usize;
+        let end = at + len;
         let bytes = data
             .get(at..end)
             .ok_or_else(|| anyhow!("a COPY array is cut short"))?;
-        items.push(Some(text(Some(bytes))?.unwrap_or_default()));
+        items.push(text(Some(bytes))?.unwrap_or_default());
         at = end;
     }
     Ok(Some(items))
@@ -178,8 +175,8 @@ pub fn text_array(field: Option<&[u8]>) -> Result<Option<Vec<Option<&str>>>> {
 mod tests {
     use super::*;
 
-    fn row(fields: &[Option<&[u8]>]) -> Vec<u8> {
-        let mut out = (fields.len() as i16).to_be_bytes().to_vec();
+    /// Fields (or array elements) as binary COPY writes them: each length-prefixed, -1 for NULL.
+    fn prefixed(out: &mut Vec<u8>, fields: &[Option<&[u8]>]) {
         for field in fields {
             match field {
                 None => out.extend((-1i32).to_be_bytes()),
@@ -189,6 +186,11 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn row(fields: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut out = (fields.len() as i16).to_be_bytes().to_vec();
+        prefixed(&mut out, fields);
         out
     }
 
@@ -222,25 +224,19 @@ mod tests {
 
     #[test]
     fn text_arrays_read_element_by_element() {
-        let mut array = Vec::new();
-        for word in [1i32, 1, 25, 3, 1] {
-            array.extend(word.to_be_bytes());
-        }
-        for item in [Some(&b"a"[..]), None, Some(b"")] {
-            match item {
-                None => array.extend((-1i32).to_be_bytes()),
-                Some(bytes) => {
-                    array.extend((bytes.len() as i32).to_be_bytes());
-                    array.extend(bytes);
-                }
+        let array = |items: &[Option<&[u8]>]| {
+            let mut array = Vec::new();
+            for word in [1i32, 0, 25, items.len() as i32, 1] {
+                array.extend(word.to_be_bytes());
             }
-        }
-        assert_eq!(
-            text_array(Some(&array)).unwrap(),
-            Some(vec![Some("a"), None, Some("")])
-        );
+            prefixed(&mut array, items);
+            array
+        };
+        let good = array(&[Some(b"a"), Some(b""), Some("ü".as_bytes())]);
+        assert_eq!(text_array(Some(&good)).unwrap(), Some(vec!["a", "", "ü"]));
         assert_eq!(text_array(None).unwrap(), None);
-        assert!(text_array(Some(&array[..array.len() - 1])).is_err());
+        assert!(text_array(Some(&good[..good.len() - 1])).is_err());
+        assert!(text_array(Some(&array(&[Some(b"a"), None]))).is_err());
         assert_eq!(text_array(Some(&[0; 12])).unwrap(), Some(vec![]));
     }
 

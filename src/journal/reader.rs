@@ -64,6 +64,10 @@ const CHUNK_RECORDS: i64 = 100_000;
 const STORE_EVERY: Duration = Duration::from_millis(100);
 /// Most gap ranges named in a read; past that, the read starts at the lowest gap instead.
 const MAX_GAP_RANGES: usize = 256;
+/// A read's first row has no journal row in its first seven columns (batch, count, channel,
+/// payload, channels, payloads, pid), only the read's snapshot and sequence value after them.
+const NO_ROW: &str = "NULL::bigint, NULL::integer, NULL::text, NULL::text, NULL::text[], \
+                      NULL::text[], NULL::integer";
 /// How soon after live records a read checks them against the journal and moves the floor.
 const SETTLE_AFTER: Duration = Duration::from_millis(100);
 /// Longest wait between reads while gaps wait for their transactions to end.
@@ -382,21 +386,12 @@ impl Reader {
         let Some(name) = &self.plan.consumer else {
             return Ok(());
         };
-        let position = self.state.position();
-        if self.stored == Some(position) {
+        if self.stored == Some(self.state.position()) {
             return Ok(());
         }
         out.flush()?;
-        let baseline = self.state.baseline.clone();
-        upsert(
-            &mut self.conn,
-            &self.plan,
-            name,
-            position,
-            baseline.as_ref(),
-        )
-        .await?;
-        self.stored = Some(position);
+        let name = name.clone();
+        self.persist(&name).await?;
         self.last_store = Instant::now();
         Ok(())
     }
@@ -430,8 +425,7 @@ impl Reader {
     fn read_sql(&self) -> (String, Option<i64>) {
         let Names { sequence, .. } = &self.plan.names;
         let mut parts = vec![format!(
-            "SELECT NULL::bigint, NULL::integer, NULL::text, NULL::text, NULL::text[], \
-             NULL::text[], NULL::integer, pg_catalog.pg_current_snapshot()::text, \
+            "SELECT {NO_ROW}, pg_catalog.pg_current_snapshot()::text, \
              pg_catalog.pg_sequence_last_value({}::regclass)",
             literal(sequence)
         )];
@@ -489,8 +483,7 @@ impl Reader {
             unreachable!("only read with a baseline");
         };
         format!(
-            "COPY (SELECT NULL::bigint, NULL::integer, NULL::text, NULL::text, NULL::text[], \
-             NULL::text[], NULL::integer, NULL::text, NULL::bigint UNION ALL {}) \
+            "COPY (SELECT {NO_ROW}, NULL::text, NULL::bigint UNION ALL {}) \
              TO STDOUT (FORMAT binary)",
             self.rows_sql(
                 &format!(
@@ -635,17 +628,7 @@ impl Reader {
         };
         if let Some(name) = &name {
             if matches!(opening, Opening::Registered { .. }) {
-                let position = self.state.position();
-                let baseline = self.state.baseline.clone();
-                upsert(
-                    &mut self.conn,
-                    &self.plan,
-                    name,
-                    position,
-                    baseline.as_ref(),
-                )
-                .await?;
-                self.stored = Some(position);
+                self.persist(name).await?;
             }
         }
         Ok(opening)
@@ -722,6 +705,15 @@ impl Reader {
             _ => None,
         };
         Ok(Some((position, baseline)))
+    }
+
+    /// Store the consumer `name`'s position and baseline as they stand (creating it if new).
+    async fn persist(&mut self, name: &str) -> Result<(), Fault> {
+        let position = self.state.position();
+        let baseline = self.state.baseline.as_ref();
+        upsert(&mut self.conn, &self.plan, name, position, baseline).await?;
+        self.stored = Some(position);
+        Ok(())
     }
 
     /// Take the consumer's lock: two listeners under one name would each deliver everything
@@ -1020,23 +1012,12 @@ impl<'a> Row<'a> {
         let Some(pid) = int4(fields[6]) else {
             return Ok(None);
         };
-        let array = |field| {
-            text_array(field)
-                .map_err(garbled)?
-                .map(|items| {
-                    items
-                        .into_iter()
-                        .map(|item| item.ok_or_else(|| garbled(anyhow!("a NULL record"))))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()
-        };
         Ok(Some(Row {
             batch,
             channel: text(fields[2]).map_err(garbled)?,
             payload: text(fields[3]).map_err(garbled)?,
-            channels: array(fields[4])?,
-            payloads: array(fields[5])?,
+            channels: text_array(fields[4]).map_err(garbled)?,
+            payloads: text_array(fields[5]).map_err(garbled)?,
             pid,
         }))
     }
