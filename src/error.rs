@@ -31,17 +31,20 @@ pub enum Exit {
     Interrupted = 130,
     /// Stopped by SIGTERM, after cleaning up.
     Terminated = 143,
+    /// Stopped by SIGHUP (the terminal was closed), after cleaning up.
+    HungUp = 129,
 }
 
 impl Exit {
     /// Every status, in table order. A new variant goes here too (a unit test checks that
     /// each one has a meaning on the root page).
-    pub const ALL: [Exit; 7] = [
+    pub const ALL: [Exit; 8] = [
         Exit::Success,
         Exit::Failure,
         Exit::Usage,
         Exit::Timeout,
         Exit::Degraded,
+        Exit::HungUp,
         Exit::Interrupted,
         Exit::Terminated,
     ];
@@ -172,6 +175,17 @@ impl Exit {
                 "stopped by SIGTERM: after cleaning up, pgpubsub ends by that signal"
             }
             (Exit::Terminated, _) => "stopped by SIGTERM, after cleaning up",
+            (Exit::HungUp, None) => {
+                "stopped by SIGHUP (the terminal was closed): cleaned up as for SIGTERM, except \
+                 that commands run for --exec, --on-gap or reply are ended at once (SIGHUP to \
+                 their process groups); pgpubsub then ends by that signal. Not caught under \
+                 nohup"
+            }
+            (Exit::HungUp, Some("listen" | "reply")) => {
+                "stopped by SIGHUP (the terminal was closed): as for SIGTERM, except that a \
+                 running command is ended at once (SIGHUP to its process group)"
+            }
+            (Exit::HungUp, _) => "stopped by SIGHUP (the terminal was closed), after cleaning up",
         })
     }
 

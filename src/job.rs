@@ -2,9 +2,11 @@
 //! each with `sh -c` in a process group of its own. That is what makes a stop behave as
 //! documented on both paths: a Ctrl-C typed at the terminal signals the terminal's foreground
 //! process group, which no longer includes the command, so the running command finishes while
-//! pgpubsub stops taking new work; and a forced stop (a second signal) ends the command's whole
-//! group, the shell and whatever it started, instead of leaving them to run on under init.
+//! pgpubsub stops taking new work; and a forced stop (a second signal, or a hangup) ends the
+//! command's whole group, the shell and whatever it started, instead of leaving them to run on
+//! under init.
 
+use crate::signals::Signal;
 use std::io;
 use std::process::{ExitStatus, Output, Stdio};
 use std::sync::Mutex;
@@ -108,12 +110,15 @@ impl Drop for Job {
     }
 }
 
-/// The forced stop: end every running command's process group, SIGTERM first and SIGKILL for
-/// whatever is left after [`TERM_GRACE`]. Returns the groups ended.
-pub async fn end_all() -> Vec<i32> {
+/// The forced stop (`why`: the signal that forces it): end every running command's process
+/// group, SIGTERM first (SIGHUP after a hangup, which is what the command would have had from
+/// the terminal) and SIGKILL for whatever is left after [`TERM_GRACE`]. Returns what was
+/// ended, in words, if anything ran.
+pub async fn end_all(why: Signal) -> Option<String> {
     let groups = RUNNING.lock().expect("never poisoned").clone();
+    let first = first_signal(why);
     for &pgid in &groups {
-        signal_group(pgid, libc::SIGTERM);
+        signal_group(pgid, first.number());
     }
     let deadline = tokio::time::Instant::now() + TERM_GRACE;
     while groups.iter().any(|&g| group_alive(g)) && tokio::time::Instant::now() < deadline {
@@ -122,13 +127,22 @@ pub async fn end_all() -> Vec<i32> {
     for &pgid in &groups {
         signal_group(pgid, libc::SIGKILL);
     }
-    groups
+    describe_ended(&groups, first)
 }
 
-/// SIGTERM to every running command's group, without waiting (for a process about to end).
-pub fn terminate_all() {
+/// SIGTERM (SIGHUP after a hangup) to every running command's group, without waiting (for a
+/// process about to end by `why`).
+pub fn terminate_all(why: Signal) {
     for &pgid in RUNNING.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-        signal_group(pgid, libc::SIGTERM);
+        signal_group(pgid, first_signal(why).number());
+    }
+}
+
+/// The signal a command's group gets first when it is ended because of `why`.
+fn first_signal(why: Signal) -> Signal {
+    match why {
+        Signal::Hangup => Signal::Hangup,
+        Signal::Interrupt | Signal::Terminate => Signal::Terminate,
     }
 }
 
@@ -151,21 +165,24 @@ fn group_alive(pgid: i32) -> bool {
     }
 }
 
-/// How a forced stop reports what it ended, e.g. "ended 1 running command (process group
-/// 1234)".
-pub fn describe_ended(groups: &[i32]) -> Option<String> {
+/// How a forced stop reports what it ended, e.g. "ended the running command (process group
+/// 1234: SIGTERM, then SIGKILL after 1s)".
+fn describe_ended(groups: &[i32], first: Signal) -> Option<String> {
     let list: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    let how = format!(
+        "{}, then SIGKILL after {}",
+        first.name(),
+        humantime::format_duration(TERM_GRACE)
+    );
     match groups.len() {
         0 => None,
         1 => Some(format!(
-            "ended the running command (process group {}: SIGTERM, then SIGKILL after {})",
-            list[0],
-            humantime::format_duration(TERM_GRACE)
+            "ended the running command (process group {}: {how})",
+            list[0]
         )),
         n => Some(format!(
-            "ended {n} running commands (process groups {}: SIGTERM, then SIGKILL after {})",
-            list.join(", "),
-            humantime::format_duration(TERM_GRACE)
+            "ended {n} running commands (process groups {}: {how})",
+            list.join(", ")
         )),
     }
 }

@@ -1,4 +1,4 @@
-//! SIGINT/SIGTERM as values. Handlers are installed once, before any connection is made, so
+//! SIGINT/SIGTERM/SIGHUP as values. Handlers are installed once, before any connection is made, so
 //! that Ctrl-C at any moment ends in cleanup (servers stopped, temp dirs removed, buffered
 //! output flushed), never in an abrupt default kill. After the cleanup the process ends by the
 //! same signal ([`end_by`]), as fd and git do: a parent (a shell running `while :; do pgpubsub
@@ -33,6 +33,11 @@ pub enum Signal {
     Interrupt,
     /// SIGTERM, usually a supervisor.
     Terminate,
+    /// SIGHUP: the terminal was closed. A stop like SIGTERM (the throwaway server is removed,
+    /// what was received is written), except that the commands run for the user are ended at
+    /// once: they lost the terminal too, and no one is left to wait for them. Not caught when
+    /// SIGHUP was ignored at start (`nohup pgpubsub ...`).
+    Hangup,
 }
 
 impl Signal {
@@ -41,6 +46,25 @@ impl Signal {
         match self {
             Signal::Interrupt => Exit::Interrupted,
             Signal::Terminate => Exit::Terminated,
+            Signal::Hangup => Exit::HungUp,
+        }
+    }
+
+    /// Its name, as messages give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        }
+    }
+
+    /// Its number, for kill(2) and raise(3).
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Interrupt => libc::SIGINT,
+            Signal::Terminate => libc::SIGTERM,
+            Signal::Hangup => libc::SIGHUP,
         }
     }
 }
@@ -49,28 +73,43 @@ impl Signal {
 pub struct Signals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+    /// None when SIGHUP was ignored at start.
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
-    /// Catch SIGINT and SIGTERM from now on, and start the watchdog for a blocked stdout (it
-    /// runs on the runtime's workers, so a blocked main thread does not hold it up).
+    /// Catch SIGINT, SIGTERM and (unless it is ignored) SIGHUP from now on, and start the
+    /// watchdog for a blocked stdout (it runs on the runtime's workers, so a blocked main thread
+    /// does not hold it up).
     pub fn install() -> anyhow::Result<Self> {
-        let watched = Signals {
-            interrupt: signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
-            terminate: signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
-        };
-        tokio::spawn(watch_stdout(watched));
+        let hangup = !ignored(libc::SIGHUP);
+        tokio::spawn(watch_stdout(Signals::catch(hangup)?));
+        Signals::catch(hangup)
+    }
+
+    fn catch(hangup: bool) -> anyhow::Result<Self> {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
             terminate: signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
+            hangup: match hangup {
+                true => Some(signal(SignalKind::hangup()).context("cannot catch SIGHUP")?),
+                false => None,
+            },
         })
     }
 
     /// Wait for the next stop signal.
     pub async fn recv(&mut self) -> Signal {
+        let hangup = async {
+            match &mut self.hangup {
+                Some(hangup) => hangup.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = self.interrupt.recv() => Signal::Interrupt,
             _ = self.terminate.recv() => Signal::Terminate,
+            _ = hangup => Signal::Hangup,
         }
     }
 
@@ -91,6 +130,7 @@ pub fn end_by(exit: Exit) {
     let signal = match exit {
         Exit::Interrupted => Signal::Interrupt,
         Exit::Terminated => Signal::Terminate,
+        Exit::HungUp => Signal::Hangup,
         _ => return,
     };
     let _ = std::io::stdout().flush();
@@ -100,12 +140,9 @@ pub fn end_by(exit: Exit) {
 /// End the process by `signal`'s default action (stderr flushed; stdout left alone, as it may
 /// be the very thing that is blocked), and with it any command still running for the user.
 fn die_by(signal: Signal) {
-    crate::job::terminate_all();
+    crate::job::terminate_all(signal);
     let _ = std::io::stderr().flush();
-    let signal = match signal {
-        Signal::Interrupt => libc::SIGINT,
-        Signal::Terminate => libc::SIGTERM,
-    };
+    let signal = signal.number();
     // SAFETY: restoring the default disposition and raising a signal have no preconditions;
     // the process ends here, so nothing relies on our handler any more.
     unsafe {
@@ -183,5 +220,16 @@ impl Write for Stdout {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.watched(|out| out.flush())
+    }
+}
+
+/// Whether `signal` was ignored when the process started (`nohup` ignores SIGHUP): such a
+/// signal is left ignored, as the caller asked.
+fn ignored(signal: i32) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current disposition into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }

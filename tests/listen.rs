@@ -1000,6 +1000,33 @@ fn a_stop_signal_says_what_it_waits_for_and_a_second_ends_the_command_group() {
 }
 
 #[test]
+fn closing_the_terminal_sighup_ends_the_running_command_group_at_once() {
+    // The command runs in a process group of its own, so the terminal's SIGHUP never reaches
+    // it: pgpubsub must pass it on, or the command runs on under init with no terminal.
+    let ch = channel("exec_hangup");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let command = format!("sleep 778 & echo $! > '{}'; wait", pidfile.display());
+    let mut listener = listen(&["--exec", &command, &ch]);
+    notify(&[(&ch, "x")]);
+    wait_until("the command to start", || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
+    });
+    let sleep: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    listener.signal(libc::SIGHUP);
+    let said = listener.stderr_until("ended the running command (process group");
+    assert!(said.contains(": SIGHUP, then SIGKILL"), "{said}");
+    listener.wait_exit("SIGHUP");
+    let (status, _, err) = listener.finish();
+    assert_eq!(status, killed_by(libc::SIGHUP), "{err}");
+    wait_until("the command's child to be gone", || !alive(sleep));
+}
+
+#[test]
 fn a_ctrl_c_at_the_terminal_lets_the_running_exec_finish() {
     // A terminal sends Ctrl-C to its whole foreground process group: the command runs in a
     // group of its own, so it finishes (as documented) while the listener stops.

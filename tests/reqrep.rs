@@ -455,6 +455,35 @@ fn a_second_signal_ends_the_running_command_and_all_it_started() {
 }
 
 #[test]
+fn closing_the_terminal_sighup_ends_the_running_command_at_once() {
+    let svc = channel("hangup");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let command = format!("sleep 1001 & echo $! > '{}'; wait", pidfile.display());
+    let mut responder = Responder::start(&svc, &["--exec", &command]);
+    let requester = clean(Command::new(BIN))
+        .env("DATABASE_URL", url())
+        .args(["request", "--timeout", "60s", &svc, "x"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the command to start", || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
+    });
+    let sleep: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    responder.signal(libc::SIGHUP);
+    responder.until("ended the running command (process group");
+    assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGHUP));
+    wait_until("the command's child to be gone", || !alive(sleep));
+    stop(requester);
+}
+
+#[test]
 fn a_ctrl_c_at_the_terminal_lets_the_running_command_finish() {
     // A terminal sends Ctrl-C to its whole foreground process group; the command runs in a
     // group of its own, so it finishes and its reply is sent before the responder ends.

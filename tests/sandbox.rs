@@ -1,4 +1,5 @@
-//! `pgpubsub sandbox`: a URL psql can use, and nothing left behind after SIGTERM or SIGINT.
+//! `pgpubsub sandbox`: a URL psql can use, and nothing left behind after SIGTERM, SIGINT or
+//! SIGHUP (the terminal it ran in was closed).
 
 mod common;
 
@@ -57,6 +58,11 @@ fn sigterm_removes_server_and_directory() {
 #[test]
 fn sigint_removes_server_and_directory() {
     stop_with(libc::SIGINT);
+}
+
+#[test]
+fn closing_the_terminal_sighup_removes_server_and_directory() {
+    stop_with(libc::SIGHUP);
 }
 
 #[test]

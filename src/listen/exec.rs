@@ -4,7 +4,8 @@
 //!
 //! Each command runs in a process group of its own (see `job`): a stop signal, even a Ctrl-C at
 //! the terminal, lets the running command finish, and says so; a second signal ends the
-//! command's whole group.
+//! command's whole group. A hangup (the terminal closed) ends it at once: the command, in a
+//! group of its own, never had the terminal's SIGHUP, and no one is left to wait for it.
 
 use crate::error::{note, warn};
 use crate::job::{self, Job};
@@ -43,24 +44,33 @@ pub async fn run(command: &str, record: &Record<'_>, signals: &mut Signals) -> R
     let (status, stop) = tokio::select! {
         status = job.wait() => (status, None),
         signal = signals.recv() => {
-            note(format!(
-                "stopping: waiting for the running --exec command (process group {}) to \
-                 finish; a second signal ends it",
-                job.pgid
-            ));
+            if signal != Signal::Hangup {
+                note(format!(
+                    "stopping: waiting for the running --exec command (process group {}) to \
+                     finish; a second signal ends it",
+                    job.pgid
+                ));
+            }
+            let forced = async {
+                match signal {
+                    // The terminal is gone: the command lost it too, and no one waits.
+                    Signal::Hangup => signal,
+                    _ => signals.recv().await,
+                }
+            };
             tokio::select! {
-                status = job.wait() => (status, Some(signal)),
-                _ = signals.recv() => {
-                    let ended = job::end_all().await;
-                    drop(job);
-                    if let Some(ended) = job::describe_ended(&ended) {
+                biased;
+                forced = forced => {
+                    if let Some(ended) = job::end_all(forced).await {
                         note(ended);
                     }
+                    drop(job);
                     return Ran {
                         ok: false,
                         stop: Some(signal),
                     };
                 }
+                status = job.wait() => (status, Some(signal)),
             }
         }
     };

@@ -38,7 +38,7 @@ pub async fn run(
             let status = tokio::select! {
                 biased;
                 signal = signals.recv() => {
-                    job::end_all().await;
+                    job::end_all(signal).await;
                     return Ok(Some(signal.exit()));
                 }
                 status = hook_job.wait() => status,

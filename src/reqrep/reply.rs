@@ -133,6 +133,13 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
 /// process groups and stops at once.
 async fn finish(mut tasks: JoinSet<()>, signal: Signal, ctx: &mut Context) -> Result<Exit> {
     while tasks.try_join_next().is_some() {}
+    if signal == Signal::Hangup {
+        // The terminal is gone: the commands lost it too, and no one waits for them.
+        if let Some(ended) = job::end_all(signal).await {
+            note(ended);
+        }
+        return Ok(signal.exit());
+    }
     match tasks.len() {
         0 => {}
         1 => note("stopping: finishing the request in progress; a second signal ends it"),
@@ -145,8 +152,8 @@ async fn finish(mut tasks: JoinSet<()>, signal: Signal, ctx: &mut Context) -> Re
         Ok::<_, Error>(())
     };
     // Either way the run ends by the first signal.
-    if let Err(Error::Stopped(_)) = ctx.guard(all).await {
-        if let Some(ended) = job::describe_ended(&job::end_all().await) {
+    if let Err(Error::Stopped(forced)) = ctx.guard(all).await {
+        if let Some(ended) = job::end_all(forced).await {
             note(ended);
         }
     }

@@ -131,8 +131,7 @@ pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> R
         Ok(err) = failed => Err(err),
     };
     let reason = match &ended {
-        Ok(crate::signals::Signal::Interrupt) => "the server is stopping (SIGINT)".to_string(),
-        Ok(crate::signals::Signal::Terminate) => "the server is stopping (SIGTERM)".to_string(),
+        Ok(signal) => format!("the server is stopping ({})", signal.name()),
         Err(err) => format!("the server is stopping: {err}"),
     };
     hub.shutdown(&reason).await;
