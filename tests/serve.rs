@@ -1033,8 +1033,9 @@ fn sigterm_ends_every_stream_with_a_final_event_and_closes_the_session() {
 fn health_metrics_and_the_subscriber_limit() {
     let serve = Serve::start(&["--channel", "lim_*", "--max-subscribers", "1"]);
     let chan = channel("lim");
+    // Up from the first request on: the session listens before serve says it serves.
     let health = get(serve.port, "/healthz", &[]);
-    assert_eq!(health.status, 200);
+    assert_eq!(health.status, 200, "{}", health.body);
     let health: serde_json::Value = serde_json::from_str(&health.body).unwrap();
     assert_eq!(health["session"], "listening");
     let _one = Curl::listening(&serve.url(&listen_path(&[&chan])), &[]);

@@ -142,7 +142,7 @@ impl Hub {
             buffer: plan.buffer,
             max_subscribers: plan.max_subscribers,
         };
-        let fanout = Fanout {
+        let mut fanout = Fanout {
             conn,
             session: None,
             reopening: None,
@@ -167,7 +167,9 @@ impl Hub {
             catching_up: None,
             failed: Some(failed),
         };
-        tokio::spawn(fanout.run(session, commands_rx, gone_rx));
+        // Before the task starts, so that /healthz says "up" from the first request on.
+        fanout.opened(session);
+        tokio::spawn(fanout.run(commands_rx, gone_rx));
         (hub, failure)
     }
 
@@ -311,11 +313,9 @@ enum Wake {
 impl Fanout {
     async fn run(
         mut self,
-        session: Session,
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut gone: mpsc::UnboundedReceiver<SubId>,
     ) {
-        self.opened(session);
         let mut heartbeat = tokio::time::interval(self.plan.heartbeat);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let keepalive = self.plan.upkeep.keepalive;
