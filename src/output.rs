@@ -13,6 +13,7 @@ pub mod color;
 pub mod json;
 pub mod messages;
 mod sanitize;
+pub mod table;
 
 use colored::Colorize;
 pub use sanitize::{sanitize, sanitize_json};

@@ -691,6 +691,51 @@ fn hostile_schema_and_channel_names_are_only_names() {
 }
 
 #[test]
+fn journal_status_on_a_terminal_shows_a_hostile_schema_inert_in_both_forms() {
+    // Anyone who may create a schema chooses its name: on a terminal it must not act, and the
+    // JSON form must stay JSON (sanitized as a value, before encoding).
+    let schema = format!("j_{}_\u{1b}]0;owned\u{7}", std::process::id());
+    pgpubsub()
+        .args(["journal", "init", "--schema", &schema])
+        .assert()
+        .success();
+    let on_a_terminal = |json: &str| {
+        let command = format!("{BIN} journal status --schema \"$S\" {json}");
+        let out = clean(Command::new("script"))
+            .args(["-qfec", &command, "/dev/null"])
+            .env("DATABASE_URL", url())
+            .env("S", &schema)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script (util-linux)");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        text
+    };
+    let json: Value = serde_json::from_str(on_a_terminal("--json").trim_end()).unwrap();
+    let shown = schema
+        .replace('\u{1b}', r"\u{1b}")
+        .replace('\u{7}', r"\u{7}");
+    assert_eq!(json["schema"], shown);
+    assert!(on_a_terminal("").contains(r"]0;owned\u{7}"));
+    // Piped, the JSON is exact.
+    let piped = pgpubsub()
+        .args(["journal", "status", "--schema", &schema, "--json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(json["schema"], schema);
+    pgpubsub()
+        .args(["journal", "drop", "--schema", &schema])
+        .assert()
+        .success();
+}
+
+#[test]
 fn the_exec_bridge_stores_a_position_only_after_the_command_succeeded() {
     let schema = journal();
     let ch = channel("bridge");

@@ -84,14 +84,12 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
                     Fault::Lost(err) => err.into(),
                 })?;
             let report = report::read(&mut session, names, true).await?;
-            let text = if *json {
-                let mut line = serde_json::to_string(&report).map_err(anyhow::Error::from)?;
-                line.push('\n');
-                line
-            } else {
-                report::render(&report)
-            };
-            out.write_all(text.as_bytes()).map_err(stdout_error)?;
+            let terminal = settings.terminal;
+            match json {
+                true => crate::output::json::line(out, &report, terminal),
+                false => crate::output::table::text(out, &report::render(&report), terminal),
+            }
+            .map_err(stdout_error)?;
             None
         }
         Action::Forget { consumers } => {
@@ -100,7 +98,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
         }
     };
     if let Some(sql) = sql {
-        crate::trigger::print_sql(out, &sql, settings.terminal)?;
+        crate::output::table::text(out, &sql, settings.terminal).map_err(stdout_error)?;
     }
     out.flush().map_err(stdout_error)?;
     Ok(Exit::Success)

@@ -165,16 +165,15 @@ pub async fn schemas(conn: &mut PgConnection) -> Result<Vec<String>> {
 }
 
 /// `journal status` for a person: the journal in one line, then a table of consumers. Names
-/// are shown through the sanitizer.
+/// are raw here: the output room sanitizes the table's cells and, on a terminal, every line.
 pub fn render(report: &Report) -> String {
-    use crate::output::sanitize;
     let records = match report.records {
         Some(records) => crate::notify::counted(records as u64, "record"),
         None => "records not counted".to_string(),
     };
     let mut text = format!(
         "journal {}: {records}, {}",
-        sanitize(&crate::pg::quote::ident(&report.schema)),
+        crate::pg::quote::ident(&report.schema),
         bytes(report.bytes)
     );
     match (report.first_position, report.last_position) {
@@ -189,17 +188,13 @@ pub fn render(report: &Report) -> String {
         text.push_str("no consumers (listen --durable --consumer NAME registers one)\n");
         return text;
     }
-    let header = [
-        "CONSUMER", "CHANNELS", "POSITION", "LAG", "BEHIND", "STORED",
-    ]
-    .map(String::from);
     let rows: Vec<[String; 6]> = report
         .consumers
         .iter()
         .map(|c| {
             [
-                sanitize(&c.name).into_owned(),
-                sanitize(&c.channels.join(",")).into_owned(),
+                c.name.clone(),
+                c.channels.join(","),
                 c.position.to_string(),
                 crate::notify::counted(c.lag_records as u64, "record"),
                 ago(c.lag_s),
@@ -207,21 +202,10 @@ pub fn render(report: &Report) -> String {
             ]
         })
         .collect();
-    let mut widths = [0; 6];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        text.push_str(line.join("  ").trim_end());
-        text.push('\n');
-    }
+    let header = [
+        "CONSUMER", "CHANNELS", "POSITION", "LAG", "BEHIND", "STORED",
+    ];
+    text.push_str(&crate::output::table::render(header, &rows));
     text
 }
 

@@ -17,7 +17,6 @@ mod stream;
 use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::error::{note, usage, warn, Exit, Result};
-use crate::output::sanitize;
 use crate::session::{Session, Upkeep};
 pub use access::{AuthFiles, Patterns};
 use std::path::PathBuf;
@@ -123,7 +122,7 @@ pub async fn run(settings: Settings, conn: ConnSettings, ctx: &mut Context) -> R
     for address in &addresses {
         note(format!(
             "serving {scheme}://{address}/ (channels {}) from the database session on {host}",
-            sanitize(&settings.channels.as_slice().join(" "))
+            settings.channels.as_slice().join(" ")
         ));
     }
     let ended = tokio::select! {

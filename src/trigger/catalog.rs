@@ -3,7 +3,6 @@
 //! Names go to the server as bind parameters or through `pg::quote`, never pasted raw.
 
 use crate::error::{usage, Error, Result};
-use crate::output::sanitize;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{Installed, Marker, MARKER};
 use anyhow::anyhow;
@@ -63,7 +62,6 @@ pub async fn table(conn: &mut PgConnection, name: &TableName) -> Result<Table> {
         return Err(usage(format!("table {} does not exist", shown(name))));
     };
     let (oid, schema, relname, display, kind, owner, owned, create, standby, columns, key) = row;
-    let display = sanitize(&display).into_owned();
     if !matches!(kind.as_str(), "r" | "p") {
         return Err(usage(format!("{display} is not a table")));
     }
@@ -97,14 +95,14 @@ impl Table {
             return Err(anyhow!(
                 "must be the owner of table {} (owned by {}) to change its triggers",
                 self.display,
-                sanitize(&self.owner)
+                self.owner
             )
             .into());
         }
         if need_create && !self.create {
             return Err(anyhow!(
                 "no CREATE privilege on schema {}, where the trigger function goes",
-                sanitize(&crate::pg::quote::ident(&self.schema))
+                crate::pg::quote::ident(&self.schema)
             )
             .into());
         }
@@ -128,7 +126,7 @@ type TableRow = (
 
 /// A table name as the user wrote it, safe for a message.
 fn shown(name: &TableName) -> String {
-    sanitize(&name.to_sql()).into_owned()
+    name.to_sql()
 }
 
 /// One trigger pgpubsub installed.
@@ -172,7 +170,7 @@ pub async fn installed(conn: &mut PgConnection, table: Option<i64>) -> Result<Ve
             |(schema, table, trigger, comment, display, fschema, fname)| {
                 Some(Found {
                     marker: Marker::parse(&comment)?,
-                    display: sanitize(&display).into_owned(),
+                    display,
                     installed: Installed {
                         schema,
                         table,
@@ -230,7 +228,7 @@ pub async fn refuse_foreign(
         None => Ok(()),
         Some(object) => Err(Error::Usage(format!(
             "{} already exists and was not made by pgpubsub; not replacing it",
-            sanitize(object)
+            object
         ))),
     }
 }

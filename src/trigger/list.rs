@@ -1,10 +1,11 @@
 //! `trigger list`'s printers: one line per (table, channel) pgpubsub serves, as an aligned
 //! table for people or one JSON object per line for scripts. Names come from the catalog and
-//! anyone who may create a table chooses them, so on a terminal both forms show them through
-//! the sanitizer (JSON as values, before encoding); piped, JSON carries them exactly.
+//! anyone who may create a table chooses them: the output room shows them through the
+//! sanitizer (the table's cells always; JSON as values, before encoding, on a terminal), and
+//! piped JSON carries them exactly.
 
 use super::catalog::Found;
-use crate::output::{self, sanitize};
+use crate::output;
 use crate::pg::quote::qualified;
 use crate::pg::trigger::Marker;
 use serde::Serialize;
@@ -64,28 +65,13 @@ pub fn print(out: &mut impl Write, found: &[Found], json: bool, terminal: bool) 
             let events: Vec<&str> = m.events.iter().map(|e| e.name()).collect();
             [
                 e.found.display.clone(),
-                sanitize(&m.channel).into_owned(),
+                m.channel.clone(),
                 events.join(","),
-                m.columns
-                    .as_ref()
-                    .map_or("*".to_string(), |c| sanitize(&c.join(",")).into_owned()),
+                m.columns.as_ref().map_or("*".to_string(), |c| c.join(",")),
             ]
         })
         .collect();
-    let header = ["TABLE", "CHANNEL", "EVENTS", "COLUMNS"].map(String::from);
-    let mut widths = [0; 4];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
+    let text = output::table::render(["TABLE", "CHANNEL", "EVENTS", "COLUMNS"], &rows);
+    out.write_all(text.as_bytes())?;
     out.flush()
 }

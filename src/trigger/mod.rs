@@ -8,7 +8,7 @@ mod list;
 
 use crate::connect::ConnSettings;
 use crate::error::{note, stdout_error, usage, Exit, Result};
-use crate::output::sanitize;
+use crate::output;
 use crate::pg::quote::TableName;
 use crate::pg::trigger::{self, Event, Marker, Names, Spec, MAX_COLUMNS};
 use anyhow::{anyhow, Context};
@@ -65,7 +65,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
     match &settings.action {
         Action::Add(add) => {
             if let Some(sql) = self::add(&mut session, conn, add).await? {
-                print_sql(out, &sql, settings.terminal)?;
+                output::table::text(out, &sql, settings.terminal).map_err(stdout_error)?;
             }
         }
         Action::Remove {
@@ -76,7 +76,7 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
             if let Some(sql) =
                 remove(&mut session, conn, table, channel.as_deref(), *dry_run).await?
             {
-                print_sql(out, &sql, settings.terminal)?;
+                output::table::text(out, &sql, settings.terminal).map_err(stdout_error)?;
             }
         }
         Action::List { table, json } => {
@@ -90,21 +90,6 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, out: &mut impl Write)
     }
     let _ = session.close().await;
     Ok(Exit::Success)
-}
-
-/// Write a `--dry-run` script, sanitized on a terminal (exact when piped into a file); also
-/// `journal`'s.
-pub fn print_sql(out: &mut impl Write, sql: &str, terminal: bool) -> Result<()> {
-    let text = if terminal {
-        sql.lines()
-            .map(|l| sanitize(l).into_owned() + "\n")
-            .collect()
-    } else {
-        sql.to_string()
-    };
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(stdout_error)
 }
 
 /// Every trigger pgpubsub installed in the database (for `journal drop`, which must not leave
@@ -199,7 +184,7 @@ async fn execute<'a>(
 ) -> Result<()> {
     let failed = |err: sqlx::Error| {
         let reason = conn.explain(&err);
-        anyhow!("cannot {what} {}: {}", table.display, sanitize(&reason))
+        anyhow!("cannot {what} {}: {reason}", table.display)
     };
     for statement in statements {
         sqlx::raw_sql(AssertSqlSafe(statement.clone()))
@@ -216,7 +201,7 @@ fn checked_columns(table: &Table, columns: &[String]) -> Result<Vec<String>> {
     if let Some(unknown) = columns.iter().find(|c| !table.columns.contains(c)) {
         return Err(usage(format!(
             "column {} of table {} does not exist",
-            sanitize(&crate::pg::quote::ident(unknown)),
+            crate::pg::quote::ident(unknown),
             table.display
         )));
     }
@@ -242,7 +227,7 @@ fn describe(table: &Table, marker: &Marker) -> String {
     format!(
         "trigger on {} -> channel {} ({}{durable})",
         table.display,
-        sanitize(&marker.channel),
+        marker.channel,
         events.join(", ")
     )
 }
@@ -274,8 +259,7 @@ async fn remove(
         return Err(usage(match channel {
             Some(c) => format!(
                 "table {} has no pgpubsub trigger for channel {}",
-                table.display,
-                sanitize(c)
+                table.display, c
             ),
             None => format!("table {} has no pgpubsub trigger", table.display),
         }));
@@ -299,10 +283,7 @@ async fn remove(
 
 /// The distinct channels of `markers`, comma-separated, for a note.
 fn channels(markers: &[Marker]) -> String {
-    let mut names: Vec<String> = markers
-        .iter()
-        .map(|m| sanitize(&m.channel).into_owned())
-        .collect();
+    let mut names: Vec<&str> = markers.iter().map(|m| m.channel.as_str()).collect();
     names.dedup();
     names.join(", ")
 }
