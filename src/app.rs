@@ -159,8 +159,8 @@ pub struct Context {
 impl Context {
     /// Stdout, locked for this thread (records are written whole, never interleaved), and
     /// watched so that a stop signal still ends a run whose stdout no one reads.
-    pub fn stdout(&self) -> crate::signals::Stdout {
-        crate::signals::Stdout::lock()
+    pub fn stdout(&self) -> crate::output::stdout::Stdout {
+        crate::output::stdout::Stdout::lock()
     }
 
     /// Whether stdout is a terminal (a human layout, sanitized text).

@@ -1,6 +1,9 @@
-//! The room that owns the terminal: stdout and every message on stderr (`messages`), the one
-//! sanitizer (`sanitize`, applied to values before they are encoded), the color decision
-//! (`color`), JSON documents (`json`), and here the notification records in every format.
+//! The room that owns the terminal: stdout (`stdout`, watched for a blocked write) and every
+//! message on stderr (`messages`), the one sanitizer (`sanitize`, applied to values before they
+//! are encoded), the color decision (`color`), JSON documents (`json`), tables and report text
+//! (`table`), the human screens of `status` (`status`) and `demo` (`narrate`), and here the
+//! notification records in every format. Other rooms hand over records and values; none of
+//! them sanitizes or styles text itself.
 //!
 //! How a notification looks on stdout: the format is decided once at start; each record is
 //! written whole into a buffer that is flushed when no further notification is ready, so a
@@ -12,7 +15,10 @@
 pub mod color;
 pub mod json;
 pub mod messages;
+pub mod narrate;
 mod sanitize;
+pub mod status;
+pub mod stdout;
 pub mod table;
 
 use colored::Colorize;

@@ -1,5 +1,5 @@
-//! SIGINT/SIGTERM/SIGHUP as values. Handlers are installed once, before any connection is made, so
-//! that Ctrl-C at any moment ends in cleanup (servers stopped, temp dirs removed, buffered
+//! SIGINT/SIGTERM/SIGHUP as values. Handlers are installed once, before any connection is
+//! made, so that Ctrl-C at any moment ends in cleanup (servers stopped, temp dirs removed, buffered
 //! output flushed), never in an abrupt default kill. After the cleanup the process ends by the
 //! same signal ([`end_by`]), as fd and git do: a parent (a shell running `while :; do pgpubsub
 //! listen c; done`) sees "killed by SIGINT" and stops too, which a plain exit 130 would not
@@ -7,7 +7,7 @@
 //!
 //! A stop signal must stop the program even when no one reads its stdout: a full pipe blocks a
 //! write for ever, and the loop that would see the signal is the one blocked. Every subcommand
-//! writes through [`Stdout`], which lets a watchdog see such a write; once a stop signal has
+//! writes through `output::stdout::Stdout`, which lets a watchdog see such a write; once a stop signal has
 //! come and a write has been blocked for [`STDOUT_GRACE`], the watchdog says so and ends the
 //! process by the signal without the output no one was reading.
 
@@ -15,9 +15,7 @@ use crate::error::{warn, Exit};
 use anyhow::Context;
 use std::future::Future;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 
 /// How long, after a stop signal, a write to stdout may stay blocked before it is given up.
@@ -158,68 +156,13 @@ async fn watch_stdout(mut signals: Signals) {
     let mut tick = tokio::time::interval(WATCH_EVERY);
     loop {
         tick.tick().await;
-        if blocked_for().is_some_and(|blocked| blocked >= STDOUT_GRACE) {
+        if crate::output::stdout::blocked_for().is_some_and(|blocked| blocked >= STDOUT_GRACE) {
             warn(format!(
                 "stdout has not been read for {}: stopping without writing the rest",
                 humantime::format_duration(STDOUT_GRACE)
             ));
             die_by(signal);
         }
-    }
-}
-
-/// When the write to stdout in progress began, in nanoseconds since [`clock`]'s start plus one;
-/// 0 while no write is in progress.
-static WRITING_SINCE: AtomicU64 = AtomicU64::new(0);
-
-/// The process's clock for [`WRITING_SINCE`].
-fn clock() -> Instant {
-    static START: OnceLock<Instant> = OnceLock::new();
-    *START.get_or_init(Instant::now)
-}
-
-/// How long the write to stdout in progress has been blocked, if one is.
-fn blocked_for() -> Option<Duration> {
-    let since = WRITING_SINCE.load(Ordering::Relaxed).checked_sub(1)?;
-    Some(
-        clock()
-            .elapsed()
-            .saturating_sub(Duration::from_nanos(since)),
-    )
-}
-
-/// Stdout as every subcommand writes it (locked for this thread, so that records are written
-/// whole), with each write visible to the stop-signal watchdog while it is in progress.
-pub struct Stdout(std::io::StdoutLock<'static>);
-
-impl Stdout {
-    /// Lock stdout for this thread.
-    pub fn lock() -> Self {
-        clock();
-        Stdout(std::io::stdout().lock())
-    }
-
-    /// Run `write`, marked as in progress.
-    fn watched<T>(&mut self, write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> T) -> T {
-        let since = clock().elapsed().as_nanos() as u64 + 1;
-        WRITING_SINCE.store(since, Ordering::Relaxed);
-        let done = write(&mut self.0);
-        WRITING_SINCE.store(0, Ordering::Relaxed);
-        done
-    }
-}
-
-impl Write for Stdout {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.watched(|out| out.write(buf))
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.watched(|out| out.write_all(buf))
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.watched(|out| out.flush())
     }
 }
 

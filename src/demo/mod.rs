@@ -9,7 +9,6 @@
 mod inbox;
 mod ledger;
 mod listening;
-mod narrate;
 mod producer;
 mod transactions;
 mod triggers;
@@ -18,8 +17,8 @@ use crate::app::Context;
 use crate::connect::ConnSettings;
 use crate::ephemeral::{Config, Server};
 use crate::error::{note, warn, Error, Exit, Result};
+use crate::output::narrate::Narrator;
 use crate::pg::quote::qualified;
-use narrate::Narrator;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection};
 use std::io::Write;

@@ -5,9 +5,8 @@
 //! (`health`) and prints it for a person (`screen`) or a program (`--json`), once or every
 //! `--watch` period. The exit status is the verdict, so `pgpubsub status || alert` works.
 
-mod health;
-mod probe;
-mod screen;
+pub(crate) mod health;
+pub(crate) mod probe;
 
 use crate::app::Context;
 use crate::connect::ConnSettings;
@@ -160,8 +159,14 @@ impl Frame {
 /// Write one refresh and flush it, so that a watcher sees it at once.
 fn write(out: &mut impl Write, style: Style, frame: &Frame) -> Result<()> {
     let (report, summary) = match frame {
-        Frame::Judged(health) => (screen::render(health), screen::summary(health)),
-        Frame::Unknown(unknown) => (screen::unknown(unknown), screen::unknown_line(unknown)),
+        Frame::Judged(health) => (
+            output::status::render(health),
+            output::status::summary(health),
+        ),
+        Frame::Unknown(unknown) => (
+            output::status::unknown(unknown),
+            output::status::unknown_line(unknown),
+        ),
     };
     let written = match style {
         Style::Screen => out.write_all(report.as_bytes()),

@@ -1,12 +1,12 @@
-//! The human report: one screen, verdict first, then the queue, the suspects, the commit lock
+//! `status`'s human report: one screen, verdict first, then the queue, the suspects, the commit lock
 //! and the settings behind them. Every string the server hands back (user and application
 //! names, addresses, query text, even settings) passes through the one sanitizer, since any
 //! role can choose its application_name and any session its query text.
 
-use super::health::{percent, Health, Suspect, SuspectReason, Unknown, Verdict};
-use super::probe::Session;
+use super::sanitize;
 use crate::limits::bytes_human;
-use crate::output::sanitize;
+use crate::status::health::{percent, Health, Suspect, SuspectReason, Unknown, Verdict};
+use crate::status::probe::Session;
 use colored::Colorize;
 use std::fmt::Write as _;
 

@@ -1,10 +1,10 @@
-//! The demo's printer. The steps decide what to say; this decides how it looks: one style per
+//! `demo`'s printer. The steps decide what to say; this decides how it looks: one style per
 //! kind of line (step title, explanation, SQL, received notification, checked fact), colored
 //! when `app` allowed color (a terminal) and plain otherwise, so tests and pipes read the same
 //! words a person sees. Every line is flushed at once: the demo is watched live.
 
+use super::sanitize;
 use crate::error::{stdout_error, Result};
-use crate::output::sanitize;
 use colored::Colorize;
 use std::io::Write;
 
