@@ -248,8 +248,17 @@ impl<K> Memo<K> {
     }
 }
 
+/// Write a reply body (`request`) as one record: a final newline is added unless it ends with
+/// one; on a terminal it is sanitized, that final newline left out of it (it ends the line, it
+/// is not shown as `\n`); piped, exact.
+pub fn body(out: &mut impl Write, body: &str, terminal: bool) -> io::Result<()> {
+    let line = body.strip_suffix('\n').unwrap_or(body);
+    writeln!(out, "{}", for_screen(line, terminal))?;
+    out.flush()
+}
+
 /// Untrusted text as it may be shown: sanitized on a terminal, exact otherwise.
-pub fn for_screen(text: &str, terminal: bool) -> Cow<'_, str> {
+fn for_screen(text: &str, terminal: bool) -> Cow<'_, str> {
     if terminal {
         sanitize(text)
     } else {

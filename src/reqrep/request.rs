@@ -281,12 +281,7 @@ impl<'a> Asker<'a> {
     fn print(&self, received: Received, out: &mut impl Write) -> Result<Exit> {
         match received.reply.answer() {
             Answer::Body(body) => {
-                // One final newline ends the line; on a terminal it is not shown as `\n`.
-                let line = body.strip_suffix('\n').unwrap_or(&body);
-                let shown = output::for_screen(line, self.settings.terminal);
-                writeln!(out, "{shown}")
-                    .and_then(|()| out.flush())
-                    .map_err(stdout_error)?;
+                output::body(out, &body, self.settings.terminal).map_err(stdout_error)?;
                 Ok(Exit::Success)
             }
             Answer::Error { message, status } => {
