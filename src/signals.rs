@@ -57,6 +57,12 @@ impl Signal {
         }
     }
 
+    /// Whether a stop by this signal lets the commands run for the user finish: not a hangup,
+    /// after which the terminal is gone and no one is left to wait for them.
+    pub fn lets_commands_finish(self) -> bool {
+        self != Signal::Hangup
+    }
+
     /// Its number, for kill(2) and raise(3).
     pub fn number(self) -> i32 {
         match self {
@@ -108,6 +114,15 @@ impl Signals {
             _ = self.interrupt.recv() => Signal::Interrupt,
             _ = self.terminate.recv() => Signal::Terminate,
             _ = hangup => Signal::Hangup,
+        }
+    }
+
+    /// The signal that forces a stop begun by `first` (ending the commands still running): the
+    /// next stop signal, or `first` itself if it does not let commands finish.
+    pub async fn forced_after(&mut self, first: Signal) -> Signal {
+        match first.lets_commands_finish() {
+            true => self.recv().await,
+            false => first,
         }
     }
 

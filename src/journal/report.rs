@@ -205,7 +205,7 @@ pub fn render(report: &Report) -> String {
     let header = [
         "CONSUMER", "CHANNELS", "POSITION", "LAG", "BEHIND", "STORED",
     ];
-    text.push_str(&crate::output::table::render(header, &rows));
+    text.push_str(&crate::output::table::render(header, rows));
     text
 }
 

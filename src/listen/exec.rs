@@ -44,23 +44,16 @@ pub async fn run(command: &str, record: &Record<'_>, signals: &mut Signals) -> R
     let (status, stop) = tokio::select! {
         status = job.wait() => (status, None),
         signal = signals.recv() => {
-            if signal != Signal::Hangup {
+            if signal.lets_commands_finish() {
                 note(format!(
                     "stopping: waiting for the running --exec command (process group {}) to \
                      finish; a second signal ends it",
                     job.pgid
                 ));
             }
-            let forced = async {
-                match signal {
-                    // The terminal is gone: the command lost it too, and no one waits.
-                    Signal::Hangup => signal,
-                    _ => signals.recv().await,
-                }
-            };
             tokio::select! {
                 biased;
-                forced = forced => {
+                forced = signals.forced_after(signal) => {
                     if let Some(ended) = job::end_all(forced).await {
                         note(ended);
                     }

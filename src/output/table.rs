@@ -8,11 +8,11 @@ use std::io::{self, Write};
 
 /// `rows` under `header` (ours, not sanitized), each column padded to its widest cell, two
 /// spaces apart, one line per row.
-pub fn render<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+pub fn render<const N: usize>(header: [&str; N], rows: Vec<[String; N]>) -> String {
     let header = header.map(String::from);
     let rows: Vec<[String; N]> = rows
-        .iter()
-        .map(|row| row.clone().map(|cell| sanitize(&cell).into_owned()))
+        .into_iter()
+        .map(|row| row.map(|cell| sanitize(&cell).into_owned()))
         .collect();
     let mut widths = [0; N];
     for row in std::iter::once(&header).chain(&rows) {
@@ -52,8 +52,8 @@ mod tests {
 
     #[test]
     fn cells_are_sanitized_before_they_are_padded() {
-        let rows = [["a\u{1b}[2J".to_string(), "x".to_string()]];
-        let text = render(["NAME", "C"], &rows);
+        let rows = vec![["a\u{1b}[2J".to_string(), "x".to_string()]];
+        let text = render(["NAME", "C"], rows);
         assert_eq!(text, "NAME        C\na\\u{1b}[2J  x\n");
     }
 

@@ -133,30 +133,26 @@ pub async fn run(settings: &Settings, conn: &ConnSettings, ctx: &mut Context) ->
 /// process groups and stops at once.
 async fn finish(mut tasks: JoinSet<()>, signal: Signal, ctx: &mut Context) -> Result<Exit> {
     while tasks.try_join_next().is_some() {}
-    if signal == Signal::Hangup {
-        // The terminal is gone: the commands lost it too, and no one waits for them.
-        if let Some(ended) = job::end_all(signal).await {
-            note(ended);
+    if signal.lets_commands_finish() {
+        match tasks.len() {
+            0 => {}
+            1 => note("stopping: finishing the request in progress; a second signal ends it"),
+            n => note(format!(
+                "stopping: finishing {n} requests in progress; a second signal ends them"
+            )),
         }
-        return Ok(signal.exit());
     }
-    match tasks.len() {
-        0 => {}
-        1 => note("stopping: finishing the request in progress; a second signal ends it"),
-        n => note(format!(
-            "stopping: finishing {n} requests in progress; a second signal ends them"
-        )),
-    }
-    let all = async {
-        while tasks.join_next().await.is_some() {}
-        Ok::<_, Error>(())
+    let forced = tokio::select! {
+        biased;
+        forced = ctx.signals.forced_after(signal) => Some(forced),
+        () = async { while tasks.join_next().await.is_some() {} } => None,
     };
-    // Either way the run ends by the first signal.
-    if let Err(Error::Stopped(forced)) = ctx.guard(all).await {
+    if let Some(forced) = forced {
         if let Some(ended) = job::end_all(forced).await {
             note(ended);
         }
     }
+    // Either way the run ends by the first signal.
     Ok(signal.exit())
 }
 

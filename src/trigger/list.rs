@@ -71,7 +71,7 @@ pub fn print(out: &mut impl Write, found: &[Found], json: bool, terminal: bool) 
             ]
         })
         .collect();
-    let text = output::table::render(["TABLE", "CHANNEL", "EVENTS", "COLUMNS"], &rows);
+    let text = output::table::render(["TABLE", "CHANNEL", "EVENTS", "COLUMNS"], rows);
     out.write_all(text.as_bytes())?;
     out.flush()
 }
