@@ -701,13 +701,7 @@ fn journal_status_on_a_terminal_shows_a_hostile_schema_inert_in_both_forms() {
         .success();
     let on_a_terminal = |json: &str| {
         let command = format!("{BIN} journal status --schema \"$S\" {json}");
-        let out = clean(Command::new("script"))
-            .args(["-qfec", &command, "/dev/null"])
-            .env("DATABASE_URL", url())
-            .env("S", &schema)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("script (util-linux)");
+        let out = on_a_terminal(&command, &[("S", &schema)]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(out.status.success(), "{text}");
         assert!(

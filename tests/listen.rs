@@ -971,23 +971,19 @@ fn ctrl_c_ends_a_shell_loop_around_listen() {
     assert_eq!(status, killed_by(libc::SIGINT));
 }
 
+/// A listener whose `--exec` command is running and has started a grandchild (its pid too).
+fn running_a_grandchild(stem: &str) -> (Listen, i32) {
+    let ch = channel(stem);
+    let grandchild = Grandchild::new();
+    let listener = listen(&["--exec", &grandchild.command, &ch]);
+    notify(&[(&ch, "x")]);
+    let pid = grandchild.pid();
+    (listener, pid)
+}
+
 #[test]
 fn a_stop_signal_says_what_it_waits_for_and_a_second_ends_the_command_group() {
-    let ch = channel("exec_orphan");
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    // The shell starts a grandchild: ending the shell alone would orphan it.
-    let command = format!("sleep 777 & echo $! > '{}'; wait", pidfile.display());
-    let mut listener = listen(&["--exec", &command, &ch]);
-    notify(&[(&ch, "x")]);
-    wait_until("the command to start", || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
-    });
-    let sleep: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (mut listener, sleep) = running_a_grandchild("exec_orphan");
     listener.signal(libc::SIGTERM);
     listener.stderr_until("waiting for the running --exec command");
     assert!(alive(sleep), "the first signal must let the command run");
@@ -1003,20 +999,7 @@ fn a_stop_signal_says_what_it_waits_for_and_a_second_ends_the_command_group() {
 fn closing_the_terminal_sighup_ends_the_running_command_group_at_once() {
     // The command runs in a process group of its own, so the terminal's SIGHUP never reaches
     // it: pgpubsub must pass it on, or the command runs on under init with no terminal.
-    let ch = channel("exec_hangup");
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    let command = format!("sleep 778 & echo $! > '{}'; wait", pidfile.display());
-    let mut listener = listen(&["--exec", &command, &ch]);
-    notify(&[(&ch, "x")]);
-    wait_until("the command to start", || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
-    });
-    let sleep: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (mut listener, sleep) = running_a_grandchild("exec_hangup");
     listener.signal(libc::SIGHUP);
     let said = listener.stderr_until("ended the running command (process group");
     assert!(said.contains(": SIGHUP, then SIGKILL"), "{said}");

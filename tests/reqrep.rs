@@ -423,14 +423,12 @@ fn an_idle_responder_says_nothing_about_requests_in_progress_when_stopped() {
     assert!(!rest.iter().any(|l| l.contains("in progress")), "{rest:?}");
 }
 
-#[test]
-fn a_second_signal_ends_the_running_command_and_all_it_started() {
-    let svc = channel("orphan");
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    // The shell starts a grandchild: ending the shell alone would orphan it.
-    let command = format!("sleep 1000 & echo $! > '{}'; wait", pidfile.display());
-    let mut responder = Responder::start(&svc, &["--exec", &command]);
+/// A responder answering a request (its requester still waiting) with a command that has
+/// started a grandchild; the grandchild's pid.
+fn answering_with_a_grandchild(stem: &str) -> (Responder, Child, i32) {
+    let svc = channel(stem);
+    let grandchild = Grandchild::new();
+    let responder = Responder::start(&svc, &["--exec", &grandchild.command]);
     let requester = clean(Command::new(BIN))
         .env("DATABASE_URL", url())
         .args(["request", "--timeout", "60s", &svc, "x"])
@@ -438,14 +436,13 @@ fn a_second_signal_ends_the_running_command_and_all_it_started() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until("the command to start", || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
-    });
-    let sleep: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = grandchild.pid();
+    (responder, requester, pid)
+}
+
+#[test]
+fn a_second_signal_ends_the_running_command_and_all_it_started() {
+    let (mut responder, requester, sleep) = answering_with_a_grandchild("orphan");
     responder.signal(libc::SIGTERM);
     responder.until("finishing the request in progress; a second signal ends it");
     responder.signal(libc::SIGTERM);
@@ -456,26 +453,7 @@ fn a_second_signal_ends_the_running_command_and_all_it_started() {
 
 #[test]
 fn closing_the_terminal_sighup_ends_the_running_command_at_once() {
-    let svc = channel("hangup");
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("pid");
-    let command = format!("sleep 1001 & echo $! > '{}'; wait", pidfile.display());
-    let mut responder = Responder::start(&svc, &["--exec", &command]);
-    let requester = clean(Command::new(BIN))
-        .env("DATABASE_URL", url())
-        .args(["request", "--timeout", "60s", &svc, "x"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("the command to start", || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
-    });
-    let sleep: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (mut responder, requester, sleep) = answering_with_a_grandchild("hangup");
     responder.signal(libc::SIGHUP);
     responder.until("ended the running command (process group");
     assert_eq!(responder.child.wait().unwrap(), killed_by(libc::SIGHUP));
@@ -566,12 +544,7 @@ fn on_a_terminal_a_reply_ends_its_line_without_showing_its_newline() {
     let svc = channel("ttyreply");
     let _responder = Responder::start(&svc, &["--exec", "tr a-z A-Z"]);
     let command = format!("{BIN} request --color never {svc} 'hello\u{2028}there'");
-    let out = clean(Command::new("script"))
-        .args(["-qfec", &command, "/dev/null"])
-        .env("DATABASE_URL", url())
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (util-linux)");
+    let out = on_a_terminal(&command, &[]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     // The body's own newline ends the line; the line separator is shown escaped.

@@ -517,13 +517,7 @@ fn list_json_on_a_terminal_sanitizes_names_as_values_and_stays_json() {
         .assert()
         .success();
     let command = format!("{BIN} trigger list --json \"$T\"");
-    let out = clean(Command::new("script"))
-        .args(["-qfec", &command, "/dev/null"])
-        .env("DATABASE_URL", url())
-        .env("T", &quoted)
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (util-linux)");
+    let out = on_a_terminal(&command, &[("T", &quoted)]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}");
     assert!(

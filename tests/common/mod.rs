@@ -925,3 +925,52 @@ pub fn psql_session(url: &str, commands: &[&str]) -> std::process::Child {
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     cmd.spawn().expect("cannot run psql")
 }
+
+/// An `--exec` command whose shell starts a grandchild (`sleep`) and writes down its pid, so
+/// that a test can check that ending the command ends everything it started: ending the shell
+/// alone would orphan the grandchild.
+pub struct Grandchild {
+    _dir: tempfile::TempDir,
+    pidfile: PathBuf,
+    /// The command to hand to `--exec`.
+    pub command: String,
+}
+
+impl Grandchild {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let command = format!("sleep 1000 & echo $! > '{}'; wait", pidfile.display());
+        Grandchild {
+            _dir: dir,
+            pidfile,
+            command,
+        }
+    }
+
+    /// The grandchild's pid, once a run of the command has started it.
+    pub fn pid(&self) -> i32 {
+        wait_until("the command to start", || {
+            std::fs::read_to_string(&self.pidfile).is_ok_and(|p| p.ends_with('\n'))
+        });
+        std::fs::read_to_string(&self.pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+/// Run the shell command line `command` on a terminal of its own (under `script`, stdout a
+/// tty), against the test server, with `env` added; what it wrote there, once it is done.
+pub fn on_a_terminal(command: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut script = clean(Command::new("script"));
+    script
+        .args(["-qfec", command, "/dev/null"])
+        .env("DATABASE_URL", url())
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        script.env(name, value);
+    }
+    script.output().expect("script (util-linux)")
+}
